@@ -1,0 +1,253 @@
+//! Configuration: defaults, then `relaydesk.toml` (if given or present), then `RELAYDESK_…`
+//! environment variables. Unknown keys are errors that name the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::hub::RelayMode;
+
+/// Where the configuration file is looked for when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
+
+/// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
+const SECTIONS: &[&str] = &["tickets", "outbox"];
+
+/// Environment variables that are read elsewhere, not configuration keys.
+const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
+
+/// Every environment variable, for `--help`.
+pub const ENVIRONMENT_HELP: &str = "\
+Environment (each overrides the same key of relaydesk.toml):
+  RELAYDESK_CONFIG                   path of the configuration file [default: relaydesk.toml if present]
+  RELAYDESK_DATABASE_URL             database_url: sqlite://PATH?mode=rwc or postgres://USER@HOST:PORT/DB
+                                     [default: sqlite://relaydesk.db?mode=rwc]
+  RELAYDESK_LISTEN                   listen: address of the web server [default: 127.0.0.1:8080]
+  RELAYDESK_RELAY_MODE               relay_mode: implicit (agent text in a ticket thread goes to the
+                                     customer) or explicit (only /reply does) [default: implicit]
+  RELAYDESK_TICKETS_REOPEN_WINDOW    tickets.reopen_window: a customer message this soon after a close
+                                     reopens the ticket, later ones open a new ticket [default: 7d]
+  RELAYDESK_TICKETS_MAX_MESSAGE_BYTES
+                                     tickets.max_message_bytes: longer messages are refused [default: 65536]
+  RELAYDESK_OUTBOX_MAX_ATTEMPTS      outbox.max_attempts: temporary failures before a send is given up
+                                     [default: 12]
+  RELAYDESK_OUTBOX_POLL              outbox.poll: how often workers look for due sends [default: 1s]
+  RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub relay_mode: RelayMode,
+    pub tickets: TicketsConfig,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TicketsConfig {
+    #[serde(with = "humantime_serde")]
+    pub reopen_window: Duration,
+    pub max_message_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    pub max_attempts: i64,
+    #[serde(with = "humantime_serde")]
+    pub poll: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://relaydesk.db?mode=rwc".to_string(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            relay_mode: RelayMode::Implicit,
+            tickets: TicketsConfig::default(),
+            outbox: OutboxConfig::default(),
+        }
+    }
+}
+
+impl Default for TicketsConfig {
+    fn default() -> Self {
+        Self {
+            reopen_window: Duration::from_secs(7 * 24 * 3600),
+            max_message_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 12,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        // One line per problem; figment names the key and where it came from.
+        let lines: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+        ConfigError::Invalid(lines.join("; "))
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `explicit` must exist when given; otherwise `relaydesk.toml` in
+    /// the working directory is used if present.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match explicit {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::MissingFile(path.to_path_buf()))
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+            }
+            None => {}
+        }
+        Self::from_figment(figment.merge(environment()))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        relaydesk_storage::Backend::from_url(&self.database_url)
+            .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
+        if self.database_url.starts_with("postgres") {
+            url::Url::parse(&self.database_url).map_err(|e| {
+                ConfigError::Invalid(format!("database_url: not a valid URL ({e})"))
+            })?;
+        }
+        if self.tickets.max_message_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "tickets.max_message_bytes must be above 0".into(),
+            ));
+        }
+        if self.outbox.max_attempts < 1 {
+            return Err(ConfigError::Invalid(
+                "outbox.max_attempts must be at least 1".into(),
+            ));
+        }
+        if self.outbox.poll.is_zero() {
+            return Err(ConfigError::Invalid("outbox.poll must be above 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// `RELAYDESK_TICKETS_REOPEN_WINDOW` → `tickets.reopen_window`, `RELAYDESK_LISTEN` → `listen`.
+fn environment() -> Env {
+    Env::prefixed("RELAYDESK_")
+        .filter(|key| !NOT_CONFIG.contains(&key.as_str().to_ascii_lowercase().as_str()))
+        .map(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            for section in SECTIONS {
+                if let Some(rest) = key.strip_prefix(&format!("{section}_")) {
+                    return format!("{section}.{rest}").into();
+                }
+            }
+            key.into()
+        })
+        .lowercase(false)
+        .split("__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.database_url, "sqlite://relaydesk.db?mode=rwc");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn file_values_are_read() {
+        let config = parse(
+            "listen = \"0.0.0.0:9000\"\nrelay_mode = \"explicit\"\n[tickets]\nreopen_window = \"2days\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.relay_mode, RelayMode::Explicit);
+        assert_eq!(config.tickets.reopen_window, Duration::from_secs(2 * 86400));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = parse("databse_url = \"x\"").unwrap_err().to_string();
+        assert!(err.contains("databse_url"), "{err}");
+        let err = parse("[tickets]\nreopen_windw = \"1d\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reopen_windw"), "{err}");
+        let err = parse("listen = \"not an address\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen"), "{err}");
+        let err = parse("database_url = \"mysql://x/y\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database_url"), "{err}");
+        let err = parse("database_url = \"postgres://[bad\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("relaydesk.toml", "listen = \"127.0.0.1:7000\"")?;
+            jail.set_env("RELAYDESK_LISTEN", "127.0.0.1:7001");
+            jail.set_env("RELAYDESK_TICKETS_MAX_MESSAGE_BYTES", "1000");
+            jail.set_env("RELAYDESK_TEST_POSTGRES_URL", "postgres://ignored");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.port(), 7001);
+            assert_eq!(config.tickets.max_message_bytes, 1000);
+            jail.set_env("RELAYDESK_NO_SUCH_KEY", "1");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let err = Config::load(Some(Path::new("/nonexistent/relaydesk.toml"))).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/relaydesk.toml"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The deliveries a hub operation causes, collected while it runs and written to the outbox in
+//! the same transaction.
+
+use std::collections::BTreeSet;
+
+use relaydesk_storage::{Platform, Tx};
+
+use super::{Delivery, HubError};
+
+#[derive(Debug, Default)]
+pub(super) struct Effects {
+    queued: Vec<(i64, String, Platform, Delivery)>,
+}
+
+impl Effects {
+    pub fn staff(&mut self, ticket_id: i64, platform: Platform, delivery: Delivery) {
+        self.queued.push((
+            ticket_id,
+            Delivery::staff_lane(ticket_id, platform),
+            platform,
+            delivery,
+        ));
+    }
+
+    pub fn customer(&mut self, ticket_id: i64, platform: Platform, delivery: Delivery) {
+        self.queued.push((
+            ticket_id,
+            Delivery::customer_lane(ticket_id, platform),
+            platform,
+            delivery,
+        ));
+    }
+
+    /// Writes every queued delivery to the outbox, in the order queued.
+    pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
+        for (ticket_id, lane, platform, delivery) in &self.queued {
+            let payload = serde_json::to_string(delivery)?;
+            tx.enqueue(*ticket_id, lane, *platform, &payload, now_ms)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The platforms whose workers have new work.
+    pub fn platforms(&self) -> BTreeSet<Platform> {
+        self.queued.iter().map(|(_, _, p, _)| *p).collect()
+    }
+}

@@ -1,0 +1,308 @@
+//! `Hub::ingest`: one platform message in, one transaction, outbox rows queued.
+
+use relaydesk_storage::{
+    AuthorKind, NewMessage, NewTicket, Platform, Priority, Ticket, TicketStatus, Tx,
+};
+
+use super::effects::Effects;
+use super::execute::{Actor, ApplyContext, TicketRef};
+use super::{
+    parse_staff_text, Command, CustomerMessage, Delivery, Hub, HubError, Inbound, Ingested,
+    StaffInput, StaffMessage, StaffOutcome,
+};
+use crate::texts;
+
+/// Longest subject taken from a first message.
+const SUBJECT_CHARS: usize = 80;
+
+impl Hub {
+    /// Stores one inbound message and queues what it causes, atomically. Returns once committed:
+    /// only then may the adapter acknowledge the message to its platform.
+    pub async fn ingest(&self, inbound: Inbound) -> Result<Ingested, HubError> {
+        match inbound {
+            Inbound::Customer(message) => self.ingest_customer(message).await,
+            Inbound::Staff(message) => self.ingest_staff(message).await,
+        }
+    }
+
+    fn check_size(&self, text: &str) -> Result<(), HubError> {
+        let limit = self.config.max_message_bytes;
+        if text.len() > limit {
+            return Err(HubError::TooLarge {
+                size: text.len(),
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    async fn ingest_customer(&self, message: CustomerMessage) -> Result<Ingested, HubError> {
+        self.check_size(&message.text)?;
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        if let Some(id) = &message.external_message_id {
+            if tx
+                .message_by_external(message.platform, id)
+                .await?
+                .is_some()
+            {
+                return Ok(Ingested::Duplicate);
+            }
+        }
+        let customer = tx
+            .customer_for_identity(
+                message.platform,
+                &message.customer.external_id,
+                &message.customer.display_name,
+                message.customer.language.as_deref(),
+                now,
+            )
+            .await?;
+        let mut effects = Effects::default();
+        let (ticket, new_ticket, reopened) = self
+            .ticket_for(&mut tx, &message, customer.id, now, &mut effects)
+            .await?;
+        let stored = tx
+            .append_message(
+                &NewMessage {
+                    ticket_id: ticket.id,
+                    author_kind: AuthorKind::Customer,
+                    customer_id: Some(customer.id),
+                    agent_id: None,
+                    author_name: &message.customer.display_name,
+                    body: &message.text,
+                    attachments: &message.attachments,
+                    internal: false,
+                    platform: message.platform,
+                    external_id: message.external_message_id.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        let Some(stored) = stored else {
+            // Stored by a concurrent ingest of the same platform message.
+            return Ok(Ingested::Duplicate);
+        };
+        tx.note_customer_message(ticket.id, now).await?;
+        if new_ticket {
+            for &platform in &self.config.staff_platforms {
+                effects.staff(ticket.id, platform, Delivery::OpenThread);
+            }
+            if self.can_reach_customer(ticket.origin) {
+                let text = texts::ticket_opened(customer.language.as_deref(), ticket.number);
+                effects.customer(ticket.id, ticket.origin, Delivery::CustomerNotice { text });
+            }
+        }
+        for &platform in &self.config.staff_platforms {
+            effects.staff(
+                ticket.id,
+                platform,
+                Delivery::StaffMessage {
+                    message_id: stored.id,
+                },
+            );
+        }
+        effects.flush(&mut tx, now).await?;
+        tx.commit().await?;
+        self.wakers.wake(effects.platforms());
+        Ok(Ingested::Customer {
+            ticket_id: ticket.id,
+            ticket_number: ticket.number,
+            message_id: stored.id,
+            new_ticket,
+            reopened,
+        })
+    }
+
+    /// The ticket a customer message belongs to: the conversation's active ticket; a recently
+    /// closed one, reopened; the ticket a merged one went into; or a new one.
+    async fn ticket_for(
+        &self,
+        tx: &mut Tx,
+        message: &CustomerMessage,
+        customer_id: i64,
+        now: i64,
+        effects: &mut Effects,
+    ) -> Result<(Ticket, bool, bool), HubError> {
+        if let Some(active) = tx
+            .active_ticket(message.platform, &message.conversation)
+            .await?
+        {
+            return Ok((active, false, false));
+        }
+        let latest = tx
+            .latest_ticket(message.platform, &message.conversation)
+            .await?;
+        let mut previous = None;
+        if let Some(latest) = latest {
+            match latest.status {
+                TicketStatus::Closed => {
+                    let window_ms =
+                        i64::try_from(self.config.reopen_window.as_millis()).unwrap_or(i64::MAX);
+                    let closed_at = latest.closed_at.map_or(i64::MIN, |t| t.timestamp_millis());
+                    if now.saturating_sub(closed_at) < window_ms {
+                        tx.set_status(latest.id, TicketStatus::Open, None, now)
+                            .await?;
+                        tx.audit(
+                            Some(latest.id),
+                            "customer",
+                            "reopen",
+                            "customer wrote again",
+                            now,
+                        )
+                        .await?;
+                        for &platform in &self.config.staff_platforms {
+                            effects.staff(latest.id, platform, Delivery::SyncThread);
+                            effects.staff(
+                                latest.id,
+                                platform,
+                                Delivery::StaffNotice {
+                                    text: "Reopened: the customer wrote again.".to_string(),
+                                },
+                            );
+                        }
+                        let reopened = tx.ticket(latest.id).await?;
+                        return Ok((reopened, false, true));
+                    }
+                    previous = Some(latest.id);
+                }
+                TicketStatus::Merged => {
+                    if let Some(target) = self.follow_merges(tx, &latest).await? {
+                        return Ok((target, false, false));
+                    }
+                    previous = Some(latest.id);
+                }
+                TicketStatus::Open | TicketStatus::Pending => return Ok((latest, false, false)),
+            }
+        }
+        let subject = subject_of(message);
+        let new = NewTicket {
+            subject: &subject,
+            customer_id,
+            origin: message.platform,
+            conversation: &message.conversation,
+            priority: Priority::Normal,
+            team_id: None,
+            previous_ticket_id: previous,
+        };
+        if let Some(opened) = tx.open_ticket(&new, now).await? {
+            tx.audit(Some(opened.id), "customer", "open", &opened.subject, now)
+                .await?;
+            return Ok((opened, true, false));
+        }
+        // A concurrent first message opened it a moment ago.
+        let active = tx
+            .active_ticket(message.platform, &message.conversation)
+            .await?
+            .ok_or_else(|| {
+                HubError::NotFound("the conversation's ticket vanished; please retry".into())
+            })?;
+        Ok((active, false, false))
+    }
+
+    /// Where a merged ticket ended up, if that ticket is still active.
+    async fn follow_merges(
+        &self,
+        tx: &mut Tx,
+        merged: &Ticket,
+    ) -> Result<Option<Ticket>, HubError> {
+        let mut current = merged.clone();
+        for _ in 0..16 {
+            let Some(next) = current.merged_into else {
+                break;
+            };
+            current = tx.ticket(next).await?;
+            if current.status.is_active() {
+                return Ok(Some(current));
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) fn can_reach_customer(&self, platform: Platform) -> bool {
+        self.config.customer_platforms.contains(&platform)
+    }
+
+    async fn ingest_staff(&self, message: StaffMessage) -> Result<Ingested, HubError> {
+        self.check_size(&message.text)?;
+        let input = parse_staff_text(&message.text, self.config.relay_mode)?;
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        if let Some(id) = &message.external_message_id {
+            if tx
+                .message_by_external(message.platform, id)
+                .await?
+                .is_some()
+            {
+                return Ok(Ingested::Duplicate);
+            }
+        }
+        let Some(ticket_id) = tx
+            .ticket_id_by_thread(message.platform, &message.thread_ref)
+            .await?
+        else {
+            return Ok(Ingested::Staff(StaffOutcome::NotATicketThread));
+        };
+        let actor = Actor::Staff {
+            platform: message.platform,
+            user: message.agent.clone(),
+            role: message.role,
+        };
+        let command = match input {
+            StaffInput::Reply(text) => Command::Reply(text),
+            StaffInput::Note(text) => Command::Note(text),
+            StaffInput::Command(command) => command,
+        };
+        let context = ApplyContext {
+            platform: Some(message.platform),
+            external_message_id: message.external_message_id.as_deref(),
+            attachments: &message.attachments,
+        };
+        let mut effects = Effects::default();
+        let reply = self
+            .apply(
+                &mut tx,
+                &actor,
+                &TicketRef::Id(ticket_id),
+                command,
+                &context,
+                now,
+                &mut effects,
+            )
+            .await?;
+        effects.flush(&mut tx, now).await?;
+        tx.commit().await?;
+        self.wakers.wake(effects.platforms());
+        Ok(Ingested::Staff(match reply.stored_message {
+            Some((message_id, true)) => StaffOutcome::Noted {
+                ticket_number: reply.ticket_number,
+                message_id,
+            },
+            Some((message_id, false)) => StaffOutcome::Relayed {
+                ticket_number: reply.ticket_number,
+                message_id,
+            },
+            None => StaffOutcome::Command(reply),
+        }))
+    }
+}
+
+fn subject_of(message: &CustomerMessage) -> String {
+    let source = message
+        .subject
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&message.text);
+    let first_line = source
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if first_line.is_empty() {
+        return match message.attachments.first() {
+            Some(a) => format!("({})", a.kind),
+            None => "(no text)".to_string(),
+        };
+    }
+    super::text::truncate_chars(first_line, SUBJECT_CHARS)
+}

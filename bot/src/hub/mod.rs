@@ -1,0 +1,91 @@
+//! The hub: everything that happens to a ticket goes through here, in one transaction each.
+//!
+//! Adapters translate platform events into [`Inbound`] and call [`Hub::ingest`], or parse a
+//! [`Command`] and call [`Hub::execute`]. The hub writes the store and queues [`Delivery`] rows
+//! in the outbox; the outbox workers turn them into [`Outbound`] sends through an adapter's
+//! [`Deliver`] implementation. The hub knows no platform crate.
+
+mod command;
+mod delivery;
+mod effects;
+mod error;
+mod execute;
+mod inbound;
+mod ingest;
+mod notify;
+pub mod text;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk_storage::{Clock, Platform, Store};
+
+pub use command::{parse_staff_text, Command, RelayMode, StaffInput};
+pub use delivery::{Deliver, Delivered, Delivery, DeliveryError, Outbound, TicketView};
+pub use error::HubError;
+pub use execute::{Actor, CommandReply, TicketRef};
+pub use inbound::{CustomerMessage, Inbound, Ingested, PlatformUser, StaffMessage, StaffOutcome};
+pub use notify::Wakers;
+
+/// How the hub behaves; built from the configuration.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Platforms with a staff side (a thread per ticket): every ticket is mirrored there.
+    pub staff_platforms: Vec<Platform>,
+    /// Platforms that can deliver to customers (replies, acknowledgements, close notices).
+    pub customer_platforms: Vec<Platform>,
+    pub relay_mode: RelayMode,
+    /// A customer message after a close reopens the ticket if it closed less than this ago.
+    pub reopen_window: Duration,
+    /// Longest message text accepted, in bytes; longer is refused, never cut.
+    pub max_message_bytes: usize,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            staff_platforms: Vec::new(),
+            customer_platforms: Vec::new(),
+            relay_mode: RelayMode::Implicit,
+            reopen_window: Duration::from_secs(7 * 24 * 3600),
+            max_message_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The hub. Cheap to clone; clones share the store, clock and wakers.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: Arc<HubConfig>,
+    wakers: Wakers,
+}
+
+impl Hub {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: HubConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            wakers: Wakers::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// Outbox workers wait on these; the hub rings them after a commit that queued work.
+    pub fn wakers(&self) -> &Wakers {
+        &self.wakers
+    }
+}

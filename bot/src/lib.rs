@@ -1,0 +1,10 @@
+//! The Relaydesk process: the hub (ingest, commands, permissions), the outbox workers that
+//! deliver to platforms, configuration, and the `serve` supervisor the binary runs.
+
+pub mod config;
+pub mod hub;
+pub mod outbox;
+pub mod serve;
+pub mod texts;
+
+pub use hub::{Hub, HubConfig, HubError};

@@ -1,0 +1,106 @@
+//! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
+//! the store as it is now (thread created by an earlier row, current title and state).
+
+use relaydesk_storage::{OutboxItem, Ticket, Tx};
+
+use crate::hub::{Delivery, Outbound, TicketView};
+
+/// Why an outbox row cannot be turned into a send.
+#[derive(Debug)]
+pub(super) enum Unresolvable {
+    /// Will never work (no thread exists, message gone): give up on the row.
+    Permanent(String),
+    Storage(relaydesk_storage::StorageError),
+}
+
+impl From<relaydesk_storage::StorageError> for Unresolvable {
+    fn from(e: relaydesk_storage::StorageError) -> Self {
+        Unresolvable::Storage(e)
+    }
+}
+
+pub(super) async fn ticket_view(tx: &mut Tx, ticket: &Ticket) -> Result<TicketView, Unresolvable> {
+    let customer = tx.customer(ticket.customer_id).await?;
+    let assignee = match ticket.assignee_id {
+        Some(id) => Some(tx.agent(id).await?.name),
+        None => None,
+    };
+    Ok(TicketView {
+        id: ticket.id,
+        number: ticket.number,
+        subject: ticket.subject.clone(),
+        customer_name: customer.display_name,
+        origin: ticket.origin,
+        status: ticket.status,
+        priority: ticket.priority,
+        assignee,
+        tags: tx.tags(ticket.id).await?,
+    })
+}
+
+async fn thread(tx: &mut Tx, item: &OutboxItem) -> Result<String, Unresolvable> {
+    tx.thread_of(item.ticket_id, item.platform)
+        .await?
+        .ok_or_else(|| {
+            Unresolvable::Permanent(format!(
+                "ticket {} has no {} staff thread",
+                item.ticket_id, item.platform
+            ))
+        })
+}
+
+pub(super) async fn resolve(
+    tx: &mut Tx,
+    item: &OutboxItem,
+    delivery: &Delivery,
+) -> Result<Outbound, Unresolvable> {
+    let ticket = tx.ticket(item.ticket_id).await?;
+    Ok(match delivery {
+        Delivery::OpenThread => Outbound::OpenThread {
+            ticket: ticket_view(tx, &ticket).await?,
+        },
+        Delivery::StaffMessage { message_id } => {
+            let message = tx.message(*message_id).await?;
+            // A merge may have moved the message; it is posted in the thread it was queued for.
+            Outbound::ThreadPost {
+                thread: thread(tx, item).await?,
+                ticket: ticket_view(tx, &ticket).await?,
+                author: message.author_name,
+                internal: message.internal,
+                text: message.body,
+                attachments: message.attachments,
+            }
+        }
+        Delivery::StaffNotice { text } => Outbound::ThreadNotice {
+            thread: thread(tx, item).await?,
+            text: text.clone(),
+        },
+        Delivery::SyncThread => Outbound::SyncThread {
+            thread: thread(tx, item).await?,
+            ticket: ticket_view(tx, &ticket).await?,
+        },
+        Delivery::CustomerMessage { message_id } => {
+            let message = tx.message(*message_id).await?;
+            Outbound::CustomerPost {
+                conversation: ticket.conversation,
+                text: message.body,
+                attachments: message.attachments,
+            }
+        }
+        Delivery::CustomerNotice { text } => Outbound::CustomerPost {
+            conversation: ticket.conversation,
+            text: text.clone(),
+            attachments: Vec::new(),
+        },
+        Delivery::ConfirmDelivered { message_id } => {
+            let message = tx.message(*message_id).await?;
+            let message_ref = message.external_id.ok_or_else(|| {
+                Unresolvable::Permanent(format!("message {message_id} has no platform id"))
+            })?;
+            Outbound::MarkDelivered {
+                thread: thread(tx, item).await?,
+                message_ref,
+            }
+        }
+    })
+}

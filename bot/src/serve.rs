@@ -1,0 +1,110 @@
+//! `relaydesk serve`: the store, the hub, the web server and one outbox worker per enabled
+//! channel, supervised together. The first part to fail stops the rest.
+
+use std::sync::Arc;
+
+use relaydesk_storage::{Clock, Store, StoreOptions, SystemClock};
+use relaydesk_web::AppState;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::hub::{Deliver, Hub, HubConfig};
+use crate::outbox::{OutboxWorker, RetryPolicy, WorkerOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Storage(#[from] relaydesk_storage::StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Web(#[from] relaydesk_web::WebError),
+}
+
+/// Opens the store named by the configuration and applies its migrations.
+pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
+    Ok(Store::open(&config.database_url, &StoreOptions::default()).await?)
+}
+
+/// The hub settings that follow from the configuration and the enabled channels.
+pub fn hub_config(config: &Config, adapters: &[Arc<dyn Deliver>]) -> HubConfig {
+    let platforms: Vec<_> = adapters.iter().map(|a| a.platform()).collect();
+    HubConfig {
+        staff_platforms: platforms.clone(),
+        customer_platforms: platforms,
+        relay_mode: config.relay_mode,
+        reopen_window: config.tickets.reopen_window,
+        max_message_bytes: config.tickets.max_message_bytes,
+    }
+}
+
+pub fn worker_options(config: &Config) -> WorkerOptions {
+    WorkerOptions {
+        poll: config.outbox.poll,
+        retry: RetryPolicy {
+            max_attempts: config.outbox.max_attempts,
+            ..RetryPolicy::default()
+        },
+        ..WorkerOptions::default()
+    }
+}
+
+/// Runs Relaydesk until `shutdown` is cancelled (or a part fails).
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let store = open_store(&config).await?;
+    tracing::info!(database = store.backend().name(), "database ready");
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    run_with(
+        config,
+        store,
+        listener,
+        Arc::new(SystemClock),
+        Vec::new(),
+        shutdown,
+    )
+    .await
+}
+
+/// Runs Relaydesk on an open store and a bound listener, with the given channel adapters.
+pub async fn run_with(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    adapters: Vec<Arc<dyn Deliver>>,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let hub = Hub::new(store.clone(), clock, hub_config(&config, &adapters));
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "web server listening");
+    }
+    let mut workers = tokio::task::JoinSet::new();
+    for adapter in adapters {
+        let worker = OutboxWorker::new(hub.clone(), adapter, worker_options(&config));
+        workers.spawn(worker.run(shutdown.child_token()));
+    }
+    let app = relaydesk_web::router(AppState {
+        store: store.clone(),
+    });
+    let web_shutdown = shutdown.clone();
+    let web = relaydesk_web::serve(listener, app, async move { web_shutdown.cancelled().await });
+    let result = tokio::select! {
+        result = web => result.map_err(ServeError::from),
+        _ = shutdown.cancelled() => Ok(()),
+    };
+    shutdown.cancel();
+    while workers.join_next().await.is_some() {}
+    store.close().await;
+    tracing::info!("stopped");
+    result
+}

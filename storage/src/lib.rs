@@ -1,0 +1,21 @@
+//! The shared ticket store of Relaydesk.
+//!
+//! [`Store`] opens SQLite (the embedded default) or PostgreSQL from a URL, runs the matching
+//! migrations and hands out transactions ([`Tx`]). Everything that must happen atomically —
+//! dedupe, find-or-open a ticket, append a message, enqueue outbox rows — is done through one
+//! [`Tx`]. The domain types in [`model`] know nothing about SQL or about any chat platform.
+
+pub mod clock;
+mod error;
+pub mod model;
+mod store;
+mod tx;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::StorageError;
+pub use model::*;
+pub use store::{Backend, Store, StoreOptions};
+pub use tx::Tx;
+
+/// Result type of every storage operation.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,265 @@
+//! Domain types of the ticket store. Pure data: no SQL, no platform types.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::StorageError;
+
+/// Generates `as_str`, `Display` and `FromStr` for a plain enum stored as text.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = StorageError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(StorageError::Corrupt(format!(
+                        concat!("`{}` is not a valid ", stringify!($name)), other
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+/// Where a message came from or goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Telegram,
+    Discord,
+    Web,
+    Console,
+    Api,
+}
+text_enum!(Platform { Telegram => "telegram", Discord => "discord", Web => "web", Console => "console", Api => "api" });
+
+/// `open` = waiting on us, `pending` = waiting on the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketStatus {
+    Open,
+    Pending,
+    Closed,
+    Merged,
+}
+text_enum!(TicketStatus { Open => "open", Pending => "pending", Closed => "closed", Merged => "merged" });
+
+impl TicketStatus {
+    /// Open or pending: the conversation is still going on.
+    pub fn is_active(self) -> bool {
+        matches!(self, TicketStatus::Open | TicketStatus::Pending)
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+text_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Agent,
+    Admin,
+}
+text_enum!(Role { Agent => "agent", Admin => "admin" });
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorKind {
+    Customer,
+    Agent,
+    System,
+}
+text_enum!(AuthorKind { Customer => "customer", Agent => "agent", System => "system" });
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+text_enum!(OutboxStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" });
+
+/// A file that came with a message. The bytes stay on the platform (or in the web store);
+/// we keep what is needed to show or forward it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// `photo`, `document`, `voice`, `video`, `sticker`, `file`, …
+    pub kind: String,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub size: Option<i64>,
+    /// The platform's own handle (Telegram `file_id`, Discord attachment id).
+    pub platform_ref: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub language: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agent {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub on_duty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: i64,
+    pub subject: String,
+    pub customer_id: i64,
+    pub origin: Platform,
+    /// Platform-specific address of the customer conversation (chat id, DM channel, session).
+    pub conversation: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub previous_ticket_id: Option<i64>,
+    pub close_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_agent_reply_at: Option<DateTime<Utc>>,
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    pub last_agent_reply_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author_kind: AuthorKind,
+    pub customer_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub author_name: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub internal: bool,
+    pub platform: Platform,
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What to write when a message is appended.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub ticket_id: i64,
+    pub author_kind: AuthorKind,
+    pub customer_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub author_name: &'a str,
+    pub body: &'a str,
+    pub attachments: &'a [Attachment],
+    pub internal: bool,
+    pub platform: Platform,
+    pub external_id: Option<&'a str>,
+}
+
+/// What to write when a ticket is opened.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub subject: &'a str,
+    pub customer_id: i64,
+    pub origin: Platform,
+    pub conversation: &'a str,
+    pub priority: Priority,
+    pub team_id: Option<i64>,
+    pub previous_ticket_id: Option<i64>,
+}
+
+/// An outbox row handed to a delivery worker under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub lane: String,
+    pub platform: Platform,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// An outbox row as stored, for inspection (tests, console, metrics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub lane: String,
+    pub platform: Platform,
+    pub payload: String,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub external_ref: Option<String>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_enums_round_trip_and_reject_garbage() {
+        for p in Platform::ALL {
+            assert_eq!(p.as_str().parse::<Platform>().unwrap(), *p);
+        }
+        for p in Priority::ALL {
+            assert_eq!(p.to_string().parse::<Priority>().unwrap(), *p);
+        }
+        assert_eq!(" URGENT ".parse::<Priority>().unwrap(), Priority::Urgent);
+        assert!("sometime".parse::<Priority>().is_err());
+        assert!(TicketStatus::Pending.is_active());
+        assert!(!TicketStatus::Merged.is_active());
+    }
+}

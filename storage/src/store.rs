@@ -1,0 +1,232 @@
+//! Opening the database, migrations, readiness.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
+
+use crate::{Result, StorageError, Tx};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Store`] talks to. The SQL is shared; the few places that differ ask this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StorageError::UnsupportedUrl(redact(url)))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections for PostgreSQL. SQLite always uses one writer connection: SQLite admits one
+    /// writer at a time anyway, and a single connection rules out `SQLITE_BUSY` on upgrade.
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The ticket store: a connection pool plus the backend it speaks to.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects without running migrations.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let connect_options = AnyConnectOptions::from_str(url)
+            .map_err(|_| StorageError::UnsupportedUrl(redact(url)))?;
+        let max = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => options.max_connections.max(1),
+        };
+        // One direct connection first: a pool reports only "timed out", this says why.
+        let probe = tokio::time::timeout(
+            options.connect_timeout,
+            AnyConnection::connect_with(&connect_options),
+        )
+        .await
+        .unwrap_or(Err(sqlx::Error::PoolTimedOut));
+        let open_error = |source| match backend {
+            Backend::Sqlite => StorageError::SqliteOpen {
+                path: sqlite_path(url),
+                source,
+            },
+            Backend::Postgres => StorageError::Connect {
+                url: redact(url),
+                source,
+            },
+        };
+        probe
+            .map_err(open_error)?
+            .close()
+            .await
+            .map_err(open_error)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(options.connect_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect_options)
+            .await
+            .map_err(open_error)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Connects and applies every pending migration.
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        let store = Self::connect(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction. Everything that must happen together goes through one.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx::new(self.pool.begin().await?, self.backend))
+    }
+
+    /// Ready = the database answers and every migration this build knows is applied.
+    pub async fn check_ready(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&self.pool)
+            .await;
+        let rows = match (rows, self.backend) {
+            (Ok(rows), _) => rows,
+            // SQLite keeps booleans as integers.
+            (Err(_), Backend::Sqlite) => {
+                sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            (Err(e), Backend::Postgres) => return Err(e.into()),
+        };
+        let applied: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("version"))
+            .collect::<Result<_, _>>()?;
+        for migration in self.backend.migrator().iter() {
+            if !applied.contains(&migration.version) {
+                return Err(StorageError::NotFound(format!(
+                    "migration {} ({})",
+                    migration.version, migration.description
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every connection (waits for checked-out ones to come back).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The file path inside a SQLite URL, for error messages.
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest).to_string()
+}
+
+/// A URL safe to print: the password, if any, is replaced.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://x.db?mode=rwc").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn paths_and_passwords_are_printed_safely() {
+        assert_eq!(sqlite_path("sqlite://data/r.db?mode=rwc"), "data/r.db");
+        assert_eq!(sqlite_path("sqlite:r.db"), "r.db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

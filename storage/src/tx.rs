@@ -1,0 +1,77 @@
+//! A database transaction and the queries that run inside one.
+//!
+//! Queries are grouped by what they touch (`tx/tickets.rs`, `tx/outbox.rs`, …). All SQL uses
+//! `$n` placeholders, which both SQLite and PostgreSQL accept; the few statements that differ
+//! between the two ask [`Backend`].
+
+mod audit;
+mod messages;
+mod outbox;
+mod people;
+mod threads;
+mod tickets;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::clock::from_ms;
+use crate::{Backend, Result, StorageError};
+
+/// One open transaction. Dropping it without [`Tx::commit`] rolls back.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Tx {
+    pub(crate) fn new(inner: Transaction<'static, Any>, backend: Backend) -> Self {
+        Self { inner, backend }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        self.inner.rollback().await?;
+        Ok(())
+    }
+
+    /// `FOR UPDATE` where the backend has row locks (PostgreSQL); SQLite serialises writers.
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr<Err = StorageError>>(row: &AnyRow, column: &str) -> Result<T> {
+    row.try_get::<String, _>(column)?.parse()
+}
+
+fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>> {
+    Ok(from_ms(row.try_get::<i64, _>(column)?))
+}
+
+fn opt_time(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
+}
+
+fn flag(row: &AnyRow, column: &str) -> Result<bool> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}

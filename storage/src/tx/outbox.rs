@@ -1,0 +1,200 @@
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{parse, Tx};
+use crate::{Backend, OutboxItem, OutboxRow, OutboxStatus, Platform, Result};
+
+const ROW_COLUMNS: &str =
+    "id, ticket_id, lane, platform, payload, status, attempts, next_attempt_at, external_ref, last_error";
+
+fn outbox_row(row: &AnyRow) -> Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: row.try_get("id")?,
+        ticket_id: row.try_get("ticket_id")?,
+        lane: row.try_get("lane")?,
+        platform: parse(row, "platform")?,
+        payload: row.try_get("payload")?,
+        status: parse(row, "status")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        external_ref: row.try_get("external_ref")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+impl Tx {
+    /// Queues a send. Rows of one `lane` are delivered one at a time, in the order queued.
+    pub async fn enqueue(
+        &mut self,
+        ticket_id: i64,
+        lane: &str,
+        platform: Platform,
+        payload: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO outbox (ticket_id, lane, platform, payload, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(ticket_id)
+        .bind(lane)
+        .bind(platform.as_str())
+        .bind(payload)
+        .bind(now_ms)
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Leases up to `limit` due rows of a platform to `owner` until `now + lease_ms`. Only the
+    /// head of each lane is eligible, so one lane never has two rows in flight; on PostgreSQL
+    /// rows locked by another instance are skipped.
+    pub async fn lease(
+        &mut self,
+        platform: Platform,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT o.id FROM outbox o \
+                 WHERE o.status = 'pending' AND o.platform = $3 AND o.next_attempt_at <= $4 \
+                 AND (o.lease_until IS NULL OR o.lease_until < $4) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.lane = o.lane AND p.status = 'pending' AND p.id < o.id) \
+                 ORDER BY o.id LIMIT $5 {skip_locked}) \
+             RETURNING id, ticket_id, lane, platform, payload, attempts"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now_ms + lease_ms)
+            .bind(platform.as_str())
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.try_get("id")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    lane: r.try_get("lane")?,
+                    platform: parse(r, "platform")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        items.sort_by_key(|i| i.id);
+        Ok(items)
+    }
+
+    /// Records a confirmed send. Returns false when the lease was lost (another worker owns it).
+    pub async fn mark_delivered(
+        &mut self,
+        id: i64,
+        owner: &str,
+        external_ref: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'delivered', external_ref = $3, finished_at = $4, lease_owner = NULL, \
+             lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(external_ref)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a leased row back to be tried again at `next_attempt_ms`.
+    pub async fn reschedule(
+        &mut self,
+        id: i64,
+        owner: &str,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(next_attempt_ms)
+        .bind(error)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up on a row for good; the lane moves on.
+    pub async fn mark_failed(
+        &mut self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = $3, finished_at = $4, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(error)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// What a delivered row's platform send returned (its message id), if delivered.
+    pub async fn outbox_row(&mut self, id: i64) -> Result<Option<OutboxRow>> {
+        let sql = format!("SELECT {ROW_COLUMNS} FROM outbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(outbox_row).transpose()
+    }
+
+    /// Every outbox row of a ticket, in queue order.
+    pub async fn outbox_for_ticket(&mut self, ticket_id: i64) -> Result<Vec<OutboxRow>> {
+        let sql = format!("SELECT {ROW_COLUMNS} FROM outbox WHERE ticket_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(ticket_id)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    pub async fn count_outbox(&mut self, status: OutboxStatus) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = $1")
+            .bind(status.as_str())
+            .fetch_one(&mut *self.inner)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// The soonest moment a pending row of this platform becomes due, if any.
+    pub async fn next_due(&mut self, platform: Platform) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until \
+             ELSE next_attempt_at END) AS due FROM outbox WHERE status = 'pending' AND platform = $1",
+        )
+        .bind(platform.as_str())
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(row.try_get("due")?)
+    }
+}

@@ -1,0 +1,238 @@
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{flag, parse, time, Tx};
+use crate::{Agent, Customer, Platform, Result, Role, StorageError};
+
+fn customer(row: &AnyRow) -> Result<Customer> {
+    Ok(Customer {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        language: row.try_get("language")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn agent(row: &AnyRow) -> Result<Agent> {
+    Ok(Agent {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: parse(row, "role")?,
+        on_duty: flag(row, "on_duty")?,
+    })
+}
+
+const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.on_duty";
+
+impl Tx {
+    /// The customer behind a platform identity, created on first contact. Name and language are
+    /// refreshed from what the platform says now.
+    pub async fn customer_for_identity(
+        &mut self,
+        platform: Platform,
+        external_id: &str,
+        display_name: &str,
+        language: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Customer> {
+        if let Some(id) = self.customer_id_for_identity(platform, external_id).await? {
+            sqlx::query(
+                "UPDATE customer_identities SET display_name = $3, language = COALESCE($4, language) \
+                 WHERE platform = $1 AND external_id = $2 AND (display_name <> $3 OR language IS NULL)",
+            )
+            .bind(platform.as_str())
+            .bind(external_id)
+            .bind(display_name)
+            .bind(language)
+            .execute(&mut *self.inner)
+            .await?;
+            return self.customer(id).await;
+        }
+        let row = sqlx::query(
+            "INSERT INTO customers (display_name, language, created_at) VALUES ($1, $2, $3) \
+             RETURNING id, display_name, email, language, created_at",
+        )
+        .bind(display_name)
+        .bind(language)
+        .bind(now_ms)
+        .fetch_one(&mut *self.inner)
+        .await?;
+        let created = customer(&row)?;
+        let linked = sqlx::query(
+            "INSERT INTO customer_identities (platform, external_id, customer_id, display_name, language) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(created.id)
+        .bind(display_name)
+        .bind(language)
+        .execute(&mut *self.inner)
+        .await?;
+        if linked.rows_affected() == 1 {
+            return Ok(created);
+        }
+        // A concurrent transaction linked this identity first: use its customer.
+        sqlx::query("DELETE FROM customers WHERE id = $1")
+            .bind(created.id)
+            .execute(&mut *self.inner)
+            .await?;
+        let id = self
+            .customer_id_for_identity(platform, external_id)
+            .await?
+            .ok_or_else(|| StorageError::NotFound(format!("{platform} customer {external_id}")))?;
+        self.customer(id).await
+    }
+
+    async fn customer_id_for_identity(
+        &mut self,
+        platform: Platform,
+        external_id: &str,
+    ) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT customer_id FROM customer_identities WHERE platform = $1 AND external_id = $2",
+        )
+        .bind(platform.as_str())
+        .bind(external_id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row.map(|r| r.try_get("customer_id")).transpose()?)
+    }
+
+    pub async fn customer(&mut self, id: i64) -> Result<Customer> {
+        let row = sqlx::query(
+            "SELECT id, display_name, email, language, created_at FROM customers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        row.as_ref()
+            .map(customer)
+            .transpose()?
+            .ok_or_else(|| StorageError::NotFound(format!("customer id {id}")))
+    }
+
+    /// Creates an agent. Fails with [`StorageError::Conflict`] when the name or email is taken.
+    pub async fn create_agent(
+        &mut self,
+        name: &str,
+        email: Option<&str>,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<Agent> {
+        let row = sqlx::query(
+            "INSERT INTO agents (name, email, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING RETURNING id, name, email, role, on_duty",
+        )
+        .bind(name)
+        .bind(email)
+        .bind(role.as_str())
+        .bind(now_ms)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        row.as_ref()
+            .map(agent)
+            .transpose()?
+            .ok_or_else(|| StorageError::Conflict(format!("agent `{name}`")))
+    }
+
+    /// Ties a chat identity to an agent (replacing an earlier link of that identity).
+    pub async fn link_agent_identity(
+        &mut self,
+        agent_id: i64,
+        platform: Platform,
+        external_id: &str,
+        display_name: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_identities (platform, external_id, agent_id, display_name) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (platform, external_id) DO UPDATE SET agent_id = $3, display_name = $4",
+        )
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(agent_id)
+        .bind(display_name)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn agent_by_identity(
+        &mut self,
+        platform: Platform,
+        external_id: &str,
+    ) -> Result<Option<Agent>> {
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_identities i ON i.agent_id = a.id \
+             WHERE i.platform = $1 AND i.external_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(platform.as_str())
+            .bind(external_id)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(agent).transpose()
+    }
+
+    /// Finds an agent by name, case-insensitively, or by a chat handle linked to them.
+    pub async fn agent_by_name(&mut self, name: &str) -> Result<Option<Agent>> {
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS} FROM agents a WHERE LOWER(a.name) = LOWER($1) \
+             UNION SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_identities i ON i.agent_id = a.id \
+             WHERE LOWER(i.display_name) = LOWER($1) ORDER BY id LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(agent).transpose()
+    }
+
+    pub async fn agent(&mut self, id: i64) -> Result<Agent> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref()
+            .map(agent)
+            .transpose()?
+            .ok_or_else(|| StorageError::NotFound(format!("agent id {id}")))
+    }
+
+    /// The agent behind a chat identity, created on first use with that identity's name
+    /// (made unique with the platform and id if needed). The role follows what the platform says.
+    pub async fn agent_for_identity(
+        &mut self,
+        platform: Platform,
+        external_id: &str,
+        display_name: &str,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<Agent> {
+        if let Some(found) = self.agent_by_identity(platform, external_id).await? {
+            if found.role != role {
+                sqlx::query("UPDATE agents SET role = $2 WHERE id = $1")
+                    .bind(found.id)
+                    .bind(role.as_str())
+                    .execute(&mut *self.inner)
+                    .await?;
+                return self.agent(found.id).await;
+            }
+            return Ok(found);
+        }
+        let created = match self.create_agent(display_name, None, role, now_ms).await {
+            Ok(agent) => agent,
+            Err(StorageError::Conflict(_)) => {
+                let unique = format!("{display_name} ({platform} {external_id})");
+                self.create_agent(&unique, None, role, now_ms).await?
+            }
+            Err(e) => return Err(e),
+        };
+        self.link_agent_identity(created.id, platform, external_id, display_name)
+            .await?;
+        Ok(created)
+    }
+}

@@ -1,0 +1,286 @@
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{opt_time, parse, time, Tx};
+use crate::{Backend, NewTicket, Priority, Result, StorageError, Ticket, TicketStatus};
+
+const COLUMNS: &str = "id, number, subject, customer_id, origin, conversation, status, priority, \
+     assignee_id, team_id, merged_into, previous_ticket_id, close_reason, created_at, updated_at, \
+     first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at";
+
+fn ticket(row: &AnyRow) -> Result<Ticket> {
+    Ok(Ticket {
+        id: row.try_get("id")?,
+        number: row.try_get("number")?,
+        subject: row.try_get("subject")?,
+        customer_id: row.try_get("customer_id")?,
+        origin: parse(row, "origin")?,
+        conversation: row.try_get("conversation")?,
+        status: parse(row, "status")?,
+        priority: parse(row, "priority")?,
+        assignee_id: row.try_get("assignee_id")?,
+        team_id: row.try_get("team_id")?,
+        merged_into: row.try_get("merged_into")?,
+        previous_ticket_id: row.try_get("previous_ticket_id")?,
+        close_reason: row.try_get("close_reason")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        first_agent_reply_at: opt_time(row, "first_agent_reply_at")?,
+        last_customer_message_at: opt_time(row, "last_customer_message_at")?,
+        last_agent_reply_at: opt_time(row, "last_agent_reply_at")?,
+        closed_at: opt_time(row, "closed_at")?,
+    })
+}
+
+impl Tx {
+    /// Opens a ticket, or returns `None` when the conversation already has an active one
+    /// (another transaction won the race; look it up with [`Tx::active_ticket`]).
+    pub async fn open_ticket(
+        &mut self,
+        new: &NewTicket<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Ticket>> {
+        let number = match self.backend {
+            Backend::Postgres => "nextval('ticket_numbers')",
+            Backend::Sqlite => "(SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets)",
+        };
+        let sql = format!(
+            "INSERT INTO tickets (number, subject, customer_id, origin, conversation, status, priority, \
+             team_id, previous_ticket_id, created_at, updated_at) \
+             VALUES ({number}, $1, $2, $3, $4, 'open', $5, $6, $7, $8, $8) \
+             ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.subject)
+            .bind(new.customer_id)
+            .bind(new.origin.as_str())
+            .bind(new.conversation)
+            .bind(new.priority.as_str())
+            .bind(new.team_id)
+            .bind(new.previous_ticket_id)
+            .bind(now_ms)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    /// The open or pending ticket of a customer conversation, locked for this transaction.
+    pub async fn active_ticket(
+        &mut self,
+        origin: crate::Platform,
+        conversation: &str,
+    ) -> Result<Option<Ticket>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation = $2 \
+             AND status IN ('open', 'pending'){}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(origin.as_str())
+            .bind(conversation)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    /// The most recent ticket of a customer conversation, whatever its status.
+    pub async fn latest_ticket(
+        &mut self,
+        origin: crate::Platform,
+        conversation: &str,
+    ) -> Result<Option<Ticket>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation = $2 \
+             ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(origin.as_str())
+            .bind(conversation)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    pub async fn ticket(&mut self, id: i64) -> Result<Ticket> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE id = $1{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref()
+            .map(ticket)
+            .transpose()?
+            .ok_or_else(|| StorageError::NotFound(format!("ticket id {id}")))
+    }
+
+    /// Looks a ticket up by its human number (`#1042` → 1042), locked for this transaction.
+    pub async fn ticket_by_number(&mut self, number: i64) -> Result<Option<Ticket>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE number = $1{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(number)
+            .fetch_optional(&mut *self.inner)
+            .await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    /// Tickets in a status, oldest first.
+    pub async fn tickets_with_status(
+        &mut self,
+        status: TicketStatus,
+        limit: i64,
+    ) -> Result<Vec<Ticket>> {
+        let sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = $1 ORDER BY id LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(limit)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter().map(ticket).collect()
+    }
+
+    pub async fn count_tickets(&mut self, status: TicketStatus) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE status = $1")
+            .bind(status.as_str())
+            .fetch_one(&mut *self.inner)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// A customer wrote: the ticket waits on us again.
+    pub async fn note_customer_message(&mut self, ticket_id: i64, now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE tickets SET last_customer_message_at = $2, updated_at = $2, \
+             status = CASE WHEN status = 'pending' THEN 'open' ELSE status END WHERE id = $1",
+        )
+        .bind(ticket_id)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// An agent answered the customer: the ticket waits on the customer.
+    pub async fn note_agent_reply(&mut self, ticket_id: i64, now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE tickets SET first_agent_reply_at = COALESCE(first_agent_reply_at, $2), \
+             last_agent_reply_at = $2, updated_at = $2, \
+             status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1",
+        )
+        .bind(ticket_id)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_status(
+        &mut self,
+        ticket_id: i64,
+        status: TicketStatus,
+        close_reason: Option<&str>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let closed_at = (status == TicketStatus::Closed).then_some(now_ms);
+        sqlx::query(
+            "UPDATE tickets SET status = $2, close_reason = $3, closed_at = $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(ticket_id)
+        .bind(status.as_str())
+        .bind(close_reason)
+        .bind(closed_at)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_assignee(
+        &mut self,
+        ticket_id: i64,
+        agent_id: Option<i64>,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET assignee_id = $2, updated_at = $3 WHERE id = $1")
+            .bind(ticket_id)
+            .bind(agent_id)
+            .bind(now_ms)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_priority(
+        &mut self,
+        ticket_id: i64,
+        priority: Priority,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET priority = $2, updated_at = $3 WHERE id = $1")
+            .bind(ticket_id)
+            .bind(priority.as_str())
+            .bind(now_ms)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves every message of `source` to `target` and marks `source` merged into `target`.
+    pub async fn merge_tickets(&mut self, source: i64, target: i64, now_ms: i64) -> Result<u64> {
+        let moved = sqlx::query("UPDATE messages SET ticket_id = $2 WHERE ticket_id = $1")
+            .bind(source)
+            .bind(target)
+            .execute(&mut *self.inner)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE tickets SET status = 'merged', merged_into = $2, closed_at = $3, updated_at = $3 WHERE id = $1",
+        )
+        .bind(source)
+        .bind(target)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")
+            .bind(target)
+            .bind(now_ms)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(moved)
+    }
+
+    /// Adds a tag; returns false when the ticket already had it.
+    pub async fn add_tag(&mut self, ticket_id: i64, tag: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(ticket_id)
+        .bind(tag)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes a tag; returns false when the ticket did not have it.
+    pub async fn remove_tag(&mut self, ticket_id: i64, tag: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND tag = $2")
+            .bind(ticket_id)
+            .bind(tag)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn tags(&mut self, ticket_id: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT tag FROM ticket_tags WHERE ticket_id = $1 ORDER BY tag")
+            .bind(ticket_id)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("tag")?)).collect()
+    }
+}
