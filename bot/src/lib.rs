@@ -1,6 +1,7 @@
 //! The Relaydesk process: the hub (ingest, commands, permissions), the outbox workers that
 //! deliver to platforms, configuration, and the `serve` supervisor the binary runs.
 
+pub mod channel;
 pub mod config;
 pub mod hub;
 pub mod outbox;

@@ -8,8 +8,9 @@ use relaydesk_web::AppState;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::channel::{Channel, ChannelError};
 use crate::config::Config;
-use crate::hub::{Deliver, Hub, HubConfig};
+use crate::hub::{Hub, HubConfig};
 use crate::outbox::{OutboxWorker, RetryPolicy, WorkerOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,10 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Web(#[from] relaydesk_web::WebError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error("channel configuration: {0}")]
+    ChannelConfig(String),
 }
 
 /// Opens the store named by the configuration and applies its migrations.
@@ -32,11 +37,23 @@ pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
 }
 
 /// The hub settings that follow from the configuration and the enabled channels.
-pub fn hub_config(config: &Config, adapters: &[Arc<dyn Deliver>]) -> HubConfig {
-    let platforms: Vec<_> = adapters.iter().map(|a| a.platform()).collect();
+pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
+    let side = |staff: bool| {
+        channels
+            .iter()
+            .filter(|c| {
+                if staff {
+                    c.has_staff_side()
+                } else {
+                    c.has_customer_side()
+                }
+            })
+            .map(|c| c.platform())
+            .collect()
+    };
     HubConfig {
-        staff_platforms: platforms.clone(),
-        customer_platforms: platforms,
+        staff_platforms: side(true),
+        customer_platforms: side(false),
         relay_mode: config.relay_mode,
         reopen_window: config.tickets.reopen_window,
         max_message_bytes: config.tickets.max_message_bytes,
@@ -75,34 +92,54 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     .await
 }
 
-/// Runs Relaydesk on an open store and a bound listener, with the given channel adapters.
+/// Runs Relaydesk on an open store and a bound listener, with the given channels.
 pub async fn run_with(
     config: Config,
     store: Store,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
-    adapters: Vec<Arc<dyn Deliver>>,
+    channels: Vec<Arc<dyn Channel>>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let hub = Hub::new(store.clone(), clock, hub_config(&config, &adapters));
+    let hub = Hub::new(store.clone(), clock, hub_config(&config, &channels));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");
     }
-    let mut workers = tokio::task::JoinSet::new();
-    for adapter in adapters {
-        let worker = OutboxWorker::new(hub.clone(), adapter, worker_options(&config));
-        workers.spawn(worker.run(shutdown.child_token()));
-    }
-    let app = relaydesk_web::router(AppState {
+    let mut app = relaydesk_web::router(AppState {
         store: store.clone(),
     });
+    let mut workers = tokio::task::JoinSet::new();
+    let mut receivers = tokio::task::JoinSet::new();
+    for channel in channels {
+        let platform = channel.platform();
+        tracing::info!(%platform, "channel enabled");
+        let worker = OutboxWorker::new(hub.clone(), channel.deliverer(), worker_options(&config));
+        workers.spawn(worker.run(shutdown.child_token()));
+        if let Some(routes) = channel.routes(hub.clone()) {
+            app = app.merge(routes);
+        }
+        let token = shutdown.child_token();
+        let hub = hub.clone();
+        receivers.spawn(async move {
+            channel
+                .run(hub, token)
+                .await
+                .map_err(|e| (platform, e.to_string()))
+        });
+    }
     let web_shutdown = shutdown.clone();
     let web = relaydesk_web::serve(listener, app, async move { web_shutdown.cancelled().await });
     let result = tokio::select! {
         result = web => result.map_err(ServeError::from),
+        Some(stopped) = receivers.join_next() => match stopped {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((platform, message))) => Err(ServeError::Channel(ChannelError { platform, message })),
+            Err(e) => Err(ServeError::ChannelConfig(format!("a channel's receive task failed: {e}"))),
+        },
         _ = shutdown.cancelled() => Ok(()),
     };
     shutdown.cancel();
+    while receivers.join_next().await.is_some() {}
     while workers.join_next().await.is_some() {}
     store.close().await;
     tracing::info!("stopped");

@@ -1,0 +1,6 @@
+//! Shared pieces of Relaydesk's end-to-end tests: fresh databases on both backends, a running
+//! app on a random port, and loopback stand-ins for the platforms we talk to.
+
+pub mod app;
+pub mod db;
+pub mod recorder;
