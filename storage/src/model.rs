@@ -212,7 +212,7 @@ pub struct NewTicket<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub id: i64,
-    pub ticket_id: i64,
+    pub ticket_id: Option<i64>,
     pub lane: String,
     pub platform: Platform,
     pub payload: String,
@@ -224,7 +224,7 @@ pub struct OutboxItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub ticket_id: i64,
+    pub ticket_id: Option<i64>,
     pub lane: String,
     pub platform: Platform,
     pub payload: String,

@@ -27,6 +27,9 @@ pub enum Delivery {
     CustomerNotice { text: String },
     /// Mark an agent's message in the staff thread as delivered to the customer.
     ConfirmDelivered { message_id: i64 },
+    /// A post in a team channel that belongs to no ticket thread (SLA alert, daily summary).
+    /// `channel` is the platform's address of it (chat id, `chat:topic`, channel id).
+    ChannelPost { channel: String, text: String },
 }
 
 impl Delivery {
@@ -37,6 +40,10 @@ impl Delivery {
 
     pub fn customer_lane(ticket_id: i64, platform: Platform) -> String {
         format!("{ticket_id}:customer:{platform}")
+    }
+
+    pub fn channel_lane(platform: Platform, channel: &str) -> String {
+        format!("channel:{platform}:{channel}")
     }
 }
 
@@ -100,6 +107,11 @@ pub enum Outbound {
     MarkDelivered {
         thread: String,
         message_ref: String,
+    },
+    /// Post plain text in a team channel (not a ticket thread).
+    ChannelPost {
+        channel: String,
+        text: String,
     },
 }
 

@@ -35,7 +35,7 @@ impl Effects {
     pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
         for (ticket_id, lane, platform, delivery) in &self.queued {
             let payload = serde_json::to_string(delivery)?;
-            tx.enqueue(*ticket_id, lane, *platform, &payload, now_ms)
+            tx.enqueue(Some(*ticket_id), lane, *platform, &payload, now_ms)
                 .await?;
         }
         Ok(())

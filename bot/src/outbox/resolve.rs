@@ -38,13 +38,13 @@ pub(super) async fn ticket_view(tx: &mut Tx, ticket: &Ticket) -> Result<TicketVi
     })
 }
 
-async fn thread(tx: &mut Tx, item: &OutboxItem) -> Result<String, Unresolvable> {
-    tx.thread_of(item.ticket_id, item.platform)
+async fn thread(tx: &mut Tx, ticket_id: i64, item: &OutboxItem) -> Result<String, Unresolvable> {
+    tx.thread_of(ticket_id, item.platform)
         .await?
         .ok_or_else(|| {
             Unresolvable::Permanent(format!(
-                "ticket {} has no {} staff thread",
-                item.ticket_id, item.platform
+                "ticket {ticket_id} has no {} staff thread",
+                item.platform
             ))
         })
 }
@@ -54,8 +54,22 @@ pub(super) async fn resolve(
     item: &OutboxItem,
     delivery: &Delivery,
 ) -> Result<Outbound, Unresolvable> {
-    let ticket = tx.ticket(item.ticket_id).await?;
+    if let Delivery::ChannelPost { channel, text } = delivery {
+        return Ok(Outbound::ChannelPost {
+            channel: channel.clone(),
+            text: text.clone(),
+        });
+    }
+    let ticket_id = item.ticket_id.ok_or_else(|| {
+        Unresolvable::Permanent(format!("outbox row {} names no ticket", item.id))
+    })?;
+    let ticket = tx.ticket(ticket_id).await?;
     Ok(match delivery {
+        // Answered before the ticket is read.
+        Delivery::ChannelPost { channel, text } => Outbound::ChannelPost {
+            channel: channel.clone(),
+            text: text.clone(),
+        },
         Delivery::OpenThread => Outbound::OpenThread {
             ticket: ticket_view(tx, &ticket).await?,
         },
@@ -63,7 +77,7 @@ pub(super) async fn resolve(
             let message = tx.message(*message_id).await?;
             // A merge may have moved the message; it is posted in the thread it was queued for.
             Outbound::ThreadPost {
-                thread: thread(tx, item).await?,
+                thread: thread(tx, ticket_id, item).await?,
                 ticket: ticket_view(tx, &ticket).await?,
                 author: message.author_name,
                 internal: message.internal,
@@ -72,11 +86,11 @@ pub(super) async fn resolve(
             }
         }
         Delivery::StaffNotice { text } => Outbound::ThreadNotice {
-            thread: thread(tx, item).await?,
+            thread: thread(tx, ticket_id, item).await?,
             text: text.clone(),
         },
         Delivery::SyncThread => Outbound::SyncThread {
-            thread: thread(tx, item).await?,
+            thread: thread(tx, ticket_id, item).await?,
             ticket: ticket_view(tx, &ticket).await?,
         },
         Delivery::CustomerMessage { message_id } => {
@@ -98,7 +112,7 @@ pub(super) async fn resolve(
                 Unresolvable::Permanent(format!("message {message_id} has no platform id"))
             })?;
             Outbound::MarkDelivered {
-                thread: thread(tx, item).await?,
+                thread: thread(tx, ticket_id, item).await?,
                 message_ref,
             }
         }

@@ -215,6 +215,7 @@ impl OutboxWorker {
         let platform = self.adapter.platform();
         let mut tx = self.hub.store().begin().await?;
         let mut follow_ups: Vec<(String, relaydesk_storage::Platform, Delivery)> = Vec::new();
+        let ticket_id = item.ticket_id.unwrap_or_default();
         let owned = match outcome {
             Outcome::Delivered(delivered) => {
                 let owned = tx
@@ -223,8 +224,7 @@ impl OutboxWorker {
                 if owned {
                     match (delivery, delivered.external_ref.as_deref()) {
                         (Some(Delivery::OpenThread), Some(thread)) => {
-                            tx.bind_thread(item.ticket_id, platform, thread, now)
-                                .await?;
+                            tx.bind_thread(ticket_id, platform, thread, now).await?;
                         }
                         (Some(Delivery::CustomerMessage { message_id }), _) => {
                             let message = tx.message(*message_id).await?;
@@ -235,7 +235,7 @@ impl OutboxWorker {
                                 .contains(&message.platform);
                             if staff && message.external_id.is_some() {
                                 follow_ups.push((
-                                    Delivery::staff_lane(item.ticket_id, message.platform),
+                                    Delivery::staff_lane(ticket_id, message.platform),
                                     message.platform,
                                     Delivery::ConfirmDelivered {
                                         message_id: *message_id,
@@ -265,7 +265,7 @@ impl OutboxWorker {
                 {
                     for &staff in &self.hub.config().staff_platforms {
                         follow_ups.push((
-                            Delivery::staff_lane(item.ticket_id, staff),
+                            Delivery::staff_lane(ticket_id, staff),
                             staff,
                             Delivery::StaffNotice {
                                 text: format!(

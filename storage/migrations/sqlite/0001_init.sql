@@ -118,9 +118,10 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_ticket ON audit_log (ticket_id, id);
 
 -- One row per send still owed to a platform. Rows of one lane are delivered strictly in id order.
+-- ticket_id is empty for posts that belong to no ticket (team alerts, summaries).
 CREATE TABLE outbox (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    ticket_id        BIGINT NOT NULL REFERENCES tickets (id),
+    ticket_id        BIGINT REFERENCES tickets (id),
     lane             TEXT NOT NULL,
     platform         TEXT NOT NULL,
     payload          TEXT NOT NULL,

@@ -26,7 +26,7 @@ impl Tx {
     /// Queues a send. Rows of one `lane` are delivered one at a time, in the order queued.
     pub async fn enqueue(
         &mut self,
-        ticket_id: i64,
+        ticket_id: Option<i64>,
         lane: &str,
         platform: Platform,
         payload: &str,
