@@ -1,0 +1,484 @@
+//! The store contract: every test runs on SQLite and, with RELAYDESK_TEST_POSTGRES_URL set, on
+//! PostgreSQL, each in a fresh database.
+
+use relaydesk_storage::{
+    AuthorKind, NewMessage, NewTicket, OutboxStatus, Platform, Priority, Role, Store, TicketStatus,
+    Tx,
+};
+use relaydesk_tests::both_backends;
+
+const T0: i64 = 1_780_000_000_000;
+
+async fn customer_ticket(tx: &mut Tx, who: &str) -> (i64, i64) {
+    let customer = tx
+        .customer_for_identity(Platform::Telegram, who, who, Some("en"), T0)
+        .await
+        .unwrap();
+    let ticket = tx
+        .open_ticket(
+            &NewTicket {
+                subject: "printer",
+                customer_id: customer.id,
+                origin: Platform::Telegram,
+                conversation: who,
+                priority: Priority::Normal,
+                team_id: None,
+                previous_ticket_id: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+        .expect("a new conversation opens a ticket");
+    (customer.id, ticket.id)
+}
+
+fn customer_message<'a>(
+    ticket_id: i64,
+    customer_id: i64,
+    body: &'a str,
+    external: Option<&'a str>,
+) -> NewMessage<'a> {
+    NewMessage {
+        ticket_id,
+        author_kind: AuthorKind::Customer,
+        customer_id: Some(customer_id),
+        agent_id: None,
+        author_name: "Anna",
+        body,
+        attachments: &[],
+        internal: false,
+        platform: Platform::Telegram,
+        external_id: external,
+    }
+}
+
+both_backends!(
+    migrations_are_applied_and_reported_ready,
+    |store: Store| async move {
+        store.check_ready().await.expect("ready after open");
+        store.migrate().await.expect("migrating twice is harmless");
+    }
+);
+
+both_backends!(an_identity_is_one_customer, |store: Store| async move {
+    let mut tx = store.begin().await.unwrap();
+    let a = tx
+        .customer_for_identity(Platform::Telegram, "42", "Anna", None, T0)
+        .await
+        .unwrap();
+    let again = tx
+        .customer_for_identity(Platform::Telegram, "42", "Anna K.", Some("de"), T0)
+        .await
+        .unwrap();
+    let other = tx
+        .customer_for_identity(Platform::Discord, "42", "Anna", None, T0)
+        .await
+        .unwrap();
+    assert_eq!(a.id, again.id);
+    assert_ne!(a.id, other.id, "identities are per platform");
+    tx.commit().await.unwrap();
+});
+
+both_backends!(
+    one_active_ticket_per_conversation,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (customer, ticket) = customer_ticket(&mut tx, "c1").await;
+        let second = tx
+            .open_ticket(
+                &NewTicket {
+                    subject: "again",
+                    customer_id: customer,
+                    origin: Platform::Telegram,
+                    conversation: "c1",
+                    priority: Priority::High,
+                    team_id: None,
+                    previous_ticket_id: None,
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(
+            second.is_none(),
+            "a second active ticket for one conversation is refused"
+        );
+        let active = tx
+            .active_ticket(Platform::Telegram, "c1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(active.id, ticket);
+        assert_eq!(active.status, TicketStatus::Open);
+        tx.set_status(ticket, TicketStatus::Closed, Some("done"), T0 + 1)
+            .await
+            .unwrap();
+        assert!(tx
+            .active_ticket(Platform::Telegram, "c1")
+            .await
+            .unwrap()
+            .is_none());
+        let closed = tx
+            .latest_ticket(Platform::Telegram, "c1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(closed.close_reason.as_deref(), Some("done"));
+        assert_eq!(closed.closed_at.unwrap().timestamp_millis(), T0 + 1);
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    ticket_numbers_are_unique_and_human,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let mut numbers = Vec::new();
+        for who in ["a", "b", "c"] {
+            let (_, id) = customer_ticket(&mut tx, who).await;
+            numbers.push(tx.ticket(id).await.unwrap().number);
+        }
+        assert!(numbers.iter().all(|n| *n > 1000));
+        numbers.dedup();
+        assert_eq!(numbers.len(), 3);
+        let found = tx.ticket_by_number(numbers[1]).await.unwrap().unwrap();
+        assert_eq!(found.number, numbers[1]);
+        assert!(tx.ticket_by_number(999_999).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    a_platform_message_is_stored_once,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (customer, ticket) = customer_ticket(&mut tx, "c").await;
+        let first = tx
+            .append_message(&customer_message(ticket, customer, "hi", Some("c:1")), T0)
+            .await
+            .unwrap();
+        assert!(first.is_some());
+        let again = tx
+            .append_message(&customer_message(ticket, customer, "hi", Some("c:1")), T0)
+            .await
+            .unwrap();
+        assert!(
+            again.is_none(),
+            "same (platform, external id) is one message"
+        );
+        let mut other_platform = customer_message(ticket, customer, "hi", Some("c:1"));
+        other_platform.platform = Platform::Discord;
+        assert!(tx
+            .append_message(&other_platform, T0)
+            .await
+            .unwrap()
+            .is_some());
+        // Messages without a platform id (console, API) are never deduplicated.
+        assert!(tx
+            .append_message(&customer_message(ticket, customer, "x", None), T0)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(tx
+            .append_message(&customer_message(ticket, customer, "x", None), T0)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(tx.messages(ticket).await.unwrap().len(), 4);
+        let found = tx
+            .message_by_external(Platform::Telegram, "c:1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.body, "hi");
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    attachments_and_flags_round_trip,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (customer, ticket) = customer_ticket(&mut tx, "c").await;
+        let attachment = relaydesk_storage::Attachment {
+            kind: "photo".into(),
+            file_name: Some("p.jpg".into()),
+            mime_type: Some("image/jpeg".into()),
+            size: Some(1234),
+            platform_ref: Some("AgAD".into()),
+            url: None,
+        };
+        let mut message = customer_message(ticket, customer, "see photo", Some("m1"));
+        let attachments = [attachment.clone()];
+        message.attachments = &attachments;
+        message.internal = true;
+        let stored = tx.append_message(&message, T0).await.unwrap().unwrap();
+        let read = tx.message(stored.id).await.unwrap();
+        assert_eq!(read.attachments, vec![attachment]);
+        assert!(read.internal);
+        assert_eq!(read.author_kind, AuthorKind::Customer);
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    sla_timestamps_follow_the_conversation,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (_, ticket) = customer_ticket(&mut tx, "c").await;
+        tx.note_customer_message(ticket, T0 + 10).await.unwrap();
+        tx.note_agent_reply(ticket, T0 + 20).await.unwrap();
+        let t = tx.ticket(ticket).await.unwrap();
+        assert_eq!(
+            t.status,
+            TicketStatus::Pending,
+            "an agent reply waits on the customer"
+        );
+        assert_eq!(t.first_agent_reply_at.unwrap().timestamp_millis(), T0 + 20);
+        tx.note_agent_reply(ticket, T0 + 30).await.unwrap();
+        tx.note_customer_message(ticket, T0 + 40).await.unwrap();
+        let t = tx.ticket(ticket).await.unwrap();
+        assert_eq!(
+            t.status,
+            TicketStatus::Open,
+            "a customer message waits on us"
+        );
+        assert_eq!(
+            t.first_agent_reply_at.unwrap().timestamp_millis(),
+            T0 + 20,
+            "first reply is kept"
+        );
+        assert_eq!(t.last_agent_reply_at.unwrap().timestamp_millis(), T0 + 30);
+        assert_eq!(
+            t.last_customer_message_at.unwrap().timestamp_millis(),
+            T0 + 40
+        );
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    merge_moves_messages_and_marks_the_source,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (c1, source) = customer_ticket(&mut tx, "s").await;
+        let (_, target) = customer_ticket(&mut tx, "t").await;
+        for i in 0..3 {
+            let body = format!("m{i}");
+            tx.append_message(&customer_message(source, c1, &body, None), T0)
+                .await
+                .unwrap();
+        }
+        assert_eq!(tx.merge_tickets(source, target, T0 + 5).await.unwrap(), 3);
+        assert_eq!(tx.messages(target).await.unwrap().len(), 3);
+        assert!(tx.messages(source).await.unwrap().is_empty());
+        let s = tx.ticket(source).await.unwrap();
+        assert_eq!(s.status, TicketStatus::Merged);
+        assert_eq!(s.merged_into, Some(target));
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(tags_threads_and_audit, |store: Store| async move {
+    let mut tx = store.begin().await.unwrap();
+    let (_, ticket) = customer_ticket(&mut tx, "c").await;
+    assert!(tx.add_tag(ticket, "billing").await.unwrap());
+    assert!(!tx.add_tag(ticket, "billing").await.unwrap());
+    assert!(tx.add_tag(ticket, "vip").await.unwrap());
+    assert!(tx.remove_tag(ticket, "vip").await.unwrap());
+    assert!(!tx.remove_tag(ticket, "vip").await.unwrap());
+    assert_eq!(tx.tags(ticket).await.unwrap(), vec!["billing"]);
+
+    tx.bind_thread(ticket, Platform::Discord, "thread-9", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.thread_of(ticket, Platform::Discord)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("thread-9")
+    );
+    assert_eq!(
+        tx.ticket_id_by_thread(Platform::Discord, "thread-9")
+            .await
+            .unwrap(),
+        Some(ticket)
+    );
+    assert!(tx
+        .thread_of(ticket, Platform::Telegram)
+        .await
+        .unwrap()
+        .is_none());
+
+    tx.audit(Some(ticket), "agent:1", "close", "done", T0)
+        .await
+        .unwrap();
+    let trail = tx.audit_trail(ticket).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, "close");
+    tx.commit().await.unwrap();
+});
+
+both_backends!(
+    agents_have_names_roles_and_identities,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let anna = tx
+            .create_agent("Anna", Some("anna@example.com"), Role::Admin, T0)
+            .await
+            .unwrap();
+        let clash = tx
+            .create_agent("Anna", None, Role::Agent, T0)
+            .await
+            .unwrap_err();
+        assert!(clash.is_unique_violation());
+        tx.link_agent_identity(anna.id, Platform::Discord, "111", "anna_k")
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.agent_by_identity(Platform::Discord, "111")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            anna.id
+        );
+        assert_eq!(tx.agent_by_name("ANNA").await.unwrap().unwrap().id, anna.id);
+        assert_eq!(
+            tx.agent_by_name("anna_k").await.unwrap().unwrap().id,
+            anna.id
+        );
+        assert!(tx.agent_by_name("nobody").await.unwrap().is_none());
+
+        let bob = tx
+            .agent_for_identity(Platform::Telegram, "7", "Bob", Role::Agent, T0)
+            .await
+            .unwrap();
+        let bob_again = tx
+            .agent_for_identity(Platform::Telegram, "7", "Bob", Role::Admin, T0)
+            .await
+            .unwrap();
+        assert_eq!(bob.id, bob_again.id);
+        assert_eq!(
+            bob_again.role,
+            Role::Admin,
+            "the platform's word on the role is kept current"
+        );
+        let other_anna = tx
+            .agent_for_identity(Platform::Telegram, "8", "Anna", Role::Agent, T0)
+            .await
+            .unwrap();
+        assert_ne!(other_anna.id, anna.id, "a name clash gets a distinct agent");
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    outbox_leases_only_lane_heads_in_order,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (_, ticket) = customer_ticket(&mut tx, "c").await;
+        let a1 = tx
+            .enqueue(Some(ticket), "lane-a", Platform::Telegram, "a1", T0)
+            .await
+            .unwrap();
+        let a2 = tx
+            .enqueue(Some(ticket), "lane-a", Platform::Telegram, "a2", T0)
+            .await
+            .unwrap();
+        let b1 = tx
+            .enqueue(Some(ticket), "lane-b", Platform::Telegram, "b1", T0)
+            .await
+            .unwrap();
+        let d1 = tx
+            .enqueue(None, "lane-d", Platform::Discord, "d1", T0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let leased = tx
+            .lease(Platform::Telegram, "w1", T0, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            leased.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![a1, b1],
+            "one head per lane"
+        );
+        assert!(leased.iter().all(|i| i.attempts == 1));
+        let again = tx
+            .lease(Platform::Telegram, "w2", T0, 1000, 10)
+            .await
+            .unwrap();
+        assert!(
+            again.is_empty(),
+            "leased rows and rows behind them are not handed out twice"
+        );
+        assert!(
+            !tx.mark_delivered(a1, "w2", Some("x"), T0).await.unwrap(),
+            "only the lease owner records"
+        );
+        assert!(tx.mark_delivered(a1, "w1", Some("tg:1"), T0).await.unwrap());
+        let next = tx
+            .lease(Platform::Telegram, "w2", T0, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(next.iter().map(|i| i.id).collect::<Vec<_>>(), vec![a2]);
+        assert_eq!(
+            tx.outbox_row(a1)
+                .await
+                .unwrap()
+                .unwrap()
+                .external_ref
+                .as_deref(),
+            Some("tg:1")
+        );
+
+        // A retry later keeps its lane blocked until then; b1 is still leased to w1.
+        assert!(tx.reschedule(a2, "w2", T0 + 5_000, "busy").await.unwrap());
+        assert!(tx
+            .lease(Platform::Telegram, "w3", T0 + 999, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // w1 died holding b1: once its lease runs out the row is handed out again.
+        let expired = tx
+            .lease(Platform::Telegram, "w4", T0 + 1_001, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            expired
+                .iter()
+                .map(|i| (i.id, i.attempts))
+                .collect::<Vec<_>>(),
+            vec![(b1, 2)]
+        );
+        assert!(tx.mark_delivered(b1, "w4", None, T0 + 1_002).await.unwrap());
+        let retried = tx
+            .lease(Platform::Telegram, "w3", T0 + 5_000, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            retried
+                .iter()
+                .map(|i| (i.id, i.attempts))
+                .collect::<Vec<_>>(),
+            vec![(a2, 2)]
+        );
+        assert_eq!(tx.next_due(Platform::Discord).await.unwrap(), Some(T0));
+
+        let discord = tx
+            .lease(Platform::Discord, "d", T0, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(discord.len(), 1);
+        assert_eq!(discord[0].ticket_id, None);
+        assert!(tx.mark_failed(d1, "d", "gone", T0).await.unwrap());
+        assert_eq!(tx.count_outbox(OutboxStatus::Failed).await.unwrap(), 1);
+        assert_eq!(tx.count_outbox(OutboxStatus::Delivered).await.unwrap(), 2);
+        tx.commit().await.unwrap();
+    }
+);
