@@ -1,0 +1,620 @@
+//! The hub and the outbox end to end, on both backends: a recording platform stands in for
+//! Telegram (customer side) and Discord (staff side) behind the `Deliver` trait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use relaydesk::hub::{
+    Actor, Command, CustomerMessage, DeliveryError, Hub, HubConfig, HubError, Inbound, Ingested,
+    Outbound, PlatformUser, StaffMessage, StaffOutcome, TicketRef,
+};
+use relaydesk::outbox::{OutboxWorker, WorkerOptions};
+use relaydesk_storage::{
+    Clock, FakeClock, OutboxStatus, Platform, Role, Store, StoreOptions, TicketStatus,
+};
+use relaydesk_tests::both_backends;
+use relaydesk_tests::recorder::Recorder;
+
+struct Desk {
+    hub: Hub,
+    clock: FakeClock,
+    staff: Recorder,
+    customer: Recorder,
+    workers: Vec<OutboxWorker>,
+}
+
+fn new_desk(store: Store) -> Desk {
+    let clock = FakeClock::at(chrono::Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let hub = Hub::new(
+        store,
+        Arc::new(clock.clone()),
+        HubConfig {
+            staff_platforms: vec![Platform::Discord],
+            customer_platforms: vec![Platform::Telegram],
+            ..HubConfig::default()
+        },
+    );
+    let staff = Recorder::new(Platform::Discord);
+    let customer = Recorder::new(Platform::Telegram);
+    let workers = vec![
+        OutboxWorker::new(hub.clone(), staff.as_deliver(), WorkerOptions::default()),
+        OutboxWorker::new(hub.clone(), customer.as_deliver(), WorkerOptions::default()),
+    ];
+    Desk {
+        hub,
+        clock,
+        staff,
+        customer,
+        workers,
+    }
+}
+
+impl Desk {
+    /// Runs the workers until nothing is due now.
+    async fn drain(&self) {
+        for _ in 0..200 {
+            let mut handled = 0;
+            for worker in &self.workers {
+                handled += worker.run_once().await.expect("outbox pass");
+            }
+            if handled == 0 {
+                return;
+            }
+        }
+        panic!("the outbox did not settle");
+    }
+
+    /// Lets time pass (for retries), then drains.
+    async fn later(&self, by: Duration) {
+        self.clock.advance(chrono::Duration::from_std(by).unwrap());
+        self.drain().await;
+    }
+
+    async fn customer_says(&self, who: &str, id: &str, text: &str) -> Result<Ingested, HubError> {
+        self.hub
+            .ingest(Inbound::Customer(customer_message(who, id, text)))
+            .await
+    }
+
+    async fn agent_says(&self, thread: &str, id: &str, text: &str) -> Result<Ingested, HubError> {
+        self.hub
+            .ingest(Inbound::Staff(StaffMessage {
+                platform: Platform::Discord,
+                external_message_id: Some(id.to_string()),
+                thread_ref: thread.to_string(),
+                agent: user("agent-1", "Bob"),
+                role: Role::Agent,
+                text: text.to_string(),
+                attachments: Vec::new(),
+            }))
+            .await
+    }
+}
+
+fn user(id: &str, name: &str) -> PlatformUser {
+    PlatformUser {
+        external_id: id.to_string(),
+        display_name: name.to_string(),
+        language: Some("de".to_string()),
+    }
+}
+
+fn customer_message(who: &str, id: &str, text: &str) -> CustomerMessage {
+    CustomerMessage {
+        platform: Platform::Telegram,
+        external_message_id: Some(id.to_string()),
+        customer: user(who, &format!("Customer {who}")),
+        conversation: format!("chat-{who}"),
+        subject: None,
+        text: text.to_string(),
+        attachments: Vec::new(),
+    }
+}
+
+fn admin() -> Actor {
+    Actor::Staff {
+        platform: Platform::Discord,
+        user: user("admin-1", "Ada"),
+        role: Role::Admin,
+    }
+}
+
+fn ticket_number(ingested: &Ingested) -> i64 {
+    match ingested {
+        Ingested::Customer { ticket_number, .. } => *ticket_number,
+        other => panic!("expected a customer message, got {other:?}"),
+    }
+}
+
+both_backends!(
+    the_same_platform_message_twice_is_one_message,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let first = desk
+            .customer_says("anna", "m-1", "printer broken")
+            .await
+            .unwrap();
+        assert!(matches!(
+            first,
+            Ingested::Customer {
+                new_ticket: true,
+                ..
+            }
+        ));
+        let again = desk
+            .customer_says("anna", "m-1", "printer broken")
+            .await
+            .unwrap();
+        assert_eq!(again, Ingested::Duplicate);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_messages().await.unwrap(), 1);
+        assert_eq!(tx.count_tickets(TicketStatus::Open).await.unwrap(), 1);
+    }
+);
+
+both_backends!(
+    concurrent_first_messages_open_one_ticket_per_customer,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..1000 {
+            let hub = desk.hub.clone();
+            tasks.spawn(async move {
+                let who = format!("c{}", i % 50);
+                hub.ingest(Inbound::Customer(customer_message(
+                    &who,
+                    &format!("m{i}"),
+                    "hello",
+                )))
+                .await
+            });
+        }
+        let mut new_tickets = 0;
+        while let Some(done) = tasks.join_next().await {
+            if let Ingested::Customer {
+                new_ticket: true, ..
+            } = done.unwrap().unwrap()
+            {
+                new_tickets += 1;
+            }
+        }
+        assert_eq!(new_tickets, 50);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_tickets(TicketStatus::Open).await.unwrap(), 50);
+        assert_eq!(tx.count_messages().await.unwrap(), 1000);
+    }
+);
+
+both_backends!(
+    a_conversation_reaches_both_sides,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(
+            &desk
+                .customer_says("anna", "m-1", "printer won't print <b>@everyone</b>")
+                .await
+                .unwrap(),
+        );
+        desk.drain().await;
+        let staff = desk.staff.sent();
+        assert!(matches!(&staff[0], Outbound::OpenThread { ticket } if ticket.number == n));
+        assert!(
+            matches!(&staff[1], Outbound::ThreadPost { text, thread, .. }
+        if text == "printer won't print <b>@everyone</b>" && *thread == format!("thread-{n}"))
+        );
+        assert_eq!(
+            desk.customer.texts(),
+            vec![format!(
+                "Danke! Wir haben Ihre Nachricht erhalten. Ihre Ticketnummer ist #{n}."
+            )]
+        );
+
+        let thread = format!("thread-{n}");
+        let relayed = desk
+            .agent_says(&thread, "a-1", "Have you tried turning it off and on?")
+            .await
+            .unwrap();
+        assert!(matches!(
+            relayed,
+            Ingested::Staff(StaffOutcome::Relayed { .. })
+        ));
+        let noted = desk
+            .agent_says(&thread, "a-2", "// customer sounds annoyed")
+            .await
+            .unwrap();
+        assert!(matches!(noted, Ingested::Staff(StaffOutcome::Noted { .. })));
+        desk.drain().await;
+        let to_customer = desk.customer.texts();
+        assert_eq!(
+            to_customer.len(),
+            2,
+            "the note is not relayed: {to_customer:?}"
+        );
+        assert_eq!(to_customer[1], "Have you tried turning it off and on?");
+        // Once delivered, the agent's message is marked in the staff thread.
+        assert!(desk.staff.sent().iter().any(
+            |o| matches!(o, Outbound::MarkDelivered { message_ref, .. } if message_ref == "a-1")
+        ));
+
+        let mut tx = store.begin().await.unwrap();
+        let ticket = tx.ticket_by_number(n).await.unwrap().unwrap();
+        assert_eq!(ticket.status, TicketStatus::Pending);
+        assert!(ticket.first_agent_reply_at.is_some());
+        let messages = tx.messages(ticket.id).await.unwrap();
+        assert_eq!(messages.len(), 3);
+        assert!(messages[2].internal);
+    }
+);
+
+both_backends!(
+    work_committed_before_a_crash_is_delivered_once_after_restart,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        desk.customer_says("anna", "m-2", "anyone?").await.unwrap();
+        // A worker leased the first rows and died before sending or recording anything.
+        let mut tx = store.begin().await.unwrap();
+        let lost = tx
+            .lease(
+                Platform::Discord,
+                "crashed-worker",
+                desk.clock.now_ms(),
+                60_000,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(lost.len(), 1);
+        tx.commit().await.unwrap();
+        drop(desk);
+
+        // "Restart": a new hub and new workers on the same database.
+        let restarted = new_desk(store.clone());
+        restarted.drain().await;
+        assert!(
+            restarted.staff.sent().is_empty(),
+            "the crashed worker's lease still holds the lane"
+        );
+        restarted.later(Duration::from_secs(61)).await;
+        let staff = restarted.staff.sent();
+        assert_eq!(staff.len(), 3, "thread, then both messages: {staff:?}");
+        assert!(matches!(&staff[0], Outbound::OpenThread { ticket } if ticket.number == n));
+        assert_eq!(restarted.staff.texts(), vec!["hello", "anyone?"]);
+        restarted.later(Duration::from_secs(3600)).await;
+        assert_eq!(restarted.staff.sent().len(), 3, "nothing is sent twice");
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_outbox(OutboxStatus::Pending).await.unwrap(), 0);
+    }
+);
+
+both_backends!(retries_keep_per_ticket_order, |store: Store| async move {
+    let desk = new_desk(store.clone());
+    desk.staff.fail_next([
+        DeliveryError::RetryAfter(Duration::from_secs(2)),
+        DeliveryError::Transient("502 bad gateway".into()),
+        DeliveryError::Transient("connection reset".into()),
+    ]);
+    for i in 1..=5 {
+        desk.customer_says("anna", &format!("m-{i}"), &format!("message {i}"))
+            .await
+            .unwrap();
+    }
+    desk.drain().await;
+    assert!(desk.staff.sent().is_empty());
+    for _ in 0..10 {
+        desk.later(Duration::from_secs(30)).await;
+    }
+    let texts = desk.staff.texts();
+    assert_eq!(
+        texts,
+        (1..=5).map(|i| format!("message {i}")).collect::<Vec<_>>()
+    );
+});
+
+both_backends!(
+    an_undeliverable_reply_warns_the_staff_thread,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        desk.drain().await;
+        desk.customer.fail_next([DeliveryError::Permanent(
+            "Forbidden: bot was blocked by the user".into(),
+        )]);
+        desk.agent_says(&format!("thread-{n}"), "a-1", "hi there")
+            .await
+            .unwrap();
+        desk.drain().await;
+        let staff = desk.staff.texts();
+        assert!(
+            staff
+                .iter()
+                .any(|t| t.contains("could not be delivered") && t.contains("blocked")),
+            "{staff:?}"
+        );
+        assert!(!desk
+            .staff
+            .sent()
+            .iter()
+            .any(|o| matches!(o, Outbound::MarkDelivered { .. })));
+    }
+);
+
+both_backends!(
+    customers_cannot_run_commands_and_agents_cannot_merge,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        let customer = Actor::Customer {
+            platform: Platform::Telegram,
+            user: user("anna", "Anna"),
+        };
+        let refused = desk
+            .hub
+            .execute(&customer, &TicketRef::Number(n), Command::Close(None))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, HubError::Forbidden(_)), "{refused:?}");
+        let agent = Actor::Staff {
+            platform: Platform::Discord,
+            user: user("agent-1", "Bob"),
+            role: Role::Agent,
+        };
+        let other = ticket_number(&desk.customer_says("carl", "m-2", "hi").await.unwrap());
+        let refused = desk
+            .hub
+            .execute(&agent, &TicketRef::Number(n), Command::Merge(other))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, HubError::Forbidden(_)), "{refused:?}");
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.ticket_by_number(n).await.unwrap().unwrap().status,
+            TicketStatus::Open
+        );
+    }
+);
+
+both_backends!(
+    merge_moves_messages_and_is_refused_across_closed_or_merged,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let a = ticket_number(&desk.customer_says("anna", "m-1", "one").await.unwrap());
+        desk.customer_says("anna", "m-2", "two").await.unwrap();
+        let b = ticket_number(&desk.customer_says("carl", "m-3", "three").await.unwrap());
+        let c = ticket_number(&desk.customer_says("dora", "m-4", "four").await.unwrap());
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(c), Command::Close(None))
+            .await
+            .unwrap();
+
+        let refused = desk
+            .hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Merge(c))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("closed"), "{refused}");
+        let refused = desk
+            .hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Merge(a))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, HubError::Invalid(_)));
+
+        let merged = desk
+            .hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Merge(b))
+            .await
+            .unwrap();
+        assert!(merged.text.contains("2 messages moved"), "{}", merged.text);
+        let refused = desk
+            .hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Merge(b))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("merged"), "{refused}");
+
+        let mut tx = store.begin().await.unwrap();
+        let target = tx.ticket_by_number(b).await.unwrap().unwrap();
+        let bodies: Vec<String> = tx
+            .messages(target.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(bodies, vec!["one", "two", "three"]);
+        let source = tx.ticket_by_number(a).await.unwrap().unwrap();
+        assert_eq!(source.status, TicketStatus::Merged);
+        assert_eq!(source.merged_into, Some(target.id));
+        drop(tx);
+        // The merged ticket's customer keeps writing: it lands in the target.
+        let next = desk
+            .customer_says("anna", "m-5", "still there?")
+            .await
+            .unwrap();
+        assert_eq!(ticket_number(&next), b);
+    }
+);
+
+both_backends!(
+    commands_change_the_ticket_and_tell_everyone,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        desk.drain().await;
+        let thread = format!("thread-{n}");
+        let at = TicketRef::Thread {
+            platform: Platform::Discord,
+            thread_ref: thread.clone(),
+        };
+        let claimed = desk.agent_says(&thread, "a-1", "/claim").await.unwrap();
+        assert!(
+            matches!(claimed, Ingested::Staff(StaffOutcome::Command(ref r)) if r.text.contains("claimed by Bob"))
+        );
+        desk.hub
+            .execute(
+                &admin(),
+                &at,
+                Command::Priority(relaydesk_storage::Priority::Urgent),
+            )
+            .await
+            .unwrap();
+        desk.hub
+            .execute(&admin(), &at, Command::Tag("billing".into()))
+            .await
+            .unwrap();
+        let status = desk
+            .hub
+            .execute(&admin(), &at, Command::Status)
+            .await
+            .unwrap();
+        assert!(
+            status.text.contains("urgent")
+                && status.text.contains("Bob")
+                && status.text.contains("billing"),
+            "{}",
+            status.text
+        );
+        desk.hub
+            .execute(&admin(), &at, Command::Assign("ada".into()))
+            .await
+            .unwrap();
+        let missing = desk
+            .hub
+            .execute(&admin(), &at, Command::Assign("nobody".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, HubError::NotFound(_)));
+        desk.hub
+            .execute(&admin(), &at, Command::Close(Some("fixed".into())))
+            .await
+            .unwrap();
+        let twice = desk
+            .hub
+            .execute(&admin(), &at, Command::Close(None))
+            .await
+            .unwrap_err();
+        assert!(twice.to_string().contains("closed"));
+        desk.drain().await;
+        assert!(desk.customer.texts().iter().any(|t| t == &format!("Ihr Ticket #{n} wurde geschlossen. Schreiben Sie uns einfach, falls noch etwas offen ist.")));
+        let last_sync = desk.staff.sent().into_iter().rev().find_map(|o| match o {
+            Outbound::SyncThread { ticket, .. } => Some(ticket),
+            _ => None,
+        });
+        let last_sync = last_sync.expect("the thread was synced");
+        assert_eq!(last_sync.status, TicketStatus::Closed);
+        assert!(last_sync.title(100).starts_with(&format!("✅ #{n}")));
+        assert_eq!(last_sync.assignee.as_deref(), Some("Ada"));
+
+        desk.hub
+            .execute(&admin(), &at, Command::Reopen)
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let ticket = tx.ticket_by_number(n).await.unwrap().unwrap();
+        assert_eq!(ticket.status, TicketStatus::Open);
+        let actions: Vec<String> = tx
+            .audit_trail(ticket.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for expected in [
+            "open", "claim", "priority", "tag", "status", "assign", "close", "reopen",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == expected),
+                "audit misses {expected}: {actions:?}"
+            );
+        }
+    }
+);
+
+both_backends!(
+    a_closed_ticket_reopens_within_the_window_else_a_new_one_links_it,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let first = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(first), Command::Close(None))
+            .await
+            .unwrap();
+        desk.clock.advance(chrono::Duration::days(2));
+        let again = desk
+            .customer_says("anna", "m-2", "it broke again")
+            .await
+            .unwrap();
+        assert!(matches!(
+            again,
+            Ingested::Customer {
+                reopened: true,
+                new_ticket: false,
+                ..
+            }
+        ));
+        assert_eq!(ticket_number(&again), first);
+
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(first), Command::Close(None))
+            .await
+            .unwrap();
+        desk.clock.advance(chrono::Duration::days(8));
+        let later = desk
+            .customer_says("anna", "m-3", "new problem")
+            .await
+            .unwrap();
+        assert!(matches!(
+            later,
+            Ingested::Customer {
+                new_ticket: true,
+                ..
+            }
+        ));
+        let mut tx = store.begin().await.unwrap();
+        let newer = tx
+            .ticket_by_number(ticket_number(&later))
+            .await
+            .unwrap()
+            .unwrap();
+        let older = tx.ticket_by_number(first).await.unwrap().unwrap();
+        assert_eq!(newer.previous_ticket_id, Some(older.id));
+        assert_eq!(newer.subject, "new problem");
+    }
+);
+
+both_backends!(
+    an_oversized_message_is_refused_whole,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let huge = "x".repeat(64 * 1024 + 1);
+        let refused = desk.customer_says("anna", "m-1", &huge).await.unwrap_err();
+        assert!(
+            matches!(refused, HubError::TooLarge { size, limit } if size == huge.len() && limit == 64 * 1024)
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_messages().await.unwrap(), 0);
+        assert_eq!(tx.count_tickets(TicketStatus::Open).await.unwrap(), 0);
+    }
+);
+
+#[tokio::test]
+async fn a_restarted_store_on_the_same_sqlite_file_keeps_everything() {
+    let db = relaydesk_tests::db::TestDb::sqlite();
+    let store = db.store().await;
+    let desk = new_desk(store.clone());
+    desk.customer_says("anna", "m-1", "hello").await.unwrap();
+    drop(desk);
+    store.close().await;
+    let reopened = Store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let desk = new_desk(reopened.clone());
+    desk.drain().await;
+    assert_eq!(desk.staff.texts(), vec!["hello"]);
+    assert_eq!(
+        desk.customer_says("anna", "m-1", "hello").await.unwrap(),
+        Ingested::Duplicate
+    );
+}
