@@ -6,18 +6,25 @@
 //! Environment: BENCH_MESSAGES (default 100000), BENCH_TICKETS (default 1000), BENCH_PRODUCERS
 //! (concurrent ingesting tasks, default 32), RELAYDESK_TEST_POSTGRES_URL (PostgreSQL leg).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use relaydesk::hub::{CustomerMessage, Deliver, Delivered, DeliveryError, Hub, HubConfig, Inbound, Outbound, PlatformUser};
+use relaydesk::hub::{
+    CustomerMessage, Deliver, Delivered, DeliveryError, Hub, HubConfig, Inbound, Outbound,
+    PlatformUser,
+};
 use relaydesk::outbox::{OutboxWorker, WorkerOptions};
 use relaydesk_storage::{OutboxStatus, Platform, Store, SystemClock};
 use relaydesk_tests::db::TestDb;
 use tokio_util::sync::CancellationToken;
 
-/// A platform that accepts everything instantly.
-struct NoOp;
+/// A platform that accepts everything instantly, answering with fresh ids.
+#[derive(Default)]
+struct NoOp {
+    next_id: AtomicU64,
+}
 
 #[async_trait]
 impl Deliver for NoOp {
@@ -26,12 +33,18 @@ impl Deliver for NoOp {
     }
 
     async fn deliver(&self, _: &Outbound) -> Result<Delivered, DeliveryError> {
-        Ok(Delivered { external_ref: Some("ok".into()) })
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        Ok(Delivered {
+            external_ref: Some(id.to_string()),
+        })
     }
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Report {
@@ -43,14 +56,30 @@ struct Report {
     p99: Duration,
 }
 
-async fn run(store: Store, backend: &'static str, messages: usize, tickets: usize, producers: usize) -> Report {
+async fn run(
+    store: Store,
+    backend: &'static str,
+    messages: usize,
+    tickets: usize,
+    producers: usize,
+) -> Report {
     let hub = Hub::new(
         store.clone(),
         Arc::new(SystemClock),
-        HubConfig { staff_platforms: vec![Platform::Discord], ..HubConfig::default() },
+        HubConfig {
+            staff_platforms: vec![Platform::Discord],
+            ..HubConfig::default()
+        },
     );
     let shutdown = CancellationToken::new();
-    let worker = OutboxWorker::new(hub.clone(), Arc::new(NoOp), WorkerOptions { batch: 256, ..WorkerOptions::default() });
+    let worker = OutboxWorker::new(
+        hub.clone(),
+        Arc::new(NoOp::default()),
+        WorkerOptions {
+            batch: 256,
+            ..WorkerOptions::default()
+        },
+    );
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
 
     let start = Instant::now();
@@ -76,7 +105,9 @@ async fn run(store: Store, backend: &'static str, messages: usize, tickets: usiz
                     attachments: Vec::new(),
                 };
                 let t = Instant::now();
-                hub.ingest(Inbound::Customer(message)).await.expect("ingest");
+                hub.ingest(Inbound::Customer(message))
+                    .await
+                    .expect("ingest");
                 latencies.push(t.elapsed());
                 i += producers;
             }
@@ -88,6 +119,7 @@ async fn run(store: Store, backend: &'static str, messages: usize, tickets: usiz
         latencies.extend(done.expect("producer"));
     }
     let ingest_secs = start.elapsed().as_secs_f64();
+    eprintln!("{backend}: ingested {messages} in {ingest_secs:.2}s");
     loop {
         let mut tx = store.begin().await.expect("begin");
         if tx.count_outbox(OutboxStatus::Pending).await.expect("count") == 0 {
@@ -100,17 +132,34 @@ async fn run(store: Store, backend: &'static str, messages: usize, tickets: usiz
     shutdown.cancel();
     let _ = worker_task.await;
     let mut tx = store.begin().await.expect("begin");
-    let delivered = tx.count_outbox(OutboxStatus::Delivered).await.expect("count");
-    assert_eq!(delivered as usize, messages + tickets, "every message and thread delivered once");
+    let delivered = tx
+        .count_outbox(OutboxStatus::Delivered)
+        .await
+        .expect("count");
+    assert_eq!(
+        delivered as usize,
+        messages + tickets,
+        "every message and thread delivered once"
+    );
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Report { backend, messages, ingest_secs, total_secs, p50: pct(0.50), p99: pct(0.99) }
+    Report {
+        backend,
+        messages,
+        ingest_secs,
+        total_secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
 }
 
 fn main() {
     let messages = env("BENCH_MESSAGES", 100_000);
     let tickets = env("BENCH_TICKETS", 1_000);
     let producers = env("BENCH_PRODUCERS", 32);
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let mut reports = Vec::new();
