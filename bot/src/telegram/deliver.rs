@@ -234,7 +234,7 @@ impl Deliver for TelegramSender {
             }
             Outbound::ThreadNotice { thread, text } => {
                 let to = self.topic(thread)?;
-                (to, self.send_text(to, &format!("ℹ️ {text}")).await?)
+                (to, self.send_text(to, &notice(text)).await?)
             }
             Outbound::CustomerPost {
                 conversation,
@@ -272,6 +272,14 @@ impl Deliver for TelegramSender {
         Ok(Delivered {
             external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
         })
+    }
+}
+
+/// A system line in a topic: marked with ℹ️ unless it brings its own sign (⚠️).
+fn notice(text: &str) -> String {
+    match text.chars().next() {
+        Some(c) if c.is_alphanumeric() || c == '#' => format!("ℹ️ {text}"),
+        _ => text.to_string(),
     }
 }
 

@@ -74,7 +74,7 @@ pub async fn poll(
                     }
                 }
             }
-            offset = Some(update.id.as_offset() + 1);
+            offset = Some(update.id.as_offset());
             if shutdown.is_cancelled() {
                 return Ok(());
             }
