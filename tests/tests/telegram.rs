@@ -85,9 +85,11 @@ async fn sent(fake: &TelegramFake, chat: i64, topic: Option<i64>, text: &str) {
 
 /// Waits until the bot sent a text containing `part` to `chat`/`topic`.
 async fn sent_containing(fake: &TelegramFake, chat: i64, topic: Option<i64>, part: &str) {
-    fake.wait_until(&format!("text with `{part}` sent to {chat}/{topic:?}"), LIMIT, |f| {
-        f.texts_to(chat, topic).iter().any(|t| t.contains(part))
-    })
+    fake.wait_until(
+        &format!("text with `{part}` sent to {chat}/{topic:?}"),
+        LIMIT,
+        |f| f.texts_to(chat, topic).iter().any(|t| t.contains(part)),
+    )
     .await;
 }
 
@@ -181,7 +183,11 @@ async fn agent_replies_reach_the_customer_and_get_marked_notes_stay_internal() {
     );
     // The notes are stored, as internal messages.
     let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx.ticket_by_number(1001).await.expect("query").expect("ticket");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
     let messages = tx.messages(ticket.id).await.expect("messages");
     let internal: Vec<&str> = messages
         .iter()
@@ -203,7 +209,13 @@ async fn commands_in_a_topic_work_and_answer_in_the_topic() {
     say("/claim");
     sent(&fake, STAFF, Some(topic), "#1001 claimed by bo.").await;
     say("/priority high");
-    sent(&fake, STAFF, Some(topic), "#1001 priority set to high by bo.").await;
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "#1001 priority set to high by bo.",
+    )
+    .await;
     say("/tag billing");
     sent(&fake, STAFF, Some(topic), "#1001 tagged billing.").await;
     say("/untag billing");
@@ -281,14 +293,20 @@ async fn administrators_of_the_staff_group_can_merge() {
 async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
     let fake = TelegramFake::start().await;
     fake.inject("sendMessage", std::iter::repeat_n(Fault::RetryAfter(1), 8));
-    fake.inject("createForumTopic", [Fault::RetryAfter(1), Fault::RetryAfter(1)]);
+    fake.inject(
+        "createForumTopic",
+        [Fault::RetryAfter(1), Fault::RetryAfter(1)],
+    );
     let app = started(&fake).await;
     let customers: Vec<TgUser> = (0..3)
         .map(|i| TgUser::new(5000 + i, &format!("C{i}")))
         .collect();
     for round in 0..3 {
         for customer in &customers {
-            fake.push_private_text(customer, &format!("{} message {round}", customer.first_name));
+            fake.push_private_text(
+                customer,
+                &format!("{} message {round}", customer.first_name),
+            );
         }
     }
     for (i, customer) in customers.iter().enumerate() {
@@ -305,7 +323,13 @@ async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
             .filter(|t| t.starts_with("💬 "))
             .collect();
         assert_eq!(posts, expected, "ticket #{number}");
-        sent(&fake, customer.id, None, &texts::ticket_opened(None, number)).await;
+        sent(
+            &fake,
+            customer.id,
+            None,
+            &texts::ticket_opened(None, number),
+        )
+        .await;
         assert_eq!(
             count(
                 &fake.texts_to(customer.id, None),
@@ -315,11 +339,7 @@ async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
         );
     }
     assert_eq!(fake.topics(STAFF).len(), 3);
-    let limited = fake
-        .calls()
-        .iter()
-        .filter(|c| c.status == 429)
-        .count();
+    let limited = fake.calls().iter().filter(|c| c.status == 429).count();
     assert_eq!(limited, 10, "every injected 429 was met and retried");
     app.stop().await.expect("clean stop");
 }
@@ -386,9 +406,7 @@ async fn webhook_refuses_a_wrong_secret_and_answers_200_only_after_commit() {
     assert_eq!(updates.len(), 1);
     let client = reqwest::Client::new();
     let post = |secret: Option<&str>| {
-        let mut request = client
-            .post(app.url("/telegram/updates"))
-            .json(&updates[0]);
+        let mut request = client.post(app.url("/telegram/updates")).json(&updates[0]);
         if let Some(secret) = secret {
             request = request.header(SECRET_HEADER, secret);
         }
@@ -429,7 +447,12 @@ async fn long_texts_are_split_at_4096_in_order_both_ways() {
     let topic = topic_of(&fake, 1001).await;
     let expected = format!("💬 Anna K.:\n{long}");
     fake.wait_until("the long message in the topic", LIMIT, |f| {
-        f.texts_to(STAFF, Some(topic)).iter().skip(1).cloned().collect::<String>() == expected
+        f.texts_to(STAFF, Some(topic))
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<String>()
+            == expected
     })
     .await;
     let parts = fake.texts_to(STAFF, Some(topic));
@@ -439,7 +462,12 @@ async fn long_texts_are_split_at_4096_in_order_both_ways() {
     let answer: String = (0..1800).map(|i| format!("r{i:04} ")).collect();
     fake.push_topic_text(STAFF, topic, &bo(), &answer);
     fake.wait_until("the long answer at the customer", LIMIT, |f| {
-        f.texts_to(1001, None).iter().skip(1).cloned().collect::<String>() == answer
+        f.texts_to(1001, None)
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<String>()
+            == answer
     })
     .await;
     let to_customer = fake.texts_to(1001, None);
@@ -456,7 +484,13 @@ async fn a_reply_to_a_customer_who_blocked_the_bot_warns_the_topic() {
     sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
     fake.block(1001);
     fake.push_topic_text(STAFF, topic, &bo(), "are you there?");
-    sent_containing(&fake, STAFF, Some(topic), "could not be delivered to the customer").await;
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "could not be delivered to the customer",
+    )
+    .await;
     assert!(fake.calls_of("setMessageReaction").is_empty());
     app.stop().await.expect("clean stop");
 }
@@ -485,4 +519,3 @@ async fn photos_and_documents_reach_the_topic_by_file_id_with_the_caption() {
     .await;
     app.stop().await.expect("clean stop");
 }
-

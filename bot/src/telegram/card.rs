@@ -63,7 +63,14 @@ mod tests {
             tags: vec!["billing".into()],
         };
         let card = ticket_card(&view);
-        for part in ["#1042", "Anna K.", "telegram", "high", "unassigned", "billing"] {
+        for part in [
+            "#1042",
+            "Anna K.",
+            "telegram",
+            "high",
+            "unassigned",
+            "billing",
+        ] {
             assert!(card.contains(part), "{part} missing from {card}");
         }
         assert_eq!(author_line("bo", true), "📝 bo (internal note):");

@@ -63,7 +63,10 @@ impl std::fmt::Debug for TelegramConfig {
 impl TelegramConfig {
     /// The token, when the channel is on (set and not blank).
     pub fn enabled_token(&self) -> Option<&str> {
-        self.token.as_deref().map(str::trim).filter(|t| !t.is_empty())
+        self.token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
     }
 
     /// Checks the section; the message names the key at fault.
@@ -166,9 +169,15 @@ mod tests {
         c.mode = TelegramMode::Webhook;
         assert!(c.validate().unwrap_err().contains("telegram.webhook_url"));
         c.webhook_url = Some("https://example.org/tg/updates".into());
-        assert!(c.validate().unwrap_err().contains("telegram.webhook_secret"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("telegram.webhook_secret"));
         c.webhook_secret = Some("has spaces".into());
-        assert!(c.validate().unwrap_err().contains("telegram.webhook_secret"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("telegram.webhook_secret"));
         c.webhook_secret = Some("s3cret_-ok".into());
         assert!(c.validate().is_ok());
         assert_eq!(c.webhook_path().as_deref(), Some("/tg/updates"));
@@ -179,6 +188,9 @@ mod tests {
         let mut c = on();
         c.webhook_secret = Some("hush".into());
         let shown = format!("{c:?}");
-        assert!(!shown.contains("123:abc") && !shown.contains("hush"), "{shown}");
+        assert!(
+            !shown.contains("123:abc") && !shown.contains("hush"),
+            "{shown}"
+        );
     }
 }

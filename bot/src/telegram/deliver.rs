@@ -156,7 +156,10 @@ impl TelegramSender {
         Ok(first.or(files))
     }
 
-    async fn open_thread(&self, ticket: &crate::hub::TicketView) -> Result<Delivered, DeliveryError> {
+    async fn open_thread(
+        &self,
+        ticket: &crate::hub::TicketView,
+    ) -> Result<Delivered, DeliveryError> {
         let topic = self
             .bot
             .create_forum_topic(self.staff_chat, ticket.title(TOPIC_NAME_CHARS))
@@ -199,9 +202,15 @@ impl TelegramSender {
             .await;
         unchanged_is_fine(renamed)?;
         let state = if ticket.status.is_active() {
-            self.bot.reopen_forum_topic(self.staff_chat, topic).send().await
+            self.bot
+                .reopen_forum_topic(self.staff_chat, topic)
+                .send()
+                .await
         } else {
-            self.bot.close_forum_topic(self.staff_chat, topic).send().await
+            self.bot
+                .close_forum_topic(self.staff_chat, topic)
+                .send()
+                .await
         };
         unchanged_is_fine(state)?;
         Ok(Delivered::default())
@@ -371,7 +380,10 @@ mod tests {
         assert_eq!(t.chat, ChatId(-100123));
         assert_eq!(t.topic, Some(ThreadId(MessageId(45))));
         assert!(parse_channel("-100123").expect("chat").topic.is_none());
-        assert!(matches!(parse_channel("general"), Err(DeliveryError::Permanent(_))));
+        assert!(matches!(
+            parse_channel("general"),
+            Err(DeliveryError::Permanent(_))
+        ));
         assert_eq!(
             parse_message_ref("-100:7").expect("a message"),
             (ChatId(-100), MessageId(7))

@@ -114,7 +114,9 @@ fn is_start(text: &str) -> bool {
 fn customer_name(user: &User) -> String {
     let name = user.full_name();
     if name.trim().is_empty() {
-        user.username.clone().unwrap_or_else(|| user.id.0.to_string())
+        user.username
+            .clone()
+            .unwrap_or_else(|| user.id.0.to_string())
     } else {
         name
     }
@@ -130,16 +132,15 @@ fn agent_name(user: &User) -> String {
 
 /// Files in a message, by Telegram `file_id` (the largest size of a photo).
 pub fn attachments_of(message: &Message) -> Vec<Attachment> {
-    let file = |kind: &str, id: &str, name: Option<&str>, mime: Option<String>, size: u32| {
-        Attachment {
+    let file =
+        |kind: &str, id: &str, name: Option<&str>, mime: Option<String>, size: u32| Attachment {
             kind: kind.to_string(),
             file_name: name.map(str::to_string),
             mime_type: mime,
             size: Some(i64::from(size)),
             platform_ref: Some(id.to_string()),
             url: None,
-        }
-    };
+        };
     let mut out = Vec::new();
     if let Some(sizes) = message.photo() {
         if let Some(p) = sizes.iter().max_by_key(|p| p.width * p.height) {
@@ -161,18 +162,36 @@ pub fn attachments_of(message: &Message) -> Vec<Attachment> {
     }
     if let Some(v) = message.video() {
         let mime = v.mime_type.as_ref().map(ToString::to_string);
-        out.push(file("video", &v.file.id.0, v.file_name.as_deref(), mime, v.file.size));
+        out.push(file(
+            "video",
+            &v.file.id.0,
+            v.file_name.as_deref(),
+            mime,
+            v.file.size,
+        ));
     }
     if let Some(s) = message.sticker() {
         out.push(file("sticker", &s.file.id.0, None, None, s.file.size));
     }
     if let Some(a) = message.audio() {
         let mime = a.mime_type.as_ref().map(ToString::to_string);
-        out.push(file("audio", &a.file.id.0, a.file_name.as_deref(), mime, a.file.size));
+        out.push(file(
+            "audio",
+            &a.file.id.0,
+            a.file_name.as_deref(),
+            mime,
+            a.file.size,
+        ));
     }
     if let Some(a) = message.animation() {
         let mime = a.mime_type.as_ref().map(ToString::to_string);
-        out.push(file("animation", &a.file.id.0, a.file_name.as_deref(), mime, a.file.size));
+        out.push(file(
+            "animation",
+            &a.file.id.0,
+            a.file_name.as_deref(),
+            mime,
+            a.file.size,
+        ));
     }
     if let Some(v) = message.video_note() {
         out.push(file("video_note", &v.file.id.0, None, None, v.file.size));
@@ -187,8 +206,9 @@ mod tests {
     const STAFF: i64 = -100_777;
 
     fn update(message: serde_json::Value) -> Update {
-        serde_json::from_value(serde_json::json!({"update_id": 1, "message": message}))
-            .expect("a valid update")
+        // As the client reads it: from the text of a Bot API answer.
+        let text = serde_json::json!({"update_id": 1, "message": message}).to_string();
+        serde_json::from_str(&text).expect("a valid update")
     }
 
     fn private(text: &str) -> serde_json::Value {
@@ -245,7 +265,10 @@ mod tests {
             Incoming::StaffCommandOutsideTopic { chat_id: STAFF }
         ));
         general["text"] = "chatting".into();
-        assert!(matches!(translate(&update(general), STAFF), Incoming::Ignore));
+        assert!(matches!(
+            translate(&update(general), STAFF),
+            Incoming::Ignore
+        ));
         assert!(matches!(translate(&update(topic), -1), Incoming::Ignore));
     }
 

@@ -165,8 +165,8 @@ impl TelegramChannel {
             .webhook_url
             .as_deref()
             .ok_or_else(|| Self::failed("telegram.webhook_url is not set"))?;
-        let url = url::Url::parse(url)
-            .map_err(|e| Self::failed(format!("telegram.webhook_url: {e}")))?;
+        let url =
+            url::Url::parse(url).map_err(|e| Self::failed(format!("telegram.webhook_url: {e}")))?;
         let secret = self.config.webhook_secret.clone().unwrap_or_default();
         let mut failures = 0u32;
         loop {

@@ -141,7 +141,11 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
         }
         "getWebhookInfo" => {
             let state = shared.lock();
-            let url = state.webhook.as_ref().map(|w| w.0.clone()).unwrap_or_default();
+            let url = state
+                .webhook
+                .as_ref()
+                .map(|w| w.0.clone())
+                .unwrap_or_default();
             Answer::Ok(json!({
                 "url": url, "has_custom_certificate": false,
                 "pending_update_count": state.updates.len(),
@@ -156,7 +160,9 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             let chat = int(params, "chat_id").unwrap_or_default();
             let state = shared.lock();
             let admins = state.admins.get(&chat).cloned().unwrap_or_default();
-            Answer::Ok(Value::Array(admins.iter().map(|u| administrator(&u.json())).collect()))
+            Answer::Ok(Value::Array(
+                admins.iter().map(|u| administrator(&u.json())).collect(),
+            ))
         }
         "getChatMember" => {
             let chat = int(params, "chat_id").unwrap_or_default();
@@ -168,7 +174,9 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
                 .and_then(|a| a.iter().find(|u| u.id == user));
             Answer::Ok(match admin {
                 Some(u) => administrator(&u.json()),
-                None => json!({"status": "member", "user": {"id": user, "is_bot": false, "first_name": "Member"}}),
+                None => {
+                    json!({"status": "member", "user": {"id": user, "is_bot": false, "first_name": "Member"}})
+                }
             })
         }
         "createForumTopic" => {
@@ -192,7 +200,9 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             );
             Answer::Ok(json!({"message_thread_id": id, "name": name, "icon_color": 7_322_096}))
         }
-        "editForumTopic" | "closeForumTopic" | "reopenForumTopic" => topic_change(shared, method, params),
+        "editForumTopic" | "closeForumTopic" | "reopenForumTopic" => {
+            topic_change(shared, method, params)
+        }
         "setMessageReaction" => {
             let chat = int(params, "chat_id").unwrap_or_default();
             let message = int(params, "message_id").unwrap_or_default();
@@ -328,8 +338,8 @@ async fn get_updates(shared: &Shared, params: &Value) -> Answer {
     let offset = int(params, "offset");
     let limit = int(params, "limit").unwrap_or(100).clamp(1, 100);
     let timeout = int(params, "timeout").unwrap_or(0).max(0);
-    let deadline = tokio::time::Instant::now()
-        + Duration::from_secs(u64::try_from(timeout).unwrap_or(0));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(u64::try_from(timeout).unwrap_or(0));
     loop {
         let changed = shared.changed.notified();
         {
