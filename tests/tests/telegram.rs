@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use relaydesk::config::Config;
 use relaydesk::telegram::{
-    TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC, SECRET_HEADER,
+    Pacing, TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC,
+    SECRET_HEADER,
 };
 use relaydesk::texts;
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
@@ -34,6 +35,12 @@ async fn start(db: TestDb, config: Config) -> TestApp {
     let options = TelegramOptions {
         long_poll: Duration::from_secs(1),
         request_timeout: Duration::from_secs(5),
+        // Telegram's 20 a minute into one group would make these tests wait minutes; the pacer
+        // has its own unit tests.
+        pacing: Pacing {
+            per_second: 30,
+            per_group_minute: 10_000,
+        },
     };
     let channel = TelegramChannel::from_config(&config.telegram, options)
         .expect("valid Telegram configuration")
@@ -517,5 +524,23 @@ async fn photos_and_documents_reach_the_topic_by_file_id_with_the_caption() {
         })
     })
     .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_error_and_a_hung_request_are_retried_until_delivered_once() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "hello").await;
+    // The next reply to the customer meets a request that never answers (the client gives up
+    // after its timeout), then a 500.
+    fake.inject(
+        "sendMessage",
+        [Fault::Hang(Duration::from_secs(30)), Fault::ServerError],
+    );
+    fake.push_topic_text(STAFF, topic, &bo(), "we are on it");
+    sent(&fake, 1001, None, "we are on it").await;
+    assert!(fake.calls_of("sendMessage").iter().any(|c| c.status == 500));
+    assert_eq!(count(&fake.texts_to(1001, None), "we are on it"), 1);
     app.stop().await.expect("clean stop");
 }

@@ -13,6 +13,7 @@ use teloxide::{ApiError, Bot, RequestError};
 use super::card::{author_line, ticket_card, TOPIC_NAME_CHARS};
 use super::errors::delivery_error;
 use super::inbound::message_ref;
+use super::pacing::{Pacer, Pacing};
 use crate::hub::text::split_for_limit;
 use crate::hub::{Deliver, Delivered, DeliveryError, Outbound};
 
@@ -23,11 +24,16 @@ pub const MESSAGE_CHARS: usize = 4096;
 /// the row back to the outbox would send it twice.
 const FOLLOW_UP_ATTEMPTS: u32 = 6;
 
+/// Longest pause taken in place to keep within the send limits; a longer one hands the row
+/// back to the outbox (its lane waits, other lanes go on).
+const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
+
 /// Sends through the Bot API.
 #[derive(Clone)]
 pub struct TelegramSender {
     bot: Bot,
     staff_chat: ChatId,
+    pacer: std::sync::Arc<Pacer>,
 }
 
 impl std::fmt::Debug for TelegramSender {
@@ -46,10 +52,25 @@ struct Target {
 }
 
 impl TelegramSender {
-    pub fn new(bot: Bot, staff_chat_id: i64) -> Self {
+    pub fn new(bot: Bot, staff_chat_id: i64, pacing: Pacing) -> Self {
         Self {
             bot,
             staff_chat: ChatId(staff_chat_id),
+            pacer: std::sync::Arc::new(Pacer::new(pacing)),
+        }
+    }
+
+    /// Waits for a send slot into `chat`. When nothing of this send went out yet and the wait
+    /// is long, the outbox is asked to come back later instead.
+    async fn slot(&self, chat: ChatId, may_defer: bool) -> Result<(), DeliveryError> {
+        loop {
+            match self.pacer.claim(chat.0) {
+                Ok(()) => return Ok(()),
+                Err(wait) if may_defer && wait > PAUSE_IN_PLACE => {
+                    return Err(DeliveryError::RetryAfter(wait))
+                }
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
         }
     }
 
@@ -61,9 +82,16 @@ impl TelegramSender {
     }
 
     /// Sends `text` in parts of at most 4,096 characters, in order. Returns the first message.
-    async fn send_text(&self, to: Target, text: &str) -> Result<Option<MessageId>, DeliveryError> {
+    /// `leading`: nothing of this delivery went out before.
+    async fn send_text(
+        &self,
+        to: Target,
+        text: &str,
+        leading: bool,
+    ) -> Result<Option<MessageId>, DeliveryError> {
         let mut first = None;
         for (i, part) in split_for_limit(text, MESSAGE_CHARS).into_iter().enumerate() {
+            self.slot(to.chat, leading && i == 0).await?;
             let send = || {
                 let mut request = self.bot.send_message(to.chat, part.clone());
                 if let Some(topic) = to.topic {
@@ -98,8 +126,10 @@ impl TelegramSender {
                 }
                 continue;
             };
+            let leading = nothing_sent_yet && first.is_none();
+            self.slot(to.chat, leading).await?;
             let send = || self.send_file(to, &attachment.kind, file_id.clone());
-            let sent = if nothing_sent_yet && first.is_none() {
+            let sent = if leading {
                 send().await.map_err(delivery_error)?
             } else {
                 follow_up(send).await?
@@ -107,7 +137,8 @@ impl TelegramSender {
             first.get_or_insert(sent);
         }
         if !links.is_empty() {
-            let sent = self.send_text(to, &links.join("\n")).await?;
+            let leading = nothing_sent_yet && first.is_none();
+            let sent = self.send_text(to, &links.join("\n"), leading).await?;
             first = first.or(sent);
         }
         Ok(first)
@@ -149,7 +180,7 @@ impl TelegramSender {
         text: &str,
         attachments: &[Attachment],
     ) -> Result<Option<MessageId>, DeliveryError> {
-        let first = self.send_text(to, text).await?;
+        let first = self.send_text(to, text, true).await?;
         let files = self
             .send_attachments(to, attachments, first.is_none())
             .await?;
@@ -160,6 +191,7 @@ impl TelegramSender {
         &self,
         ticket: &crate::hub::TicketView,
     ) -> Result<Delivered, DeliveryError> {
+        self.slot(self.staff_chat, true).await?;
         let topic = self
             .bot
             .create_forum_topic(self.staff_chat, ticket.title(TOPIC_NAME_CHARS))
@@ -173,6 +205,7 @@ impl TelegramSender {
         // The topic exists now: failing the row would create a second one, so the card is
         // retried here and, at worst, left out.
         let card = ticket_card(ticket);
+        self.slot(self.staff_chat, false).await?;
         let sent = follow_up(|| {
             self.bot
                 .send_message(to.chat, card.clone())
@@ -243,7 +276,7 @@ impl Deliver for TelegramSender {
             }
             Outbound::ThreadNotice { thread, text } => {
                 let to = self.topic(thread)?;
-                (to, self.send_text(to, &notice(text)).await?)
+                (to, self.send_text(to, &notice(text), true).await?)
             }
             Outbound::CustomerPost {
                 conversation,
@@ -258,7 +291,7 @@ impl Deliver for TelegramSender {
             }
             Outbound::ChannelPost { channel, text } => {
                 let to = parse_channel(channel)?;
-                (to, self.send_text(to, text).await?)
+                (to, self.send_text(to, text, true).await?)
             }
             Outbound::MarkDelivered {
                 thread: _,

@@ -10,6 +10,7 @@ mod config;
 mod deliver;
 mod errors;
 mod inbound;
+mod pacing;
 mod polling;
 mod receive;
 mod webhook;
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{TelegramConfig, TelegramMode, DEFAULT_API_URL};
 pub use deliver::{TelegramSender, MESSAGE_CHARS};
 pub use inbound::{translate, Incoming};
+pub use pacing::Pacing;
 pub use receive::{Receiver, OUTSIDE_TOPIC};
 pub use webhook::SECRET_HEADER;
 
@@ -41,6 +43,8 @@ pub struct TelegramOptions {
     pub long_poll: Duration,
     /// Longest wait for any one Bot API answer (must exceed `long_poll`).
     pub request_timeout: Duration,
+    /// Send limits kept before Telegram enforces them.
+    pub pacing: Pacing,
 }
 
 impl Default for TelegramOptions {
@@ -48,6 +52,7 @@ impl Default for TelegramOptions {
         Self {
             long_poll: Duration::from_secs(25),
             request_timeout: Duration::from_secs(40),
+            pacing: Pacing::default(),
         }
     }
 }
@@ -107,7 +112,11 @@ impl TelegramChannel {
         let bot = Bot::with_client(token, client).set_api_url(api_url);
         Ok(Some(Self {
             config: config.clone(),
-            sender: Arc::new(TelegramSender::new(bot.clone(), staff_chat_id)),
+            sender: Arc::new(TelegramSender::new(
+                bot.clone(),
+                staff_chat_id,
+                options.pacing,
+            )),
             bot,
             staff_chat_id,
             options,
