@@ -260,6 +260,33 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
+    fn telegram_keys_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAYDESK_TELEGRAM_TOKEN", "123456:ABC-def");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("telegram.staff_chat_id"), "{err}");
+            jail.set_env("RELAYDESK_TELEGRAM_STAFF_CHAT_ID", "-1001234567890");
+            jail.set_env("RELAYDESK_TELEGRAM_API_URL", "http://127.0.0.1:8081");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.telegram.enabled_token(), Some("123456:ABC-def"));
+            assert_eq!(config.telegram.staff_chat_id, Some(-1_001_234_567_890));
+            assert_eq!(config.telegram.api_url, "http://127.0.0.1:8081");
+            jail.set_env("RELAYDESK_TELEGRAM_MODE", "webhook");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("telegram.webhook_url"), "{err}");
+            jail.set_env("RELAYDESK_TELEGRAM_WEBHOOK_URL", "https://x.example/tg");
+            jail.set_env("RELAYDESK_TELEGRAM_WEBHOOK_SECRET", "abc_DEF-1");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.telegram.mode, crate::telegram::TelegramMode::Webhook);
+            jail.set_env("RELAYDESK_TELEGRAM_MODE", "carrier-pigeon");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.to_lowercase().contains("telegram.mode"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_named_file_must_exist() {
         let err = Config::load(Some(Path::new("/nonexistent/relaydesk.toml"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/relaydesk.toml"));

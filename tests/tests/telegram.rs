@@ -208,8 +208,19 @@ async fn agent_replies_reach_the_customer_and_get_marked_notes_stay_internal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_in_a_topic_work_and_answer_in_the_topic() {
+    commands_in_a_topic(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_in_a_topic_work_and_answer_in_the_topic_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        commands_in_a_topic(db).await;
+    }
+}
+
+async fn commands_in_a_topic(db: TestDb) {
     let fake = TelegramFake::start().await;
-    let app = started(&fake).await;
+    let app = start(db, config(&fake)).await;
     let topic = opened(&fake, &anna(), "printer jam").await;
     let say = |text: &str| fake.push_topic_text(STAFF, topic, &bo(), text);
 
@@ -353,8 +364,19 @@ async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restart_with_pending_updates_loses_nothing_and_doubles_nothing() {
+    restart_with_pending_updates(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_with_pending_updates_loses_nothing_and_doubles_nothing_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        restart_with_pending_updates(db).await;
+    }
+}
+
+async fn restart_with_pending_updates(db: TestDb) {
     let fake = TelegramFake::start().await;
-    let mut first = start(TestDb::sqlite(), config(&fake)).await;
+    let mut first = start(db, config(&fake)).await;
     let topic = opened(&fake, &anna(), "first").await;
     let reply = fake.push_topic_text(STAFF, topic, &bo(), "reply one");
     sent(&fake, 1001, None, "reply one").await;
