@@ -110,6 +110,12 @@ impl TelegramConfig {
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err("telegram.webhook_url: must be an https:// URL".into());
             }
+            if matches!(parsed.path(), "/" | "/healthz" | "/readyz") {
+                return Err(format!(
+                    "telegram.webhook_url: the path {} is taken by the web server; use one of its own, e.g. /telegram/updates",
+                    parsed.path()
+                ));
+            }
             let secret = self
                 .webhook_secret
                 .as_deref()
