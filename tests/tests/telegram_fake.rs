@@ -117,7 +117,7 @@ async fn get_updates_confirms_by_offset_and_conflicts_with_a_webhook() {
 #[tokio::test]
 async fn forum_topics_open_rename_close_and_reopen() {
     let fake = TelegramFake::start().await;
-    let chat = -100_5;
+    let chat = -1_005;
     let (_, body) = call(
         &fake,
         "createForumTopic",
