@@ -566,3 +566,66 @@ async fn a_server_error_and_a_hung_request_are_retried_until_delivered_once() {
     assert_eq!(count(&fake.texts_to(1001, None), "we are on it"), 1);
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_writing_soon_after_close_reopens_the_topic() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "broken again").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    fake.wait_until("the topic closed", LIMIT, |f| {
+        f.topic(STAFF, topic).is_some_and(|(_, closed)| closed)
+    })
+    .await;
+    fake.push_private_text(&anna(), "still broken");
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nstill broken").await;
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "ℹ️ Reopened: the customer wrote again.",
+    )
+    .await;
+    fake.wait_until("the topic reopened", LIMIT, |f| {
+        f.topic(STAFF, topic)
+            .is_some_and(|(name, closed)| !closed && name.starts_with("#1001 · "))
+    })
+    .await;
+    assert_eq!(fake.topics(STAFF).len(), 1);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_writing_after_the_reopen_window_gets_a_new_ticket_and_topic() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.tickets.reopen_window = Duration::ZERO;
+    let app = start(TestDb::sqlite(), config).await;
+    let topic = opened(&fake, &anna(), "first problem").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    sent(&fake, 1001, None, &texts::ticket_closed(Some("de"), 1001)).await;
+    fake.push_private_text(&anna(), "a new problem");
+    let second = topic_of(&fake, 1002).await;
+    assert_ne!(second, topic);
+    sent(&fake, STAFF, Some(second), "💬 Anna K.:\na new problem").await;
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1002)).await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_anonymous_administrator_of_the_staff_group_counts_as_an_admin() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let first = opened(&fake, &anna(), "invoice wrong").await;
+    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
+    topic_of(&fake, 1002).await;
+    fake.push_anonymous_admin_text(STAFF, first, "Head of support", "/merge #1002");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(first),
+        "#1001 merged into #1002 by Head of support",
+    )
+    .await;
+    app.stop().await.expect("clean stop");
+}

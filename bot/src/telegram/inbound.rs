@@ -31,6 +31,8 @@ pub struct StaffPost {
     pub message_id: i32,
     pub agent: PlatformUser,
     pub user_id: u64,
+    /// Posted by an administrator as the group itself (anonymous admin).
+    pub anonymous_admin: bool,
     pub text: String,
     pub attachments: Vec<Attachment>,
 }
@@ -45,9 +47,19 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
     let UpdateKind::Message(message) = &update.kind else {
         return Incoming::Ignore;
     };
-    let Some(from) = message.from.as_ref().filter(|u| !u.is_bot) else {
+    let Some(from) = message.from.as_ref() else {
         return Incoming::Ignore;
     };
+    // Administrators of the staff group may post anonymously, as the group itself.
+    let anonymous_admin = from.is_anonymous()
+        && message.chat.id.0 == staff_chat_id
+        && message
+            .sender_chat
+            .as_ref()
+            .is_some_and(|c| c.id == message.chat.id);
+    if from.is_bot && !anonymous_admin {
+        return Incoming::Ignore;
+    }
     let text = message
         .text()
         .or_else(|| message.caption())
@@ -87,12 +99,25 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
             chat_id,
             topic: topic.0 .0,
             message_id: message.id.0,
-            agent: PlatformUser {
-                external_id: from.id.0.to_string(),
-                display_name: agent_name(from),
-                language: from.language_code.clone(),
+            agent: if anonymous_admin {
+                // One agent per signature (the admin's custom title), if they set one.
+                let name = message
+                    .author_signature()
+                    .map_or_else(|| "Anonymous admin".to_string(), str::to_string);
+                PlatformUser {
+                    external_id: format!("anonymous:{name}"),
+                    display_name: name,
+                    language: None,
+                }
+            } else {
+                PlatformUser {
+                    external_id: from.id.0.to_string(),
+                    display_name: agent_name(from),
+                    language: from.language_code.clone(),
+                }
             },
             user_id: from.id.0,
+            anonymous_admin,
             text,
             attachments,
         }),
@@ -270,6 +295,28 @@ mod tests {
             Incoming::Ignore
         ));
         assert!(matches!(translate(&update(topic), -1), Incoming::Ignore));
+    }
+
+    #[test]
+    fn anonymous_admins_of_the_staff_group_are_staff_other_bots_are_not() {
+        let mut anonymous = serde_json::json!({
+            "message_id": 9, "date": 1_700_000_000, "message_thread_id": 3, "is_topic_message": true,
+            "chat": {"id": STAFF, "type": "supergroup", "title": "Team", "is_forum": true},
+            "sender_chat": {"id": STAFF, "type": "supergroup", "title": "Team", "is_forum": true},
+            "from": {"id": 1_087_968_824_u64, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"},
+            "author_signature": "Head of support",
+            "text": "/merge #1002"
+        });
+        let Incoming::Staff(post) = translate(&update(anonymous.clone()), STAFF) else {
+            panic!("expected a staff post");
+        };
+        assert!(post.anonymous_admin);
+        assert_eq!(post.agent.display_name, "Head of support");
+        anonymous["from"] = serde_json::json!({"id": 99, "is_bot": true, "first_name": "Other", "username": "other_bot"});
+        assert!(matches!(
+            translate(&update(anonymous), STAFF),
+            Incoming::Ignore
+        ));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! long polling and the webhook. Returns an error only when the update must be tried again
 //! (nothing was committed); everything else is answered and done.
 
-use relaydesk_storage::Platform;
+use relaydesk_storage::{Platform, Role};
 use teloxide::types::Update;
 use teloxide::Bot;
 
@@ -79,7 +79,11 @@ impl Receiver {
     }
 
     async fn staff(&self, post: StaffPost) -> Result<(), HubError> {
-        let role = self.admins.role(&self.bot, post.user_id).await;
+        let role = if post.anonymous_admin {
+            Role::Admin
+        } else {
+            self.admins.role(&self.bot, post.user_id).await
+        };
         let topic = format!("{}:{}", post.chat_id, post.topic);
         let is_command = post.text.trim_start().starts_with('/');
         let message = StaffMessage {

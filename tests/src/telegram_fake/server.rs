@@ -147,6 +147,31 @@ impl TelegramFake {
         self.push_group(chat, None, user, text)
     }
 
+    /// An administrator posts anonymously (as the group) in a topic of `chat`, as documented:
+    /// `from` is @GroupAnonymousBot, `sender_chat` the group, `author_signature` their title.
+    pub fn push_anonymous_admin_text(
+        &self,
+        chat: i64,
+        topic: i64,
+        signature: &str,
+        text: &str,
+    ) -> i64 {
+        let mut state = self.shared.lock();
+        let id = state.next_message_id(chat);
+        let group =
+            json!({"id": chat, "type": "supergroup", "title": "Support team", "is_forum": true});
+        let message = json!({
+            "message_id": id, "date": now(), "chat": group.clone(), "sender_chat": group,
+            "from": {"id": 1_087_968_824_i64, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"},
+            "author_signature": signature, "message_thread_id": topic, "is_topic_message": true,
+            "text": text,
+        });
+        state.push_update(message);
+        drop(state);
+        self.shared.changed.notify_waiters();
+        id
+    }
+
     fn push_group(&self, chat: i64, topic: Option<i64>, user: &TgUser, text: &str) -> i64 {
         let mut state = self.shared.lock();
         let id = state.next_message_id(chat);
