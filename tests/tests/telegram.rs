@@ -629,3 +629,28 @@ async fn an_anonymous_administrator_of_the_staff_group_counts_as_an_admin() {
     .await;
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sends_held_back_by_a_429_at_shutdown_go_out_once_after_the_restart() {
+    let fake = TelegramFake::start().await;
+    let mut first = start(TestDb::sqlite(), config(&fake)).await;
+    let topic = opened(&fake, &anna(), "first").await;
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
+    fake.inject("sendMessage", [Fault::RetryAfter(5)]);
+    fake.push_topic_text(STAFF, topic, &bo(), "reply while limited");
+    fake.wait_until("the reply refused with 429", LIMIT, |f| {
+        f.calls_of("sendMessage").iter().any(|c| c.status == 429)
+    })
+    .await;
+    let db = std::mem::replace(&mut first.db, TestDb::sqlite());
+    first.stop().await.expect("clean stop");
+    assert!(fake
+        .texts_to(1001, None)
+        .iter()
+        .all(|t| t != "reply while limited"));
+
+    let second = start(db, config(&fake)).await;
+    sent(&fake, 1001, None, "reply while limited").await;
+    assert_eq!(count(&fake.texts_to(1001, None), "reply while limited"), 1);
+    second.stop().await.expect("clean stop");
+}
