@@ -99,7 +99,7 @@ impl TelegramSender {
                 }
                 request.send()
             };
-            let sent = if i == 0 {
+            let sent = if leading && i == 0 {
                 send().await.map_err(delivery_error)?
             } else {
                 follow_up(send).await?
