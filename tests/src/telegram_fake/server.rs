@@ -358,8 +358,15 @@ async fn call(
         ),
         Some(Fault::ServerError) => error(500, "Internal Server Error", None),
         Some(Fault::Hang(wait)) => {
+            // Recorded now: the client usually gives up (and drops this handler) first.
+            shared.lock().calls.push(Call {
+                method: method.to_string(),
+                params,
+                status: 504,
+            });
+            shared.changed.notify_waiters();
             tokio::time::sleep(wait).await;
-            error(504, "Gateway Timeout", None)
+            return error(504, "Gateway Timeout", None);
         }
         None => match methods::answer(&shared, method, &params).await {
             Answer::Ok(result) => Json(json!({"ok": true, "result": result})).into_response(),
