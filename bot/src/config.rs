@@ -15,7 +15,7 @@ use crate::hub::RelayMode;
 pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
-const SECTIONS: &[&str] = &["tickets", "outbox"];
+const SECTIONS: &[&str] = &["tickets", "outbox", "telegram"];
 
 /// Environment variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
@@ -36,6 +36,17 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_OUTBOX_MAX_ATTEMPTS      outbox.max_attempts: temporary failures before a send is given up
                                      [default: 12]
   RELAYDESK_OUTBOX_POLL              outbox.poll: how often workers look for due sends [default: 1s]
+  RELAYDESK_TELEGRAM_TOKEN           telegram.token: bot token from @BotFather; the Telegram channel is on
+                                     when this is set [default: unset]
+  RELAYDESK_TELEGRAM_API_URL         telegram.api_url: Bot API base URL (self-hosted Bot API server)
+                                     [default: https://api.telegram.org]
+  RELAYDESK_TELEGRAM_STAFF_CHAT_ID   telegram.staff_chat_id: id of the staff supergroup (topics enabled),
+                                     e.g. -1001234567890; required with a token
+  RELAYDESK_TELEGRAM_MODE            telegram.mode: polling (getUpdates) or webhook [default: polling]
+  RELAYDESK_TELEGRAM_WEBHOOK_URL     telegram.webhook_url: public HTTPS URL of our update endpoint; its
+                                     path is served by the web server (webhook mode)
+  RELAYDESK_TELEGRAM_WEBHOOK_SECRET  telegram.webhook_secret: checked against X-Telegram-Bot-Api-Secret-Token
+                                     (webhook mode; 1-256 characters A-Z a-z 0-9 _ -)
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +57,7 @@ pub struct Config {
     pub relay_mode: RelayMode,
     pub tickets: TicketsConfig,
     pub outbox: OutboxConfig,
+    pub telegram: crate::telegram::TelegramConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +84,7 @@ impl Default for Config {
             relay_mode: RelayMode::Implicit,
             tickets: TicketsConfig::default(),
             outbox: OutboxConfig::default(),
+            telegram: crate::telegram::TelegramConfig::default(),
         }
     }
 }
@@ -155,6 +168,7 @@ impl Config {
         if self.outbox.poll.is_zero() {
             return Err(ConfigError::Invalid("outbox.poll must be above 0".into()));
         }
+        self.telegram.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }
@@ -241,6 +255,33 @@ mod tests {
             jail.set_env("RELAYDESK_NO_SUCH_KEY", "1");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn telegram_keys_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAYDESK_TELEGRAM_TOKEN", "123456:ABC-def");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("telegram.staff_chat_id"), "{err}");
+            jail.set_env("RELAYDESK_TELEGRAM_STAFF_CHAT_ID", "-1001234567890");
+            jail.set_env("RELAYDESK_TELEGRAM_API_URL", "http://127.0.0.1:8081");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.telegram.enabled_token(), Some("123456:ABC-def"));
+            assert_eq!(config.telegram.staff_chat_id, Some(-1_001_234_567_890));
+            assert_eq!(config.telegram.api_url, "http://127.0.0.1:8081");
+            jail.set_env("RELAYDESK_TELEGRAM_MODE", "webhook");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("telegram.webhook_url"), "{err}");
+            jail.set_env("RELAYDESK_TELEGRAM_WEBHOOK_URL", "https://x.example/tg");
+            jail.set_env("RELAYDESK_TELEGRAM_WEBHOOK_SECRET", "abc_DEF-1");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.telegram.mode, crate::telegram::TelegramMode::Webhook);
+            jail.set_env("RELAYDESK_TELEGRAM_MODE", "carrier-pigeon");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.to_lowercase().contains("telegram.mode"), "{err}");
             Ok(())
         });
     }

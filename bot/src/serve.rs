@@ -81,15 +81,30 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             addr: config.listen,
             source,
         })?;
+    let channels = channels_from_config(&config)?;
     run_with(
         config,
         store,
         listener,
         Arc::new(SystemClock),
-        Vec::new(),
+        channels,
         shutdown,
     )
     .await
+}
+
+/// The channels whose tokens are configured.
+pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, ServeError> {
+    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    if let Some(telegram) = crate::telegram::TelegramChannel::from_config(
+        &config.telegram,
+        crate::telegram::TelegramOptions::default(),
+    )
+    .map_err(ServeError::ChannelConfig)?
+    {
+        channels.push(Arc::new(telegram));
+    }
+    Ok(channels)
 }
 
 /// Runs Relaydesk on an open store and a bound listener, with the given channels.

@@ -13,6 +13,7 @@ mod execute;
 mod inbound;
 mod ingest;
 mod notify;
+mod post;
 pub mod text;
 
 use std::sync::Arc;

@@ -1,0 +1,78 @@
+//! What Relaydesk writes into staff topics: the ticket card and the author line of a post.
+
+use crate::hub::TicketView;
+
+/// Longest forum topic name Telegram accepts.
+pub const TOPIC_NAME_CHARS: usize = 128;
+
+/// The first message of a ticket's topic.
+pub fn ticket_card(ticket: &TicketView) -> String {
+    let assignee = ticket.assignee.as_deref().unwrap_or("unassigned");
+    let tags = if ticket.tags.is_empty() {
+        "none".to_string()
+    } else {
+        ticket.tags.join(", ")
+    };
+    format!(
+        "🎫 Ticket #{number}\n\
+         Customer: {customer}\n\
+         Channel: {origin}\n\
+         Subject: {subject}\n\
+         Status: {status}\n\
+         Priority: {priority}\n\
+         Assignee: {assignee}\n\
+         Tags: {tags}\n\
+         \n\
+         Write here to answer the customer. //text or /note text stays internal. \
+         Commands: /claim, /assign @user, /close [reason], /priority, /tag, /status.",
+        number = ticket.number,
+        customer = ticket.customer_name,
+        origin = ticket.origin,
+        subject = ticket.subject,
+        status = ticket.status,
+        priority = ticket.priority,
+    )
+}
+
+/// The plain-text line above a relayed post: who wrote it.
+pub fn author_line(author: &str, internal: bool) -> String {
+    if internal {
+        format!("📝 {author} (internal note):")
+    } else {
+        format!("💬 {author}:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use relaydesk_storage::{Platform, Priority, TicketStatus};
+
+    use super::*;
+
+    #[test]
+    fn card_names_customer_channel_priority_and_assignee() {
+        let view = TicketView {
+            id: 1,
+            number: 1042,
+            subject: "printer won't print".into(),
+            customer_name: "Anna K.".into(),
+            origin: Platform::Telegram,
+            status: TicketStatus::Open,
+            priority: Priority::High,
+            assignee: None,
+            tags: vec!["billing".into()],
+        };
+        let card = ticket_card(&view);
+        for part in [
+            "#1042",
+            "Anna K.",
+            "telegram",
+            "high",
+            "unassigned",
+            "billing",
+        ] {
+            assert!(card.contains(part), "{part} missing from {card}");
+        }
+        assert_eq!(author_line("bo", true), "📝 bo (internal note):");
+    }
+}

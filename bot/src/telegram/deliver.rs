@@ -1,0 +1,426 @@
+//! The hub's [`Outbound`] sends → Bot API calls. Text is always sent without `parse_mode`, so
+//! customer text is shown exactly as written.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use relaydesk_storage::{Attachment, Platform};
+use teloxide::payloads::setters::*;
+use teloxide::requests::{Request, Requester};
+use teloxide::types::{ChatId, FileId, InputFile, MessageId, ReactionType, ThreadId};
+use teloxide::{ApiError, Bot, RequestError};
+
+use super::card::{author_line, ticket_card, TOPIC_NAME_CHARS};
+use super::errors::delivery_error;
+use super::inbound::message_ref;
+use super::pacing::{Pacer, Pacing};
+use crate::hub::text::split_for_limit;
+use crate::hub::{Deliver, Delivered, DeliveryError, Outbound};
+
+/// Longest text of one Telegram message, in characters.
+pub const MESSAGE_CHARS: usize = 4096;
+
+/// Inline retries for the later parts of a multi-part send: the first part is out, so handing
+/// the row back to the outbox would send it twice.
+const FOLLOW_UP_ATTEMPTS: u32 = 6;
+
+/// Longest pause taken in place to keep within the send limits; a longer one hands the row
+/// back to the outbox (its lane waits, other lanes go on).
+const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
+
+/// Sends through the Bot API.
+#[derive(Clone)]
+pub struct TelegramSender {
+    bot: Bot,
+    staff_chat: ChatId,
+    pacer: std::sync::Arc<Pacer>,
+}
+
+impl std::fmt::Debug for TelegramSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramSender")
+            .field("staff_chat", &self.staff_chat)
+            .finish()
+    }
+}
+
+/// Where a message goes: a chat, and a topic in it.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    chat: ChatId,
+    topic: Option<ThreadId>,
+}
+
+impl TelegramSender {
+    pub fn new(bot: Bot, staff_chat_id: i64, pacing: Pacing) -> Self {
+        Self {
+            bot,
+            staff_chat: ChatId(staff_chat_id),
+            pacer: std::sync::Arc::new(Pacer::new(pacing)),
+        }
+    }
+
+    /// Waits for a send slot into `chat`. When nothing of this send went out yet and the wait
+    /// is long, the outbox is asked to come back later instead.
+    async fn slot(&self, chat: ChatId, may_defer: bool) -> Result<(), DeliveryError> {
+        loop {
+            match self.pacer.claim(chat.0) {
+                Ok(()) => return Ok(()),
+                Err(wait) if may_defer && wait > PAUSE_IN_PLACE => {
+                    return Err(DeliveryError::RetryAfter(wait))
+                }
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    fn topic(&self, thread: &str) -> Result<Target, DeliveryError> {
+        Ok(Target {
+            chat: self.staff_chat,
+            topic: Some(parse_thread(thread)?),
+        })
+    }
+
+    /// Sends `text` in parts of at most 4,096 characters, in order. Returns the first message.
+    /// `leading`: nothing of this delivery went out before.
+    async fn send_text(
+        &self,
+        to: Target,
+        text: &str,
+        leading: bool,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let mut first = None;
+        for (i, part) in split_for_limit(text, MESSAGE_CHARS).into_iter().enumerate() {
+            self.slot(to.chat, leading && i == 0).await?;
+            let send = || {
+                let mut request = self.bot.send_message(to.chat, part.clone());
+                if let Some(topic) = to.topic {
+                    request = request.message_thread_id(topic);
+                }
+                request.send()
+            };
+            let sent = if leading && i == 0 {
+                send().await.map_err(delivery_error)?
+            } else {
+                follow_up(send).await?
+            };
+            first.get_or_insert(sent.id);
+        }
+        Ok(first)
+    }
+
+    /// Sends files after a text: by Telegram `file_id` where there is one, else as a link line.
+    async fn send_attachments(
+        &self,
+        to: Target,
+        attachments: &[Attachment],
+        nothing_sent_yet: bool,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let mut first = None;
+        let mut links = Vec::new();
+        for attachment in attachments {
+            let Some(file_id) = attachment.platform_ref.clone() else {
+                if let Some(url) = &attachment.url {
+                    let name = attachment.file_name.as_deref().unwrap_or(&attachment.kind);
+                    links.push(format!("📎 {name}: {url}"));
+                }
+                continue;
+            };
+            let leading = nothing_sent_yet && first.is_none();
+            self.slot(to.chat, leading).await?;
+            let send = || self.send_file(to, &attachment.kind, file_id.clone());
+            let sent = if leading {
+                send().await.map_err(delivery_error)?
+            } else {
+                follow_up(send).await?
+            };
+            first.get_or_insert(sent);
+        }
+        if !links.is_empty() {
+            let leading = nothing_sent_yet && first.is_none();
+            let sent = self.send_text(to, &links.join("\n"), leading).await?;
+            first = first.or(sent);
+        }
+        Ok(first)
+    }
+
+    async fn send_file(
+        &self,
+        to: Target,
+        kind: &str,
+        file_id: String,
+    ) -> Result<MessageId, RequestError> {
+        let file = InputFile::file_id(FileId(file_id));
+        let (chat, topic) = (to.chat, to.topic);
+        macro_rules! send {
+            ($method:ident) => {{
+                let mut request = self.bot.$method(chat, file);
+                if let Some(topic) = topic {
+                    request = request.message_thread_id(topic);
+                }
+                request.send().await.map(|m| m.id)
+            }};
+        }
+        match kind {
+            "photo" => send!(send_photo),
+            "voice" => send!(send_voice),
+            "video" => send!(send_video),
+            "sticker" => send!(send_sticker),
+            "audio" => send!(send_audio),
+            "animation" => send!(send_animation),
+            "video_note" => send!(send_video_note),
+            _ => send!(send_document),
+        }
+    }
+
+    /// Text then files, as one logical post.
+    async fn post(
+        &self,
+        to: Target,
+        text: &str,
+        attachments: &[Attachment],
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let first = self.send_text(to, text, true).await?;
+        let files = self
+            .send_attachments(to, attachments, first.is_none())
+            .await?;
+        Ok(first.or(files))
+    }
+
+    async fn open_thread(
+        &self,
+        ticket: &crate::hub::TicketView,
+    ) -> Result<Delivered, DeliveryError> {
+        self.slot(self.staff_chat, true).await?;
+        let topic = self
+            .bot
+            .create_forum_topic(self.staff_chat, ticket.title(TOPIC_NAME_CHARS))
+            .send()
+            .await
+            .map_err(delivery_error)?;
+        let to = Target {
+            chat: self.staff_chat,
+            topic: Some(topic.thread_id),
+        };
+        // The topic exists now: failing the row would create a second one, so the card is
+        // retried here and, at worst, left out.
+        let card = ticket_card(ticket);
+        self.slot(self.staff_chat, false).await?;
+        let sent = follow_up(|| {
+            self.bot
+                .send_message(to.chat, card.clone())
+                .message_thread_id(topic.thread_id)
+                .send()
+        })
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(ticket = ticket.number, error = %e, "ticket card not posted");
+        }
+        Ok(Delivered {
+            external_ref: Some(topic.thread_id.0 .0.to_string()),
+        })
+    }
+
+    async fn sync_thread(
+        &self,
+        thread: &str,
+        ticket: &crate::hub::TicketView,
+    ) -> Result<Delivered, DeliveryError> {
+        let topic = parse_thread(thread)?;
+        let renamed = self
+            .bot
+            .edit_forum_topic(self.staff_chat, topic)
+            .name(ticket.title(TOPIC_NAME_CHARS))
+            .send()
+            .await;
+        unchanged_is_fine(renamed)?;
+        let state = if ticket.status.is_active() {
+            self.bot
+                .reopen_forum_topic(self.staff_chat, topic)
+                .send()
+                .await
+        } else {
+            self.bot
+                .close_forum_topic(self.staff_chat, topic)
+                .send()
+                .await
+        };
+        unchanged_is_fine(state)?;
+        Ok(Delivered::default())
+    }
+}
+
+#[async_trait]
+impl Deliver for TelegramSender {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError> {
+        let sent = match outbound {
+            Outbound::OpenThread { ticket } => return self.open_thread(ticket).await,
+            Outbound::SyncThread { thread, ticket } => {
+                return self.sync_thread(thread, ticket).await
+            }
+            Outbound::ThreadPost {
+                thread,
+                author,
+                internal,
+                text,
+                attachments,
+                ..
+            } => {
+                let to = self.topic(thread)?;
+                let body = format!("{}\n{text}", author_line(author, *internal));
+                (to, self.post(to, &body, attachments).await?)
+            }
+            Outbound::ThreadNotice { thread, text } => {
+                let to = self.topic(thread)?;
+                (to, self.send_text(to, &notice(text), true).await?)
+            }
+            Outbound::CustomerPost {
+                conversation,
+                text,
+                attachments,
+            } => {
+                let to = Target {
+                    chat: parse_chat(conversation)?,
+                    topic: None,
+                };
+                (to, self.post(to, text, attachments).await?)
+            }
+            Outbound::ChannelPost { channel, text } => {
+                let to = parse_channel(channel)?;
+                (to, self.send_text(to, text, true).await?)
+            }
+            Outbound::MarkDelivered {
+                thread: _,
+                message_ref,
+            } => {
+                let (chat, message) = parse_message_ref(message_ref)?;
+                let marked = self
+                    .bot
+                    .set_message_reaction(chat, message)
+                    .reaction(vec![ReactionType::Emoji {
+                        emoji: "👍".to_string(),
+                    }])
+                    .send()
+                    .await;
+                unchanged_is_fine(marked)?;
+                return Ok(Delivered::default());
+            }
+        };
+        let (to, first) = sent;
+        Ok(Delivered {
+            external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
+        })
+    }
+}
+
+/// A system line in a topic: marked with ℹ️ unless it brings its own sign (⚠️).
+fn notice(text: &str) -> String {
+    match text.chars().next() {
+        Some(c) if c.is_alphanumeric() || c == '#' => format!("ℹ️ {text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Retries a later part of a multi-part send in place, honouring 429 `retry_after`.
+async fn follow_up<T, F, Fut>(mut send: F) -> Result<T, DeliveryError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match send().await {
+            Ok(value) => return Ok(value),
+            Err(e) => delivery_error(e),
+        };
+        let wait = match &error {
+            DeliveryError::RetryAfter(wait) => *wait,
+            DeliveryError::Transient(_) => Duration::from_millis(500 * u64::from(attempt)),
+            DeliveryError::Permanent(_) => return Err(error),
+        };
+        if attempt >= FOLLOW_UP_ATTEMPTS {
+            return Err(error);
+        }
+        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+    }
+}
+
+/// Renaming a topic to its current name, closing a closed topic, reacting twice: done already.
+fn unchanged_is_fine<T>(result: Result<T, RequestError>) -> Result<(), DeliveryError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(RequestError::Api(ApiError::Unknown(d)))
+            if d.contains("TOPIC_NOT_MODIFIED")
+                || d.contains("TOPIC_CLOSED")
+                || d.contains("REACTION_NOT_MODIFIED")
+                || d.contains("message is not modified") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(delivery_error(e)),
+    }
+}
+
+fn parse_thread(thread: &str) -> Result<ThreadId, DeliveryError> {
+    thread
+        .trim()
+        .parse::<i32>()
+        .map(|id| ThreadId(MessageId(id)))
+        .map_err(|_| DeliveryError::Permanent(format!("`{thread}` is not a Telegram topic id")))
+}
+
+fn parse_chat(chat: &str) -> Result<ChatId, DeliveryError> {
+    chat.trim()
+        .parse::<i64>()
+        .map(ChatId)
+        .map_err(|_| DeliveryError::Permanent(format!("`{chat}` is not a Telegram chat id")))
+}
+
+/// `chat` or `chat:topic`.
+fn parse_channel(channel: &str) -> Result<Target, DeliveryError> {
+    match channel.split_once(':') {
+        Some((chat, topic)) => Ok(Target {
+            chat: parse_chat(chat)?,
+            topic: Some(parse_thread(topic)?),
+        }),
+        None => Ok(Target {
+            chat: parse_chat(channel)?,
+            topic: None,
+        }),
+    }
+}
+
+/// `chat_id:message_id`, as [`message_ref`] writes it.
+fn parse_message_ref(reference: &str) -> Result<(ChatId, MessageId), DeliveryError> {
+    let bad = || DeliveryError::Permanent(format!("`{reference}` is not a Telegram message"));
+    let (chat, message) = reference.split_once(':').ok_or_else(bad)?;
+    let message = message.parse::<i32>().map_err(|_| bad())?;
+    Ok((parse_chat(chat)?, MessageId(message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_or_fail_for_good() {
+        let t = parse_channel("-100123:45").expect("chat and topic");
+        assert_eq!(t.chat, ChatId(-100123));
+        assert_eq!(t.topic, Some(ThreadId(MessageId(45))));
+        assert!(parse_channel("-100123").expect("chat").topic.is_none());
+        assert!(matches!(
+            parse_channel("general"),
+            Err(DeliveryError::Permanent(_))
+        ));
+        assert_eq!(
+            parse_message_ref("-100:7").expect("a message"),
+            (ChatId(-100), MessageId(7))
+        );
+        assert!(parse_message_ref("7").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! The Telegram channel: customers write to the bot in private chats; each ticket gets a forum
+//! topic in the staff supergroup, where agents answer and run commands.
+//!
+//! `inbound` reads updates, `receive` hands them to the hub, `polling`/`webhook` bring them in,
+//! `deliver` turns the hub's sends into Bot API calls, `errors` classifies failures.
+
+mod admins;
+mod card;
+mod config;
+mod deliver;
+mod errors;
+mod inbound;
+mod pacing;
+mod polling;
+mod receive;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use relaydesk_storage::Platform;
+use teloxide::payloads::setters::*;
+use teloxide::requests::{Request, Requester};
+use teloxide::types::{AllowedUpdate, BotCommand, BotCommandScope, ChatId, Recipient};
+use teloxide::Bot;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{TelegramConfig, TelegramMode, DEFAULT_API_URL};
+pub use deliver::{TelegramSender, MESSAGE_CHARS};
+pub use inbound::{translate, Incoming};
+pub use pacing::Pacing;
+pub use receive::{Receiver, OUTSIDE_TOPIC};
+pub use webhook::SECRET_HEADER;
+
+use crate::channel::{Channel, ChannelError};
+use crate::hub::{Deliver, Hub};
+
+/// Timing of the Bot API client.
+#[derive(Debug, Clone)]
+pub struct TelegramOptions {
+    /// `timeout` of `getUpdates`: how long Telegram holds a poll open when there is nothing.
+    pub long_poll: Duration,
+    /// Longest wait for any one Bot API answer (must exceed `long_poll`).
+    pub request_timeout: Duration,
+    /// Send limits kept before Telegram enforces them.
+    pub pacing: Pacing,
+}
+
+impl Default for TelegramOptions {
+    fn default() -> Self {
+        Self {
+            long_poll: Duration::from_secs(25),
+            request_timeout: Duration::from_secs(40),
+            pacing: Pacing::default(),
+        }
+    }
+}
+
+/// The commands agents see in the staff chat's command menu.
+const STAFF_COMMANDS: &[(&str, &str)] = &[
+    ("claim", "Assign this ticket to yourself"),
+    ("assign", "Assign this ticket: /assign @user"),
+    ("unassign", "Remove the assignee"),
+    ("close", "Close this ticket: /close [reason]"),
+    ("reopen", "Reopen this ticket"),
+    ("priority", "Set priority: low, normal, high or urgent"),
+    ("tag", "Add a tag: /tag billing"),
+    ("untag", "Remove a tag: /untag billing"),
+    ("merge", "Merge into another ticket: /merge #1042 (admins)"),
+    ("note", "Internal note: /note text (or start with //)"),
+    ("reply", "Reply to the customer: /reply text"),
+    ("status", "Show this ticket's state"),
+];
+
+pub struct TelegramChannel {
+    config: TelegramConfig,
+    bot: Bot,
+    staff_chat_id: i64,
+    sender: Arc<TelegramSender>,
+    options: TelegramOptions,
+}
+
+impl std::fmt::Debug for TelegramChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramChannel")
+            .field("config", &self.config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl TelegramChannel {
+    /// The channel when `[telegram]` has a token; `Ok(None)` when it is off.
+    pub fn from_config(
+        config: &TelegramConfig,
+        options: TelegramOptions,
+    ) -> Result<Option<Self>, String> {
+        let Some(token) = config.enabled_token() else {
+            return Ok(None);
+        };
+        config.validate()?;
+        let staff_chat_id = config
+            .staff_chat_id
+            .ok_or("telegram.staff_chat_id is required when telegram.token is set")?;
+        let api_url = url::Url::parse(config.api_url.trim_end_matches('/'))
+            .map_err(|e| format!("telegram.api_url: not a valid URL ({e})"))?;
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(options.request_timeout)
+            .build()
+            .map_err(|e| format!("cannot build the Telegram HTTP client: {e}"))?;
+        let bot = Bot::with_client(token, client).set_api_url(api_url);
+        Ok(Some(Self {
+            config: config.clone(),
+            sender: Arc::new(TelegramSender::new(
+                bot.clone(),
+                staff_chat_id,
+                options.pacing,
+            )),
+            bot,
+            staff_chat_id,
+            options,
+        }))
+    }
+
+    fn failed(message: impl Into<String>) -> ChannelError {
+        ChannelError {
+            platform: Platform::Telegram,
+            message: message.into(),
+        }
+    }
+
+    /// `getMe` until it answers: a wrong token stops the channel, other failures are retried.
+    async fn check_token(&self, shutdown: &CancellationToken) -> Result<bool, ChannelError> {
+        let mut failures = 0u32;
+        loop {
+            match self.bot.get_me().send().await {
+                Ok(me) => {
+                    tracing::info!(bot = %me.username(), "Telegram bot connected");
+                    return Ok(true);
+                }
+                Err(e) if errors::is_fatal(&e) => {
+                    return Err(Self::failed(format!(
+                        "the Bot API refused telegram.token: {e}"
+                    )))
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(error = %e, failures, "getMe failed; retrying");
+                    let wait = Duration::from_secs(u64::from(failures.min(30)));
+                    if !polling::pause(wait, shutdown).await {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn register_commands(&self) {
+        let commands = STAFF_COMMANDS
+            .iter()
+            .map(|(name, about)| BotCommand::new(*name, *about));
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(self.staff_chat_id)),
+        };
+        if let Err(e) = self.bot.set_my_commands(commands).scope(scope).send().await {
+            tracing::warn!(error = %e, "could not register the staff commands");
+        }
+    }
+
+    async fn set_webhook(&self, shutdown: &CancellationToken) -> Result<(), ChannelError> {
+        let url = self
+            .config
+            .webhook_url
+            .as_deref()
+            .ok_or_else(|| Self::failed("telegram.webhook_url is not set"))?;
+        let url =
+            url::Url::parse(url).map_err(|e| Self::failed(format!("telegram.webhook_url: {e}")))?;
+        let secret = self.config.webhook_secret.clone().unwrap_or_default();
+        let mut failures = 0u32;
+        loop {
+            let result = self
+                .bot
+                .set_webhook(url.clone())
+                .secret_token(secret.clone())
+                .allowed_updates(vec![AllowedUpdate::Message])
+                // One update at a time keeps each chat's messages in order.
+                .max_connections(1)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) if errors::is_fatal(&e) => {
+                    return Err(Self::failed(format!("setWebhook refused: {e}")))
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(error = %e, failures, "setWebhook failed; retrying");
+                    let wait = Duration::from_secs(u64::from(failures.min(30)));
+                    if !polling::pause(wait, shutdown).await {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Channel for TelegramChannel {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    fn has_staff_side(&self) -> bool {
+        true
+    }
+
+    fn has_customer_side(&self) -> bool {
+        true
+    }
+
+    fn deliverer(&self) -> Arc<dyn Deliver> {
+        self.sender.clone()
+    }
+
+    fn routes(&self, hub: Hub) -> Option<axum::Router> {
+        if self.config.mode != TelegramMode::Webhook {
+            return None;
+        }
+        let path = self.config.webhook_path()?;
+        let secret = self.config.webhook_secret.as_deref()?;
+        let receiver = Arc::new(Receiver::new(hub, self.bot.clone(), self.staff_chat_id));
+        Some(webhook::routes(&path, secret, receiver))
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        hub: Hub,
+        shutdown: CancellationToken,
+    ) -> Result<(), ChannelError> {
+        if !self.check_token(&shutdown).await? {
+            return Ok(());
+        }
+        self.register_commands().await;
+        match self.config.mode {
+            TelegramMode::Webhook => {
+                self.set_webhook(&shutdown).await?;
+                tracing::info!("Telegram updates arrive by webhook");
+                shutdown.cancelled().await;
+                Ok(())
+            }
+            TelegramMode::Polling => {
+                // getUpdates does not work while a webhook is set.
+                if let Err(e) = self.bot.delete_webhook().send().await {
+                    tracing::warn!(error = %e, "deleteWebhook failed");
+                }
+                tracing::info!("Telegram updates arrive by long polling");
+                let receiver = Receiver::new(hub, self.bot.clone(), self.staff_chat_id);
+                polling::poll(&self.bot, &receiver, self.options.long_poll, &shutdown)
+                    .await
+                    .map_err(|e| Self::failed(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `getUpdates` long polling. The offset moves past an update only once the hub committed it:
+//! the next request carries `offset = last committed update_id + 1`, so a crash at any point
+//! gets the update again (and the hub drops what it already stored).
+
+use std::time::Duration;
+
+use teloxide::payloads::setters::*;
+use teloxide::requests::{Request, Requester};
+use teloxide::types::AllowedUpdate;
+use teloxide::Bot;
+use tokio_util::sync::CancellationToken;
+
+use super::errors::is_fatal;
+use super::receive::Receiver;
+
+/// Longest pause between attempts after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why polling stopped for good.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PollingError(pub String);
+
+pub async fn poll(
+    bot: &Bot,
+    receiver: &Receiver,
+    long_poll: Duration,
+    shutdown: &CancellationToken,
+) -> Result<(), PollingError> {
+    let timeout = u32::try_from(long_poll.as_secs()).unwrap_or(u32::MAX);
+    let mut offset: Option<i32> = None;
+    let mut failures = 0u32;
+    loop {
+        let mut request = bot
+            .get_updates()
+            .timeout(timeout)
+            .allowed_updates(vec![AllowedUpdate::Message]);
+        if let Some(offset) = offset {
+            request = request.offset(offset);
+        }
+        let updates = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            result = request.send() => result,
+        };
+        let updates = match updates {
+            Ok(updates) => {
+                failures = 0;
+                updates
+            }
+            Err(e) if is_fatal(&e) => {
+                return Err(PollingError(format!("getUpdates refused: {e}")));
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "getUpdates failed; retrying");
+                if !pause(backoff(failures), shutdown).await {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        for update in updates {
+            let mut attempts = 0u32;
+            loop {
+                match receiver.handle(&update).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        attempts += 1;
+                        tracing::error!(error = %e, attempts, "update not stored; retrying it");
+                        if !pause(backoff(attempts), shutdown).await {
+                            // Not committed: the next start gets this update again.
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            offset = Some(update.id.as_offset());
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn backoff(failures: u32) -> Duration {
+    let exponent = failures.saturating_sub(1).min(6);
+    (Duration::from_millis(500) * 2u32.pow(exponent)).min(MAX_BACKOFF)
+}
+
+/// Sleeps unless shut down first; `false` when shutting down.
+pub async fn pause(wait: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = tokio::time::sleep(wait) => true,
+    }
+}

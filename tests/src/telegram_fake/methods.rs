@@ -1,0 +1,371 @@
+//! The Bot API methods the fake serves, each checked against its documented required
+//! parameters and answered with the documented result type.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::server::{Shared, BOT_ID, BOT_USERNAME};
+use super::state::{as_i64, Topic};
+
+/// Each served method as documented; the real server matches names case-insensitively.
+const METHODS: &[&str] = &[
+    "getMe",
+    "getUpdates",
+    "sendMessage",
+    "copyMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendVoice",
+    "sendVideo",
+    "sendSticker",
+    "sendAudio",
+    "sendAnimation",
+    "sendVideoNote",
+    "createForumTopic",
+    "editForumTopic",
+    "closeForumTopic",
+    "reopenForumTopic",
+    "getChatMember",
+    "getChatAdministrators",
+    "setMyCommands",
+    "setMessageReaction",
+    "answerCallbackQuery",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+];
+
+/// Required parameters, from the Bot API documentation.
+fn required(method: &str) -> &'static [&'static str] {
+    match method {
+        "sendMessage" => &["chat_id", "text"],
+        "copyMessage" => &["chat_id", "from_chat_id", "message_id"],
+        "sendPhoto" => &["chat_id", "photo"],
+        "sendDocument" => &["chat_id", "document"],
+        "sendVoice" => &["chat_id", "voice"],
+        "sendVideo" => &["chat_id", "video"],
+        "sendSticker" => &["chat_id", "sticker"],
+        "sendAudio" => &["chat_id", "audio"],
+        "sendAnimation" => &["chat_id", "animation"],
+        "sendVideoNote" => &["chat_id", "video_note"],
+        "createForumTopic" => &["chat_id", "name"],
+        "editForumTopic" | "closeForumTopic" | "reopenForumTopic" => {
+            &["chat_id", "message_thread_id"]
+        }
+        "getChatMember" => &["chat_id", "user_id"],
+        "getChatAdministrators" => &["chat_id"],
+        "setMyCommands" => &["commands"],
+        "setMessageReaction" => &["chat_id", "message_id"],
+        "answerCallbackQuery" => &["callback_query_id"],
+        "setWebhook" => &["url"],
+        _ => &[],
+    }
+}
+
+pub(crate) fn canonical(name: &str) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .copied()
+        .find(|m| m.eq_ignore_ascii_case(name))
+}
+
+pub(crate) enum Answer {
+    Ok(Value),
+    Err(u16, String),
+}
+
+fn bad(description: &str) -> Answer {
+    Answer::Err(400, format!("Bad Request: {description}"))
+}
+
+fn int(params: &Value, key: &str) -> Option<i64> {
+    params.get(key).and_then(as_i64)
+}
+
+fn text(params: &Value, key: &str) -> Option<String> {
+    params.get(key).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    })
+}
+
+/// A JSON-typed parameter, sent as JSON or as a JSON string (form, multipart).
+fn structured(params: &Value, key: &str) -> Option<Value> {
+    match params.get(key)? {
+        Value::String(s) => serde_json::from_str(s).ok(),
+        other => Some(other.clone()),
+    }
+}
+
+fn chat_json(id: i64) -> Value {
+    if id > 0 {
+        json!({"id": id, "type": "private", "first_name": "Customer"})
+    } else {
+        json!({"id": id, "type": "supergroup", "title": "Support team", "is_forum": true})
+    }
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Relaydesk", "username": BOT_USERNAME})
+}
+
+pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Answer {
+    for key in required(method) {
+        if params.get(*key).is_none_or(Value::is_null) {
+            return bad(&format!("parameter \"{key}\" is required"));
+        }
+    }
+    match method {
+        "getMe" => Answer::Ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Relaydesk", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": true,
+            "supports_inline_queries": false, "can_connect_to_business": false,
+            "has_main_web_app": false,
+        })),
+        "getUpdates" => get_updates(shared, params).await,
+        "setWebhook" => {
+            let url = text(params, "url").unwrap_or_default();
+            let mut state = shared.lock();
+            state.webhook = if url.is_empty() {
+                None
+            } else {
+                Some((url, text(params, "secret_token")))
+            };
+            Answer::Ok(json!(true))
+        }
+        "deleteWebhook" => {
+            shared.lock().webhook = None;
+            Answer::Ok(json!(true))
+        }
+        "getWebhookInfo" => {
+            let state = shared.lock();
+            let url = state
+                .webhook
+                .as_ref()
+                .map(|w| w.0.clone())
+                .unwrap_or_default();
+            Answer::Ok(json!({
+                "url": url, "has_custom_certificate": false,
+                "pending_update_count": state.updates.len(),
+            }))
+        }
+        "setMyCommands" => match structured(params, "commands") {
+            Some(Value::Array(commands)) if commands.len() <= 100 => Answer::Ok(json!(true)),
+            _ => bad("commands must be an array of BotCommand"),
+        },
+        "answerCallbackQuery" => Answer::Ok(json!(true)),
+        "getChatAdministrators" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let state = shared.lock();
+            let admins = state.admins.get(&chat).cloned().unwrap_or_default();
+            Answer::Ok(Value::Array(
+                admins.iter().map(|u| administrator(&u.json())).collect(),
+            ))
+        }
+        "getChatMember" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let user = int(params, "user_id").unwrap_or_default();
+            let state = shared.lock();
+            let admin = state
+                .admins
+                .get(&chat)
+                .and_then(|a| a.iter().find(|u| u.id == user));
+            Answer::Ok(match admin {
+                Some(u) => administrator(&u.json()),
+                None => {
+                    json!({"status": "member", "user": {"id": user, "is_bot": false, "first_name": "Member"}})
+                }
+            })
+        }
+        "createForumTopic" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let name = text(params, "name").unwrap_or_default();
+            if chat > 0 {
+                return bad("chat is not a forum");
+            }
+            let length = name.chars().count();
+            if length == 0 || length > 128 {
+                return bad("TOPIC_NAME_INVALID");
+            }
+            let mut state = shared.lock();
+            let id = state.next_message_id(chat);
+            state.topics.insert(
+                (chat, id),
+                Topic {
+                    name: name.clone(),
+                    closed: false,
+                },
+            );
+            Answer::Ok(json!({"message_thread_id": id, "name": name, "icon_color": 7_322_096}))
+        }
+        "editForumTopic" | "closeForumTopic" | "reopenForumTopic" => {
+            topic_change(shared, method, params)
+        }
+        "setMessageReaction" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let message = int(params, "message_id").unwrap_or_default();
+            if !shared.lock().messages.contains(&(chat, message)) {
+                return bad("message to react not found");
+            }
+            Answer::Ok(json!(true))
+        }
+        "copyMessage" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            if let Err(answer) = can_send(shared, chat, params) {
+                return answer;
+            }
+            let id = shared.lock().next_message_id(chat);
+            Answer::Ok(json!({ "message_id": id }))
+        }
+        "sendMessage" => {
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let body = text(params, "text").unwrap_or_default();
+            if body.trim().is_empty() {
+                return bad("message text is empty");
+            }
+            if body.chars().count() > 4096 {
+                return bad("message is too long");
+            }
+            send(shared, chat, params, json!({ "text": body }))
+        }
+        file_method => {
+            // sendPhoto, sendDocument, …: the file is a file_id, URL or upload.
+            let chat = int(params, "chat_id").unwrap_or_default();
+            let field = required(file_method).get(1).copied().unwrap_or("document");
+            let file = text(params, field).unwrap_or_default();
+            let mut content = json!({});
+            content[field] = json!({"file_id": file, "file_unique_id": format!("u-{file}")});
+            if let Some(caption) = text(params, "caption") {
+                content["caption"] = caption.into();
+            }
+            send(shared, chat, params, content)
+        }
+    }
+}
+
+fn administrator(user: &Value) -> Value {
+    json!({
+        "status": "administrator", "user": user, "can_be_edited": false, "is_anonymous": false,
+        "can_manage_chat": true, "can_delete_messages": true, "can_manage_video_chats": true,
+        "can_restrict_members": true, "can_promote_members": false, "can_change_info": true,
+        "can_invite_users": true, "can_post_stories": false, "can_edit_stories": false,
+        "can_delete_stories": false, "can_pin_messages": true, "can_manage_topics": true,
+    })
+}
+
+/// 403 for a chat that blocked the bot, 400 for an unknown topic.
+fn can_send(shared: &Shared, chat: i64, params: &Value) -> Result<(), Answer> {
+    let state = shared.lock();
+    if state.blocked.contains(&chat) {
+        return Err(Answer::Err(
+            403,
+            "Forbidden: bot was blocked by the user".into(),
+        ));
+    }
+    if let Some(topic) = int(params, "message_thread_id") {
+        if !state.topics.contains_key(&(chat, topic)) {
+            return Err(bad("message thread not found"));
+        }
+    }
+    Ok(())
+}
+
+fn send(shared: &Shared, chat: i64, params: &Value, content: Value) -> Answer {
+    if let Err(answer) = can_send(shared, chat, params) {
+        return answer;
+    }
+    let id = shared.lock().next_message_id(chat);
+    let mut message = json!({
+        "message_id": id, "date": 1_700_000_000, "chat": chat_json(chat), "from": bot_user(),
+    });
+    if let Some(topic) = int(params, "message_thread_id") {
+        message["message_thread_id"] = topic.into();
+        message["is_topic_message"] = true.into();
+    }
+    if let (Some(message), Value::Object(content)) = (message.as_object_mut(), content) {
+        message.extend(content);
+    }
+    Answer::Ok(message)
+}
+
+fn topic_change(shared: &Shared, method: &str, params: &Value) -> Answer {
+    let chat = int(params, "chat_id").unwrap_or_default();
+    let id = int(params, "message_thread_id").unwrap_or_default();
+    let mut state = shared.lock();
+    let Some(topic) = state.topics.get_mut(&(chat, id)) else {
+        return bad("TOPIC_ID_INVALID");
+    };
+    match method {
+        "editForumTopic" => {
+            let Some(name) = text(params, "name") else {
+                return Answer::Ok(json!(true));
+            };
+            if name.chars().count() > 128 || name.is_empty() {
+                return bad("TOPIC_NAME_INVALID");
+            }
+            if name == topic.name {
+                return bad("TOPIC_NOT_MODIFIED");
+            }
+            topic.name = name;
+        }
+        "closeForumTopic" => {
+            if topic.closed {
+                return bad("TOPIC_NOT_MODIFIED");
+            }
+            topic.closed = true;
+        }
+        _ => {
+            if !topic.closed {
+                return bad("TOPIC_NOT_MODIFIED");
+            }
+            topic.closed = false;
+        }
+    }
+    Answer::Ok(json!(true))
+}
+
+/// Long polling: confirms updates below `offset`, answers at once when there are updates, else
+/// waits up to `timeout` seconds for one. 409 while a webhook is set, as documented.
+async fn get_updates(shared: &Shared, params: &Value) -> Answer {
+    if shared.lock().webhook.is_some() {
+        return Answer::Err(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".into(),
+        );
+    }
+    let offset = int(params, "offset");
+    let limit = int(params, "limit").unwrap_or(100).clamp(1, 100);
+    let timeout = int(params, "timeout").unwrap_or(0).max(0);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(u64::try_from(timeout).unwrap_or(0));
+    loop {
+        let changed = shared.changed.notified();
+        {
+            let mut state = shared.lock();
+            if let Some(offset) = offset {
+                while state
+                    .updates
+                    .front()
+                    .and_then(|u| u["update_id"].as_i64())
+                    .is_some_and(|id| id < offset)
+                {
+                    state.updates.pop_front();
+                }
+            }
+            if !state.updates.is_empty() {
+                let batch: Vec<Value> = state
+                    .updates
+                    .iter()
+                    .take(usize::try_from(limit).unwrap_or(100))
+                    .cloned()
+                    .collect();
+                return Answer::Ok(Value::Array(batch));
+            }
+        }
+        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+            return Answer::Ok(json!([]));
+        }
+    }
+}

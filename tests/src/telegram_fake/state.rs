@@ -1,0 +1,143 @@
+//! What the fake Bot API remembers.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// One recorded Bot API call: the method as documented (`sendMessage`) and its parameters.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    /// The HTTP status the fake answered with (200, 400, 429, …).
+    pub status: u16,
+}
+
+impl Call {
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.params.get(key).and_then(Value::as_str)
+    }
+
+    /// An integer parameter, whether sent as a JSON number or a string (form, multipart).
+    pub fn int(&self, key: &str) -> Option<i64> {
+        as_i64(self.params.get(key)?)
+    }
+}
+
+pub(crate) fn as_i64(value: &Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// A failure to answer the next call of a method with.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 Too Many Requests with `parameters.retry_after` seconds.
+    RetryAfter(u32),
+    /// 500 Internal Server Error.
+    ServerError,
+    /// No answer for this long (the client's timeout should fire first).
+    Hang(Duration),
+}
+
+/// A Telegram user as the fake describes them in updates.
+#[derive(Debug, Clone)]
+pub struct TgUser {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+}
+
+impl TgUser {
+    pub fn new(id: i64, first_name: &str) -> Self {
+        Self {
+            id,
+            first_name: first_name.to_string(),
+            last_name: None,
+            username: None,
+            language_code: None,
+        }
+    }
+
+    pub fn last_name(mut self, name: &str) -> Self {
+        self.last_name = Some(name.to_string());
+        self
+    }
+
+    pub fn username(mut self, name: &str) -> Self {
+        self.username = Some(name.to_string());
+        self
+    }
+
+    pub fn language(mut self, code: &str) -> Self {
+        self.language_code = Some(code.to_string());
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        let mut user = json!({"id": self.id, "is_bot": false, "first_name": self.first_name});
+        if let Some(v) = &self.last_name {
+            user["last_name"] = v.clone().into();
+        }
+        if let Some(v) = &self.username {
+            user["username"] = v.clone().into();
+        }
+        if let Some(v) = &self.language_code {
+            user["language_code"] = v.clone().into();
+        }
+        user
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Topic {
+    pub name: String,
+    pub closed: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub calls: Vec<Call>,
+    /// Updates not yet confirmed by a `getUpdates` offset past them.
+    pub updates: VecDeque<Value>,
+    /// Every update ever queued, for replays.
+    pub history: Vec<Value>,
+    pub next_update_id: i64,
+    /// Last message id per chat.
+    pub message_ids: HashMap<i64, i64>,
+    /// Messages that exist, per chat (ids), for reactions.
+    pub messages: HashSet<(i64, i64)>,
+    pub topics: HashMap<(i64, i64), Topic>,
+    /// Administrators of each group chat.
+    pub admins: HashMap<i64, Vec<TgUser>>,
+    /// Chats whose user blocked the bot (403).
+    pub blocked: HashSet<i64>,
+    pub webhook: Option<(String, Option<String>)>,
+    pub faults: HashMap<String, VecDeque<Fault>>,
+}
+
+impl State {
+    pub fn next_message_id(&mut self, chat: i64) -> i64 {
+        let id = self.message_ids.entry(chat).or_insert(0);
+        *id += 1;
+        self.messages.insert((chat, *id));
+        *id
+    }
+
+    pub fn push_update(&mut self, message: Value) -> i64 {
+        self.next_update_id += 1;
+        let id = self.next_update_id;
+        let update = json!({"update_id": id, "message": message});
+        self.history.push(update.clone());
+        self.updates.push_back(update);
+        id
+    }
+}

@@ -1,0 +1,662 @@
+//! The Telegram channel end to end: the real teloxide client in the real adapter, the whole
+//! process (`spawn_app_with`), and the loopback Bot API server in `relaydesk_tests::telegram_fake`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk::config::Config;
+use relaydesk::telegram::{
+    Pacing, TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC,
+    SECRET_HEADER,
+};
+use relaydesk::texts;
+use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::telegram_fake::{Fault, TelegramFake, TgUser};
+
+/// The staff supergroup.
+const STAFF: i64 = -1_001_234_567_890;
+/// Longest wait for something to happen before a test gives up (a hang guard only).
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn config(fake: &TelegramFake) -> Config {
+    let mut config = Config::default();
+    config.outbox.poll = Duration::from_millis(100);
+    config.telegram = TelegramConfig {
+        token: Some(fake.token().to_string()),
+        api_url: fake.url().to_string(),
+        staff_chat_id: Some(STAFF),
+        ..TelegramConfig::default()
+    };
+    config
+}
+
+async fn start(db: TestDb, config: Config) -> TestApp {
+    let options = TelegramOptions {
+        long_poll: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(5),
+        // Telegram's 20 a minute into one group would make these tests wait minutes; the pacer
+        // has its own unit tests.
+        pacing: Pacing {
+            per_second: 30,
+            per_group_minute: 10_000,
+        },
+    };
+    let channel = TelegramChannel::from_config(&config.telegram, options)
+        .expect("valid Telegram configuration")
+        .expect("the Telegram channel is on");
+    spawn_app_with(Spawn {
+        db,
+        config,
+        channels: vec![Arc::new(channel)],
+        ..Spawn::default()
+    })
+    .await
+}
+
+async fn started(fake: &TelegramFake) -> TestApp {
+    start(TestDb::sqlite(), config(fake)).await
+}
+
+fn anna() -> TgUser {
+    TgUser::new(1001, "Anna").last_name("K.").language("de")
+}
+
+fn bo() -> TgUser {
+    TgUser::new(2001, "Bo").username("bo")
+}
+
+/// The topic of ticket `number`, once created.
+async fn topic_of(fake: &TelegramFake, number: i64) -> i64 {
+    let prefix = format!("#{number} · ");
+    let find = |f: &TelegramFake| {
+        f.topics(STAFF)
+            .into_iter()
+            .find(|(_, name, _)| name.trim_start_matches("✅ ").starts_with(&prefix))
+            .map(|t| t.0)
+    };
+    fake.wait_until(&format!("a topic for ticket #{number}"), LIMIT, |f| {
+        find(f).is_some()
+    })
+    .await;
+    find(fake).expect("the topic exists")
+}
+
+/// Waits until the bot sent `text` (exactly) to `chat`/`topic`.
+async fn sent(fake: &TelegramFake, chat: i64, topic: Option<i64>, text: &str) {
+    fake.wait_until(&format!("`{text}` sent to {chat}/{topic:?}"), LIMIT, |f| {
+        f.texts_to(chat, topic).iter().any(|t| t == text)
+    })
+    .await;
+}
+
+/// Waits until the bot sent a text containing `part` to `chat`/`topic`.
+async fn sent_containing(fake: &TelegramFake, chat: i64, topic: Option<i64>, part: &str) {
+    fake.wait_until(
+        &format!("text with `{part}` sent to {chat}/{topic:?}"),
+        LIMIT,
+        |f| f.texts_to(chat, topic).iter().any(|t| t.contains(part)),
+    )
+    .await;
+}
+
+fn count(texts: &[String], text: &str) -> usize {
+    texts.iter().filter(|t| *t == text).count()
+}
+
+/// A customer opens ticket #1001; returns its topic once the first message is in it.
+async fn opened(fake: &TelegramFake, customer: &TgUser, text: &str) -> i64 {
+    fake.push_private_text(customer, text);
+    let topic = topic_of(fake, 1001).await;
+    sent(fake, STAFF, Some(topic), &format!("💬 Anna K.:\n{text}")).await;
+    topic
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dm_opens_a_topic_with_the_card_and_the_message_as_plain_text() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let text = "printer won't print <b>now</b> *please* [x](http://e.org)";
+    fake.push_private_text(&anna(), text);
+    let topic = topic_of(&fake, 1001).await;
+    sent(&fake, STAFF, Some(topic), &format!("💬 Anna K.:\n{text}")).await;
+
+    let (name, closed) = fake.topic(STAFF, topic).expect("topic");
+    assert_eq!(name, format!("#1001 · Anna K. · {text}"));
+    assert!(!closed);
+    let in_topic = fake.texts_to(STAFF, Some(topic));
+    assert_eq!(in_topic.len(), 2, "{in_topic:?}");
+    assert!(in_topic[0].contains("Ticket #1001") && in_topic[0].contains("Anna K."));
+    assert!(in_topic[0].contains("Priority: normal") && in_topic[0].contains("unassigned"));
+    // The acknowledgement, in the customer's language.
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
+    // Markup is data: nothing is ever sent with a parse_mode.
+    assert!(fake
+        .calls()
+        .iter()
+        .all(|c| c.params.get("parse_mode").is_none()));
+    assert_eq!(fake.calls_of("createForumTopic").len(), 1);
+    // The staff commands were registered for the staff chat.
+    let commands = fake.calls_of("setMyCommands");
+    assert!(commands
+        .iter()
+        .any(|c| c.ok() && c.params["scope"]["chat_id"].as_i64() == Some(STAFF)));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_greets_in_the_customers_language_without_a_ticket() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let mika = TgUser::new(1002, "Mika").language("fi");
+    fake.push_private_text(&mika, "/start");
+    sent(&fake, 1002, None, &texts::greeting(Some("fi"))).await;
+    fake.wait_until("the update confirmed", LIMIT, |f| f.pending_updates() == 0)
+        .await;
+    assert!(fake.calls_of("createForumTopic").is_empty());
+    let mut tx = app.store.begin().await.expect("tx");
+    assert!(tx.ticket_by_number(1001).await.expect("query").is_none());
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_replies_reach_the_customer_and_get_marked_notes_stay_internal() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "help").await;
+
+    let reply = fake.push_topic_text(STAFF, topic, &bo(), "Did you try <i>restarting</i>?");
+    sent(&fake, 1001, None, "Did you try <i>restarting</i>?").await;
+    fake.wait_until("the reply marked delivered", LIMIT, |f| {
+        f.calls_of("setMessageReaction").iter().any(|c| {
+            c.ok() && c.int("chat_id") == Some(STAFF) && c.int("message_id") == Some(reply)
+        })
+    })
+    .await;
+    let mark = fake.calls_of("setMessageReaction");
+    assert_eq!(mark[0].params["reaction"][0]["emoji"], "👍");
+
+    fake.push_topic_text(STAFF, topic, &bo(), "// she sounds upset");
+    fake.push_topic_text(STAFF, topic, &bo(), "/note check the warranty");
+    fake.push_topic_text(STAFF, topic, &bo(), "It is fixed now.");
+    sent(&fake, 1001, None, "It is fixed now.").await;
+    let to_customer = fake.texts_to(1001, None);
+    assert!(
+        to_customer
+            .iter()
+            .all(|t| !t.contains("upset") && !t.contains("warranty")),
+        "{to_customer:?}"
+    );
+    // The notes are stored, as internal messages.
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let messages = tx.messages(ticket.id).await.expect("messages");
+    let internal: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.internal)
+        .map(|m| m.body.as_str())
+        .collect();
+    assert_eq!(internal, vec!["she sounds upset", "check the warranty"]);
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_in_a_topic_work_and_answer_in_the_topic() {
+    commands_in_a_topic(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_in_a_topic_work_and_answer_in_the_topic_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        commands_in_a_topic(db).await;
+    }
+}
+
+async fn commands_in_a_topic(db: TestDb) {
+    let fake = TelegramFake::start().await;
+    let app = start(db, config(&fake)).await;
+    let topic = opened(&fake, &anna(), "printer jam").await;
+    let say = |text: &str| fake.push_topic_text(STAFF, topic, &bo(), text);
+
+    say("/claim");
+    sent(&fake, STAFF, Some(topic), "#1001 claimed by bo.").await;
+    say("/priority high");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "#1001 priority set to high by bo.",
+    )
+    .await;
+    say("/tag billing");
+    sent(&fake, STAFF, Some(topic), "#1001 tagged billing.").await;
+    say("/untag billing");
+    sent(&fake, STAFF, Some(topic), "#1001 untagged billing.").await;
+    say("/unassign");
+    sent(&fake, STAFF, Some(topic), "#1001 unassigned by bo.").await;
+    say("/assign @bo");
+    sent(&fake, STAFF, Some(topic), "#1001 assigned to bo by bo.").await;
+    say("/status");
+    sent_containing(&fake, STAFF, Some(topic), "priority high · bo · tags: none").await;
+    // Merging needs an admin; Bo is not one of the group's administrators.
+    say("/merge #1001");
+    sent(&fake, STAFF, Some(topic), "Only admins can use /merge.").await;
+    say("/priority whenever");
+    sent_containing(&fake, STAFF, Some(topic), "is not a priority").await;
+
+    say("/close fixed");
+    sent(&fake, STAFF, Some(topic), "#1001 closed by bo: fixed.").await;
+    sent(&fake, 1001, None, &texts::ticket_closed(Some("de"), 1001)).await;
+    fake.wait_until("the topic renamed and closed", LIMIT, |f| {
+        f.topic(STAFF, topic)
+            .is_some_and(|(name, closed)| closed && name.starts_with("✅ #1001 · Anna K."))
+    })
+    .await;
+    assert!(fake
+        .calls_of("editForumTopic")
+        .iter()
+        .any(|c| c.ok() && c.str("name").is_some_and(|n| n.starts_with("✅ "))));
+    assert!(fake
+        .calls_of("closeForumTopic")
+        .iter()
+        .any(|c| c.ok() && c.int("message_thread_id") == Some(topic)));
+
+    say("/reopen");
+    sent(&fake, STAFF, Some(topic), "#1001 reopened by bo.").await;
+    fake.wait_until("the topic reopened", LIMIT, |f| {
+        f.topic(STAFF, topic)
+            .is_some_and(|(name, closed)| !closed && name.starts_with("#1001 · "))
+    })
+    .await;
+
+    // Outside any topic: a short answer in the group.
+    fake.push_group_text(STAFF, &bo(), "/claim");
+    sent(&fake, STAFF, None, OUTSIDE_TOPIC).await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn administrators_of_the_staff_group_can_merge() {
+    let fake = TelegramFake::start().await;
+    let cleo = TgUser::new(3001, "Cleo").username("cleo");
+    fake.add_admin(STAFF, &cleo);
+    let app = started(&fake).await;
+    let first = opened(&fake, &anna(), "invoice wrong").await;
+    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
+    let second = topic_of(&fake, 1002).await;
+
+    fake.push_topic_text(STAFF, first, &cleo, "/merge #1002");
+    sent_containing(&fake, STAFF, Some(first), "#1001 merged into #1002 by cleo").await;
+    sent(
+        &fake,
+        STAFF,
+        Some(second),
+        "ℹ️ #1001 was merged into this ticket by cleo.",
+    )
+    .await;
+    fake.wait_until("the merged topic closed", LIMIT, |f| {
+        f.topic(STAFF, first).is_some_and(|(_, closed)| closed)
+    })
+    .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
+    let fake = TelegramFake::start().await;
+    fake.inject("sendMessage", std::iter::repeat_n(Fault::RetryAfter(1), 8));
+    fake.inject(
+        "createForumTopic",
+        [Fault::RetryAfter(1), Fault::RetryAfter(1)],
+    );
+    let app = started(&fake).await;
+    let customers: Vec<TgUser> = (0..3)
+        .map(|i| TgUser::new(5000 + i, &format!("C{i}")))
+        .collect();
+    for round in 0..3 {
+        for customer in &customers {
+            fake.push_private_text(
+                customer,
+                &format!("{} message {round}", customer.first_name),
+            );
+        }
+    }
+    for (i, customer) in customers.iter().enumerate() {
+        let number = i64::try_from(i).expect("small") + 1001;
+        let topic = topic_of(&fake, number).await;
+        let name = &customer.first_name;
+        let expected: Vec<String> = (0..3)
+            .map(|round| format!("💬 {name}:\n{name} message {round}"))
+            .collect();
+        sent(&fake, STAFF, Some(topic), &expected[2]).await;
+        let posts: Vec<String> = fake
+            .texts_to(STAFF, Some(topic))
+            .into_iter()
+            .filter(|t| t.starts_with("💬 "))
+            .collect();
+        assert_eq!(posts, expected, "ticket #{number}");
+        sent(
+            &fake,
+            customer.id,
+            None,
+            &texts::ticket_opened(None, number),
+        )
+        .await;
+        assert_eq!(
+            count(
+                &fake.texts_to(customer.id, None),
+                &texts::ticket_opened(None, number)
+            ),
+            1
+        );
+    }
+    assert_eq!(fake.topics(STAFF).len(), 3);
+    let limited = fake.calls().iter().filter(|c| c.status == 429).count();
+    assert_eq!(limited, 10, "every injected 429 was met and retried");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_with_pending_updates_loses_nothing_and_doubles_nothing() {
+    restart_with_pending_updates(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_with_pending_updates_loses_nothing_and_doubles_nothing_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        restart_with_pending_updates(db).await;
+    }
+}
+
+async fn restart_with_pending_updates(db: TestDb) {
+    let fake = TelegramFake::start().await;
+    let mut first = start(db, config(&fake)).await;
+    let topic = opened(&fake, &anna(), "first").await;
+    let reply = fake.push_topic_text(STAFF, topic, &bo(), "reply one");
+    sent(&fake, 1001, None, "reply one").await;
+    fake.wait_until("reply one marked", LIMIT, |f| {
+        f.calls_of("setMessageReaction")
+            .iter()
+            .any(|c| c.ok() && c.int("message_id") == Some(reply))
+    })
+    .await;
+    let db = std::mem::replace(&mut first.db, TestDb::sqlite());
+    first.stop().await.expect("clean stop");
+
+    // Telegram serves everything again (as if no offset had been confirmed), plus what
+    // arrived while we were down.
+    fake.replay_from(1);
+    fake.push_private_text(&anna(), "second, while down");
+    fake.push_topic_text(STAFF, topic, &bo(), "reply two");
+    let second = start(db, config(&fake)).await;
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nsecond, while down").await;
+    sent(&fake, 1001, None, "reply two").await;
+    fake.wait_until("all updates confirmed", LIMIT, |f| f.pending_updates() == 0)
+        .await;
+
+    let in_topic = fake.texts_to(STAFF, Some(topic));
+    assert_eq!(count(&in_topic, "💬 Anna K.:\nfirst"), 1, "{in_topic:?}");
+    assert_eq!(count(&in_topic, "💬 Anna K.:\nsecond, while down"), 1);
+    let to_customer = fake.texts_to(1001, None);
+    assert_eq!(count(&to_customer, "reply one"), 1, "{to_customer:?}");
+    assert_eq!(count(&to_customer, "reply two"), 1);
+    assert_eq!(
+        count(&to_customer, &texts::ticket_opened(Some("de"), 1001)),
+        1
+    );
+    assert_eq!(fake.calls_of("createForumTopic").len(), 1);
+    second.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_refuses_a_wrong_secret_and_answers_200_only_after_commit() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.telegram.mode = TelegramMode::Webhook;
+    config.telegram.webhook_url = Some("https://relaydesk.example/telegram/updates".into());
+    config.telegram.webhook_secret = Some("s3cret-token".into());
+    let app = start(TestDb::sqlite(), config).await;
+    fake.wait_until("setWebhook", LIMIT, |f| {
+        f.calls_of("setWebhook").iter().any(|c| {
+            c.ok()
+                && c.str("url") == Some("https://relaydesk.example/telegram/updates")
+                && c.str("secret_token") == Some("s3cret-token")
+        })
+    })
+    .await;
+    fake.push_private_text(&anna(), "hello by webhook");
+    let updates = fake.take_pending_updates();
+    assert_eq!(updates.len(), 1);
+    let client = reqwest::Client::new();
+    let post = |secret: Option<&str>| {
+        let mut request = client.post(app.url("/telegram/updates")).json(&updates[0]);
+        if let Some(secret) = secret {
+            request = request.header(SECRET_HEADER, secret);
+        }
+        request.send()
+    };
+
+    for wrong in [Some("guess"), None] {
+        let answer = post(wrong).await.expect("answer");
+        assert_eq!(answer.status(), 401);
+    }
+    let mut tx = app.store.begin().await.expect("tx");
+    assert!(tx.ticket_by_number(1001).await.expect("query").is_none());
+    drop(tx);
+
+    let answer = post(Some("s3cret-token")).await.expect("answer");
+    assert_eq!(answer.status(), 200);
+    // 200 came after the commit: the ticket is there now.
+    let mut tx = app.store.begin().await.expect("tx");
+    assert!(tx.ticket_by_number(1001).await.expect("query").is_some());
+    drop(tx);
+    // Telegram retrying the same update stores nothing twice.
+    let again = post(Some("s3cret-token")).await.expect("answer");
+    assert_eq!(again.status(), 200);
+    let topic = topic_of(&fake, 1001).await;
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nhello by webhook").await;
+    assert!(fake.calls_of("getUpdates").is_empty());
+    app.stop().await.expect("clean stop");
+    let in_topic = fake.texts_to(STAFF, Some(topic));
+    assert_eq!(count(&in_topic, "💬 Anna K.:\nhello by webhook"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_texts_are_split_at_4096_in_order_both_ways() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let long: String = (0..1200).map(|i| format!("w{i:04} ")).collect();
+    fake.push_private_text(&anna(), &long);
+    let topic = topic_of(&fake, 1001).await;
+    let expected = format!("💬 Anna K.:\n{long}");
+    fake.wait_until("the long message in the topic", LIMIT, |f| {
+        f.texts_to(STAFF, Some(topic))
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<String>()
+            == expected
+    })
+    .await;
+    let parts = fake.texts_to(STAFF, Some(topic));
+    assert_eq!(parts.len(), 3, "card and two parts");
+    assert!(parts.iter().all(|p| p.chars().count() <= 4096));
+
+    let answer: String = (0..1800).map(|i| format!("r{i:04} ")).collect();
+    fake.push_topic_text(STAFF, topic, &bo(), &answer);
+    fake.wait_until("the long answer at the customer", LIMIT, |f| {
+        f.texts_to(1001, None)
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<String>()
+            == answer
+    })
+    .await;
+    let to_customer = fake.texts_to(1001, None);
+    assert_eq!(to_customer.len(), 1 + 3, "acknowledgement and three parts");
+    assert!(to_customer.iter().all(|p| p.chars().count() <= 4096));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_to_a_customer_who_blocked_the_bot_warns_the_topic() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "hi").await;
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
+    fake.block(1001);
+    fake.push_topic_text(STAFF, topic, &bo(), "are you there?");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "could not be delivered to the customer",
+    )
+    .await;
+    assert!(fake.calls_of("setMessageReaction").is_empty());
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn photos_and_documents_reach_the_topic_by_file_id_with_the_caption() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "caption": "the error screen",
+            "photo": [
+                {"file_id": "small-id", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 10},
+                {"file_id": "big-id", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 900}
+            ]
+        }),
+    );
+    let topic = topic_of(&fake, 1001).await;
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nthe error screen").await;
+    fake.wait_until("the photo in the topic", LIMIT, |f| {
+        f.calls_of("sendPhoto").iter().any(|c| {
+            c.ok() && c.str("photo") == Some("big-id") && c.int("message_thread_id") == Some(topic)
+        })
+    })
+    .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_error_and_a_hung_request_are_retried_until_delivered_once() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "hello").await;
+    // The next reply to the customer meets a request that never answers (the client gives up
+    // after its timeout), then a 500.
+    fake.inject(
+        "sendMessage",
+        [Fault::Hang(Duration::from_secs(30)), Fault::ServerError],
+    );
+    fake.push_topic_text(STAFF, topic, &bo(), "we are on it");
+    sent(&fake, 1001, None, "we are on it").await;
+    let statuses: Vec<u16> = fake
+        .calls_of("sendMessage")
+        .iter()
+        .map(|c| c.status)
+        .filter(|s| *s != 200)
+        .collect();
+    assert_eq!(statuses, vec![504, 500], "the hang, then the server error");
+    assert_eq!(count(&fake.texts_to(1001, None), "we are on it"), 1);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_writing_soon_after_close_reopens_the_topic() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "broken again").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    fake.wait_until("the topic closed", LIMIT, |f| {
+        f.topic(STAFF, topic).is_some_and(|(_, closed)| closed)
+    })
+    .await;
+    fake.push_private_text(&anna(), "still broken");
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nstill broken").await;
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "ℹ️ Reopened: the customer wrote again.",
+    )
+    .await;
+    fake.wait_until("the topic reopened", LIMIT, |f| {
+        f.topic(STAFF, topic)
+            .is_some_and(|(name, closed)| !closed && name.starts_with("#1001 · "))
+    })
+    .await;
+    assert_eq!(fake.topics(STAFF).len(), 1);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_writing_after_the_reopen_window_gets_a_new_ticket_and_topic() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.tickets.reopen_window = Duration::ZERO;
+    let app = start(TestDb::sqlite(), config).await;
+    let topic = opened(&fake, &anna(), "first problem").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    sent(&fake, 1001, None, &texts::ticket_closed(Some("de"), 1001)).await;
+    fake.push_private_text(&anna(), "a new problem");
+    let second = topic_of(&fake, 1002).await;
+    assert_ne!(second, topic);
+    sent(&fake, STAFF, Some(second), "💬 Anna K.:\na new problem").await;
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1002)).await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_anonymous_administrator_of_the_staff_group_counts_as_an_admin() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let first = opened(&fake, &anna(), "invoice wrong").await;
+    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
+    topic_of(&fake, 1002).await;
+    fake.push_anonymous_admin_text(STAFF, first, "Head of support", "/merge #1002");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(first),
+        "#1001 merged into #1002 by Head of support",
+    )
+    .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sends_held_back_by_a_429_at_shutdown_go_out_once_after_the_restart() {
+    let fake = TelegramFake::start().await;
+    let mut first = start(TestDb::sqlite(), config(&fake)).await;
+    let topic = opened(&fake, &anna(), "first").await;
+    sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
+    fake.inject("sendMessage", [Fault::RetryAfter(5)]);
+    fake.push_topic_text(STAFF, topic, &bo(), "reply while limited");
+    fake.wait_until("the reply refused with 429", LIMIT, |f| {
+        f.calls_of("sendMessage").iter().any(|c| c.status == 429)
+    })
+    .await;
+    let db = std::mem::replace(&mut first.db, TestDb::sqlite());
+    first.stop().await.expect("clean stop");
+    assert!(fake
+        .texts_to(1001, None)
+        .iter()
+        .all(|t| t != "reply while limited"));
+
+    let second = start(db, config(&fake)).await;
+    sent(&fake, 1001, None, "reply while limited").await;
+    assert_eq!(count(&fake.texts_to(1001, None), "reply while limited"), 1);
+    second.stop().await.expect("clean stop");
+}
