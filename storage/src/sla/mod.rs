@@ -1,0 +1,12 @@
+//! Service-level goals: business calendars, policies, and where each goal of a ticket stands.
+//! Pure functions of their inputs (no clock, no SQL); the store keeps what they compute.
+
+pub mod calendar;
+pub mod policy;
+pub mod state;
+
+pub use calendar::{
+    add_business_time, business_time_between, BusinessHours, Calendar, CalendarError, Span,
+};
+pub use policy::{BadThreshold, DueSoon, Goal, Policy, PolicySet, Target};
+pub use state::{evaluate, walk, ClockInput, GoalState, GoalStatus, Pause, Walk};
