@@ -15,7 +15,7 @@ use crate::hub::RelayMode;
 pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
-const SECTIONS: &[&str] = &["tickets", "outbox"];
+const SECTIONS: &[&str] = &["tickets", "outbox", "sla"];
 
 /// Environment variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
@@ -36,6 +36,10 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_OUTBOX_MAX_ATTEMPTS      outbox.max_attempts: temporary failures before a send is given up
                                      [default: 12]
   RELAYDESK_OUTBOX_POLL              outbox.poll: how often workers look for due sends [default: 1s]
+  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings and summaries are checked
+                                     [default: 30s]
+  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: a summary missed while down is still posted
+                                     this long after its time [default: 1h]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +50,7 @@ pub struct Config {
     pub relay_mode: RelayMode,
     pub tickets: TicketsConfig,
     pub outbox: OutboxConfig,
+    pub sla: crate::sla::SlaConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +77,7 @@ impl Default for Config {
             relay_mode: RelayMode::Implicit,
             tickets: TicketsConfig::default(),
             outbox: OutboxConfig::default(),
+            sla: crate::sla::SlaConfig::default(),
         }
     }
 }
@@ -155,6 +161,7 @@ impl Config {
         if self.outbox.poll.is_zero() {
             return Err(ConfigError::Invalid("outbox.poll must be above 0".into()));
         }
+        self.sla.rules().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

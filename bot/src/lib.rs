@@ -6,6 +6,7 @@ pub mod config;
 pub mod hub;
 pub mod outbox;
 pub mod serve;
+pub mod sla;
 pub mod texts;
 
 pub use hub::{Hub, HubConfig, HubError};
