@@ -53,7 +53,7 @@ impl Hub {
             .map_or(chrono_tz::Tz::UTC, |t| t.zone);
         let mut text = format!("#{} SLA ({policy}):", ticket.number);
         for line in goal_lines(&evaluation.goals, now, zone) {
-            text.push_str("\n");
+            text.push('\n');
             text.push_str(&line);
         }
         Ok(text)

@@ -284,7 +284,7 @@ impl Tx {
             .iter()
             .map(|r| Ok((parse::<Priority>(r, "priority")?, r.try_get::<i64, _>("n")?)))
             .collect::<Result<Vec<_>>>()?;
-        open_by_priority.sort_by(|a, b| b.0.cmp(&a.0));
+        open_by_priority.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
 
         let breached = self
             .count(

@@ -1,0 +1,527 @@
+//! The SLA engine against real databases: warnings posted once each (also after a restart and
+//! with two schedulers on one database), the clock stopped while waiting on the customer, and
+//! the summary's figures against a hand-built data set.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use relaydesk::hub::{
+    Actor, Command, CustomerMessage, Hub, HubConfig, Inbound, Ingested, Outbound, PlatformUser,
+    TicketRef,
+};
+use relaydesk::outbox::{OutboxWorker, WorkerOptions};
+use relaydesk::sla::{build_summary, format_summary, SchedulerOptions, SlaConfig, SlaScheduler};
+use relaydesk_storage::sla::{AlertKey, Goal, Level, OpenTicket, TicketSla};
+use relaydesk_storage::{
+    Clock, FakeClock, NewTicket, Platform, Priority, Role, Store, TicketStatus,
+};
+use relaydesk_tests::both_backends;
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::recorder::Recorder;
+
+/// Monday 2026-11-23 10:00 UTC (12:00 in Helsinki).
+fn monday_ten() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+/// A 10-minute first response (due soon with 2 minutes left), 10-minute next response, one
+/// team posting to a Discord channel, summaries at 09:00 Helsinki time on weekdays.
+fn config() -> SlaConfig {
+    serde_json::from_value(serde_json::json!({
+        "scan_interval": "1s",
+        "policy": [{
+            "name": "quick",
+            "first_response": "10m",
+            "next_response": "10m",
+        }],
+        "team": [{
+            "name": "support",
+            "time_zone": "Europe/Helsinki",
+            "discord_channel": "alerts",
+        }],
+    }))
+    .expect("a valid [sla] section")
+}
+
+fn hub(store: &Store, clock: &FakeClock) -> Hub {
+    let rules = config().rules().expect("valid rules");
+    Hub::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        HubConfig {
+            sla: Arc::new(rules),
+            ..HubConfig::default()
+        },
+    )
+}
+
+fn scheduler(hub: &Hub) -> SlaScheduler {
+    SlaScheduler::new(hub.clone(), SchedulerOptions::default())
+}
+
+async fn customer_writes(hub: &Hub, who: &str, id: &str) -> i64 {
+    let outcome = hub
+        .ingest(Inbound::Customer(CustomerMessage {
+            platform: Platform::Telegram,
+            external_message_id: Some(id.to_string()),
+            customer: PlatformUser {
+                external_id: who.to_string(),
+                display_name: format!("{who} customer"),
+                language: None,
+            },
+            conversation: format!("chat-{who}"),
+            subject: None,
+            text: "my printer is on fire".into(),
+            attachments: Vec::new(),
+        }))
+        .await
+        .expect("ingest");
+    match outcome {
+        Ingested::Customer { ticket_id, .. } => ticket_id,
+        other => panic!("unexpected outcome {other:?}"),
+    }
+}
+
+/// Delivers every queued Discord row and returns the channel posts (channel, text).
+async fn delivered_posts(hub: &Hub, discord: &Recorder) -> Vec<(String, String)> {
+    let worker = OutboxWorker::new(hub.clone(), discord.as_deliver(), WorkerOptions::default());
+    while worker.run_once().await.expect("outbox pass") > 0 {}
+    discord
+        .sent()
+        .into_iter()
+        .filter_map(|o| match o {
+            Outbound::ChannelPost { channel, text } => Some((channel, text)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn stored_sla(store: &Store, ticket_id: i64) -> TicketSla {
+    let mut tx = store.begin().await.expect("begin");
+    let sla = tx.ticket_sla(ticket_id).await.expect("query").expect("row");
+    tx.commit().await.expect("commit");
+    sla
+}
+
+both_backends!(
+    unanswered_ticket_warns_once_then_breaches_once,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let discord = Recorder::new(Platform::Discord);
+        let ticket_id = customer_writes(&hub, "anna", "m1").await;
+
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.policy.as_deref(), Some("quick"));
+        assert_eq!(
+            sla.first_response.due_at,
+            Some(monday_ten() + Duration::minutes(10))
+        );
+        assert_eq!(
+            sla.first_response.warn_at,
+            Some(monday_ten() + Duration::minutes(8))
+        );
+        assert_eq!(sla.next_due_at, Some(monday_ten() + Duration::minutes(8)));
+
+        let first = scheduler(&hub);
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        clock.advance(Duration::minutes(7));
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").alerts,
+            1,
+            "due soon at 8 minutes"
+        );
+        assert_eq!(first.pass().await.expect("pass").alerts, 0, "posted once");
+        assert_eq!(
+            stored_sla(&store, ticket_id).await.next_due_at,
+            Some(monday_ten() + Duration::minutes(10))
+        );
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").tickets,
+            0,
+            "nothing due: not even looked at"
+        );
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").alerts,
+            1,
+            "breach at 10 minutes"
+        );
+        clock.advance(Duration::hours(5));
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+
+        // A restart: a new hub and scheduler on the same database post nothing again.
+        let restarted = hub_restarted(&store, &clock);
+        assert_eq!(scheduler(&restarted).pass().await.expect("pass").alerts, 0);
+
+        let posts = delivered_posts(&hub, &discord).await;
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert!(posts.iter().all(|(channel, _)| channel == "alerts"));
+        let (due_soon, breach) = (&posts[0].1, &posts[1].1);
+        let number = {
+            let mut tx = store.begin().await.expect("begin");
+            let t = tx.ticket(ticket_id).await.expect("ticket");
+            tx.commit().await.expect("commit");
+            t.number
+        };
+        assert!(
+            due_soon.starts_with(&format!("SLA due soon: #{number} first response due in 2m")),
+            "{due_soon}"
+        );
+        assert!(
+            due_soon.contains("Customer: anna customer · Assignee: unassigned"),
+            "{due_soon}"
+        );
+        assert!(
+            breach.starts_with(&format!(
+                "SLA breached: #{number} first response overdue by <1m"
+            )),
+            "{breach}"
+        );
+    }
+);
+
+fn hub_restarted(store: &Store, clock: &FakeClock) -> Hub {
+    hub(store, clock)
+}
+
+both_backends!(
+    waiting_on_the_customer_stops_the_clock,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let ticket_id = customer_writes(&hub, "bert", "b1").await;
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("carla", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        clock.advance(Duration::minutes(5));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reply("have you tried turning it off?".into()),
+        )
+        .await
+        .expect("reply");
+        // First response met; the ticket waits on the customer: nothing runs.
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.first_response.due_at, None);
+        assert_eq!(sla.next_response.due_at, None);
+        assert_eq!(sla.next_due_at, None);
+        clock.advance(Duration::hours(6));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+
+        // The customer answers: the next-response clock runs from that message.
+        customer_writes(&hub, "bert", "b2").await;
+        let answered_at = clock.now();
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.waiting_since, Some(answered_at));
+        assert_eq!(
+            sla.next_response.due_at,
+            Some(answered_at + Duration::minutes(10))
+        );
+        // A second customer message does not move the clock.
+        clock.advance(Duration::minutes(3));
+        customer_writes(&hub, "bert", "b3").await;
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(
+            sla.next_response.due_at,
+            Some(answered_at + Duration::minutes(10))
+        );
+
+        clock.advance(Duration::minutes(5));
+        let reply = hub
+            .execute(
+                &Actor::Agent(agent.id),
+                &TicketRef::Id(ticket_id),
+                Command::Sla,
+            )
+            .await
+            .expect("/sla");
+        assert!(reply.text.contains("(quick)"), "{}", reply.text);
+        assert!(reply.text.contains("first response: met"), "{}", reply.text);
+        assert!(
+            reply.text.contains("next response: due soon, due in 2m"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 1);
+
+        // Answered in time: the round ends, nothing more is due.
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reply("on my way".into()),
+        )
+        .await
+        .expect("reply");
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+        clock.advance(Duration::hours(1));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+
+        let mut tx = store.begin().await.expect("begin");
+        let alerts = tx.sla_alerts(ticket_id).await.expect("alerts");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            alerts,
+            vec![AlertKey {
+                goal: Goal::NextResponse,
+                round: answered_at.timestamp_millis(),
+                level: Level::DueSoon,
+            }]
+        );
+    }
+);
+
+/// Two schedulers post each warning and each summary tick once: on PostgreSQL as two
+/// instances with their own connection pools; on SQLite (one instance per database file) as
+/// two schedulers sharing the process's store.
+async fn two_schedulers_post_once(store_a: Store, store_b: Store) {
+    let clock = FakeClock::at(monday_ten());
+    let (hub_a, hub_b) = (hub(&store_a, &clock), hub(&store_b, &clock));
+    let mut tickets = Vec::new();
+    for i in 0..5 {
+        tickets.push(customer_writes(&hub_a, &format!("c{i}"), &format!("m{i}")).await);
+    }
+    let (a, b) = (scheduler(&hub_a), scheduler(&hub_b));
+    let mut alerts = 0;
+    for _ in 0..12 {
+        clock.advance(Duration::minutes(1));
+        let (ra, rb) = tokio::join!(a.pass(), b.pass());
+        alerts += ra.expect("pass a").alerts + rb.expect("pass b").alerts;
+    }
+    assert_eq!(
+        alerts, 10,
+        "one due soon and one breach for each of 5 tickets"
+    );
+
+    // Summary at Tuesday 09:00 Helsinki (07:00 UTC): both claim the tick, one posts.
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 30).unwrap());
+    let (ra, rb) = tokio::join!(a.summaries(), b.summaries());
+    assert_eq!(ra.expect("a") + rb.expect("b"), 1);
+    let (ra, rb) = tokio::join!(a.summaries(), b.summaries());
+    assert_eq!(ra.expect("a") + rb.expect("b"), 0);
+
+    let discord = Recorder::new(Platform::Discord);
+    let posts = delivered_posts(&hub_a, &discord).await;
+    assert_eq!(posts.len(), 11, "10 warnings and 1 summary");
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|(_, t)| t.starts_with("SLA summary · support"))
+            .count(),
+        1
+    );
+    store_a.close().await;
+    store_b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_post_once_sqlite() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    two_schedulers_post_once(store.clone(), store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_post_once_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        two_schedulers_post_once(db.store().await, db.store().await).await;
+    }
+}
+
+/// Opens a ticket at `at` for a web customer `name` (also its conversation).
+async fn open_at(store: &Store, name: &str, priority: Priority, at: DateTime<Utc>) -> i64 {
+    let mut tx = store.begin().await.expect("begin");
+    let customer = tx
+        .customer_for_identity(Platform::Web, name, name, None, at.timestamp_millis())
+        .await
+        .expect("customer");
+    let ticket = tx
+        .open_ticket(
+            &NewTicket {
+                subject: &format!("{name}'s problem"),
+                customer_id: customer.id,
+                origin: Platform::Web,
+                conversation: name,
+                priority,
+                team_id: None,
+                previous_ticket_id: None,
+            },
+            at.timestamp_millis(),
+        )
+        .await
+        .expect("open")
+        .expect("new ticket");
+    tx.commit().await.expect("commit");
+    ticket.id
+}
+
+both_backends!(
+    summary_figures_match_a_hand_built_day,
+    |store: Store| async move {
+        // Summary time: Tuesday 2026-11-24 09:00 Helsinki = 07:00 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 0).unwrap();
+        let clock = FakeClock::at(now);
+        let hub = hub(&store, &clock);
+        let h = |hours_ago: i64| now - Duration::hours(hours_ago);
+        let m = Duration::minutes;
+
+        // Closed within the day: first replies after 10, 20, 30, 40 min; closed after 1, 2, 3, 5 h.
+        for (i, (reply, close)) in [(10, 1), (20, 2), (30, 3), (40, 5)].into_iter().enumerate() {
+            let opened = h(10 + i as i64);
+            let id = open_at(&store, &format!("closed{i}"), Priority::Normal, opened).await;
+            let mut tx = store.begin().await.expect("begin");
+            tx.note_agent_reply(id, (opened + m(reply)).timestamp_millis())
+                .await
+                .expect("reply");
+            tx.set_status(
+                id,
+                TicketStatus::Closed,
+                None,
+                (opened + Duration::hours(close)).timestamp_millis(),
+            )
+            .await
+            .expect("close");
+            tx.commit().await.expect("commit");
+        }
+        // Closed two days ago: outside the window.
+        let old = open_at(&store, "old", Priority::Normal, h(60)).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.note_agent_reply(old, h(59).timestamp_millis())
+            .await
+            .expect("reply");
+        tx.set_status(old, TicketStatus::Closed, None, h(50).timestamp_millis())
+            .await
+            .expect("close");
+        tx.commit().await.expect("commit");
+        // Still open: one urgent (oldest), two normal, one low; one of them pending.
+        let urgent = open_at(&store, "urgent", Priority::Urgent, h(30)).await;
+        let normal_a = open_at(&store, "normal-a", Priority::Normal, h(20)).await;
+        let normal_b = open_at(&store, "normal-b", Priority::Normal, h(3)).await;
+        let low = open_at(&store, "low", Priority::Low, now - m(5)).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.note_agent_reply(normal_b, (h(3) + m(50)).timestamp_millis())
+            .await
+            .expect("reply");
+        // Breaches: one in the window, one before it (counted once per ticket).
+        for (ticket, goal, due) in [
+            (urgent, Goal::FirstResponse, h(29)),
+            (normal_a, Goal::FirstResponse, h(19)),
+            (normal_a, Goal::Resolution, h(2)),
+        ] {
+            let key = AlertKey {
+                goal,
+                round: 0,
+                level: Level::Breach,
+            };
+            assert!(tx
+                .record_sla_alert(ticket, key, due, true, now.timestamp_millis())
+                .await
+                .expect("alert"));
+        }
+        tx.commit().await.expect("commit");
+        // Due times: the new low ticket's first response (10 min policy) falls before the next summary.
+        for id in [urgent, normal_a, normal_b, low] {
+            let mut tx = store.begin().await.expect("begin");
+            relaydesk::sla::refresh(&mut tx, &hub.config().sla, id, now)
+                .await
+                .expect("refresh");
+            tx.commit().await.expect("commit");
+        }
+
+        let rules = &hub.config().sla;
+        let team = &rules.teams[0];
+        let next = team.next_tick(now).expect("next tick");
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 25, 7, 0, 0).unwrap());
+        let mut tx = store.begin().await.expect("begin");
+        let summary = build_summary(
+            &mut tx,
+            rules,
+            Some(team),
+            now - Duration::hours(24),
+            now,
+            next,
+        )
+        .await
+        .expect("summary");
+        tx.commit().await.expect("commit");
+        let f = &summary.facts;
+        assert_eq!(
+            f.open_by_priority,
+            vec![
+                (Priority::Urgent, 1),
+                (Priority::Normal, 2),
+                (Priority::Low, 1)
+            ]
+        );
+        assert_eq!(f.breached, 1);
+        assert_eq!(f.due_before_next, 1);
+        assert_eq!(f.closed, 4);
+        let mut first: Vec<_> = f.first_response.clone();
+        first.sort();
+        assert_eq!(first, vec![m(10), m(20), m(30), m(40), m(50)]);
+        let mut resolution: Vec<_> = f.resolution.clone();
+        resolution.sort();
+        assert_eq!(
+            resolution,
+            vec![
+                Duration::hours(1),
+                Duration::hours(2),
+                Duration::hours(3),
+                Duration::hours(5)
+            ]
+        );
+        let oldest: Vec<&OpenTicket> = f.oldest_open.iter().collect();
+        assert_eq!(
+            oldest
+                .iter()
+                .map(|t| t.customer.as_str())
+                .collect::<Vec<_>>(),
+            vec!["urgent", "normal-a", "normal-b", "low"]
+        );
+        assert_eq!(oldest[2].status, TicketStatus::Pending);
+
+        let text = format_summary(&summary);
+        for line in [
+            "SLA summary · support · Tue 24 Nov 09:00 EET",
+            "Open tickets: 4 (urgent 1, normal 2, low 1)",
+            "Breached in the last 1d: 1",
+            "Due before the next summary (Wed 25 Nov 09:00 EET): 1",
+            "First response (5 in the last 1d): median 30m, 90th percentile 50m",
+            "Resolution (4 in the last 1d): median 2h, 90th percentile 5h",
+            "Closed in the last 1d: 4",
+            "#",
+        ] {
+            assert!(text.contains(line), "missing `{line}` in\n{text}");
+        }
+        assert!(
+            text.contains("urgent · urgent's problem · urgent · open · open for 1d 6h"),
+            "{text}"
+        );
+
+        // The scheduler posts exactly this at the cron time, once.
+        let discord = Recorder::new(Platform::Discord);
+        let sched = scheduler(&hub);
+        clock.set(now - Duration::seconds(1));
+        assert_eq!(
+            sched.summaries().await.expect("summaries"),
+            0,
+            "not yet 09:00"
+        );
+        clock.set(now);
+        assert_eq!(sched.summaries().await.expect("summaries"), 1);
+        assert_eq!(sched.summaries().await.expect("summaries"), 0);
+        let posts = delivered_posts(&hub, &discord).await;
+        assert_eq!(posts, vec![("alerts".to_string(), text)]);
+    }
+);
