@@ -509,6 +509,38 @@ both_backends!(
             "{text}"
         );
 
+        // `relaydesk sla report` prints the same figures, for one team or for every ticket.
+        let for_team = relaydesk::sla::report(
+            &store,
+            rules,
+            Some("support"),
+            now - Duration::hours(24),
+            now,
+        )
+        .await
+        .expect("report");
+        assert_eq!(for_team, text);
+        let everything =
+            relaydesk::sla::report(&store, rules, None, now - Duration::hours(24), now)
+                .await
+                .expect("report");
+        assert!(
+            everything.starts_with("SLA summary · all tickets · Tue 24 Nov 07:00 UTC"),
+            "{everything}"
+        );
+        assert!(
+            everything.contains("Open tickets: 4 (urgent 1, normal 2, low 1)"),
+            "{everything}"
+        );
+        let week = relaydesk::sla::report(&store, rules, None, now - Duration::days(7), now)
+            .await
+            .expect("report");
+        assert!(week.contains("Closed in the last 7d: 5"), "{week}");
+        let err = relaydesk::sla::report(&store, rules, Some("sales"), now, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "--team: no [[sla.team]] is called `sales`");
+
         // The scheduler posts exactly this at the cron time, once.
         let discord = Recorder::new(Platform::Discord);
         let sched = scheduler(&hub);

@@ -4,6 +4,7 @@
 
 mod config;
 mod refresh;
+mod report;
 mod rules;
 mod scheduler;
 mod summary;
@@ -13,6 +14,7 @@ pub use config::{
     CalendarConfig, Holiday, PolicyConfig, SlaConfig, TeamConfig, DEFAULT_SUMMARY_CRON,
 };
 pub use refresh::{evaluate_ticket, refresh, Evaluation};
+pub use report::{parse_since, report, ReportError};
 pub use rules::{SlaRules, Team};
 pub use scheduler::Pass;
 pub use scheduler::{SchedulerOptions, SlaScheduler};
