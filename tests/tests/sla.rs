@@ -557,3 +557,107 @@ both_backends!(
         assert_eq!(posts, vec![("alerts".to_string(), text)]);
     }
 );
+
+/// A channel that only delivers (team alerts), recording what it is asked to send.
+struct AlertChannel(Recorder);
+
+#[async_trait::async_trait]
+impl relaydesk::channel::Channel for AlertChannel {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    fn has_staff_side(&self) -> bool {
+        false
+    }
+
+    fn has_customer_side(&self) -> bool {
+        false
+    }
+
+    fn deliverer(&self) -> Arc<dyn relaydesk::hub::Deliver> {
+        self.0.as_deliver()
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        _hub: Hub,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), relaydesk::channel::ChannelError> {
+        shutdown.cancelled().await;
+        Ok(())
+    }
+}
+
+/// Channel posts the recorder got, waiting (up to 20 s) until there are at least `n`.
+async fn wait_for_posts(recorder: &Recorder, n: usize) -> Vec<String> {
+    for _ in 0..2000 {
+        let posts: Vec<String> = recorder
+            .sent()
+            .into_iter()
+            .filter_map(|o| match o {
+                Outbound::ChannelPost { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        if posts.len() >= n {
+            return posts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!(
+        "fewer than {n} channel posts arrived: {:?}",
+        recorder.sent()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_running_process_posts_one_warning_and_one_breach_to_the_team_channel() {
+    let clock = FakeClock::at(monday_ten());
+    let recorder = Recorder::new(Platform::Discord);
+    let mut config = relaydesk::config::Config::default();
+    config.sla = config_with_scan(std::time::Duration::from_millis(20));
+    let app = relaydesk_tests::app::spawn_app_with(relaydesk_tests::app::Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: Arc::new(clock.clone()),
+        channels: vec![Arc::new(AlertChannel(recorder.clone()))],
+    })
+    .await;
+    // A ticket as the hub stores it, due times included.
+    let outside = hub(&app.store, &clock);
+    let ticket_id = customer_writes(&outside, "dora", "d1").await;
+    assert!(stored_sla(&app.store, ticket_id)
+        .await
+        .next_due_at
+        .is_some());
+
+    clock.advance(Duration::minutes(8));
+    let posts = wait_for_posts(&recorder, 1).await;
+    assert!(posts[0].contains("first response due in 2m"), "{posts:?}");
+    clock.advance(Duration::minutes(2));
+    let posts = wait_for_posts(&recorder, 2).await;
+    assert!(posts[1].contains("first response overdue by"), "{posts:?}");
+    clock.advance(Duration::hours(2));
+    // Later passes find nothing due: the ticket's next due moment is cleared.
+    for _ in 0..2000 {
+        if stored_sla(&app.store, ticket_id)
+            .await
+            .next_due_at
+            .is_none()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(stored_sla(&app.store, ticket_id).await.next_due_at, None);
+    assert_eq!(wait_for_posts(&recorder, 2).await.len(), 2);
+    app.stop().await.expect("clean stop");
+}
+
+fn config_with_scan(scan: std::time::Duration) -> SlaConfig {
+    SlaConfig {
+        scan_interval: scan,
+        ..config()
+    }
+}
