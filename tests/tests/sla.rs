@@ -661,3 +661,71 @@ fn config_with_scan(scan: std::time::Duration) -> SlaConfig {
         ..config()
     }
 }
+
+both_backends!(
+    a_priority_change_moves_the_due_times,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let mut sla = config();
+        sla.policy = serde_json::from_value(serde_json::json!([
+            { "name": "normal", "first_response": "4h" },
+            { "name": "urgent", "priority": "urgent", "first_response": "15m" },
+        ]))
+        .expect("policies");
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(sla.rules().expect("rules")),
+                ..HubConfig::default()
+            },
+        );
+        let ticket_id = customer_writes(&hub, "emil", "e1").await;
+        let before = stored_sla(&store, ticket_id).await;
+        assert_eq!(before.policy.as_deref(), Some("normal"));
+        assert_eq!(
+            before.first_response.due_at,
+            Some(monday_ten() + Duration::hours(4))
+        );
+
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("fia", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        clock.advance(Duration::minutes(5));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Priority(Priority::Urgent),
+        )
+        .await
+        .expect("/priority urgent");
+        let after = stored_sla(&store, ticket_id).await;
+        assert_eq!(after.policy.as_deref(), Some("urgent"));
+        assert_eq!(
+            after.first_response.due_at,
+            Some(monday_ten() + Duration::minutes(15))
+        );
+        assert_eq!(
+            after.next_due_at,
+            Some(monday_ten() + Duration::minutes(12))
+        );
+
+        // Closing stops every clock; the scheduler finds nothing to post.
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Close(None),
+        )
+        .await
+        .expect("/close");
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+        clock.advance(Duration::hours(1));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+    }
+);

@@ -485,6 +485,48 @@ resolution_due_soon = "25%"
     }
 
     #[test]
+    fn holidays_close_the_calendar() {
+        use chrono::TimeZone;
+        use relaydesk_storage::sla::business_time_between;
+        let rules = load(GOOD).unwrap();
+        let office = rules
+            .policies
+            .for_ticket(Priority::Normal, Platform::Web, None)
+            .unwrap()
+            .calendar
+            .clone();
+        let day = |d| chrono::Utc.with_ymd_and_hms(2026, 12, d, 0, 0, 0).unwrap();
+        // Friday 25 December is a holiday; Friday 18 December has 6 hours.
+        assert_eq!(
+            business_time_between(&office, day(25), day(26)),
+            chrono::Duration::zero()
+        );
+        assert_eq!(
+            business_time_between(&office, day(18), day(19)),
+            chrono::Duration::hours(6)
+        );
+        // Monday 21 December: 09:00-12:00 and 13:00-17:00.
+        assert_eq!(
+            business_time_between(&office, day(21), day(22)),
+            chrono::Duration::hours(7)
+        );
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_scan_interval_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAYDESK_SLA_SCAN_INTERVAL", "5s");
+            let config = crate::config::Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.sla.scan_interval, Duration::from_secs(5));
+            jail.set_env("RELAYDESK_SLA_SCAN_INTERVAL", "0s");
+            let err = crate::config::Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("sla.scan_interval must be above 0"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn no_sla_section_means_no_rules() {
         let rules = SlaConfig::default().rules().unwrap();
         assert!(!rules.is_active());
