@@ -615,8 +615,10 @@ async fn wait_for_posts(recorder: &Recorder, n: usize) -> Vec<String> {
 async fn the_running_process_posts_one_warning_and_one_breach_to_the_team_channel() {
     let clock = FakeClock::at(monday_ten());
     let recorder = Recorder::new(Platform::Discord);
-    let mut config = relaydesk::config::Config::default();
-    config.sla = config_with_scan(std::time::Duration::from_millis(20));
+    let config = relaydesk::config::Config {
+        sla: config_with_scan(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    };
     let app = relaydesk_tests::app::spawn_app_with(relaydesk_tests::app::Spawn {
         db: TestDb::sqlite(),
         config,
