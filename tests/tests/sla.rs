@@ -731,3 +731,88 @@ both_backends!(
         assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
     }
 );
+
+both_backends!(
+    warnings_go_to_the_ticket_team_and_its_policy,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let sla: SlaConfig = serde_json::from_value(serde_json::json!({
+        "policy": [
+            { "name": "default", "first_response": "1h" },
+            { "name": "billing", "team": "billing", "first_response": "10m" },
+        ],
+        "team": [
+            { "name": "support", "discord_channel": "support-alerts" },
+            { "name": "billing", "discord_channel": "billing-alerts", "telegram_chat": "-100:7" },
+        ],
+    }))
+    .expect("valid settings");
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(sla.rules().expect("rules")),
+                ..HubConfig::default()
+            },
+        );
+        let unteamed = customer_writes(&hub, "gus", "g1").await;
+        let billed = customer_writes(&hub, "hana", "h1").await;
+        let mut tx = store.begin().await.expect("begin");
+        let billing = tx
+            .ensure_team("billing", clock.now_ms())
+            .await
+            .expect("team");
+        assert_eq!(
+            tx.ensure_team("billing", clock.now_ms())
+                .await
+                .expect("team"),
+            billing
+        );
+        tx.set_team(billed, Some(billing), clock.now_ms())
+            .await
+            .expect("set team");
+        relaydesk::sla::refresh(&mut tx, &hub.config().sla, billed, clock.now())
+            .await
+            .expect("refresh");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            stored_sla(&store, billed).await.policy.as_deref(),
+            Some("billing")
+        );
+        assert_eq!(
+            stored_sla(&store, unteamed).await.policy.as_deref(),
+            Some("default")
+        );
+
+        clock.advance(Duration::hours(2));
+        assert_eq!(
+            scheduler(&hub).pass().await.expect("pass").alerts,
+            2,
+            "one breach each"
+        );
+        let discord = Recorder::new(Platform::Discord);
+        let telegram = Recorder::new(Platform::Telegram);
+        let mut posts = delivered_posts(&hub, &discord).await;
+        posts.sort();
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert_eq!(posts[0].0, "billing-alerts");
+        assert!(
+            posts[0].1.contains("Customer: hana customer"),
+            "{}",
+            posts[0].1
+        );
+        assert_eq!(posts[1].0, "support-alerts");
+        assert!(
+            posts[1].1.contains("Customer: gus customer"),
+            "{}",
+            posts[1].1
+        );
+        let worker =
+            OutboxWorker::new(hub.clone(), telegram.as_deliver(), WorkerOptions::default());
+        while worker.run_once().await.expect("outbox pass") > 0 {}
+        assert!(matches!(
+            telegram.sent().as_slice(),
+            [Outbound::ChannelPost { channel, text }] if channel == "-100:7" && text.contains("hana")
+        ));
+    }
+);

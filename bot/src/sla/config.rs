@@ -172,6 +172,12 @@ impl SlaConfig {
         if self.scan_interval.is_zero() {
             return Err("sla.scan_interval must be above 0".into());
         }
+        if self.summary_catch_up < self.scan_interval {
+            return Err(
+                "sla.summary_catch_up must be at least sla.scan_interval, or summaries can be missed"
+                    .into(),
+            );
+        }
         let mut calendars = vec![(ALWAYS.to_string(), Arc::new(Calendar::Always))];
         for (i, c) in self.calendar.iter().enumerate() {
             let key = format!("sla.calendar[{i}] ({})", c.name);
@@ -470,6 +476,13 @@ resolution_due_soon = "25%"
             (
                 GOOD.replace("fri = [\"09:00-15:00\"]", "fri = [\"9 to 5\"]"),
                 "sla.calendar[0] (office).fri: `9 to 5` is not an interval",
+            ),
+            (
+                GOOD.replace(
+                    "scan_interval = \"10s\"",
+                    "scan_interval = \"10s\"\nsummary_catch_up = \"5s\"",
+                ),
+                "sla.summary_catch_up must be at least sla.scan_interval",
             ),
             (
                 GOOD.replace("2026-12-25]", "\"2026-13-01\"]"),

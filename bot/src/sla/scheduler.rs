@@ -72,7 +72,7 @@ impl SlaScheduler {
                     false
                 }
             };
-            if full {
+            if full && !shutdown.is_cancelled() {
                 continue;
             }
             tokio::select! {
