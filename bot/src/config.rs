@@ -36,10 +36,10 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_OUTBOX_MAX_ATTEMPTS      outbox.max_attempts: temporary failures before a send is given up
                                      [default: 12]
   RELAYDESK_OUTBOX_POLL              outbox.poll: how often workers look for due sends [default: 1s]
-  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings and summaries are checked
-                                     [default: 30s]
-  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: a summary missed while down is still posted
-                                     this long after its time [default: 1h]
+  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings are looked for
+                                     and summaries posted [default: 30s]
+  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
+                                     is still posted [default: 1h]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
