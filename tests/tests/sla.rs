@@ -816,3 +816,66 @@ both_backends!(
         ));
     }
 );
+
+both_backends!(
+    breaches_met_between_scans_are_counted_but_not_posted,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let ticket_id = customer_writes(&hub, "ivan", "i1").await;
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("jo", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        let (actor, target) = (Actor::Agent(agent.id), TicketRef::Id(ticket_id));
+        let reply = |text: &str| hub.execute(&actor, &target, Command::Reply(text.to_string()));
+        // First reply at 12 minutes (due at 10), before any scan ran.
+        clock.advance(Duration::minutes(12));
+        reply("sorry for the wait").await.expect("reply");
+        // The customer answers; the next reply comes 11 minutes later (due after 10).
+        clock.advance(Duration::minutes(1));
+        customer_writes(&hub, "ivan", "i2").await;
+        let waited_from = clock.now();
+        clock.advance(Duration::minutes(11));
+        reply("done").await.expect("reply");
+
+        let mut tx = store.begin().await.expect("begin");
+        let mut alerts = tx.sla_alerts(ticket_id).await.expect("alerts");
+        tx.commit().await.expect("commit");
+        alerts.sort();
+        assert_eq!(
+            alerts,
+            vec![
+                AlertKey {
+                    goal: Goal::FirstResponse,
+                    round: 0,
+                    level: Level::Breach
+                },
+                AlertKey {
+                    goal: Goal::NextResponse,
+                    round: waited_from.timestamp_millis(),
+                    level: Level::Breach
+                },
+            ]
+        );
+        // Nothing is posted after the fact, and a scan has nothing to do.
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+        let discord = Recorder::new(Platform::Discord);
+        assert!(delivered_posts(&hub, &discord).await.is_empty());
+        // The summary counts the ticket as breached.
+        let rules = &hub.config().sla;
+        let now = clock.now();
+        let mut tx = store.begin().await.expect("begin");
+        let summary = build_summary(&mut tx, rules, None, now - Duration::hours(24), now, now)
+            .await
+            .expect("summary");
+        tx.commit().await.expect("commit");
+        assert_eq!(summary.facts.breached, 1);
+        assert_eq!(summary.facts.first_response, vec![Duration::minutes(12)]);
+    }
+);

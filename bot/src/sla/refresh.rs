@@ -2,7 +2,9 @@
 //! transaction, its clock pauses are brought in line with its status and its goals recomputed.
 
 use chrono::{DateTime, Utc};
-use relaydesk_storage::sla::{evaluate, AlertKey, ClockInput, GoalStatus, TicketSla};
+use relaydesk_storage::sla::{
+    evaluate, AlertKey, ClockInput, Goal, GoalState, GoalStatus, Level, TicketSla,
+};
 use relaydesk_storage::{StorageError, Ticket, TicketStatus, Tx};
 
 use super::rules::SlaRules;
@@ -21,7 +23,9 @@ pub struct Evaluation {
 }
 
 /// Computes where the ticket's goals stand at `now` from what is stored. Writes the clock
-/// pause bookkeeping (a ticket not open has its clock stopped) but not the SLA row.
+/// pause bookkeeping (a ticket not open has its clock stopped) and records, without a post,
+/// breaches of goals that were met late before any scan noticed them (so summaries count
+/// them); does not write the SLA row.
 pub async fn evaluate_ticket(
     tx: &mut Tx,
     rules: &SlaRules,
@@ -58,15 +62,15 @@ pub async fn evaluate_ticket(
     let policy = rules
         .policies
         .for_ticket(ticket.priority, ticket.origin, team.as_deref());
-    let (goals, recorded) = match policy {
+    let resolved_at = match ticket.status {
+        TicketStatus::Closed | TicketStatus::Merged => {
+            Some(ticket.closed_at.unwrap_or(ticket.updated_at))
+        }
+        TicketStatus::Open | TicketStatus::Pending => None,
+    };
+    let (goals, mut recorded) = match policy {
         Some(policy) => {
             let pauses = tx.sla_pauses(ticket.id).await?;
-            let resolved_at = match ticket.status {
-                TicketStatus::Closed | TicketStatus::Merged => {
-                    Some(ticket.closed_at.unwrap_or(ticket.updated_at))
-                }
-                TicketStatus::Open | TicketStatus::Pending => None,
-            };
             let input = ClockInput {
                 created_at: ticket.created_at,
                 first_reply_at: ticket.first_agent_reply_at,
@@ -81,6 +85,17 @@ pub async fn evaluate_ticket(
         }
         None => (Vec::new(), Vec::new()),
     };
+    if let Some(previous) = &stored {
+        for (key, due_at) in missed_breaches(previous, &goals, ticket, waiting_since, resolved_at) {
+            if !recorded.contains(&key)
+                && tx
+                    .record_sla_alert(ticket.id, key, due_at, false, now_ms)
+                    .await?
+            {
+                recorded.push(key);
+            }
+        }
+    }
     let mut sla = TicketSla {
         ticket_id: ticket.id,
         policy: policy.map(|p| p.name.clone()),
@@ -96,6 +111,42 @@ pub async fn evaluate_ticket(
         sla,
         recorded,
     })
+}
+
+/// Goals that were due (per the stored row) before they were met: their breach happened
+/// between two scans.
+fn missed_breaches(
+    previous: &TicketSla,
+    goals: &[GoalStatus],
+    ticket: &Ticket,
+    waiting_since: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+) -> Vec<(AlertKey, DateTime<Utc>)> {
+    let breach = |goal, round| AlertKey {
+        goal,
+        round,
+        level: Level::Breach,
+    };
+    let mut missed = Vec::new();
+    for goal in goals {
+        if let GoalState::Met { at, late: true } = goal.state {
+            if let Some(due) = previous.due(goal.goal).due_at.filter(|d| *d < at) {
+                missed.push((breach(goal.goal, goal.round), due));
+            }
+        }
+    }
+    if let (Some(since), Some(due)) = (previous.waiting_since, previous.next_response.due_at) {
+        if waiting_since != Some(since) {
+            let ended = ticket
+                .last_agent_reply_at
+                .filter(|reply| *reply >= since)
+                .or(resolved_at);
+            if ended.is_some_and(|ended| due < ended) {
+                missed.push((breach(Goal::NextResponse, since.timestamp_millis()), due));
+            }
+        }
+    }
+    missed
 }
 
 /// Recomputes and stores the ticket's SLA row. Does nothing when no SLA is configured.
