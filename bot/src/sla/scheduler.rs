@@ -64,6 +64,12 @@ impl SlaScheduler {
             .scan_interval
             .max(Duration::from_millis(10));
         tracing::info!(?interval, "SLA scheduler started");
+        let rules = &self.hub.config().sla;
+        if rules.teams.is_empty() && !rules.policies.is_empty() {
+            tracing::warn!(
+                "SLA policies are set but no [[sla.team]] is: warnings are recorded, not posted"
+            );
+        }
         loop {
             let full = match self.pass().await {
                 Ok(pass) => pass.tickets as i64 >= self.options.batch,
