@@ -15,7 +15,7 @@ use crate::hub::RelayMode;
 pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
-const SECTIONS: &[&str] = &["tickets", "outbox", "telegram"];
+const SECTIONS: &[&str] = &["tickets", "outbox", "telegram", "sla"];
 
 /// Environment variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
@@ -47,6 +47,10 @@ Environment (each overrides the same key of relaydesk.toml):
                                      path is served by the web server (webhook mode)
   RELAYDESK_TELEGRAM_WEBHOOK_SECRET  telegram.webhook_secret: checked against X-Telegram-Bot-Api-Secret-Token
                                      (webhook mode; 1-256 characters A-Z a-z 0-9 _ -)
+  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings are looked for
+                                     and summaries posted [default: 30s]
+  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
+                                     is still posted [default: 1h]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +62,7 @@ pub struct Config {
     pub tickets: TicketsConfig,
     pub outbox: OutboxConfig,
     pub telegram: crate::telegram::TelegramConfig,
+    pub sla: crate::sla::SlaConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +90,7 @@ impl Default for Config {
             tickets: TicketsConfig::default(),
             outbox: OutboxConfig::default(),
             telegram: crate::telegram::TelegramConfig::default(),
+            sla: crate::sla::SlaConfig::default(),
         }
     }
 }
@@ -169,6 +175,7 @@ impl Config {
             return Err(ConfigError::Invalid("outbox.poll must be above 0".into()));
         }
         self.telegram.validate().map_err(ConfigError::Invalid)?;
+        self.sla.rules().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

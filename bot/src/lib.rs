@@ -7,6 +7,7 @@ pub mod hub;
 pub mod outbox;
 pub mod serve;
 pub mod telegram;
+pub mod sla;
 pub mod texts;
 
 pub use hub::{Hub, HubConfig, HubError};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use relaydesk::config::{Config, ENVIRONMENT_HELP};
-use relaydesk::serve;
+use relaydesk::{serve, sla};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +35,26 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Service-level goals.
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SlaCommand {
+    /// Print the SLA summary: open tickets by priority, breaches, due soon, response and
+    /// resolution times (median, 90th percentile), closed tickets, oldest open tickets.
+    Report {
+        /// Start of the window: a duration back from now (24h, 7days), a date (2026-11-20)
+        /// or an RFC 3339 time.
+        #[arg(long, default_value = "24h", value_name = "WHEN")]
+        since: String,
+        /// Only this [[sla.team]]'s tickets (tickets of no team count for the first team).
+        #[arg(long, value_name = "NAME")]
+        team: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +88,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = serve::open_store(&config).await?;
                 println!("migrations applied ({})", store.backend().name());
                 store.close().await;
+            }
+            Command::Sla {
+                command: SlaCommand::Report { since, team },
+            } => {
+                let rules = config.sla.rules().map_err(anyhow::Error::msg)?;
+                let now = chrono::Utc::now();
+                let since = sla::parse_since(&since, now)?;
+                let store = serve::open_store(&config).await?;
+                let text = sla::report(&store, &rules, team.as_deref(), since, now).await;
+                store.close().await;
+                println!("{}", text?);
             }
         }
         Ok(())

@@ -12,6 +12,7 @@ use crate::channel::{Channel, ChannelError};
 use crate::config::Config;
 use crate::hub::{Hub, HubConfig};
 use crate::outbox::{OutboxWorker, RetryPolicy, WorkerOptions};
+use crate::sla::{SchedulerOptions, SlaScheduler};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -29,6 +30,8 @@ pub enum ServeError {
     Channel(#[from] ChannelError),
     #[error("channel configuration: {0}")]
     ChannelConfig(String),
+    #[error("invalid configuration: {0}")]
+    SlaConfig(String),
 }
 
 /// Opens the store named by the configuration and applies its migrations.
@@ -57,6 +60,7 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
         relay_mode: config.relay_mode,
         reopen_window: config.tickets.reopen_window,
         max_message_bytes: config.tickets.max_message_bytes,
+        ..HubConfig::default()
     }
 }
 
@@ -116,7 +120,9 @@ pub async fn run_with(
     channels: Vec<Arc<dyn Channel>>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let hub = Hub::new(store.clone(), clock, hub_config(&config, &channels));
+    let mut settings = hub_config(&config, &channels);
+    settings.sla = Arc::new(config.sla.rules().map_err(ServeError::SlaConfig)?);
+    let hub = Hub::new(store.clone(), clock, settings);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");
     }
@@ -141,6 +147,10 @@ pub async fn run_with(
                 .await
                 .map_err(|e| (platform, e.to_string()))
         });
+    }
+    if hub.config().sla.is_active() {
+        let scheduler = SlaScheduler::new(hub.clone(), SchedulerOptions::default());
+        workers.spawn(scheduler.run(shutdown.child_token()));
     }
     let web_shutdown = shutdown.clone();
     let web = relaydesk_web::serve(listener, app, async move { web_shutdown.cancelled().await });

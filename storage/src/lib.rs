@@ -8,6 +8,7 @@
 pub mod clock;
 mod error;
 pub mod model;
+pub mod sla;
 mod store;
 mod tx;
 

@@ -8,6 +8,7 @@ mod audit;
 mod messages;
 mod outbox;
 mod people;
+mod sla;
 mod threads;
 mod tickets;
 

@@ -34,6 +34,8 @@ pub enum Command {
     Note(String),
     Reply(String),
     Status,
+    /// Every SLA goal's state.
+    Sla,
 }
 
 impl Command {
@@ -56,6 +58,7 @@ impl Command {
             Command::Note(_) => "note",
             Command::Reply(_) => "reply",
             Command::Status => "status",
+            Command::Sla => "sla",
         }
     }
 
@@ -97,6 +100,7 @@ impl Command {
             "note" => Command::Note(need("text")?),
             "reply" => Command::Reply(need("text")?),
             "status" | "ticket-info" | "info" => Command::Status,
+            "sla" => Command::Sla,
             other => return Err(HubError::Invalid(format!("unknown command /{other}"))),
         })
     }

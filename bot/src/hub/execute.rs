@@ -80,6 +80,8 @@ impl Hub {
         let reply = self
             .apply(&mut tx, actor, ticket, command, &context, now, &mut effects)
             .await?;
+        self.refresh_sla_number(&mut tx, reply.ticket_number, now)
+            .await?;
         effects.flush(&mut tx, now).await?;
         tx.commit().await?;
         self.wakers.wake(effects.platforms());
@@ -191,6 +193,7 @@ impl Hub {
                     ticket.status, ticket.priority, ticket.origin
                 )))
             }
+            Command::Sla => Ok(reply(self.sla_text(tx, &ticket, now).await?)),
             Command::Claim => {
                 ensure_active(&ticket)?;
                 if ticket.assignee_id == Some(agent.id) {

@@ -102,6 +102,7 @@ impl Hub {
                 },
             );
         }
+        self.refresh_sla(&mut tx, ticket.id, now).await?;
         effects.flush(&mut tx, now).await?;
         tx.commit().await?;
         self.wakers.wake(effects.platforms());
@@ -269,6 +270,8 @@ impl Hub {
                 now,
                 &mut effects,
             )
+            .await?;
+        self.refresh_sla_number(&mut tx, reply.ticket_number, now)
             .await?;
         effects.flush(&mut tx, now).await?;
         tx.commit().await?;

@@ -14,6 +14,7 @@ mod inbound;
 mod ingest;
 mod notify;
 mod post;
+mod sla;
 pub mod text;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct HubConfig {
     pub reopen_window: Duration,
     /// Longest message text accepted, in bytes; longer is refused, never cut.
     pub max_message_bytes: usize,
+    /// SLA policies and teams; empty turns the SLA engine off.
+    pub sla: Arc<crate::sla::SlaRules>,
 }
 
 impl Default for HubConfig {
@@ -50,6 +53,7 @@ impl Default for HubConfig {
             relay_mode: RelayMode::Implicit,
             reopen_window: Duration::from_secs(7 * 24 * 3600),
             max_message_bytes: 64 * 1024,
+            sla: Arc::default(),
         }
     }
 }

@@ -1,0 +1,122 @@
+//! The SLA configuration, checked and ready to use.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use relaydesk_storage::sla::PolicySet;
+use relaydesk_storage::Platform;
+
+/// Policies and teams. Empty (the default) turns the SLA engine off.
+#[derive(Debug, Clone, Default)]
+pub struct SlaRules {
+    pub policies: PolicySet,
+    /// In configuration order; the first is the default team for tickets of no (known) team.
+    pub teams: Vec<Team>,
+    pub scan_interval: Duration,
+    pub summary_catch_up: Duration,
+}
+
+/// Where a team's warnings and summaries go.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub name: String,
+    pub zone: Tz,
+    /// Platform and the channel address on it (`Delivery::ChannelPost::channel`).
+    pub targets: Vec<(Platform, String)>,
+    /// When summaries are posted, in `zone`; `None`: never.
+    pub summary: Option<cron::Schedule>,
+}
+
+impl SlaRules {
+    /// Whether there is anything to compute or post.
+    pub fn is_active(&self) -> bool {
+        !self.policies.is_empty() || !self.teams.is_empty()
+    }
+
+    /// The team a ticket's warnings go to: its own team if configured, else the first team.
+    pub fn team_for(&self, team: Option<&str>) -> Option<&Team> {
+        team.and_then(|name| self.teams.iter().find(|t| t.name == name))
+            .or_else(|| self.teams.first())
+    }
+
+    /// Whether `team` is the one tickets of no team report to.
+    pub fn is_default_team(&self, team: &Team) -> bool {
+        self.teams.first().is_some_and(|t| t.name == team.name)
+    }
+}
+
+impl Team {
+    /// The latest summary tick at or before `now` and after `now - window`.
+    pub fn last_tick(&self, now: DateTime<Utc>, window: Duration) -> Option<DateTime<Utc>> {
+        let schedule = self.summary.as_ref()?;
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(1));
+        let from = (now - window).with_timezone(&self.zone);
+        schedule
+            .after(&from)
+            .map(|t| t.with_timezone(&Utc))
+            .take_while(|t| *t <= now)
+            .last()
+    }
+
+    /// The first summary tick after `now`.
+    pub fn next_tick(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let schedule = self.summary.as_ref()?;
+        schedule
+            .after(&now.with_timezone(&self.zone))
+            .next()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn team(zone: &str) -> Team {
+        Team {
+            name: "support".into(),
+            zone: zone.parse().unwrap(),
+            targets: vec![(Platform::Discord, "1".into())],
+            summary: Some(cron::Schedule::from_str(crate::sla::DEFAULT_SUMMARY_CRON).unwrap()),
+        }
+    }
+
+    #[test]
+    fn summary_ticks_follow_the_team_zone_and_skip_weekends() {
+        let helsinki = team("Europe/Helsinki");
+        // Friday 2026-11-20 09:00 in Helsinki is 07:00 UTC.
+        let friday_nine = Utc.with_ymd_and_hms(2026, 11, 20, 7, 0, 0).unwrap();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(helsinki.last_tick(friday_nine, hour), Some(friday_nine));
+        assert_eq!(
+            helsinki.last_tick(friday_nine + chrono::Duration::minutes(59), hour),
+            Some(friday_nine)
+        );
+        assert_eq!(
+            helsinki.last_tick(friday_nine + chrono::Duration::minutes(61), hour),
+            None
+        );
+        assert_eq!(
+            helsinki.last_tick(friday_nine - chrono::Duration::seconds(1), hour),
+            None
+        );
+        // The next one is Monday.
+        assert_eq!(
+            helsinki.next_tick(friday_nine),
+            Some(Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap())
+        );
+        // New York, across the 2026-11-01 fall-back: Monday 09:00 EST is 14:00 UTC.
+        let new_york = team("America/New_York");
+        let friday_before = Utc.with_ymd_and_hms(2026, 10, 30, 13, 0, 0).unwrap();
+        assert_eq!(new_york.last_tick(friday_before, hour), Some(friday_before));
+        assert_eq!(
+            new_york.next_tick(friday_before),
+            Some(Utc.with_ymd_and_hms(2026, 11, 2, 14, 0, 0).unwrap())
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! The SLA scheduler: every few seconds it looks at the tickets whose next warning moment has
+//! passed (an indexed query, so the cost follows tickets due, not tickets stored), posts
+//! due-soon and breach warnings to the team channels through the outbox, and posts each team's
+//! summary on its cron schedule. Several instances on one database post each warning and each
+//! summary tick once: the insert into `sla_alerts` / `scheduled_runs` decides who posts.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use relaydesk_storage::sla::{AlertKey, Level};
+use relaydesk_storage::{Platform, Tx};
+use tokio_util::sync::CancellationToken;
+
+use super::refresh::evaluate_ticket;
+use super::summary::{build_summary, format_summary};
+use super::text::{alert_text, AlertSubject};
+use super::SlaError;
+use crate::hub::{Delivery, Hub};
+
+/// How the scheduler works through its queue.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Tickets looked at per pass; more wait for the next pass (which follows at once).
+    pub batch: i64,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self { batch: 200 }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Tickets looked at.
+    pub tickets: usize,
+    /// Warnings posted (one per warning, whatever the number of channels).
+    pub alerts: usize,
+    /// Summaries posted.
+    pub summaries: usize,
+}
+
+/// Posts SLA warnings and summaries. Uses the hub's store, clock and SLA rules.
+#[derive(Debug, Clone)]
+pub struct SlaScheduler {
+    hub: Hub,
+    options: SchedulerOptions,
+}
+
+impl SlaScheduler {
+    pub fn new(hub: Hub, options: SchedulerOptions) -> Self {
+        Self { hub, options }
+    }
+
+    /// Runs passes every `sla.scan_interval` until `shutdown`. A failed pass is logged and
+    /// retried at the next interval.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let interval = self
+            .hub
+            .config()
+            .sla
+            .scan_interval
+            .max(Duration::from_millis(10));
+        tracing::info!(?interval, "SLA scheduler started");
+        let rules = &self.hub.config().sla;
+        if rules.teams.is_empty() && !rules.policies.is_empty() {
+            tracing::warn!(
+                "SLA policies are set but no [[sla.team]] is: warnings are recorded, not posted"
+            );
+        }
+        loop {
+            let full = match self.pass().await {
+                Ok(pass) => pass.tickets as i64 >= self.options.batch,
+                Err(e) => {
+                    tracing::error!(error = %e, "SLA pass failed; retrying");
+                    false
+                }
+            };
+            if full && !shutdown.is_cancelled() {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+        tracing::info!("SLA scheduler stopped");
+    }
+
+    /// One pass: due warnings, then summaries.
+    pub async fn pass(&self) -> Result<Pass, SlaError> {
+        let (tickets, alerts) = self.scan().await?;
+        let summaries = self.summaries().await?;
+        Ok(Pass {
+            tickets,
+            alerts,
+            summaries,
+        })
+    }
+
+    /// Looks at every ticket whose next warning moment has passed. Returns (tickets, alerts).
+    pub async fn scan(&self) -> Result<(usize, usize), SlaError> {
+        let now = self.hub.clock().now();
+        let due = {
+            let mut tx = self.hub.store().begin().await?;
+            let ids = tx
+                .sla_due_tickets(now.timestamp_millis(), self.options.batch)
+                .await?;
+            tx.commit().await?;
+            ids
+        };
+        let mut alerts = 0;
+        for ticket_id in &due {
+            alerts += self.check_ticket(*ticket_id, now).await?;
+        }
+        Ok((due.len(), alerts))
+    }
+
+    /// One ticket, in its own transaction (ticket row locked first, as the hub does).
+    async fn check_ticket(&self, ticket_id: i64, now: DateTime<Utc>) -> Result<usize, SlaError> {
+        let rules = &self.hub.config().sla;
+        let now_ms = now.timestamp_millis();
+        let mut tx = self.hub.store().begin().await?;
+        let ticket = tx.ticket(ticket_id).await?;
+        let mut evaluation = evaluate_ticket(&mut tx, rules, &ticket, now).await?;
+        let team = rules.team_for(evaluation.team.as_deref());
+        let mut posted = 0;
+        let mut woken = BTreeSet::new();
+        for goal in &evaluation.goals {
+            let (Some(warn_at), Some(due_at)) = (goal.warn_at, goal.due_at) else {
+                continue;
+            };
+            let breached = now >= due_at;
+            for (level, at) in [(Level::DueSoon, warn_at), (Level::Breach, due_at)] {
+                if now < at {
+                    continue;
+                }
+                let key = AlertKey {
+                    goal: goal.goal,
+                    round: goal.round,
+                    level,
+                };
+                // A due-soon overtaken by its breach is recorded but not posted.
+                let post = level == Level::Breach || !breached;
+                let post = post && team.is_some();
+                if !tx
+                    .record_sla_alert(ticket.id, key, at, post, now_ms)
+                    .await?
+                {
+                    continue;
+                }
+                evaluation.recorded.push(key);
+                let Some(team) = team.filter(|_| post) else {
+                    continue;
+                };
+                let text = self
+                    .alert(&mut tx, &ticket, key, due_at, now, team.zone)
+                    .await?;
+                for (platform, channel) in &team.targets {
+                    enqueue_post(&mut tx, Some(ticket.id), *platform, channel, &text, now_ms)
+                        .await?;
+                    woken.insert(*platform);
+                }
+                posted += 1;
+            }
+        }
+        evaluation.sla.fill(&evaluation.goals, &evaluation.recorded);
+        tx.save_ticket_sla(&evaluation.sla, now_ms).await?;
+        tx.commit().await?;
+        self.hub.wakers().wake(woken);
+        Ok(posted)
+    }
+
+    async fn alert(
+        &self,
+        tx: &mut Tx,
+        ticket: &relaydesk_storage::Ticket,
+        key: AlertKey,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<String, SlaError> {
+        let customer = tx.customer(ticket.customer_id).await?;
+        let assignee = match ticket.assignee_id {
+            Some(id) => Some(tx.agent(id).await?.name),
+            None => None,
+        };
+        let threads = tx.threads_of(ticket.id).await?;
+        let subject = AlertSubject {
+            number: ticket.number,
+            subject: &ticket.subject,
+            customer: &customer.display_name,
+            assignee: assignee.as_deref(),
+            priority: ticket.priority,
+            threads: &threads,
+        };
+        Ok(alert_text(&subject, key.goal, key.level, due_at, now, zone))
+    }
+
+    /// Posts each team's summary for its latest cron tick, if no instance has yet.
+    pub async fn summaries(&self) -> Result<usize, SlaError> {
+        let rules = &self.hub.config().sla;
+        let now = self.hub.clock().now();
+        let now_ms = now.timestamp_millis();
+        let mut posted = 0;
+        for team in &rules.teams {
+            let Some(tick) = team.last_tick(now, rules.summary_catch_up) else {
+                continue;
+            };
+            let next = team
+                .next_tick(now)
+                .unwrap_or(now + chrono::Duration::days(1));
+            let mut tx = self.hub.store().begin().await?;
+            let job = format!("summary:{}", team.name);
+            if !tx
+                .claim_scheduled_run(&job, tick.timestamp_millis(), now_ms)
+                .await?
+            {
+                continue;
+            }
+            let summary = build_summary(
+                &mut tx,
+                rules,
+                Some(team),
+                now - chrono::Duration::hours(24),
+                now,
+                next,
+            )
+            .await?;
+            let text = format_summary(&summary);
+            for (platform, channel) in &team.targets {
+                enqueue_post(&mut tx, None, *platform, channel, &text, now_ms).await?;
+            }
+            tx.commit().await?;
+            self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
+            posted += 1;
+        }
+        Ok(posted)
+    }
+}
+
+async fn enqueue_post(
+    tx: &mut Tx,
+    ticket_id: Option<i64>,
+    platform: Platform,
+    channel: &str,
+    text: &str,
+    now_ms: i64,
+) -> Result<(), SlaError> {
+    let delivery = Delivery::ChannelPost {
+        channel: channel.to_string(),
+        text: text.to_string(),
+    };
+    let payload = serde_json::to_string(&delivery)?;
+    tx.enqueue(
+        ticket_id,
+        &Delivery::channel_lane(platform, channel),
+        platform,
+        &payload,
+        now_ms,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,881 @@
+//! The SLA engine against real databases: warnings posted once each (also after a restart and
+//! with two schedulers on one database), the clock stopped while waiting on the customer, and
+//! the summary's figures against a hand-built data set.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use relaydesk::hub::{
+    Actor, Command, CustomerMessage, Hub, HubConfig, Inbound, Ingested, Outbound, PlatformUser,
+    TicketRef,
+};
+use relaydesk::outbox::{OutboxWorker, WorkerOptions};
+use relaydesk::sla::{build_summary, format_summary, SchedulerOptions, SlaConfig, SlaScheduler};
+use relaydesk_storage::sla::{AlertKey, Goal, Level, OpenTicket, TicketSla};
+use relaydesk_storage::{
+    Clock, FakeClock, NewTicket, Platform, Priority, Role, Store, TicketStatus,
+};
+use relaydesk_tests::both_backends;
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::recorder::Recorder;
+
+/// Monday 2026-11-23 10:00 UTC (12:00 in Helsinki).
+fn monday_ten() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+/// A 10-minute first response (due soon with 2 minutes left), 10-minute next response, one
+/// team posting to a Discord channel, summaries at 09:00 Helsinki time on weekdays.
+fn config() -> SlaConfig {
+    serde_json::from_value(serde_json::json!({
+        "scan_interval": "1s",
+        "policy": [{
+            "name": "quick",
+            "first_response": "10m",
+            "next_response": "10m",
+        }],
+        "team": [{
+            "name": "support",
+            "time_zone": "Europe/Helsinki",
+            "discord_channel": "alerts",
+        }],
+    }))
+    .expect("a valid [sla] section")
+}
+
+fn hub(store: &Store, clock: &FakeClock) -> Hub {
+    let rules = config().rules().expect("valid rules");
+    Hub::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        HubConfig {
+            sla: Arc::new(rules),
+            ..HubConfig::default()
+        },
+    )
+}
+
+fn scheduler(hub: &Hub) -> SlaScheduler {
+    SlaScheduler::new(hub.clone(), SchedulerOptions::default())
+}
+
+async fn customer_writes(hub: &Hub, who: &str, id: &str) -> i64 {
+    let outcome = hub
+        .ingest(Inbound::Customer(CustomerMessage {
+            platform: Platform::Telegram,
+            external_message_id: Some(id.to_string()),
+            customer: PlatformUser {
+                external_id: who.to_string(),
+                display_name: format!("{who} customer"),
+                language: None,
+            },
+            conversation: format!("chat-{who}"),
+            subject: None,
+            text: "my printer is on fire".into(),
+            attachments: Vec::new(),
+        }))
+        .await
+        .expect("ingest");
+    match outcome {
+        Ingested::Customer { ticket_id, .. } => ticket_id,
+        other => panic!("unexpected outcome {other:?}"),
+    }
+}
+
+/// Delivers every queued Discord row and returns the channel posts (channel, text).
+async fn delivered_posts(hub: &Hub, discord: &Recorder) -> Vec<(String, String)> {
+    let worker = OutboxWorker::new(hub.clone(), discord.as_deliver(), WorkerOptions::default());
+    while worker.run_once().await.expect("outbox pass") > 0 {}
+    discord
+        .sent()
+        .into_iter()
+        .filter_map(|o| match o {
+            Outbound::ChannelPost { channel, text } => Some((channel, text)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn stored_sla(store: &Store, ticket_id: i64) -> TicketSla {
+    let mut tx = store.begin().await.expect("begin");
+    let sla = tx.ticket_sla(ticket_id).await.expect("query").expect("row");
+    tx.commit().await.expect("commit");
+    sla
+}
+
+both_backends!(
+    unanswered_ticket_warns_once_then_breaches_once,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let discord = Recorder::new(Platform::Discord);
+        let ticket_id = customer_writes(&hub, "anna", "m1").await;
+
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.policy.as_deref(), Some("quick"));
+        assert_eq!(
+            sla.first_response.due_at,
+            Some(monday_ten() + Duration::minutes(10))
+        );
+        assert_eq!(
+            sla.first_response.warn_at,
+            Some(monday_ten() + Duration::minutes(8))
+        );
+        assert_eq!(sla.next_due_at, Some(monday_ten() + Duration::minutes(8)));
+
+        let first = scheduler(&hub);
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        clock.advance(Duration::minutes(7));
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").alerts,
+            1,
+            "due soon at 8 minutes"
+        );
+        assert_eq!(first.pass().await.expect("pass").alerts, 0, "posted once");
+        assert_eq!(
+            stored_sla(&store, ticket_id).await.next_due_at,
+            Some(monday_ten() + Duration::minutes(10))
+        );
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").tickets,
+            0,
+            "nothing due: not even looked at"
+        );
+        clock.advance(Duration::minutes(1));
+        assert_eq!(
+            first.pass().await.expect("pass").alerts,
+            1,
+            "breach at 10 minutes"
+        );
+        clock.advance(Duration::hours(5));
+        assert_eq!(first.pass().await.expect("pass").alerts, 0);
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+
+        // A restart: a new hub and scheduler on the same database post nothing again.
+        let restarted = hub_restarted(&store, &clock);
+        assert_eq!(scheduler(&restarted).pass().await.expect("pass").alerts, 0);
+
+        let posts = delivered_posts(&hub, &discord).await;
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert!(posts.iter().all(|(channel, _)| channel == "alerts"));
+        let (due_soon, breach) = (&posts[0].1, &posts[1].1);
+        let number = {
+            let mut tx = store.begin().await.expect("begin");
+            let t = tx.ticket(ticket_id).await.expect("ticket");
+            tx.commit().await.expect("commit");
+            t.number
+        };
+        assert!(
+            due_soon.starts_with(&format!("SLA due soon: #{number} first response due in 2m")),
+            "{due_soon}"
+        );
+        assert!(
+            due_soon.contains("Customer: anna customer · Assignee: unassigned"),
+            "{due_soon}"
+        );
+        assert!(
+            breach.starts_with(&format!(
+                "SLA breached: #{number} first response overdue by <1m"
+            )),
+            "{breach}"
+        );
+    }
+);
+
+fn hub_restarted(store: &Store, clock: &FakeClock) -> Hub {
+    hub(store, clock)
+}
+
+both_backends!(
+    waiting_on_the_customer_stops_the_clock,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let ticket_id = customer_writes(&hub, "bert", "b1").await;
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("carla", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        clock.advance(Duration::minutes(5));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reply("have you tried turning it off?".into()),
+        )
+        .await
+        .expect("reply");
+        // First response met; the ticket waits on the customer: nothing runs.
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.first_response.due_at, None);
+        assert_eq!(sla.next_response.due_at, None);
+        assert_eq!(sla.next_due_at, None);
+        clock.advance(Duration::hours(6));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+
+        // The customer answers: the next-response clock runs from that message.
+        customer_writes(&hub, "bert", "b2").await;
+        let answered_at = clock.now();
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.waiting_since, Some(answered_at));
+        assert_eq!(
+            sla.next_response.due_at,
+            Some(answered_at + Duration::minutes(10))
+        );
+        // A second customer message does not move the clock.
+        clock.advance(Duration::minutes(3));
+        customer_writes(&hub, "bert", "b3").await;
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(
+            sla.next_response.due_at,
+            Some(answered_at + Duration::minutes(10))
+        );
+
+        clock.advance(Duration::minutes(5));
+        let reply = hub
+            .execute(
+                &Actor::Agent(agent.id),
+                &TicketRef::Id(ticket_id),
+                Command::Sla,
+            )
+            .await
+            .expect("/sla");
+        assert!(reply.text.contains("(quick)"), "{}", reply.text);
+        assert!(reply.text.contains("first response: met"), "{}", reply.text);
+        assert!(
+            reply.text.contains("next response: due soon, due in 2m"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 1);
+
+        // Answered in time: the round ends, nothing more is due.
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reply("on my way".into()),
+        )
+        .await
+        .expect("reply");
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+        clock.advance(Duration::hours(1));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+
+        let mut tx = store.begin().await.expect("begin");
+        let alerts = tx.sla_alerts(ticket_id).await.expect("alerts");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            alerts,
+            vec![AlertKey {
+                goal: Goal::NextResponse,
+                round: answered_at.timestamp_millis(),
+                level: Level::DueSoon,
+            }]
+        );
+    }
+);
+
+/// Two schedulers post each warning and each summary tick once: on PostgreSQL as two
+/// instances with their own connection pools; on SQLite (one instance per database file) as
+/// two schedulers sharing the process's store.
+async fn two_schedulers_post_once(store_a: Store, store_b: Store) {
+    let clock = FakeClock::at(monday_ten());
+    let (hub_a, hub_b) = (hub(&store_a, &clock), hub(&store_b, &clock));
+    let mut tickets = Vec::new();
+    for i in 0..5 {
+        tickets.push(customer_writes(&hub_a, &format!("c{i}"), &format!("m{i}")).await);
+    }
+    let (a, b) = (scheduler(&hub_a), scheduler(&hub_b));
+    let mut alerts = 0;
+    for _ in 0..12 {
+        clock.advance(Duration::minutes(1));
+        let (ra, rb) = tokio::join!(a.pass(), b.pass());
+        alerts += ra.expect("pass a").alerts + rb.expect("pass b").alerts;
+    }
+    assert_eq!(
+        alerts, 10,
+        "one due soon and one breach for each of 5 tickets"
+    );
+
+    // Summary at Tuesday 09:00 Helsinki (07:00 UTC): both claim the tick, one posts.
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 30).unwrap());
+    let (ra, rb) = tokio::join!(a.summaries(), b.summaries());
+    assert_eq!(ra.expect("a") + rb.expect("b"), 1);
+    let (ra, rb) = tokio::join!(a.summaries(), b.summaries());
+    assert_eq!(ra.expect("a") + rb.expect("b"), 0);
+
+    let discord = Recorder::new(Platform::Discord);
+    let posts = delivered_posts(&hub_a, &discord).await;
+    assert_eq!(posts.len(), 11, "10 warnings and 1 summary");
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|(_, t)| t.starts_with("SLA summary · support"))
+            .count(),
+        1
+    );
+    store_a.close().await;
+    store_b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_post_once_sqlite() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    two_schedulers_post_once(store.clone(), store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_post_once_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        two_schedulers_post_once(db.store().await, db.store().await).await;
+    }
+}
+
+/// Opens a ticket at `at` for a web customer `name` (also its conversation).
+async fn open_at(store: &Store, name: &str, priority: Priority, at: DateTime<Utc>) -> i64 {
+    let mut tx = store.begin().await.expect("begin");
+    let customer = tx
+        .customer_for_identity(Platform::Web, name, name, None, at.timestamp_millis())
+        .await
+        .expect("customer");
+    let ticket = tx
+        .open_ticket(
+            &NewTicket {
+                subject: &format!("{name}'s problem"),
+                customer_id: customer.id,
+                origin: Platform::Web,
+                conversation: name,
+                priority,
+                team_id: None,
+                previous_ticket_id: None,
+            },
+            at.timestamp_millis(),
+        )
+        .await
+        .expect("open")
+        .expect("new ticket");
+    tx.commit().await.expect("commit");
+    ticket.id
+}
+
+both_backends!(
+    summary_figures_match_a_hand_built_day,
+    |store: Store| async move {
+        // Summary time: Tuesday 2026-11-24 09:00 Helsinki = 07:00 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 0).unwrap();
+        let clock = FakeClock::at(now);
+        let hub = hub(&store, &clock);
+        let h = |hours_ago: i64| now - Duration::hours(hours_ago);
+        let m = Duration::minutes;
+
+        // Closed within the day: first replies after 10, 20, 30, 40 min; closed after 1, 2, 3, 5 h.
+        for (i, (reply, close)) in [(10, 1), (20, 2), (30, 3), (40, 5)].into_iter().enumerate() {
+            let opened = h(10 + i as i64);
+            let id = open_at(&store, &format!("closed{i}"), Priority::Normal, opened).await;
+            let mut tx = store.begin().await.expect("begin");
+            tx.note_agent_reply(id, (opened + m(reply)).timestamp_millis())
+                .await
+                .expect("reply");
+            tx.set_status(
+                id,
+                TicketStatus::Closed,
+                None,
+                (opened + Duration::hours(close)).timestamp_millis(),
+            )
+            .await
+            .expect("close");
+            tx.commit().await.expect("commit");
+        }
+        // Closed two days ago: outside the window.
+        let old = open_at(&store, "old", Priority::Normal, h(60)).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.note_agent_reply(old, h(59).timestamp_millis())
+            .await
+            .expect("reply");
+        tx.set_status(old, TicketStatus::Closed, None, h(50).timestamp_millis())
+            .await
+            .expect("close");
+        tx.commit().await.expect("commit");
+        // Still open: one urgent (oldest), two normal, one low; one of them pending.
+        let urgent = open_at(&store, "urgent", Priority::Urgent, h(30)).await;
+        let normal_a = open_at(&store, "normal-a", Priority::Normal, h(20)).await;
+        let normal_b = open_at(&store, "normal-b", Priority::Normal, h(3)).await;
+        let low = open_at(&store, "low", Priority::Low, now - m(5)).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.note_agent_reply(normal_b, (h(3) + m(50)).timestamp_millis())
+            .await
+            .expect("reply");
+        // Breaches: one in the window, one before it (counted once per ticket).
+        for (ticket, goal, due) in [
+            (urgent, Goal::FirstResponse, h(29)),
+            (normal_a, Goal::FirstResponse, h(19)),
+            (normal_a, Goal::Resolution, h(2)),
+        ] {
+            let key = AlertKey {
+                goal,
+                round: 0,
+                level: Level::Breach,
+            };
+            assert!(tx
+                .record_sla_alert(ticket, key, due, true, now.timestamp_millis())
+                .await
+                .expect("alert"));
+        }
+        tx.commit().await.expect("commit");
+        // Due times: the new low ticket's first response (10 min policy) falls before the next summary.
+        for id in [urgent, normal_a, normal_b, low] {
+            let mut tx = store.begin().await.expect("begin");
+            relaydesk::sla::refresh(&mut tx, &hub.config().sla, id, now)
+                .await
+                .expect("refresh");
+            tx.commit().await.expect("commit");
+        }
+
+        let rules = &hub.config().sla;
+        let team = &rules.teams[0];
+        let next = team.next_tick(now).expect("next tick");
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 25, 7, 0, 0).unwrap());
+        let mut tx = store.begin().await.expect("begin");
+        let summary = build_summary(
+            &mut tx,
+            rules,
+            Some(team),
+            now - Duration::hours(24),
+            now,
+            next,
+        )
+        .await
+        .expect("summary");
+        tx.commit().await.expect("commit");
+        let f = &summary.facts;
+        assert_eq!(
+            f.open_by_priority,
+            vec![
+                (Priority::Urgent, 1),
+                (Priority::Normal, 2),
+                (Priority::Low, 1)
+            ]
+        );
+        assert_eq!(f.breached, 1);
+        assert_eq!(f.due_before_next, 1);
+        assert_eq!(f.closed, 4);
+        let mut first: Vec<_> = f.first_response.clone();
+        first.sort();
+        assert_eq!(first, vec![m(10), m(20), m(30), m(40), m(50)]);
+        let mut resolution: Vec<_> = f.resolution.clone();
+        resolution.sort();
+        assert_eq!(
+            resolution,
+            vec![
+                Duration::hours(1),
+                Duration::hours(2),
+                Duration::hours(3),
+                Duration::hours(5)
+            ]
+        );
+        let oldest: Vec<&OpenTicket> = f.oldest_open.iter().collect();
+        assert_eq!(
+            oldest
+                .iter()
+                .map(|t| t.customer.as_str())
+                .collect::<Vec<_>>(),
+            vec!["urgent", "normal-a", "normal-b", "low"]
+        );
+        assert_eq!(oldest[2].status, TicketStatus::Pending);
+
+        let text = format_summary(&summary);
+        for line in [
+            "SLA summary · support · Tue 24 Nov 09:00 EET",
+            "Open tickets: 4 (urgent 1, normal 2, low 1)",
+            "Breached in the last 1d: 1",
+            "Due before the next summary (Wed 25 Nov 09:00 EET): 1",
+            "First response (5 in the last 1d): median 30m, 90th percentile 50m",
+            "Resolution (4 in the last 1d): median 2h, 90th percentile 5h",
+            "Closed in the last 1d: 4",
+            "#",
+        ] {
+            assert!(text.contains(line), "missing `{line}` in\n{text}");
+        }
+        assert!(
+            text.contains("urgent · urgent's problem · urgent · open · open for 1d 6h"),
+            "{text}"
+        );
+
+        // `relaydesk sla report` prints the same figures, for one team or for every ticket.
+        let for_team = relaydesk::sla::report(
+            &store,
+            rules,
+            Some("support"),
+            now - Duration::hours(24),
+            now,
+        )
+        .await
+        .expect("report");
+        assert_eq!(for_team, text);
+        let everything =
+            relaydesk::sla::report(&store, rules, None, now - Duration::hours(24), now)
+                .await
+                .expect("report");
+        assert!(
+            everything.starts_with("SLA summary · all tickets · Tue 24 Nov 07:00 UTC"),
+            "{everything}"
+        );
+        assert!(
+            everything.contains("Open tickets: 4 (urgent 1, normal 2, low 1)"),
+            "{everything}"
+        );
+        let week = relaydesk::sla::report(&store, rules, None, now - Duration::days(7), now)
+            .await
+            .expect("report");
+        assert!(week.contains("Closed in the last 7d: 5"), "{week}");
+        let err = relaydesk::sla::report(&store, rules, Some("sales"), now, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "--team: no [[sla.team]] is called `sales`");
+
+        // The scheduler posts exactly this at the cron time, once.
+        let discord = Recorder::new(Platform::Discord);
+        let sched = scheduler(&hub);
+        clock.set(now - Duration::seconds(1));
+        assert_eq!(
+            sched.summaries().await.expect("summaries"),
+            0,
+            "not yet 09:00"
+        );
+        clock.set(now);
+        assert_eq!(sched.summaries().await.expect("summaries"), 1);
+        assert_eq!(sched.summaries().await.expect("summaries"), 0);
+        let posts = delivered_posts(&hub, &discord).await;
+        assert_eq!(posts, vec![("alerts".to_string(), text)]);
+    }
+);
+
+/// A channel that only delivers (team alerts), recording what it is asked to send.
+struct AlertChannel(Recorder);
+
+#[async_trait::async_trait]
+impl relaydesk::channel::Channel for AlertChannel {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    fn has_staff_side(&self) -> bool {
+        false
+    }
+
+    fn has_customer_side(&self) -> bool {
+        false
+    }
+
+    fn deliverer(&self) -> Arc<dyn relaydesk::hub::Deliver> {
+        self.0.as_deliver()
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        _hub: Hub,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), relaydesk::channel::ChannelError> {
+        shutdown.cancelled().await;
+        Ok(())
+    }
+}
+
+/// Channel posts the recorder got, waiting (up to 20 s) until there are at least `n`.
+async fn wait_for_posts(recorder: &Recorder, n: usize) -> Vec<String> {
+    for _ in 0..2000 {
+        let posts: Vec<String> = recorder
+            .sent()
+            .into_iter()
+            .filter_map(|o| match o {
+                Outbound::ChannelPost { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        if posts.len() >= n {
+            return posts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!(
+        "fewer than {n} channel posts arrived: {:?}",
+        recorder.sent()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_running_process_posts_one_warning_and_one_breach_to_the_team_channel() {
+    let clock = FakeClock::at(monday_ten());
+    let recorder = Recorder::new(Platform::Discord);
+    let config = relaydesk::config::Config {
+        sla: config_with_scan(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    };
+    let app = relaydesk_tests::app::spawn_app_with(relaydesk_tests::app::Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: Arc::new(clock.clone()),
+        channels: vec![Arc::new(AlertChannel(recorder.clone()))],
+    })
+    .await;
+    // A ticket as the hub stores it, due times included.
+    let outside = hub(&app.store, &clock);
+    let ticket_id = customer_writes(&outside, "dora", "d1").await;
+    assert!(stored_sla(&app.store, ticket_id)
+        .await
+        .next_due_at
+        .is_some());
+
+    clock.advance(Duration::minutes(8));
+    let posts = wait_for_posts(&recorder, 1).await;
+    assert!(posts[0].contains("first response due in 2m"), "{posts:?}");
+    clock.advance(Duration::minutes(2));
+    let posts = wait_for_posts(&recorder, 2).await;
+    assert!(posts[1].contains("first response overdue by"), "{posts:?}");
+    clock.advance(Duration::hours(2));
+    // Later passes find nothing due: the ticket's next due moment is cleared.
+    for _ in 0..2000 {
+        if stored_sla(&app.store, ticket_id)
+            .await
+            .next_due_at
+            .is_none()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(stored_sla(&app.store, ticket_id).await.next_due_at, None);
+    assert_eq!(wait_for_posts(&recorder, 2).await.len(), 2);
+    app.stop().await.expect("clean stop");
+}
+
+fn config_with_scan(scan: std::time::Duration) -> SlaConfig {
+    SlaConfig {
+        scan_interval: scan,
+        ..config()
+    }
+}
+
+both_backends!(
+    a_priority_change_moves_the_due_times,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let mut sla = config();
+        sla.policy = serde_json::from_value(serde_json::json!([
+            { "name": "normal", "first_response": "4h" },
+            { "name": "urgent", "priority": "urgent", "first_response": "15m" },
+        ]))
+        .expect("policies");
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(sla.rules().expect("rules")),
+                ..HubConfig::default()
+            },
+        );
+        let ticket_id = customer_writes(&hub, "emil", "e1").await;
+        let before = stored_sla(&store, ticket_id).await;
+        assert_eq!(before.policy.as_deref(), Some("normal"));
+        assert_eq!(
+            before.first_response.due_at,
+            Some(monday_ten() + Duration::hours(4))
+        );
+
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("fia", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        clock.advance(Duration::minutes(5));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Priority(Priority::Urgent),
+        )
+        .await
+        .expect("/priority urgent");
+        let after = stored_sla(&store, ticket_id).await;
+        assert_eq!(after.policy.as_deref(), Some("urgent"));
+        assert_eq!(
+            after.first_response.due_at,
+            Some(monday_ten() + Duration::minutes(15))
+        );
+        assert_eq!(
+            after.next_due_at,
+            Some(monday_ten() + Duration::minutes(12))
+        );
+
+        // Closing stops every clock; the scheduler finds nothing to post.
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Close(None),
+        )
+        .await
+        .expect("/close");
+        assert_eq!(stored_sla(&store, ticket_id).await.next_due_at, None);
+        clock.advance(Duration::hours(1));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+    }
+);
+
+both_backends!(
+    warnings_go_to_the_ticket_team_and_its_policy,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let sla: SlaConfig = serde_json::from_value(serde_json::json!({
+        "policy": [
+            { "name": "default", "first_response": "1h" },
+            { "name": "billing", "team": "billing", "first_response": "10m" },
+        ],
+        "team": [
+            { "name": "support", "discord_channel": "support-alerts" },
+            { "name": "billing", "discord_channel": "billing-alerts", "telegram_chat": "-100:7" },
+        ],
+    }))
+    .expect("valid settings");
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(sla.rules().expect("rules")),
+                ..HubConfig::default()
+            },
+        );
+        let unteamed = customer_writes(&hub, "gus", "g1").await;
+        let billed = customer_writes(&hub, "hana", "h1").await;
+        let mut tx = store.begin().await.expect("begin");
+        let billing = tx
+            .ensure_team("billing", clock.now_ms())
+            .await
+            .expect("team");
+        assert_eq!(
+            tx.ensure_team("billing", clock.now_ms())
+                .await
+                .expect("team"),
+            billing
+        );
+        tx.set_team(billed, Some(billing), clock.now_ms())
+            .await
+            .expect("set team");
+        relaydesk::sla::refresh(&mut tx, &hub.config().sla, billed, clock.now())
+            .await
+            .expect("refresh");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            stored_sla(&store, billed).await.policy.as_deref(),
+            Some("billing")
+        );
+        assert_eq!(
+            stored_sla(&store, unteamed).await.policy.as_deref(),
+            Some("default")
+        );
+
+        clock.advance(Duration::hours(2));
+        assert_eq!(
+            scheduler(&hub).pass().await.expect("pass").alerts,
+            2,
+            "one breach each"
+        );
+        let discord = Recorder::new(Platform::Discord);
+        let telegram = Recorder::new(Platform::Telegram);
+        let mut posts = delivered_posts(&hub, &discord).await;
+        posts.sort();
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert_eq!(posts[0].0, "billing-alerts");
+        assert!(
+            posts[0].1.contains("Customer: hana customer"),
+            "{}",
+            posts[0].1
+        );
+        assert_eq!(posts[1].0, "support-alerts");
+        assert!(
+            posts[1].1.contains("Customer: gus customer"),
+            "{}",
+            posts[1].1
+        );
+        let worker =
+            OutboxWorker::new(hub.clone(), telegram.as_deliver(), WorkerOptions::default());
+        while worker.run_once().await.expect("outbox pass") > 0 {}
+        assert!(matches!(
+            telegram.sent().as_slice(),
+            [Outbound::ChannelPost { channel, text }] if channel == "-100:7" && text.contains("hana")
+        ));
+    }
+);
+
+both_backends!(
+    breaches_met_between_scans_are_counted_but_not_posted,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let ticket_id = customer_writes(&hub, "ivan", "i1").await;
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("jo", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        let (actor, target) = (Actor::Agent(agent.id), TicketRef::Id(ticket_id));
+        let reply = |text: &str| hub.execute(&actor, &target, Command::Reply(text.to_string()));
+        // First reply at 12 minutes (due at 10), before any scan ran.
+        clock.advance(Duration::minutes(12));
+        reply("sorry for the wait").await.expect("reply");
+        // The customer answers; the next reply comes 11 minutes later (due after 10).
+        clock.advance(Duration::minutes(1));
+        customer_writes(&hub, "ivan", "i2").await;
+        let waited_from = clock.now();
+        clock.advance(Duration::minutes(11));
+        reply("done").await.expect("reply");
+
+        let mut tx = store.begin().await.expect("begin");
+        let mut alerts = tx.sla_alerts(ticket_id).await.expect("alerts");
+        tx.commit().await.expect("commit");
+        alerts.sort();
+        assert_eq!(
+            alerts,
+            vec![
+                AlertKey {
+                    goal: Goal::FirstResponse,
+                    round: 0,
+                    level: Level::Breach
+                },
+                AlertKey {
+                    goal: Goal::NextResponse,
+                    round: waited_from.timestamp_millis(),
+                    level: Level::Breach
+                },
+            ]
+        );
+        // Nothing is posted after the fact, and a scan has nothing to do.
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 0);
+        let discord = Recorder::new(Platform::Discord);
+        assert!(delivered_posts(&hub, &discord).await.is_empty());
+        // The summary counts the ticket as breached.
+        let rules = &hub.config().sla;
+        let now = clock.now();
+        let mut tx = store.begin().await.expect("begin");
+        let summary = build_summary(&mut tx, rules, None, now - Duration::hours(24), now, now)
+            .await
+            .expect("summary");
+        tx.commit().await.expect("commit");
+        assert_eq!(summary.facts.breached, 1);
+        assert_eq!(summary.facts.first_response, vec![Duration::minutes(12)]);
+    }
+);
