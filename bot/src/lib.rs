@@ -6,8 +6,8 @@ pub mod config;
 pub mod hub;
 pub mod outbox;
 pub mod serve;
-pub mod telegram;
 pub mod sla;
+pub mod telegram;
 pub mod texts;
 
 pub use hub::{Hub, HubConfig, HubError};

@@ -58,6 +58,12 @@ impl std::fmt::Debug for OutboxWorker {
     }
 }
 
+/// A leased row, read and ready: either to be sent, or already settled without a send.
+enum Prepared {
+    Send(OutboxItem, Delivery, Outbound),
+    Settle(OutboxItem, Option<Delivery>, Outcome),
+}
+
 /// What happened to one row, decided before the outcome is written.
 enum Outcome {
     Delivered(Delivered),
@@ -134,9 +140,18 @@ impl OutboxWorker {
         tx.commit().await?;
         let count = items.len();
         let mut tasks = JoinSet::new();
-        for item in items {
+        for prepared in self.prepare(items).await? {
             let worker = self.clone();
-            tasks.spawn(async move { worker.handle(item).await });
+            tasks.spawn(async move {
+                match prepared {
+                    Prepared::Send(item, delivery, outbound) => {
+                        worker.send(item, delivery, outbound).await
+                    }
+                    Prepared::Settle(item, delivery, outcome) => {
+                        worker.record(&item, delivery.as_ref(), outcome).await
+                    }
+                }
+            });
         }
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
@@ -155,32 +170,41 @@ impl OutboxWorker {
         }
     }
 
-    async fn handle(&self, item: OutboxItem) -> Result<(), OutboxError> {
-        let delivery: Delivery = match serde_json::from_str(&item.payload) {
-            Ok(d) => d,
-            Err(e) => {
-                return self
-                    .record(
-                        &item,
-                        None,
-                        Outcome::Failed(format!("unreadable payload: {e}")),
-                    )
-                    .await
+    /// Reads what every leased row needs, in one read transaction.
+    async fn prepare(&self, items: Vec<OutboxItem>) -> Result<Vec<Prepared>, OutboxError> {
+        let mut prepared = Vec::with_capacity(items.len());
+        if items.is_empty() {
+            return Ok(prepared);
+        }
+        let mut tx = self.hub.store().begin().await?;
+        for item in items {
+            let delivery: Delivery = match serde_json::from_str(&item.payload) {
+                Ok(d) => d,
+                Err(e) => {
+                    let why = format!("unreadable payload: {e}");
+                    prepared.push(Prepared::Settle(item, None, Outcome::Failed(why)));
+                    continue;
+                }
+            };
+            match resolve(&mut tx, &item, &delivery).await {
+                Ok(outbound) => prepared.push(Prepared::Send(item, delivery, outbound)),
+                Err(Unresolvable::Storage(e)) => return Err(e.into()),
+                Err(Unresolvable::Permanent(why)) => {
+                    prepared.push(Prepared::Settle(item, Some(delivery), Outcome::Failed(why)));
+                }
             }
-        };
-        let resolved = {
-            let mut tx = self.hub.store().begin().await?;
-            resolve(&mut tx, &item, &delivery).await
-        };
-        let outbound = match resolved {
-            Ok(outbound) => outbound,
-            Err(Unresolvable::Storage(e)) => return Err(e.into()),
-            Err(Unresolvable::Permanent(why)) => {
-                return self
-                    .record(&item, Some(&delivery), Outcome::Failed(why))
-                    .await
-            }
-        };
+        }
+        tx.rollback().await?;
+        Ok(prepared)
+    }
+
+    /// Sends one resolved row and records the outcome.
+    async fn send(
+        &self,
+        item: OutboxItem,
+        delivery: Delivery,
+        outbound: Outbound,
+    ) -> Result<(), OutboxError> {
         let outcome = match self.adapter.deliver(&outbound).await {
             Ok(delivered) => Outcome::Delivered(delivered),
             Err(DeliveryError::RetryAfter(wait)) => {

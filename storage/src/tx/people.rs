@@ -37,18 +37,33 @@ impl Tx {
         language: Option<&str>,
         now_ms: i64,
     ) -> Result<Customer> {
-        if let Some(id) = self.customer_id_for_identity(platform, external_id).await? {
-            sqlx::query(
-                "UPDATE customer_identities SET display_name = $3, language = COALESCE($4, language) \
-                 WHERE platform = $1 AND external_id = $2 AND (display_name <> $3 OR language IS NULL)",
-            )
-            .bind(platform.as_str())
-            .bind(external_id)
-            .bind(display_name)
-            .bind(language)
-            .execute(&mut *self.inner)
-            .await?;
-            return self.customer(id).await;
+        let known = sqlx::query(
+            "SELECT c.id, c.display_name, c.email, c.language, c.created_at, \
+             i.display_name AS identity_name, i.language AS identity_language \
+             FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+             WHERE i.platform = $1 AND i.external_id = $2",
+        )
+        .bind(platform.as_str())
+        .bind(external_id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        if let Some(row) = known {
+            let identity_name: String = row.try_get("identity_name")?;
+            let identity_language: Option<String> = row.try_get("identity_language")?;
+            if identity_name != display_name || (identity_language.is_none() && language.is_some())
+            {
+                sqlx::query(
+                    "UPDATE customer_identities SET display_name = $3, language = COALESCE($4, language) \
+                     WHERE platform = $1 AND external_id = $2",
+                )
+                .bind(platform.as_str())
+                .bind(external_id)
+                .bind(display_name)
+                .bind(language)
+                .execute(&mut *self.inner)
+                .await?;
+            }
+            return customer(&row);
         }
         let row = sqlx::query(
             "INSERT INTO customers (display_name, language, created_at) VALUES ($1, $2, $3) \
