@@ -71,8 +71,20 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
     }
 }
 
+/// The channels the configuration enables (those whose tokens are set).
+pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, ServeError> {
+    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    if let Some(discord) = crate::discord::DiscordChannel::from_config(&config.discord)
+        .map_err(|e| ServeError::ChannelConfig(e.to_string()))?
+    {
+        channels.push(Arc::new(discord));
+    }
+    Ok(channels)
+}
+
 /// Runs Relaydesk until `shutdown` is cancelled (or a part fails).
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let channels = channels_from_config(&config)?;
     let store = open_store(&config).await?;
     tracing::info!(database = store.backend().name(), "database ready");
     let listener = TcpListener::bind(config.listen)
@@ -86,7 +98,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         store,
         listener,
         Arc::new(SystemClock),
-        Vec::new(),
+        channels,
         shutdown,
     )
     .await

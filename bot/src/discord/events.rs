@@ -1,0 +1,296 @@
+//! The gateway side: messages and interactions from Discord, in arrival order, handed to the
+//! hub.
+
+use std::sync::Arc;
+
+use relaydesk_storage::Platform;
+use serenity::all::{
+    ChannelId, CommandInteraction, ComponentInteraction, Context, CreateAllowedMentions,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, EventHandler,
+    Interaction, Message, Ready, RoleId, User,
+};
+use tokio::sync::mpsc;
+
+use super::inbound::{classify, person, Incoming};
+use super::{card, commands, DiscordSettings, MESSAGE_LIMIT};
+use crate::hub::text::truncate_chars;
+use crate::hub::{
+    Actor, Command, CommandReply, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome,
+    TicketRef,
+};
+
+enum Event {
+    Ready(Ready),
+    Message(Message),
+    Interaction(Interaction),
+}
+
+/// serenity runs each event handler call in a task of its own; this one only queues the
+/// events, and one worker handles them one at a time, so messages reach the hub in order.
+pub struct Handler {
+    queue: mpsc::UnboundedSender<(Context, Event)>,
+}
+
+impl Handler {
+    pub fn new(hub: Hub, settings: Arc<DiscordSettings>) -> Self {
+        let (queue, events) = mpsc::unbounded_channel();
+        let worker = Worker { hub, settings };
+        tokio::spawn(worker.run(events));
+        Self { queue }
+    }
+
+    fn push(&self, ctx: Context, event: Event) {
+        if self.queue.send((ctx, event)).is_err() {
+            tracing::error!("discord event worker stopped; an event was dropped");
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        self.push(ctx, Event::Ready(ready));
+    }
+
+    async fn message(&self, ctx: Context, message: Message) {
+        self.push(ctx, Event::Message(message));
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        self.push(ctx, Event::Interaction(interaction));
+    }
+}
+
+struct Worker {
+    hub: Hub,
+    settings: Arc<DiscordSettings>,
+}
+
+impl Worker {
+    async fn run(self, mut events: mpsc::UnboundedReceiver<(Context, Event)>) {
+        let mut batch = Vec::new();
+        while events.recv_many(&mut batch, 256).await > 0 {
+            // Events that arrived together: messages in the order Discord created them
+            // (snowflake ids grow with time).
+            batch.sort_by_key(|(_, event)| match event {
+                Event::Message(m) => (1, m.id.get()),
+                _ => (0, 0),
+            });
+            for (ctx, event) in batch.drain(..) {
+                match event {
+                    Event::Ready(ready) => self.ready(&ctx, ready).await,
+                    Event::Message(message) => self.message(&ctx, &message).await,
+                    Event::Interaction(interaction) => self.interaction(&ctx, interaction).await,
+                }
+            }
+        }
+    }
+
+    async fn ready(&self, ctx: &Context, ready: Ready) {
+        ctx.http.set_application_id(ready.application.id);
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        if let Err(e) = self
+            .settings
+            .guild
+            .set_commands(&ctx.http, commands::definitions())
+            .await
+        {
+            tracing::error!(error = %e, "could not register the slash commands");
+        }
+    }
+
+    async fn message(&self, ctx: &Context, message: &Message) {
+        match classify(message, self.settings.guild) {
+            Incoming::Customer(customer) => {
+                match self.hub.ingest(Inbound::Customer(customer)).await {
+                    Ok(outcome) => tracing::debug!(?outcome, "DM ingested"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "DM not ingested");
+                        if !matches!(e, HubError::Storage(_) | HubError::Encode(_)) {
+                            say(ctx, message.channel_id, &e.user_message()).await;
+                        }
+                    }
+                }
+            }
+            Incoming::Guild => self.guild_message(ctx, message).await,
+            Incoming::Ignored => {}
+        }
+    }
+
+    async fn is_ticket_thread(&self, channel: ChannelId) -> bool {
+        let found = async {
+            let mut tx = self.hub.store().begin().await?;
+            tx.ticket_id_by_thread(Platform::Discord, &channel.to_string())
+                .await
+        };
+        match found.await {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up a thread");
+                false
+            }
+        }
+    }
+
+    fn roles(&self, roles: &[RoleId], user: &User) -> Actor {
+        match self.settings.role_of(roles) {
+            Some(role) => Actor::Staff {
+                platform: Platform::Discord,
+                user: person(user),
+                role,
+            },
+            None => Actor::Customer {
+                platform: Platform::Discord,
+                user: person(user),
+            },
+        }
+    }
+
+    /// A message in the guild: staff input when it is in a ticket thread. Members without a
+    /// staff role are not relayed; their commands are refused by the hub.
+    async fn guild_message(&self, ctx: &Context, message: &Message) {
+        if !self.is_ticket_thread(message.channel_id).await {
+            return;
+        }
+        let roles = message
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let thread = message.channel_id;
+        match self.roles(&roles, &message.author) {
+            Actor::Staff { user, role, .. } => {
+                let staff = StaffMessage {
+                    platform: Platform::Discord,
+                    external_message_id: Some(message.id.to_string()),
+                    thread_ref: thread.to_string(),
+                    agent: user,
+                    role,
+                    text: message.content.clone(),
+                    attachments: super::inbound::attachments(message),
+                };
+                match self.hub.ingest(Inbound::Staff(staff)).await {
+                    Ok(Ingested::Staff(StaffOutcome::Command(reply))) => {
+                        say(ctx, thread, &reply.text).await
+                    }
+                    Ok(outcome) => tracing::debug!(?outcome, "staff message ingested"),
+                    Err(e) => say(ctx, thread, &format!("⚠️ {}", e.user_message())).await,
+                }
+            }
+            actor => {
+                let text = message.content.trim_start();
+                if !text.starts_with('/') || text.starts_with("//") {
+                    return;
+                }
+                let ticket = TicketRef::Thread {
+                    platform: Platform::Discord,
+                    thread_ref: thread.to_string(),
+                };
+                let refusal = match Command::parse_text(text) {
+                    Ok(command) => match self.hub.execute(&actor, &ticket, command).await {
+                        Ok(reply) => {
+                            tracing::error!(?reply, "a non-agent's command was run");
+                            return;
+                        }
+                        Err(e) => e.user_message(),
+                    },
+                    Err(e) => e.user_message(),
+                };
+                say(ctx, thread, &format!("⚠️ {refusal}")).await;
+            }
+        }
+    }
+
+    async fn interaction(&self, ctx: &Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(command) => self.slash_command(ctx, &command).await,
+            Interaction::Component(component) => self.button(ctx, &component).await,
+            _ => {}
+        }
+    }
+
+    async fn run_command(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+        command: Command,
+    ) -> Result<CommandReply, HubError> {
+        let ticket = TicketRef::Thread {
+            platform: Platform::Discord,
+            thread_ref: channel.to_string(),
+        };
+        self.hub.execute(actor, &ticket, command).await
+    }
+
+    async fn slash_command(&self, ctx: &Context, interaction: &CommandInteraction) {
+        let roles = interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let actor = self.roles(&roles, &interaction.user);
+        let (text, ephemeral) = match commands::command_of(&interaction.data) {
+            Ok(command) => {
+                let shown = commands::shown(&command, interaction.user.display_name());
+                match self
+                    .run_command(&actor, interaction.channel_id, command)
+                    .await
+                {
+                    Ok(reply) => (shown.unwrap_or(reply.text), false),
+                    Err(e) => (e.user_message(), true),
+                }
+            }
+            Err(e) => (e.user_message(), true),
+        };
+        let response = answer(&text, ephemeral);
+        if let Err(e) = interaction.create_response(&ctx.http, response).await {
+            tracing::warn!(error = %e, "could not answer a slash command");
+        }
+    }
+
+    async fn button(&self, ctx: &Context, interaction: &ComponentInteraction) {
+        let command = match interaction.data.custom_id.as_str() {
+            card::CLAIM_BUTTON => Command::Claim,
+            card::CLOSE_BUTTON => Command::Close(None),
+            _ => return,
+        };
+        let roles = interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let actor = self.roles(&roles, &interaction.user);
+        let (text, ephemeral) = match self
+            .run_command(&actor, interaction.channel_id, command)
+            .await
+        {
+            Ok(reply) => (reply.text, false),
+            Err(e) => (e.user_message(), true),
+        };
+        if let Err(e) = interaction
+            .create_response(&ctx.http, answer(&text, ephemeral))
+            .await
+        {
+            tracing::warn!(error = %e, "could not answer a button");
+        }
+    }
+}
+
+fn answer(text: &str, ephemeral: bool) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(truncate_chars(text, MESSAGE_LIMIT))
+            .ephemeral(ephemeral)
+            .allowed_mentions(CreateAllowedMentions::new()),
+    )
+}
+
+/// A short bot line in a channel, pinging no one.
+async fn say(ctx: &Context, channel: ChannelId, text: &str) {
+    let message = CreateMessage::new()
+        .content(truncate_chars(text, MESSAGE_LIMIT))
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Err(e) = channel.send_message(&ctx.http, message).await {
+        tracing::warn!(%channel, error = %e, "could not post in Discord");
+    }
+}

@@ -1,0 +1,161 @@
+//! Discord objects as the developer documentation describes them (every field it marks as
+//! always present is present), for the fake's REST answers and gateway dispatches.
+
+use serde_json::{json, Value};
+
+pub const TIMESTAMP: &str = "2026-01-01T00:00:00.000000+00:00";
+
+/// A user object.
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": null,
+        "bot": bot,
+    })
+}
+
+/// A guild member object (with its user).
+pub fn member(user: &Value, roles: &[u64]) -> Value {
+    json!({
+        "user": user,
+        "nick": null,
+        "avatar": null,
+        "roles": roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+        "joined_at": TIMESTAMP,
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+    })
+}
+
+/// A message object. `guild` and `roles` are given for guild messages (the gateway then adds
+/// a partial member).
+pub fn message(
+    id: u64,
+    channel_id: u64,
+    guild: Option<u64>,
+    author: &Value,
+    roles: Option<&[u64]>,
+    content: &str,
+) -> Value {
+    let mut message = json!({
+        "id": id.to_string(),
+        "channel_id": channel_id.to_string(),
+        "author": author,
+        "content": content,
+        "timestamp": TIMESTAMP,
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": false,
+        "type": 0,
+    });
+    if let Some(guild) = guild {
+        message["guild_id"] = json!(guild.to_string());
+        if let Some(roles) = roles {
+            let mut partial = member(author, roles);
+            if let Some(m) = partial.as_object_mut() {
+                m.remove("user");
+            }
+            message["member"] = partial;
+        }
+    }
+    message
+}
+
+/// A guild text channel, or a thread (`kind` 11 public, 12 private) under `parent`.
+pub fn channel(
+    id: u64,
+    kind: u64,
+    guild: u64,
+    name: &str,
+    parent: Option<u64>,
+    archived: bool,
+    locked: bool,
+) -> Value {
+    let mut channel = json!({
+        "id": id.to_string(),
+        "type": kind,
+        "guild_id": guild.to_string(),
+        "name": name,
+        "parent_id": parent.map(|p| p.to_string()),
+        "permission_overwrites": [],
+        "nsfw": false,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    });
+    if kind == 11 || kind == 12 {
+        channel["owner_id"] = json!(super::BOT_USER_ID.to_string());
+        channel["message_count"] = json!(0);
+        channel["member_count"] = json!(1);
+        channel["total_message_sent"] = json!(0);
+        channel["thread_metadata"] = json!({
+            "archived": archived,
+            "auto_archive_duration": 10080,
+            "archive_timestamp": TIMESTAMP,
+            "locked": locked,
+            "invitable": false,
+            "create_timestamp": TIMESTAMP,
+        });
+    } else {
+        channel["position"] = json!(0);
+        channel["topic"] = Value::Null;
+    }
+    channel
+}
+
+/// A DM channel with `recipient`.
+pub fn dm_channel(id: u64, recipient: &Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "recipients": [recipient],
+        "flags": 0,
+    })
+}
+
+/// An interaction object in a guild channel. `kind` 2 = application command (then `data` is the
+/// command data), 3 = message component.
+pub fn interaction(
+    id: u64,
+    kind: u64,
+    channel_id: u64,
+    guild: u64,
+    member: &Value,
+    data: Value,
+    message: Option<Value>,
+) -> Value {
+    let mut interaction = json!({
+        "id": id.to_string(),
+        "application_id": super::APPLICATION_ID.to_string(),
+        "type": kind,
+        "data": data,
+        "guild_id": guild.to_string(),
+        "channel_id": channel_id.to_string(),
+        "channel": {"id": channel_id.to_string(), "type": 12},
+        "member": member,
+        "token": format!("token-{id}"),
+        "version": 1,
+        "app_permissions": "0",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": guild.to_string()},
+        "context": 0,
+        "attachment_size_limit": 10485760,
+    });
+    if let Some(message) = message {
+        interaction["message"] = message;
+    }
+    interaction
+}
