@@ -201,6 +201,11 @@ impl FakeDiscord {
         });
     }
 
+    /// Forgets every queued fault.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Opening a DM with this user fails with 403 (the user closed their DMs).
     pub fn close_dms_of(&self, user: u64) {
         self.shared

@@ -94,6 +94,20 @@ async fn record(State(shared): S, request: axum::extract::Request, next: Next) -
             });
             (StatusCode::TOO_MANY_REQUESTS, headers, Json(body)).into_response()
         }
+        Some(Fault::Refused { status, code }) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            Json(json!({"message": "Refused by the test", "code": code})),
+        )
+            .into_response(),
+        Some(Fault::AnswerLost) => {
+            let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            drop(next.run(request).await);
+            (
+                StatusCode::BAD_GATEWAY,
+                Json(json!({"message": "Bad Gateway", "code": 0})),
+            )
+                .into_response()
+        }
         Some(Fault::ServerError(status)) => (
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Json(json!({"message": "Internal Server Error", "code": 0})),

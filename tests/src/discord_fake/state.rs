@@ -28,6 +28,11 @@ pub enum Fault {
     RateLimited { retry_after: f64, global: bool },
     /// A 5xx answer.
     ServerError(u16),
+    /// A 4xx answer with Discord's JSON error (`code`, `message`), e.g. 403 / 50007 "Cannot
+    /// send messages to this user".
+    Refused { status: u16, code: u64 },
+    /// The call is carried out, but the answer is lost (502): a retry must not repeat it.
+    AnswerLost,
 }
 
 #[derive(Debug, Clone)]
