@@ -145,7 +145,10 @@ impl Default for DiscordConfig {
 impl DiscordConfig {
     /// The token, when the channel is on (set and not blank).
     pub fn enabled_token(&self) -> Option<&str> {
-        self.token.as_deref().map(str::trim).filter(|t| !t.is_empty())
+        self.token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -412,14 +415,18 @@ mod tests {
 
     #[test]
     fn discord_section_errors_name_the_key() {
-        let err = parse("[discord]\ntoken = \"t\"\nstaff_channel_id = \"20\"\nagent_role_ids = \"1\"")
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse("[discord]\ntoken = \"t\"\nstaff_channel_id = \"20\"\nagent_role_ids = \"1\"")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("discord.guild_id"), "{err}");
         let err = parse("[discord]\nguild_id = \"abc\"")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("discord.guild_id") && err.contains("abc"), "{err}");
+        assert!(
+            err.contains("discord.guild_id") && err.contains("abc"),
+            "{err}"
+        );
         let err = parse("[discord]\napi_url = \"ftp://x\"")
             .unwrap_err()
             .to_string();

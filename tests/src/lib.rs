@@ -3,5 +3,5 @@
 
 pub mod app;
 pub mod db;
-pub mod recorder;
 pub mod discord_fake;
+pub mod recorder;

@@ -22,8 +22,7 @@ const MALLORY: u64 = 4004;
 const ADA: u64 = 4005;
 
 fn config(fake: &FakeDiscord) -> Config {
-    let mut config = Config::default();
-    config.discord = DiscordConfig {
+    let discord = DiscordConfig {
         token: Some(TOKEN.into()),
         api_url: fake.api_url(),
         guild_id: Some(GUILD_ID.to_string()),
@@ -31,6 +30,10 @@ fn config(fake: &FakeDiscord) -> Config {
         support_channel_id: None,
         agent_role_ids: vec![AGENT_ROLE_ID.to_string()],
         admin_role_ids: vec![ADMIN_ROLE_ID.to_string()],
+    };
+    let mut config = Config {
+        discord,
+        ..Config::default()
     };
     config.outbox.poll = Duration::from_millis(100);
     config
@@ -100,7 +103,9 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     assert_eq!(created.kind, 12, "a private thread");
     assert_eq!(created.parent, Some(STAFF_CHANNEL_ID));
     assert!(
-        created.name.starts_with("#1001 · Anna K. · Printer won't print"),
+        created
+            .name
+            .starts_with("#1001 · Anna K. · Printer won't print"),
         "{}",
         created.name
     );
@@ -113,7 +118,10 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
         .iter()
         .filter_map(|f| f["name"].as_str())
         .collect();
-    assert!(fields.contains(&"Customer") && fields.contains(&"Assignee"), "{fields:?}");
+    assert!(
+        fields.contains(&"Customer") && fields.contains(&"Assignee"),
+        "{fields:?}"
+    );
     let buttons = &card["components"][0]["components"];
     assert_eq!(buttons[0]["custom_id"], "relaydesk:claim");
     assert_eq!(buttons[1]["custom_id"], "relaydesk:close");
@@ -132,10 +140,15 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
 
     // A second DM lands in the same thread, not a new one.
     fake.customer_dm(dm, ANNA, "Anna K.", "still broken");
-    fake.wait_for("second post", |f| (f.messages_in(thread).len() == 3).then_some(()))
-        .await;
+    fake.wait_for("second post", |f| {
+        (f.messages_in(thread).len() == 3).then_some(())
+    })
+    .await;
     assert_eq!(fake.threads().len(), 1);
-    assert_eq!(content(&fake.messages_in(thread)[2]), "💬 Anna K.:\nstill broken");
+    assert_eq!(
+        content(&fake.messages_in(thread)[2]),
+        "💬 Anna K.:\nstill broken"
+    );
     app.stop().await.expect("clean stop");
 }
 
@@ -174,9 +187,16 @@ async fn agent_reply_reaches_the_customer_and_is_marked_delivered() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;
     let (dm, thread) = anna_opens_ticket(&fake, "help").await;
-    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned()).await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
 
-    let reply = fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "Try turning it off and on");
+    let reply = fake.member_message(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "Try turning it off and on",
+    );
     let sent = fake
         .wait_for("reply DM", |f| {
             f.messages_in(dm)
@@ -192,11 +212,20 @@ async fn agent_reply_reaches_the_customer_and_is_marked_delivered() {
     assert_eq!(reaction, (thread, reply, "✅".to_string()));
 
     // Internal notes stay internal; a member without a staff role is not relayed.
-    fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "// customer seems upset");
+    fake.member_message(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "// customer seems upset",
+    );
     fake.member_message(thread, MALLORY, "Mallory", &[], "hello from a stranger");
     let marker = fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "second answer");
     fake.wait_for("second reply DM", |f| {
-        f.messages_in(dm).iter().any(|m| content(m) == "second answer").then_some(())
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "second answer")
+            .then_some(())
     })
     .await;
     fake.wait_for("second ✅", |f| {
@@ -204,10 +233,18 @@ async fn agent_reply_reaches_the_customer_and_is_marked_delivered() {
     })
     .await;
     let dms: Vec<String> = fake.messages_in(dm).iter().map(content).collect();
-    assert!(!dms.iter().any(|t| t.contains("upset") || t.contains("stranger")), "{dms:?}");
+    assert!(
+        !dms.iter()
+            .any(|t| t.contains("upset") || t.contains("stranger")),
+        "{dms:?}"
+    );
 
     let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx.ticket_by_number(1001).await.expect("query").expect("ticket");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
     let messages = tx.messages(ticket.id).await.expect("messages");
     let note = messages
         .iter()
@@ -227,7 +264,12 @@ async fn agent_reply_reaches_the_customer_and_is_marked_delivered() {
     })
     .await;
     let mut tx = app.store.begin().await.expect("tx");
-    assert!(tx.ticket(ticket.id).await.expect("ticket").status.is_active());
+    assert!(tx
+        .ticket(ticket.id)
+        .await
+        .expect("ticket")
+        .status
+        .is_active());
     drop(tx);
     app.stop().await.expect("clean stop");
 }
@@ -242,7 +284,7 @@ async fn slash(
     options: Value,
     resolved: Value,
 ) -> Value {
-    let id = fake.slash_command(channel, user.0, user.1, roles, command, options, resolved);
+    let id = fake.slash_command(channel, user, roles, command, options, resolved);
     fake.wait_for(&format!("answer to /{command}"), |f| {
         f.interaction_responses()
             .into_iter()
@@ -253,7 +295,10 @@ async fn slash(
 }
 
 fn answer_text(body: &Value) -> String {
-    body["data"]["content"].as_str().unwrap_or_default().to_string()
+    body["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn is_ephemeral(body: &Value) -> bool {
@@ -270,10 +315,21 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         .filter_map(|c| c["name"].as_str().map(str::to_string))
         .collect();
     for expected in [
-        "assign", "claim", "unassign", "close", "reopen", "merge", "priority", "tag", "note",
+        "assign",
+        "claim",
+        "unassign",
+        "close",
+        "reopen",
+        "merge",
+        "priority",
+        "tag",
+        "note",
         "ticket-info",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing: {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing: {names:?}"
+        );
     }
     let (dm, thread) = anna_opens_ticket(&fake, "need help").await;
     let bob = (BOB, "Bob");
@@ -281,64 +337,210 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
     let none = json!([]);
     let empty = json!({});
 
-    let refused = slash(&fake, thread, (MALLORY, "Mallory"), &[], "claim", none.clone(), empty.clone()).await;
+    let refused = slash(
+        &fake,
+        thread,
+        (MALLORY, "Mallory"),
+        &[],
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
     assert!(is_ephemeral(&refused));
     assert!(answer_text(&refused).contains("Only agents"), "{refused}");
 
-    let outside = slash(&fake, STAFF_CHANNEL_ID, bob, agent, "claim", none.clone(), empty.clone()).await;
+    let outside = slash(
+        &fake,
+        STAFF_CHANNEL_ID,
+        bob,
+        agent,
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
     assert!(is_ephemeral(&outside));
-    assert!(answer_text(&outside).contains("not a ticket thread"), "{outside}");
+    assert!(
+        answer_text(&outside).contains("not a ticket thread"),
+        "{outside}"
+    );
 
-    let claimed = slash(&fake, thread, bob, agent, "claim", none.clone(), empty.clone()).await;
+    let claimed = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
     assert!(!is_ephemeral(&claimed));
-    assert!(answer_text(&claimed).contains("claimed by Bob"), "{claimed}");
+    assert!(
+        answer_text(&claimed).contains("claimed by Bob"),
+        "{claimed}"
+    );
 
     let assign_options = json!([{"name": "user", "type": 6, "value": BOB.to_string()}]);
     let resolved = json!({"users": {BOB.to_string(): {"id": BOB.to_string(), "username": "Bob", "discriminator": "0", "global_name": "Bob", "avatar": null}}});
-    let assigned = slash(&fake, thread, (CARL, "Carl"), agent, "assign", assign_options, resolved).await;
-    assert!(answer_text(&assigned).contains("assigned to Bob by Carl"), "{assigned}");
-    let unassigned = slash(&fake, thread, bob, agent, "unassign", none.clone(), empty.clone()).await;
-    assert!(answer_text(&unassigned).contains("unassigned"), "{unassigned}");
+    let assigned = slash(
+        &fake,
+        thread,
+        (CARL, "Carl"),
+        agent,
+        "assign",
+        assign_options,
+        resolved,
+    )
+    .await;
+    assert!(
+        answer_text(&assigned).contains("assigned to Bob by Carl"),
+        "{assigned}"
+    );
+    let unassigned = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "unassign",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&unassigned).contains("unassigned"),
+        "{unassigned}"
+    );
 
-    let priority = slash(&fake, thread, bob, agent, "priority", json!([{"name": "level", "type": 3, "value": "high"}]), empty.clone()).await;
-    assert!(answer_text(&priority).contains("priority set to high"), "{priority}");
+    let priority = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "priority",
+        json!([{"name": "level", "type": 3, "value": "high"}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&priority).contains("priority set to high"),
+        "{priority}"
+    );
     let tag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "add", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
     assert!(answer_text(&tag).contains("tagged billing"), "{tag}");
-    let note = slash(&fake, thread, bob, agent, "note", json!([{"name": "text", "type": 3, "value": "checked the logs"}]), empty.clone()).await;
+    let note = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "note",
+        json!([{"name": "text", "type": 3, "value": "checked the logs"}]),
+        empty.clone(),
+    )
+    .await;
     assert!(answer_text(&note).contains("checked the logs"), "{note}");
-    let info = slash(&fake, thread, bob, agent, "ticket-info", none.clone(), empty.clone()).await;
-    assert!(answer_text(&info).contains("priority high") && answer_text(&info).contains("billing"), "{info}");
+    let info = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "ticket-info",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&info).contains("priority high") && answer_text(&info).contains("billing"),
+        "{info}"
+    );
     let untag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "remove", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
     assert!(answer_text(&untag).contains("untagged billing"), "{untag}");
 
     // Merging needs an admin.
     let merge = json!([{"name": "ticket", "type": 4, "value": 1001}]);
-    let not_admin = slash(&fake, thread, bob, agent, "merge", merge.clone(), empty.clone()).await;
-    assert!(is_ephemeral(&not_admin) && answer_text(&not_admin).contains("Only admins"), "{not_admin}");
-    let into_itself = slash(&fake, thread, (ADA, "Ada"), &[ADMIN_ROLE_ID], "merge", merge, empty.clone()).await;
-    assert!(answer_text(&into_itself).contains("cannot be merged into itself"), "{into_itself}");
+    let not_admin = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "merge",
+        merge.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        is_ephemeral(&not_admin) && answer_text(&not_admin).contains("Only admins"),
+        "{not_admin}"
+    );
+    let into_itself = slash(
+        &fake,
+        thread,
+        (ADA, "Ada"),
+        &[ADMIN_ROLE_ID],
+        "merge",
+        merge,
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&into_itself).contains("cannot be merged into itself"),
+        "{into_itself}"
+    );
 
     // Close: the customer is told, the thread is renamed, archived and locked.
-    let closed = slash(&fake, thread, bob, agent, "close", json!([{"name": "reason", "type": 3, "value": "fixed"}]), empty.clone()).await;
-    assert!(answer_text(&closed).contains("closed by Bob: fixed"), "{closed}");
+    let closed = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "close",
+        json!([{"name": "reason", "type": 3, "value": "fixed"}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&closed).contains("closed by Bob: fixed"),
+        "{closed}"
+    );
     let archived = fake
-        .wait_for("thread archived", |f| f.channel(thread).filter(|c| c.archived))
+        .wait_for("thread archived", |f| {
+            f.channel(thread).filter(|c| c.archived)
+        })
         .await;
     assert!(archived.locked);
     assert!(archived.name.starts_with("✅ #1001 ·"), "{}", archived.name);
     let dms = fake.messages_in(dm);
     assert!(dms.len() >= 2, "acknowledgement and close notice: {dms:?}");
 
-    let reopened = slash(&fake, thread, bob, agent, "reopen", none.clone(), empty.clone()).await;
-    assert!(answer_text(&reopened).contains("reopened by Bob"), "{reopened}");
+    let reopened = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "reopen",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&reopened).contains("reopened by Bob"),
+        "{reopened}"
+    );
     let open = fake
-        .wait_for("thread unarchived", |f| f.channel(thread).filter(|c| !c.archived))
+        .wait_for("thread unarchived", |f| {
+            f.channel(thread).filter(|c| !c.archived)
+        })
         .await;
     assert!(!open.locked);
     assert!(open.name.starts_with("#1001 ·"), "{}", open.name);
 
     let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx.ticket_by_number(1001).await.expect("query").expect("ticket");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
     assert_eq!(ticket.status, TicketStatus::Open);
     drop(tx);
     app.stop().await.expect("clean stop");
@@ -350,22 +552,42 @@ async fn card_buttons_claim_and_close() {
     let app = start(&fake, TestDb::sqlite()).await;
     let (_, thread) = anna_opens_ticket(&fake, "button test").await;
     let card = fake.messages_in(thread)[0].clone();
-    let id = fake.press_button(thread, card.clone(), BOB, "Bob", &[AGENT_ROLE_ID], "relaydesk:claim");
+    let id = fake.press_button(
+        thread,
+        card.clone(),
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "relaydesk:claim",
+    );
     let answer = fake
         .wait_for("claim answer", |f| {
-            f.interaction_responses().into_iter().find(|(i, _)| *i == id).map(|(_, b)| b)
+            f.interaction_responses()
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, b)| b)
         })
         .await;
     assert!(answer_text(&answer).contains("claimed by Bob"), "{answer}");
     let id = fake.press_button(thread, card, MALLORY, "Mallory", &[], "relaydesk:close");
     let refused = fake
         .wait_for("close refusal", |f| {
-            f.interaction_responses().into_iter().find(|(i, _)| *i == id).map(|(_, b)| b)
+            f.interaction_responses()
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, b)| b)
         })
         .await;
-    assert!(is_ephemeral(&refused) && answer_text(&refused).contains("Only agents"), "{refused}");
+    assert!(
+        is_ephemeral(&refused) && answer_text(&refused).contains("Only agents"),
+        "{refused}"
+    );
     let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx.ticket_by_number(1001).await.expect("query").expect("ticket");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
     assert!(ticket.status.is_active());
     assert!(ticket.assignee_id.is_some());
     drop(tx);
@@ -412,7 +634,10 @@ async fn rate_limit_storm_delivers_everything_once_in_order() {
         .iter()
         .filter(|c| c.path.ends_with("/messages"))
         .count();
-    assert!(limited > posts.len(), "the faults were hit: {limited} calls");
+    assert!(
+        limited > posts.len(),
+        "the faults were hit: {limited} calls"
+    );
     app.stop().await.expect("clean stop");
 }
 
@@ -421,7 +646,8 @@ async fn an_undeliverable_reply_gets_a_warning_in_the_thread() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;
     let (dm, thread) = anna_opens_ticket(&fake, "hi").await;
-    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned()).await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
     // Anna closed her DMs: Discord refuses with 403 / 50007.
     fake.inject(
         &format!("POST /api/v10/channels/{dm}/messages"),
@@ -440,8 +666,15 @@ async fn an_undeliverable_reply_gets_a_warning_in_the_thread() {
         })
         .await;
     assert!(content(&warning).contains("403"), "{}", content(&warning));
-    assert!(fake.reactions().is_empty(), "no ✅ for an undelivered reply");
-    assert_eq!(fake.messages_in(dm).len(), 1, "only the acknowledgement reached Anna");
+    assert!(
+        fake.reactions().is_empty(),
+        "no ✅ for an undelivered reply"
+    );
+    assert_eq!(
+        fake.messages_in(dm).len(),
+        1,
+        "only the acknowledgement reached Anna"
+    );
     app.stop().await.expect("clean stop");
 }
 
@@ -468,11 +701,18 @@ async fn a_lost_answer_does_not_post_twice() {
         .iter()
         .filter(|c| c.path == format!("/api/v10/channels/{thread}/messages"))
         .count();
-    assert!(attempts >= 5, "the lost answer was retried ({attempts} calls)");
+    assert!(
+        attempts >= 5,
+        "the lost answer was retried ({attempts} calls)"
+    );
     let relayed: Vec<String> = posts[1..].iter().map(content).collect();
     assert_eq!(
         relayed,
-        vec!["💬 Anna K.:\nfirst", "💬 Anna K.:\nsecond", "💬 Anna K.:\nthird"]
+        vec![
+            "💬 Anna K.:\nfirst",
+            "💬 Anna K.:\nsecond",
+            "💬 Anna K.:\nthird"
+        ]
     );
     app.stop().await.expect("clean stop");
 }
@@ -484,7 +724,8 @@ async fn gateway_drop_resumes_and_loses_nothing() {
     let (dm, thread) = anna_opens_ticket(&fake, "before the drop").await;
     fake.drop_gateway();
     fake.customer_dm(dm, ANNA, "Anna K.", "during the drop");
-    fake.wait_for("resumed", |f| (f.sessions().1 >= 1).then_some(())).await;
+    fake.wait_for("resumed", |f| (f.sessions().1 >= 1).then_some(()))
+        .await;
     fake.customer_dm(dm, ANNA, "Anna K.", "after the drop");
     let posts = fake
         .wait_for("both messages", |f| {
@@ -518,8 +759,15 @@ fn run(
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        relaydesk::serve::run_with(config, store, listener, Arc::new(SystemClock), channels, stop)
-            .await
+        relaydesk::serve::run_with(
+            config,
+            store,
+            listener,
+            Arc::new(SystemClock),
+            channels,
+            stop,
+        )
+        .await
     })
 }
 
@@ -545,7 +793,8 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
     let first = run(&fake, &db.url, stop.clone());
     connected(&fake).await;
     let (dm, thread) = anna_opens_ticket(&fake, "one").await;
-    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned()).await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
     // Discord fails thread posts: the sends stay in the outbox.
     fake.inject(
         &format!("POST /api/v10/channels/{thread}/messages"),
@@ -595,7 +844,11 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
             "💬 Anna K.:\nfour"
         ]
     );
-    assert_eq!(fake.threads().len(), 1, "no second thread for the same ticket");
+    assert_eq!(
+        fake.threads().len(),
+        1,
+        "no second thread for the same ticket"
+    );
     assert_eq!(fake.messages_in(dm).len(), 1, "one acknowledgement only");
     stop.cancel();
     second.await.expect("join").expect("clean stop");

@@ -37,7 +37,10 @@ pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
         .field("Priority", ticket.priority.to_string(), true)
         .field(
             "Assignee",
-            cut(ticket.assignee.as_deref().unwrap_or("unassigned"), FIELD_LIMIT),
+            cut(
+                ticket.assignee.as_deref().unwrap_or("unassigned"),
+                FIELD_LIMIT,
+            ),
             true,
         )
         .field("Tags", cut(&tags, FIELD_LIMIT), true)
@@ -125,7 +128,10 @@ mod tests {
             url: Some("https://cdn.example/log.txt".into()),
         }];
         let post = thread_post("Anna", false, "hi @everyone", &files);
-        assert_eq!(post, "💬 Anna:\nhi @everyone\n📎 log.txt: https://cdn.example/log.txt");
+        assert_eq!(
+            post,
+            "💬 Anna:\nhi @everyone\n📎 log.txt: https://cdn.example/log.txt"
+        );
         assert!(thread_post("Bob", true, "x", &[]).starts_with("🔒 Bob (internal note):"));
     }
 }

@@ -47,19 +47,28 @@ pub fn definitions() -> Vec<CreateCommand> {
                 CreateCommandOption::new(CommandOptionType::SubCommand, "remove", "Remove a tag")
                     .add_sub_option(text_option("name", "The tag", true)),
             ),
-        simple("note", "Write an internal note (the customer does not see it)")
-            .add_option(text_option("text", "The note", true)),
-        simple("reply", "Send a reply to the customer")
-            .add_option(text_option("text", "The reply", true)),
+        simple(
+            "note",
+            "Write an internal note (the customer does not see it)",
+        )
+        .add_option(text_option("text", "The note", true)),
+        simple("reply", "Send a reply to the customer").add_option(text_option(
+            "text",
+            "The reply",
+            true,
+        )),
         simple("ticket-info", "Show this ticket's status"),
     ]
 }
 
 fn string<'a>(options: &'a [ResolvedOption<'a>], name: &str) -> Option<&'a str> {
-    options.iter().find(|o| o.name == name).and_then(|o| match o.value {
-        ResolvedValue::String(s) => Some(s),
-        _ => None,
-    })
+    options
+        .iter()
+        .find(|o| o.name == name)
+        .and_then(|o| match o.value {
+            ResolvedValue::String(s) => Some(s),
+            _ => None,
+        })
 }
 
 /// Reads a slash command invocation.

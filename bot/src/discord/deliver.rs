@@ -194,11 +194,13 @@ impl DiscordDeliver {
                 ..
             } => {
                 let body = card::thread_post(author, *internal, text, attachments);
-                Ok(sent(self.post_text(id("thread", thread)?, &body, key).await?))
+                Ok(sent(
+                    self.post_text(id("thread", thread)?, &body, key).await?,
+                ))
             }
-            Outbound::ThreadNotice { thread, text } => {
-                Ok(sent(self.post_text(id("thread", thread)?, text, key).await?))
-            }
+            Outbound::ThreadNotice { thread, text } => Ok(sent(
+                self.post_text(id("thread", thread)?, text, key).await?,
+            )),
             Outbound::SyncThread { thread, ticket } => {
                 self.sync_thread(id("thread", thread)?, ticket).await?;
                 Ok(Delivered::default())
@@ -229,9 +231,9 @@ impl DiscordDeliver {
                     .await?;
                 Ok(Delivered::default())
             }
-            Outbound::ChannelPost { channel, text } => {
-                Ok(sent(self.post_text(id("channel", channel)?, text, key).await?))
-            }
+            Outbound::ChannelPost { channel, text } => Ok(sent(
+                self.post_text(id("channel", channel)?, text, key).await?,
+            )),
         }
     }
 }

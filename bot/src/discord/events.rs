@@ -1,14 +1,23 @@
-//! The gateway side: messages and interactions from Discord, in arrival order, handed to the
+//! The gateway side: messages and interactions from Discord, in gateway order, handed to the
 //! hub.
+//!
+//! serenity runs each event handler call in a task of its own, so handler calls can overtake
+//! each other. Collectors, however, run inside the shard's loop in the order events arrive:
+//! once the bot is ready a collector queues every message in order. The event handler queues
+//! them too (covering the moment between READY and the collector's start); the worker skips
+//! a message it has already handled.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use relaydesk_storage::Platform;
 use serenity::all::{
-    ChannelId, CommandInteraction, ComponentInteraction, Context, CreateAllowedMentions,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, EventHandler,
-    Interaction, Message, Ready, RoleId, User,
+    ChannelId, CollectorCallback, CommandInteraction, ComponentInteraction, Context,
+    CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateMessage, Event as GatewayEvent, EventHandler, Interaction, Message, MessageId, Ready,
+    RoleId, User,
 };
+use serenity::http::Http;
 use tokio::sync::mpsc;
 
 use super::inbound::{classify, person, Incoming};
@@ -25,22 +34,30 @@ enum Event {
     Interaction(Interaction),
 }
 
-/// serenity runs each event handler call in a task of its own; this one only queues the
-/// events, and one worker handles them one at a time, so messages reach the hub in order.
+/// How many recent message ids the worker remembers to skip a message queued twice.
+const SEEN: usize = 4096;
+
+/// Queues gateway events for the [`Worker`].
 pub struct Handler {
-    queue: mpsc::UnboundedSender<(Context, Event)>,
+    queue: mpsc::UnboundedSender<Event>,
 }
 
 impl Handler {
     pub fn new(hub: Hub, settings: Arc<DiscordSettings>) -> Self {
         let (queue, events) = mpsc::unbounded_channel();
-        let worker = Worker { hub, settings };
+        let worker = Worker {
+            hub,
+            http: Arc::new(super::rest::http_client(&settings)),
+            settings,
+            seen: HashSet::new(),
+            seen_order: VecDeque::new(),
+        };
         tokio::spawn(worker.run(events));
         Self { queue }
     }
 
-    fn push(&self, ctx: Context, event: Event) {
-        if self.queue.send((ctx, event)).is_err() {
+    fn push(&self, event: Event) {
+        if self.queue.send(event).is_err() {
             tracing::error!("discord event worker stopped; an event was dropped");
         }
     }
@@ -49,57 +66,78 @@ impl Handler {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
-        self.push(ctx, Event::Ready(ready));
+        // From now on this shard's messages are queued in gateway order.
+        let queue = self.queue.clone();
+        ctx.shard
+            .add_collector(CollectorCallback(Box::new(move |event| {
+                if let GatewayEvent::MessageCreate(created) = event {
+                    return queue.send(Event::Message(created.message.clone())).is_ok();
+                }
+                !queue.is_closed()
+            })));
+        self.push(Event::Ready(ready));
     }
 
-    async fn message(&self, ctx: Context, message: Message) {
-        self.push(ctx, Event::Message(message));
+    async fn message(&self, _ctx: Context, message: Message) {
+        self.push(Event::Message(message));
     }
 
-    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        self.push(ctx, Event::Interaction(interaction));
+    async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
+        self.push(Event::Interaction(interaction));
     }
 }
 
 struct Worker {
     hub: Hub,
+    http: Arc<Http>,
     settings: Arc<DiscordSettings>,
+    seen: HashSet<MessageId>,
+    seen_order: VecDeque<MessageId>,
 }
 
 impl Worker {
-    async fn run(self, mut events: mpsc::UnboundedReceiver<(Context, Event)>) {
-        let mut batch = Vec::new();
-        while events.recv_many(&mut batch, 256).await > 0 {
-            // Events that arrived together: messages in the order Discord created them
-            // (snowflake ids grow with time).
-            batch.sort_by_key(|(_, event)| match event {
-                Event::Message(m) => (1, m.id.get()),
-                _ => (0, 0),
-            });
-            for (ctx, event) in batch.drain(..) {
-                match event {
-                    Event::Ready(ready) => self.ready(&ctx, ready).await,
-                    Event::Message(message) => self.message(&ctx, &message).await,
-                    Event::Interaction(interaction) => self.interaction(&ctx, interaction).await,
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
+        while let Some(event) = events.recv().await {
+            match event {
+                Event::Ready(ready) => self.ready(ready).await,
+                Event::Message(message) => {
+                    if self.first_time(message.id) {
+                        self.message(&message).await;
+                    }
                 }
+                Event::Interaction(interaction) => self.interaction(interaction).await,
             }
         }
     }
 
-    async fn ready(&self, ctx: &Context, ready: Ready) {
-        ctx.http.set_application_id(ready.application.id);
+    /// Whether this message was not handled yet (it may be queued twice).
+    fn first_time(&mut self, id: MessageId) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.seen_order.push_back(id);
+        if self.seen_order.len() > SEEN {
+            if let Some(old) = self.seen_order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+
+    async fn ready(&self, ready: Ready) {
+        self.http.set_application_id(ready.application.id);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
         if let Err(e) = self
             .settings
             .guild
-            .set_commands(&ctx.http, commands::definitions())
+            .set_commands(&self.http, commands::definitions())
             .await
         {
             tracing::error!(error = %e, "could not register the slash commands");
         }
     }
 
-    async fn message(&self, ctx: &Context, message: &Message) {
+    async fn message(&self, message: &Message) {
         match classify(message, self.settings.guild) {
             Incoming::Customer(customer) => {
                 match self.hub.ingest(Inbound::Customer(customer)).await {
@@ -107,12 +145,12 @@ impl Worker {
                     Err(e) => {
                         tracing::warn!(error = %e, "DM not ingested");
                         if !matches!(e, HubError::Storage(_) | HubError::Encode(_)) {
-                            say(ctx, message.channel_id, &e.user_message()).await;
+                            say(&self.http, message.channel_id, &e.user_message()).await;
                         }
                     }
                 }
             }
-            Incoming::Guild => self.guild_message(ctx, message).await,
+            Incoming::Guild => self.guild_message(message).await,
             Incoming::Ignored => {}
         }
     }
@@ -148,7 +186,7 @@ impl Worker {
 
     /// A message in the guild: staff input when it is in a ticket thread. Members without a
     /// staff role are not relayed; their commands are refused by the hub.
-    async fn guild_message(&self, ctx: &Context, message: &Message) {
+    async fn guild_message(&self, message: &Message) {
         if !self.is_ticket_thread(message.channel_id).await {
             return;
         }
@@ -171,10 +209,10 @@ impl Worker {
                 };
                 match self.hub.ingest(Inbound::Staff(staff)).await {
                     Ok(Ingested::Staff(StaffOutcome::Command(reply))) => {
-                        say(ctx, thread, &reply.text).await
+                        say(&self.http, thread, &reply.text).await
                     }
                     Ok(outcome) => tracing::debug!(?outcome, "staff message ingested"),
-                    Err(e) => say(ctx, thread, &format!("⚠️ {}", e.user_message())).await,
+                    Err(e) => say(&self.http, thread, &format!("⚠️ {}", e.user_message())).await,
                 }
             }
             actor => {
@@ -196,15 +234,15 @@ impl Worker {
                     },
                     Err(e) => e.user_message(),
                 };
-                say(ctx, thread, &format!("⚠️ {refusal}")).await;
+                say(&self.http, thread, &format!("⚠️ {refusal}")).await;
             }
         }
     }
 
-    async fn interaction(&self, ctx: &Context, interaction: Interaction) {
+    async fn interaction(&self, interaction: Interaction) {
         match interaction {
-            Interaction::Command(command) => self.slash_command(ctx, &command).await,
-            Interaction::Component(component) => self.button(ctx, &component).await,
+            Interaction::Command(command) => self.slash_command(&command).await,
+            Interaction::Component(component) => self.button(&component).await,
             _ => {}
         }
     }
@@ -222,7 +260,7 @@ impl Worker {
         self.hub.execute(actor, &ticket, command).await
     }
 
-    async fn slash_command(&self, ctx: &Context, interaction: &CommandInteraction) {
+    async fn slash_command(&self, interaction: &CommandInteraction) {
         let roles = interaction
             .member
             .as_ref()
@@ -243,12 +281,12 @@ impl Worker {
             Err(e) => (e.user_message(), true),
         };
         let response = answer(&text, ephemeral);
-        if let Err(e) = interaction.create_response(&ctx.http, response).await {
+        if let Err(e) = interaction.create_response(&self.http, response).await {
             tracing::warn!(error = %e, "could not answer a slash command");
         }
     }
 
-    async fn button(&self, ctx: &Context, interaction: &ComponentInteraction) {
+    async fn button(&self, interaction: &ComponentInteraction) {
         let command = match interaction.data.custom_id.as_str() {
             card::CLAIM_BUTTON => Command::Claim,
             card::CLOSE_BUTTON => Command::Close(None),
@@ -268,7 +306,7 @@ impl Worker {
             Err(e) => (e.user_message(), true),
         };
         if let Err(e) = interaction
-            .create_response(&ctx.http, answer(&text, ephemeral))
+            .create_response(&self.http, answer(&text, ephemeral))
             .await
         {
             tracing::warn!(error = %e, "could not answer a button");
@@ -286,11 +324,11 @@ fn answer(text: &str, ephemeral: bool) -> CreateInteractionResponse {
 }
 
 /// A short bot line in a channel, pinging no one.
-async fn say(ctx: &Context, channel: ChannelId, text: &str) {
+async fn say(http: &Http, channel: ChannelId, text: &str) {
     let message = CreateMessage::new()
         .content(truncate_chars(text, MESSAGE_LIMIT))
         .allowed_mentions(CreateAllowedMentions::new());
-    if let Err(e) = channel.send_message(&ctx.http, message).await {
+    if let Err(e) = channel.send_message(http, message).await {
         tracing::warn!(%channel, error = %e, "could not post in Discord");
     }
 }

@@ -52,7 +52,10 @@ pub fn classify(message: &Message, guild: serenity::all::GuildId) -> Incoming {
     if message.author.bot || message.webhook_id.is_some() {
         return Incoming::Ignored;
     }
-    if !matches!(message.kind, MessageType::Regular | MessageType::InlineReply) {
+    if !matches!(
+        message.kind,
+        MessageType::Regular | MessageType::InlineReply
+    ) {
         return Incoming::Ignored;
     }
     match message.guild_id {

@@ -156,7 +156,10 @@ impl Rest {
             "Discord answered {} to {what}: {}{}",
             status.as_u16(),
             error.message.as_deref().unwrap_or("(no message)"),
-            error.code.map(|c| format!(" (code {c})")).unwrap_or_default()
+            error
+                .code
+                .map(|c| format!(" (code {c})"))
+                .unwrap_or_default()
         );
         Err(match status.as_u16() {
             429 => {

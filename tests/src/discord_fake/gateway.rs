@@ -17,7 +17,11 @@ pub(super) async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgr
 }
 
 fn frame(op: u64, d: Value) -> Message {
-    Message::Text(json!({"op": op, "d": d, "s": null, "t": null}).to_string().into())
+    Message::Text(
+        json!({"op": op, "d": d, "s": null, "t": null})
+            .to_string()
+            .into(),
+    )
 }
 
 async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
@@ -41,7 +45,10 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
                 match payload["op"].as_u64() {
                     Some(1) => {
-                        if socket.send(frame(11, Value::Null)).await.is_err() { break; }
+                        let acked = socket.send(frame(11, Value::Null)).await;
+                        if acked.is_err() {
+                            break;
+                        }
                     }
                     Some(2) => identify(&shared, &sender),
                     Some(6) => resume(&shared, &sender, payload["d"]["seq"].as_u64().unwrap_or(0)),

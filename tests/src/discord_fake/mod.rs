@@ -152,7 +152,11 @@ impl FakeDiscord {
     /// Messages the bot created in a channel, in order (each with the `allowed_mentions` it
     /// was sent with).
     pub fn messages_in(&self, channel: u64) -> Vec<Value> {
-        self.lock().messages.get(&channel).cloned().unwrap_or_default()
+        self.lock()
+            .messages
+            .get(&channel)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn channel(&self, id: u64) -> Option<FakeChannel> {
@@ -260,7 +264,14 @@ impl FakeDiscord {
     }
 
     /// A guild member writes in a channel or thread of the guild; returns the message id.
-    pub fn member_message(&self, channel: u64, user: u64, name: &str, roles: &[u64], text: &str) -> u64 {
+    pub fn member_message(
+        &self,
+        channel: u64,
+        user: u64,
+        name: &str,
+        roles: &[u64],
+        text: &str,
+    ) -> u64 {
         let id = self.snowflake();
         let author = payloads::user(user, name, false);
         self.dispatch(
@@ -275,8 +286,7 @@ impl FakeDiscord {
     pub fn slash_command(
         &self,
         channel: u64,
-        user: u64,
-        name: &str,
+        (user, name): (u64, &str),
         roles: &[u64],
         command: &str,
         options: Value,
@@ -300,7 +310,15 @@ impl FakeDiscord {
     }
 
     /// A member presses a button on a bot message; returns the interaction id.
-    pub fn press_button(&self, channel: u64, message: Value, user: u64, name: &str, roles: &[u64], custom_id: &str) -> u64 {
+    pub fn press_button(
+        &self,
+        channel: u64,
+        message: Value,
+        user: u64,
+        name: &str,
+        roles: &[u64],
+        custom_id: &str,
+    ) -> u64 {
         let id = self.snowflake();
         let member = payloads::member(&payloads::user(user, name, false), roles);
         let data = json!({"custom_id": custom_id, "component_type": 2});
@@ -319,7 +337,10 @@ impl FakeDiscord {
                 return value;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("gave up waiting for: {what}\ncalls: {:#?}", self.calls().iter().map(Call::line).collect::<Vec<_>>());
+                panic!(
+                    "gave up waiting for: {what}\ncalls: {:#?}",
+                    self.calls().iter().map(Call::line).collect::<Vec<_>>()
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

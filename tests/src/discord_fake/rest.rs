@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::payloads;
-use super::state::{Call, Fault, FakeChannel};
+use super::state::{Call, FakeChannel, Fault};
 use super::{Shared, APPLICATION_ID, BOT_USER_ID, GUILD_ID};
 
 type S = State<Arc<Shared>>;
@@ -26,10 +26,7 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
         .route("/channels/{channel}", patch(edit_channel).get(get_channel))
         .route("/channels/{channel}/messages", post(create_message))
         .route("/channels/{channel}/threads", post(create_thread))
-        .route(
-            "/channels/{channel}/thread-members/{user}",
-            put(no_content),
-        )
+        .route("/channels/{channel}/thread-members/{user}", put(no_content))
         .route(
             "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
             put(react),
@@ -38,7 +35,10 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
             "/applications/{app}/guilds/{guild}/commands",
             put(set_commands),
         )
-        .route("/interactions/{id}/{token}/callback", post(interaction_callback))
+        .route(
+            "/interactions/{id}/{token}/callback",
+            post(interaction_callback),
+        )
         .route("/guilds/{guild}/members/{user}", get(guild_member))
         .route("/guilds/{guild}/roles", get(guild_roles));
     Router::new()
@@ -52,7 +52,9 @@ async fn record(State(shared): S, request: axum::extract::Request, next: Next) -
     let method = request.method().clone();
     let uri: Uri = request.uri().clone();
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 24).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 1 << 24)
+        .await
+        .unwrap_or_default();
     let body_json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let call = Call {
         method: method.to_string(),
@@ -77,12 +79,20 @@ async fn record(State(shared): S, request: axum::extract::Request, next: Next) -
                     h.insert(k, v);
                 }
             };
-            put(&mut headers, "retry-after", &format!("{}", retry_after.ceil() as u64));
+            put(
+                &mut headers,
+                "retry-after",
+                &format!("{}", retry_after.ceil() as u64),
+            );
             put(&mut headers, "x-ratelimit-limit", "5");
             put(&mut headers, "x-ratelimit-remaining", "0");
             put(&mut headers, "x-ratelimit-reset-after", &secs);
             put(&mut headers, "x-ratelimit-bucket", "fakebucket");
-            put(&mut headers, "x-ratelimit-scope", if global { "global" } else { "user" });
+            put(
+                &mut headers,
+                "x-ratelimit-scope",
+                if global { "global" } else { "user" },
+            );
             if global {
                 put(&mut headers, "x-ratelimit-global", "true");
             }
@@ -167,16 +177,31 @@ async fn application() -> Json<Value> {
 
 async fn open_dm(State(shared): S, Json(body): Json<Value>) -> Response {
     let Some(user) = body["recipient_id"].as_str().and_then(parse_id) else {
-        return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body: recipient_id");
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            "Invalid Form Body: recipient_id",
+        );
     };
     let mut inner = shared.lock();
     if shared.dm_closed(user) {
-        return error(StatusCode::FORBIDDEN, 50007, "Cannot send messages to this user");
+        return error(
+            StatusCode::FORBIDDEN,
+            50007,
+            "Cannot send messages to this user",
+        );
     }
     let existing = inner
         .channels
         .values()
-        .find(|c| c.kind == 1 && c.recipient.as_ref().map(|r| r["id"] == user.to_string()) == Some(true))
+        .find(|c| {
+            c.kind == 1
+                && c.recipient
+                    .as_ref()
+                    .and_then(|r| r["id"].as_str())
+                    .and_then(|id| id.parse::<u64>().ok())
+                    == Some(user)
+        })
         .map(|c| c.id);
     let recipient = payloads::user(user, &format!("user{user}"), false);
     let id = match existing {
@@ -204,7 +229,9 @@ async fn open_dm(State(shared): S, Json(body): Json<Value>) -> Response {
 fn channel_json(c: &FakeChannel) -> Value {
     match &c.recipient {
         Some(r) => payloads::dm_channel(c.id, r),
-        None => payloads::channel(c.id, c.kind, GUILD_ID, &c.name, c.parent, c.archived, c.locked),
+        None => payloads::channel(
+            c.id, c.kind, GUILD_ID, &c.name, c.parent, c.archived, c.locked,
+        ),
     }
 }
 
@@ -216,14 +243,22 @@ async fn get_channel(State(shared): S, Path(channel): Path<String>) -> Response 
     }
 }
 
-async fn edit_channel(State(shared): S, Path(channel): Path<String>, Json(body): Json<Value>) -> Response {
+async fn edit_channel(
+    State(shared): S,
+    Path(channel): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let mut inner = shared.lock();
     let Some(c) = parse_id(&channel).and_then(|id| inner.channels.get_mut(&id)) else {
         return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
     };
     if let Some(name) = body["name"].as_str() {
         if name.is_empty() || name.chars().count() > 100 {
-            return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body: name must be 1-100 characters");
+            return error(
+                StatusCode::BAD_REQUEST,
+                50035,
+                "Invalid Form Body: name must be 1-100 characters",
+            );
         }
         c.name = name.to_string();
     }
@@ -236,14 +271,22 @@ async fn edit_channel(State(shared): S, Path(channel): Path<String>, Json(body):
     Json(channel_json(c)).into_response()
 }
 
-async fn create_thread(State(shared): S, Path(channel): Path<String>, Json(body): Json<Value>) -> Response {
+async fn create_thread(
+    State(shared): S,
+    Path(channel): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let mut inner = shared.lock();
     let Some(parent) = parse_id(&channel).filter(|id| inner.channels.contains_key(id)) else {
         return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
     };
     let name = body["name"].as_str().unwrap_or_default().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body: name must be 1-100 characters");
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            "Invalid Form Body: name must be 1-100 characters",
+        );
     }
     let kind = body["type"].as_u64().unwrap_or(12);
     let id = inner.snowflake();
@@ -267,7 +310,11 @@ async fn create_thread(State(shared): S, Path(channel): Path<String>, Json(body)
     (StatusCode::CREATED, Json(answer)).into_response()
 }
 
-async fn create_message(State(shared): S, Path(channel): Path<String>, Json(body): Json<Value>) -> Response {
+async fn create_message(
+    State(shared): S,
+    Path(channel): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let mut inner = shared.lock();
     let Some(channel) = parse_id(&channel).filter(|id| inner.channels.contains_key(id)) else {
         return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
@@ -275,10 +322,18 @@ async fn create_message(State(shared): S, Path(channel): Path<String>, Json(body
     let content = body["content"].as_str().unwrap_or_default();
     let embeds = body["embeds"].as_array().map_or(0, Vec::len);
     if content.is_empty() && embeds == 0 {
-        return error(StatusCode::BAD_REQUEST, 50006, "Cannot send an empty message");
+        return error(
+            StatusCode::BAD_REQUEST,
+            50006,
+            "Cannot send an empty message",
+        );
     }
     if content.chars().count() > 2000 {
-        return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body: content must be 2000 or fewer in length");
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            "Invalid Form Body: content must be 2000 or fewer in length",
+        );
     }
     let thread = &inner.channels[&channel];
     if thread.locked && thread.archived {
@@ -286,12 +341,18 @@ async fn create_message(State(shared): S, Path(channel): Path<String>, Json(body
     }
     let nonce = body["nonce"].as_str().map(str::to_string);
     if body["enforce_nonce"].as_bool() == Some(true) {
-        if let Some(existing) = nonce.as_ref().and_then(|n| inner.nonces.get(&(channel, n.clone()))) {
+        if let Some(existing) = nonce
+            .as_ref()
+            .and_then(|n| inner.nonces.get(&(channel, n.clone())))
+        {
             return Json(existing.clone()).into_response();
         }
     }
     let id = inner.snowflake();
-    let guild = inner.channels[&channel].recipient.is_none().then_some(GUILD_ID);
+    let guild = inner.channels[&channel]
+        .recipient
+        .is_none()
+        .then_some(GUILD_ID);
     let bot = payloads::user(BOT_USER_ID, "relaydesk", true);
     let mut message = payloads::message(id, channel, guild, &bot, None, content);
     message["embeds"] = body["embeds"].clone();
@@ -358,7 +419,11 @@ async fn interaction_callback(
 
 async fn guild_member(Path((_guild, user)): Path<(String, String)>) -> Response {
     match parse_id(&user) {
-        Some(id) => Json(payloads::member(&payloads::user(id, &format!("user{id}"), false), &[])).into_response(),
+        Some(id) => Json(payloads::member(
+            &payloads::user(id, &format!("user{id}"), false),
+            &[],
+        ))
+        .into_response(),
         None => error(StatusCode::NOT_FOUND, 10013, "Unknown User"),
     }
 }

@@ -91,7 +91,10 @@ impl Inner {
 
     /// Takes the first queued fault that matches this call.
     pub fn take_fault(&mut self, line: &str) -> Option<Fault> {
-        let index = self.faults.iter().position(|f| line.contains(&f.matching))?;
+        let index = self
+            .faults
+            .iter()
+            .position(|f| line.contains(&f.matching))?;
         let queued = &mut self.faults[index];
         let fault = queued.fault.clone();
         queued.times -= 1;
