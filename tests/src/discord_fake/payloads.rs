@@ -14,6 +14,9 @@ pub fn user(id: u64, name: &str, bot: bool) -> Value {
         "global_name": name,
         "avatar": null,
         "bot": bot,
+        "public_flags": 0,
+        "flags": 0,
+        "primary_guild": null,
     })
 }
 
@@ -23,6 +26,8 @@ pub fn member(user: &Value, roles: &[u64]) -> Value {
         "user": user,
         "nick": null,
         "avatar": null,
+        "banner": null,
+        "communication_disabled_until": null,
         "roles": roles.iter().map(u64::to_string).collect::<Vec<_>>(),
         "joined_at": TIMESTAMP,
         "premium_since": null,
@@ -58,6 +63,8 @@ pub fn message(
         "embeds": [],
         "pinned": false,
         "type": 0,
+        "flags": 0,
+        "components": [],
     });
     if let Some(guild) = guild {
         message["guild_id"] = json!(guild.to_string());
