@@ -810,6 +810,8 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
     .await;
     stop.cancel();
     first.await.expect("join").expect("clean stop");
+    // Anna writes while no process runs.
+    fake.customer_dm_unseen(dm, ANNA, "Anna K.", "while stopped");
 
     // Discord is back; a new process picks up where the old one stopped.
     fake.clear_faults();
@@ -823,7 +825,7 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
     let posts = fake
         .wait_for("pending posts delivered", |f| {
             let posts = f.messages_in(thread);
-            (posts.len() >= 4).then_some(posts)
+            (posts.len() >= 5).then_some(posts)
         })
         .await;
     // The same ticket, nothing lost, nothing twice.
@@ -841,6 +843,7 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
             "💬 Anna K.:\none",
             "💬 Anna K.:\ntwo",
             "💬 Anna K.:\nthree",
+            "💬 Anna K.:\nwhile stopped",
             "💬 Anna K.:\nfour"
         ]
     );
@@ -852,4 +855,112 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
     assert_eq!(fake.messages_in(dm).len(), 1, "one acknowledgement only");
     stop.cancel();
     second.await.expect("join").expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_session_is_backfilled_once_sqlite() {
+    a_lost_session_is_backfilled_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_session_is_backfilled_once_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_lost_session_is_backfilled_once(db).await;
+    }
+}
+
+async fn a_lost_session_is_backfilled_once(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, db).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "before").await;
+    fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "first answer");
+    fake.wait_for("first answer DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "first answer")
+            .then_some(())
+    })
+    .await;
+
+    fake.end_session();
+    fake.customer_dm_unseen(dm, ANNA, "Anna K.", "written during the outage");
+    fake.member_message_unseen(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "answer during the outage",
+    );
+    fake.member_message_unseen(thread, BOB, "Bob", &[AGENT_ROLE_ID], "/close");
+    fake.member_message_unseen(
+        thread,
+        MALLORY,
+        "Mallory",
+        &[],
+        "stranger during the outage",
+    );
+    fake.wait_for("a fresh IDENTIFY", |f| (f.sessions().0 >= 2).then_some(()))
+        .await;
+    fake.wait_for("the customer's missed message in the thread", |f| {
+        f.messages_in(thread)
+            .iter()
+            .any(|m| content(m).contains("written during the outage"))
+            .then_some(())
+    })
+    .await;
+    fake.wait_for("the agent's missed answer in the DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "answer during the outage")
+            .then_some(())
+    })
+    .await;
+    // Live again: a new message after the backfill comes after it, and nothing twice.
+    fake.customer_dm(dm, ANNA, "Anna K.", "after");
+    let posts = fake
+        .wait_for("the message after the outage", |f| {
+            let posts = f.messages_in(thread);
+            posts
+                .iter()
+                .any(|m| content(m).ends_with("\nafter"))
+                .then_some(posts)
+        })
+        .await;
+    let relayed: Vec<String> = posts
+        .iter()
+        .map(content)
+        .filter(|t| t.starts_with("💬 Anna K."))
+        .collect();
+    assert_eq!(
+        relayed,
+        vec![
+            "💬 Anna K.:\nbefore",
+            "💬 Anna K.:\nwritten during the outage",
+            "💬 Anna K.:\nafter"
+        ]
+    );
+    let to_anna: Vec<String> = fake.messages_in(dm).iter().map(content).collect();
+    assert_eq!(
+        to_anna
+            .iter()
+            .filter(|t| *t == "answer during the outage")
+            .count(),
+        1
+    );
+    assert!(
+        !to_anna.iter().any(|t| t.contains("stranger")),
+        "{to_anna:?}"
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert!(
+        ticket.status.is_active(),
+        "a command written during the outage is not run afterwards"
+    );
+    drop(tx);
+    app.stop().await.expect("clean stop");
 }

@@ -7,7 +7,7 @@
 //! them too (covering the moment between READY and the collector's start); the worker skips
 //! a message it has already handled.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use relaydesk_storage::Platform;
@@ -15,17 +15,17 @@ use serenity::all::{
     ChannelId, CollectorCallback, CommandInteraction, ComponentInteraction, Context,
     CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage,
     CreateMessage, Event as GatewayEvent, EventHandler, Interaction, Message, MessageId, Ready,
-    RoleId, User,
+    RoleId, User, UserId,
 };
 use serenity::http::Http;
 use tokio::sync::mpsc;
 
 use super::inbound::{classify, person, Incoming};
-use super::{card, commands, DiscordSettings, MESSAGE_LIMIT};
+use super::{backfill, card, commands, DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    Actor, Command, CommandReply, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome,
-    TicketRef,
+    parse_staff_text, Actor, Command, CommandReply, Hub, HubError, Inbound, Ingested, StaffInput,
+    StaffMessage, StaffOutcome, TicketRef,
 };
 
 enum Event {
@@ -99,7 +99,10 @@ impl Worker {
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         while let Some(event) = events.recv().await {
             match event {
-                Event::Ready(ready) => self.ready(ready).await,
+                Event::Ready(ready) => {
+                    self.ready(ready).await;
+                    self.backfill().await;
+                }
                 Event::Message(message) => {
                     if self.first_time(message.id) {
                         self.message(&message).await;
@@ -184,8 +187,7 @@ impl Worker {
         }
     }
 
-    /// A message in the guild: staff input when it is in a ticket thread. Members without a
-    /// staff role are not relayed; their commands are refused by the hub.
+    /// A message in the guild: staff input when it is in a ticket thread.
     async fn guild_message(&self, message: &Message) {
         if !self.is_ticket_thread(message.channel_id).await {
             return;
@@ -195,9 +197,26 @@ impl Worker {
             .as_ref()
             .map(|m| m.roles.clone())
             .unwrap_or_default();
+        self.staff_message(message, &roles, true).await;
+    }
+
+    /// A message in a ticket thread. Members without a staff role are not relayed; their
+    /// commands are refused by the hub. `live` is false for messages read back after an
+    /// outage: commands among them are not run again (their author got no answer then and
+    /// repeats them if still wanted), and nothing is answered.
+    async fn staff_message(&self, message: &Message, roles: &[RoleId], live: bool) {
         let thread = message.channel_id;
-        match self.roles(&roles, &message.author) {
+        match self.roles(roles, &message.author) {
             Actor::Staff { user, role, .. } => {
+                if !live
+                    && matches!(
+                        parse_staff_text(&message.content, self.hub.config().relay_mode),
+                        Ok(StaffInput::Command(_)) | Err(_)
+                    )
+                {
+                    tracing::info!(%thread, message = %message.id, "a command written during an outage was not run");
+                    return;
+                }
                 let staff = StaffMessage {
                     platform: Platform::Discord,
                     external_message_id: Some(message.id.to_string()),
@@ -212,12 +231,15 @@ impl Worker {
                         say(&self.http, thread, &reply.text).await
                     }
                     Ok(outcome) => tracing::debug!(?outcome, "staff message ingested"),
-                    Err(e) => say(&self.http, thread, &format!("⚠️ {}", e.user_message())).await,
+                    Err(e) if live => {
+                        say(&self.http, thread, &format!("⚠️ {}", e.user_message())).await
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a missed staff message was not stored"),
                 }
             }
             actor => {
                 let text = message.content.trim_start();
-                if !text.starts_with('/') || text.starts_with("//") {
+                if !live || !text.starts_with('/') || text.starts_with("//") {
                     return;
                 }
                 let ticket = TicketRef::Thread {
@@ -236,6 +258,61 @@ impl Worker {
                 };
                 say(&self.http, thread, &format!("⚠️ {refusal}")).await;
             }
+        }
+    }
+
+    /// Reads back what was written while no session was open, oldest first per channel.
+    async fn backfill(&mut self) {
+        let cursors = match backfill::cursors(&self.hub).await {
+            Ok(cursors) => cursors,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list conversations to read back");
+                return;
+            }
+        };
+        let mut roles: HashMap<UserId, Vec<RoleId>> = HashMap::new();
+        let mut count = 0usize;
+        for cursor in cursors {
+            let missed = match backfill::missed(&self.http, &cursor).await {
+                Ok(missed) => missed,
+                Err(e) => {
+                    tracing::warn!(channel = %cursor.channel, error = %e, "cannot read back a channel");
+                    continue;
+                }
+            };
+            for message in missed {
+                if message.author.bot
+                    || message.webhook_id.is_some()
+                    || !self.first_time(message.id)
+                {
+                    continue;
+                }
+                count += 1;
+                if !cursor.staff {
+                    let mut dm = message.clone();
+                    dm.guild_id = None;
+                    self.message(&dm).await;
+                    continue;
+                }
+                let member_roles = match roles.get(&message.author.id) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let found = self
+                            .settings
+                            .guild
+                            .member(&self.http, message.author.id)
+                            .await
+                            .map(|m| m.roles)
+                            .unwrap_or_default();
+                        roles.insert(message.author.id, found.clone());
+                        found
+                    }
+                };
+                self.staff_message(&message, &member_roles, false).await;
+            }
+        }
+        if count > 0 {
+            tracing::info!(count, "messages written during the outage were read back");
         }
     }
 

@@ -6,6 +6,7 @@
 //! client ([`deliver`]). Both point at `discord.api_url`, so a loopback server can stand in
 //! for Discord in tests.
 
+mod backfill;
 mod card;
 mod commands;
 mod deliver;

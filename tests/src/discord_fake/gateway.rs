@@ -69,6 +69,9 @@ fn identify(shared: &Arc<Shared>, sender: &mpsc::UnboundedSender<Frame>) {
     {
         let mut inner = shared.lock();
         inner.identifies += 1;
+        inner.resume_refused = false;
+        // A new session: what the old one was sent is not replayed.
+        inner.dispatched.clear();
         inner.connection = Some(sender.clone());
     }
     shared.dispatch(
@@ -88,6 +91,13 @@ fn identify(shared: &Arc<Shared>, sender: &mpsc::UnboundedSender<Frame>) {
 fn resume(shared: &Arc<Shared>, sender: &mpsc::UnboundedSender<Frame>, after: u64) {
     let mut inner = shared.lock();
     inner.resumes += 1;
+    if inner.resume_refused {
+        // The session is gone: the client must IDENTIFY afresh (and has missed what was sent).
+        let _ = sender.send(Frame::Text(
+            json!({"op": 9, "d": false, "s": null, "t": null}).to_string(),
+        ));
+        return;
+    }
     for (seq, text) in inner.dispatched.iter() {
         if *seq > after {
             let _ = sender.send(Frame::Text(text.clone()));

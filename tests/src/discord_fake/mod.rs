@@ -252,15 +252,54 @@ impl FakeDiscord {
         id
     }
 
-    /// A customer writes a DM; returns the message id.
-    pub fn customer_dm(&self, channel: u64, user: u64, name: &str, text: &str) -> u64 {
+    /// Keeps a message in the channel's history (what `GET …/messages` returns).
+    fn remember(&self, channel: u64, message: &Value) {
+        let mut rest_view = message.clone();
+        if let Some(m) = rest_view.as_object_mut() {
+            // REST message objects carry neither the guild id nor the member.
+            m.remove("guild_id");
+            m.remove("member");
+        }
+        self.lock()
+            .history
+            .entry(channel)
+            .or_default()
+            .push(rest_view);
+    }
+
+    fn dm_payload(&self, channel: u64, user: u64, name: &str, text: &str) -> (u64, Value) {
         let id = self.snowflake();
         let author = payloads::user(user, name, false);
-        self.dispatch(
-            "MESSAGE_CREATE",
-            payloads::message(id, channel, None, &author, None, text),
-        );
+        let message = payloads::message(id, channel, None, &author, None, text);
+        self.remember(channel, &message);
+        (id, message)
+    }
+
+    fn member_payload(
+        &self,
+        channel: u64,
+        (user, name): (u64, &str),
+        roles: &[u64],
+        text: &str,
+    ) -> (u64, Value) {
+        let id = self.snowflake();
+        self.lock().member_roles.insert(user, roles.to_vec());
+        let author = payloads::user(user, name, false);
+        let message = payloads::message(id, channel, Some(GUILD_ID), &author, Some(roles), text);
+        self.remember(channel, &message);
+        (id, message)
+    }
+
+    /// A customer writes a DM; returns the message id.
+    pub fn customer_dm(&self, channel: u64, user: u64, name: &str, text: &str) -> u64 {
+        let (id, message) = self.dm_payload(channel, user, name, text);
+        self.dispatch("MESSAGE_CREATE", message);
         id
+    }
+
+    /// A customer writes a DM while the bot has no gateway session: it is only in the history.
+    pub fn customer_dm_unseen(&self, channel: u64, user: u64, name: &str, text: &str) -> u64 {
+        self.dm_payload(channel, user, name, text).0
     }
 
     /// A guild member writes in a channel or thread of the guild; returns the message id.
@@ -272,13 +311,31 @@ impl FakeDiscord {
         roles: &[u64],
         text: &str,
     ) -> u64 {
-        let id = self.snowflake();
-        let author = payloads::user(user, name, false);
-        self.dispatch(
-            "MESSAGE_CREATE",
-            payloads::message(id, channel, Some(GUILD_ID), &author, Some(roles), text),
-        );
+        let (id, message) = self.member_payload(channel, (user, name), roles, text);
+        self.dispatch("MESSAGE_CREATE", message);
         id
+    }
+
+    /// A member writes while the bot has no gateway session: it is only in the history.
+    pub fn member_message_unseen(
+        &self,
+        channel: u64,
+        user: u64,
+        name: &str,
+        roles: &[u64],
+        text: &str,
+    ) -> u64 {
+        self.member_payload(channel, (user, name), roles, text).0
+    }
+
+    /// Ends the gateway session for good: the connection drops and the RESUME that follows is
+    /// refused (op 9), so the client must IDENTIFY afresh.
+    pub fn end_session(&self) {
+        let mut inner = self.lock();
+        inner.resume_refused = true;
+        if let Some(connection) = inner.connection.take() {
+            let _ = connection.send(Frame::Drop);
+        }
     }
 
     /// A member runs a slash command in `channel`; returns the interaction id.

@@ -24,7 +24,10 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
         .route("/oauth2/applications/@me", get(application))
         .route("/users/@me/channels", post(open_dm))
         .route("/channels/{channel}", patch(edit_channel).get(get_channel))
-        .route("/channels/{channel}/messages", post(create_message))
+        .route(
+            "/channels/{channel}/messages",
+            post(create_message).get(channel_messages),
+        )
         .route("/channels/{channel}/threads", post(create_thread))
         .route("/channels/{channel}/thread-members/{user}", put(no_content))
         .route(
@@ -363,10 +366,45 @@ async fn create_message(
         message["nonce"] = json!(n);
         inner.nonces.insert((channel, n.clone()), message.clone());
     }
+    inner
+        .history
+        .entry(channel)
+        .or_default()
+        .push(message.clone());
     let mut stored = message.clone();
     stored["allowed_mentions"] = body["allowed_mentions"].clone();
     inner.messages.entry(channel).or_default().push(stored);
     Json(message).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Messages after `after`, newest first, at most `limit` (default 50, at most 100).
+async fn channel_messages(
+    State(shared): S,
+    Path(channel): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> Response {
+    let inner = shared.lock();
+    let Some(channel) = parse_id(&channel).filter(|id| inner.channels.contains_key(id)) else {
+        return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    let after = query.after.as_deref().and_then(parse_id).unwrap_or(0);
+    let limit = query.limit.unwrap_or(50).clamp(1, 100);
+    let id = |m: &Value| m["id"].as_str().and_then(parse_id).unwrap_or(0);
+    let mut found: Vec<Value> = inner
+        .history
+        .get(&channel)
+        .map(|all| all.iter().filter(|m| id(m) > after).cloned().collect())
+        .unwrap_or_default();
+    found.sort_by_key(|m| id(m));
+    found.truncate(limit);
+    found.reverse();
+    Json(Value::Array(found)).into_response()
 }
 
 async fn react(
@@ -417,14 +455,16 @@ async fn interaction_callback(
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn guild_member(Path((_guild, user)): Path<(String, String)>) -> Response {
-    match parse_id(&user) {
-        Some(id) => Json(payloads::member(
+async fn guild_member(State(shared): S, Path((_guild, user)): Path<(String, String)>) -> Response {
+    let inner = shared.lock();
+    let known = parse_id(&user).and_then(|id| inner.member_roles.get(&id).map(|r| (id, r)));
+    match known {
+        Some((id, roles)) => Json(payloads::member(
             &payloads::user(id, &format!("user{id}"), false),
-            &[],
+            roles,
         ))
         .into_response(),
-        None => error(StatusCode::NOT_FOUND, 10013, "Unknown User"),
+        None => error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
     }
 }
 

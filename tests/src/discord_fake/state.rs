@@ -73,6 +73,12 @@ pub(super) struct Inner {
     pub connection: Option<mpsc::UnboundedSender<Frame>>,
     pub identifies: usize,
     pub resumes: usize,
+    /// Whether a RESUME is accepted; when not, the gateway answers op 9 (invalid session).
+    pub resume_refused: bool,
+    /// Every message of every channel (written by anyone), for history reads.
+    pub history: HashMap<u64, Vec<Value>>,
+    /// Guild members' roles, as last seen.
+    pub member_roles: HashMap<u64, Vec<u64>>,
 }
 
 /// What the gateway task is told to do.
