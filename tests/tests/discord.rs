@@ -97,6 +97,11 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, db).await;
     let text = "Printer won't print @everyone <@&700> please";
+    assert_eq!(
+        fake.sessions(),
+        (1, 0),
+        "one session: READY and GUILD_CREATE were understood"
+    );
     let (dm, thread) = anna_opens_ticket(&fake, text).await;
 
     let created = fake.channel(thread).expect("thread exists");

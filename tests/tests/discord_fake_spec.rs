@@ -142,3 +142,36 @@ async fn fake_refuses_what_discord_refuses() {
     assert_eq!(answer.status(), 404);
     assert!(fake.messages_in(STAFF_CHANNEL_ID).is_empty());
 }
+
+#[test]
+fn gateway_payloads_are_understood_by_serenity() {
+    use serenity::all::{Guild, Interaction, Message};
+    let bot = payloads::user(800, "relaydesk", true);
+    let staff = payloads::channel(STAFF_CHANNEL_ID, 0, GUILD_ID, "staff", None, false, false);
+    let guild: Guild = serde_json::from_value(payloads::guild_create(vec![staff], &bot))
+        .expect("GUILD_CREATE parses");
+    assert_eq!(guild.roles.len(), 3);
+    assert_eq!(guild.channels.len(), 1);
+    let user = payloads::user(7, "anna", false);
+    let message: Message = serde_json::from_value(payloads::message(
+        9,
+        10,
+        Some(GUILD_ID),
+        &user,
+        Some(&[700]),
+        "hi",
+    ))
+    .expect("MESSAGE_CREATE parses");
+    assert_eq!(message.member.expect("member").roles.len(), 1);
+    let member = payloads::member(&user, &[700]);
+    let data = json!({"id": "900", "name": "claim", "type": 1, "options": [], "resolved": {}});
+    let interaction: Interaction = serde_json::from_value(payloads::interaction(
+        11, 2, 10, GUILD_ID, &member, data, None,
+    ))
+    .expect("INTERACTION_CREATE parses");
+    let Interaction::Command(command) = interaction else {
+        panic!("an application command");
+    };
+    assert_eq!(command.user.name, "anna", "the user comes from the member");
+    assert_eq!(command.data.name, "claim");
+}

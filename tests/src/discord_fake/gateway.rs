@@ -86,6 +86,19 @@ fn identify(shared: &Arc<Shared>, sender: &mpsc::UnboundedSender<Frame>) {
             "application": {"id": APPLICATION_ID.to_string(), "flags": 0},
         }),
     );
+    let channels: Vec<Value> = {
+        let inner = shared.lock();
+        let mut guild_channels: Vec<_> = inner
+            .channels
+            .values()
+            .filter(|c| c.kind == 0)
+            .map(|c| payloads::channel(c.id, c.kind, GUILD_ID, &c.name, None, false, false))
+            .collect();
+        guild_channels.sort_by_key(|c| c["id"].as_str().map(str::to_string));
+        guild_channels
+    };
+    let bot = payloads::user(BOT_USER_ID, "relaydesk", true);
+    shared.dispatch("GUILD_CREATE", payloads::guild_create(channels, &bot));
 }
 
 fn resume(shared: &Arc<Shared>, sender: &mpsc::UnboundedSender<Frame>, after: u64) {

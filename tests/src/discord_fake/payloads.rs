@@ -166,3 +166,88 @@ pub fn interaction(
     }
     interaction
 }
+
+/// A role object.
+pub fn role(id: u64, name: &str, position: u64) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+        "hoist": false,
+        "icon": null,
+        "unicode_emoji": null,
+        "position": position,
+        "permissions": "0",
+        "managed": false,
+        "mentionable": false,
+        "flags": 0,
+    })
+}
+
+/// The GUILD_CREATE payload of the support guild: the guild object plus the extra fields the
+/// gateway adds (joined_at, members, channels, threads, …).
+pub fn guild_create(channels: Vec<Value>, bot: &Value) -> Value {
+    let guild = super::GUILD_ID;
+    let mut guild_object = json!({
+        "id": guild.to_string(),
+        "name": "Support",
+        "icon": null,
+        "icon_hash": null,
+        "splash": null,
+        "discovery_splash": null,
+        "owner_id": "1",
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "widget_enabled": false,
+        "widget_channel_id": null,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": [
+            role(guild, "@everyone", 0),
+            role(super::AGENT_ROLE_ID, "Agents", 1),
+            role(super::ADMIN_ROLE_ID, "Admins", 2),
+        ],
+        "emojis": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": null,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "rules_channel_id": null,
+        "max_presences": null,
+        "max_members": 500000,
+        "vanity_url_code": null,
+        "description": null,
+        "banner": null,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": null,
+        "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "nsfw_level": 0,
+        "stickers": [],
+        "premium_progress_bar_enabled": false,
+        "safety_alerts_channel_id": null,
+    });
+    let gateway_fields = json!({
+        "joined_at": TIMESTAMP,
+        "large": false,
+        "unavailable": false,
+        "member_count": 1,
+        "voice_states": [],
+        "members": [member(bot, &[])],
+        "channels": channels,
+        "threads": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+    });
+    if let (Some(guild), Some(extra)) = (guild_object.as_object_mut(), gateway_fields.as_object()) {
+        guild.extend(extra.clone());
+    }
+    guild_object
+}
