@@ -10,7 +10,8 @@ use relaydesk_storage::{SystemClock, TicketStatus};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::discord_fake::{
-    FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID, TOKEN,
+    FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID,
+    SUPPORT_CHANNEL_ID, TOKEN,
 };
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -27,7 +28,7 @@ fn config(fake: &FakeDiscord) -> Config {
         api_url: fake.api_url(),
         guild_id: Some(GUILD_ID.to_string()),
         staff_channel_id: Some(STAFF_CHANNEL_ID.to_string()),
-        support_channel_id: None,
+        support_channel_id: Some(SUPPORT_CHANNEL_ID.to_string()),
         agent_role_ids: vec![AGENT_ROLE_ID.to_string()],
         admin_role_ids: vec![ADMIN_ROLE_ID.to_string()],
     };
@@ -967,5 +968,127 @@ async fn a_lost_session_is_backfilled_once(db: TestDb) {
         "a command written during the outage is not run afterwards"
     );
     drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+fn panel(fake: &FakeDiscord) -> Option<Value> {
+    fake.messages_in(SUPPORT_CHANNEL_ID)
+        .into_iter()
+        .find(|m| m["components"][0]["components"][0]["custom_id"] == "relaydesk:open")
+}
+
+async fn answer_to(fake: &FakeDiscord, id: u64) -> Value {
+    fake.wait_for("interaction answer", |f| {
+        f.interaction_responses()
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, b)| b)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn panel_form_and_ticket_command_open_private_customer_threads() {
+    const DORA: u64 = 4006;
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let panel_message = fake.wait_for("support panel", panel).await;
+
+    // The button opens a form.
+    let id = fake.press_button(
+        SUPPORT_CHANNEL_ID,
+        panel_message,
+        ANNA,
+        "Anna K.",
+        &[],
+        "relaydesk:open",
+    );
+    let form = answer_to(&fake, id).await;
+    assert_eq!(form["type"], 9, "a modal: {form}");
+    assert_eq!(form["data"]["custom_id"], "relaydesk:open-form");
+
+    // Submitting it opens a private thread for Anna and a ticket.
+    let id = fake.submit_form(
+        SUPPORT_CHANNEL_ID,
+        (ANNA, "Anna K."),
+        "relaydesk:open-form",
+        &[
+            ("subject", "Login broken"),
+            ("description", "I cannot log in since Monday"),
+        ],
+    );
+    let opened = answer_to(&fake, id).await;
+    assert!(is_ephemeral(&opened));
+    let customer_thread = fake
+        .wait_for("customer thread", |f| {
+            f.threads_in(SUPPORT_CHANNEL_ID).first().cloned()
+        })
+        .await;
+    assert_eq!(customer_thread.kind, 12, "a private thread");
+    assert!(
+        answer_text(&opened).contains(&format!("<#{}>", customer_thread.id)),
+        "{opened}"
+    );
+    assert!(fake.calls().iter().any(|c| c.method == "PUT"
+        && c.path
+            == format!(
+                "/api/v10/channels/{}/thread-members/{ANNA}",
+                customer_thread.id
+            )));
+
+    let staff_thread = thread_with(&fake, 0, 1).await;
+    let name = fake.channel(staff_thread).expect("staff thread").name;
+    assert!(name.starts_with("#1001 · Anna K. · Login broken"), "{name}");
+    assert_eq!(
+        content(&fake.messages_in(staff_thread)[1]),
+        "💬 Anna K.:\nI cannot log in since Monday"
+    );
+    let ack = fake
+        .wait_for("acknowledgement in the customer thread", |f| {
+            f.messages_in(customer_thread.id).first().cloned()
+        })
+        .await;
+    assert!(content(&ack).contains("#1001"), "{}", content(&ack));
+
+    // Anna writes in her thread; Bob answers from the staff thread.
+    fake.member_message(customer_thread.id, ANNA, "Anna K.", &[], "more details");
+    fake.wait_for("Anna's follow-up in the staff thread", |f| {
+        f.messages_in(staff_thread)
+            .iter()
+            .any(|m| content(m) == "💬 Anna K.:\nmore details")
+            .then_some(())
+    })
+    .await;
+    fake.member_message(staff_thread, BOB, "Bob", &[AGENT_ROLE_ID], "On it");
+    fake.wait_for("Bob's answer in Anna's thread", |f| {
+        f.messages_in(customer_thread.id)
+            .iter()
+            .any(|m| content(m) == "On it")
+            .then_some(())
+    })
+    .await;
+
+    // `/ticket subject` does the same without the form.
+    let answer = slash(
+        &fake,
+        SUPPORT_CHANNEL_ID,
+        (DORA, "Dora"),
+        &[],
+        "ticket",
+        json!([{"name": "subject", "type": 3, "value": "Refund please"}]),
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer_text(&answer).contains("Your ticket is open"),
+        "{answer}"
+    );
+    let staff_thread = thread_with(&fake, 1, 1).await;
+    let name = fake
+        .channel(staff_thread)
+        .expect("second staff thread")
+        .name;
+    assert!(name.starts_with("#1002 · Dora · Refund please"), "{name}");
+    assert_eq!(fake.threads_in(SUPPORT_CHANNEL_ID).len(), 2);
     app.stop().await.expect("clean stop");
 }

@@ -12,10 +12,11 @@ fn text_option(name: &str, description: &str, required: bool) -> CreateCommandOp
     CreateCommandOption::new(CommandOptionType::String, name, description).required(required)
 }
 
-/// The guild commands registered at start.
-pub fn definitions() -> Vec<CreateCommand> {
+/// The guild commands registered at start; `/ticket` only when there is a support channel
+/// to open customer threads in.
+pub fn definitions(with_ticket: bool) -> Vec<CreateCommand> {
     let simple = |name: &str, description: &str| CreateCommand::new(name).description(description);
-    vec![
+    let mut commands = vec![
         simple("assign", "Assign this ticket to an agent").add_option(
             CreateCommandOption::new(CommandOptionType::User, "user", "The agent").required(true),
         ),
@@ -58,7 +59,26 @@ pub fn definitions() -> Vec<CreateCommand> {
             true,
         )),
         simple("ticket-info", "Show this ticket's status"),
-    ]
+    ];
+    if with_ticket {
+        commands.push(
+            simple("ticket", "Open a support ticket").add_option(text_option(
+                "subject",
+                "What do you need help with?",
+                true,
+            )),
+        );
+    }
+    commands
+}
+
+/// The subject given to `/ticket`.
+pub fn ticket_subject(data: &CommandData) -> Option<String> {
+    let options = data.options();
+    string(&options, "subject")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn string<'a>(options: &'a [ResolvedOption<'a>], name: &str) -> Option<&'a str> {

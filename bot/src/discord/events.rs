@@ -14,18 +14,18 @@ use relaydesk_storage::Platform;
 use serenity::all::{
     ChannelId, CollectorCallback, CommandInteraction, ComponentInteraction, Context,
     CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage,
-    CreateMessage, Event as GatewayEvent, EventHandler, Interaction, Message, MessageId, Ready,
-    RoleId, User, UserId,
+    CreateMessage, Event as GatewayEvent, EventHandler, Interaction, Message, MessageId,
+    ModalInteraction, Ready, RoleId, User, UserId,
 };
 use serenity::http::Http;
 use tokio::sync::mpsc;
 
 use super::inbound::{classify, person, Incoming};
-use super::{backfill, card, commands, DiscordSettings, MESSAGE_LIMIT};
+use super::{backfill, card, commands, panel, DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    parse_staff_text, Actor, Command, CommandReply, Hub, HubError, Inbound, Ingested, StaffInput,
-    StaffMessage, StaffOutcome, TicketRef,
+    parse_staff_text, Actor, Command, CommandReply, CustomerMessage, Hub, HubError, Inbound,
+    Ingested, StaffInput, StaffMessage, StaffOutcome, TicketRef,
 };
 
 enum Event {
@@ -133,10 +133,88 @@ impl Worker {
         if let Err(e) = self
             .settings
             .guild
-            .set_commands(&self.http, commands::definitions())
+            .set_commands(
+                &self.http,
+                commands::definitions(self.settings.support_channel.is_some()),
+            )
             .await
         {
             tracing::error!(error = %e, "could not register the slash commands");
+        }
+        if let Some(support) = self.settings.support_channel {
+            if let Err(e) = panel::ensure_panel(&self.http, support, ready.user.id).await {
+                tracing::error!(error = %e, "could not post the support panel");
+            }
+        }
+    }
+
+    /// The customer thread a channel is, if it is one (a Discord ticket's conversation).
+    async fn is_customer_thread(&self, channel: ChannelId) -> bool {
+        let found = async {
+            let mut tx = self.hub.store().begin().await?;
+            tx.latest_ticket(Platform::Discord, &channel.to_string())
+                .await
+        };
+        match found.await {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up a conversation");
+                false
+            }
+        }
+    }
+
+    /// A customer writes in their private support thread.
+    async fn customer_thread_message(&self, message: &Message) {
+        let customer = CustomerMessage {
+            platform: Platform::Discord,
+            external_message_id: Some(message.id.to_string()),
+            customer: person(&message.author),
+            conversation: message.channel_id.to_string(),
+            subject: None,
+            text: message.content.clone(),
+            attachments: super::inbound::attachments(message),
+        };
+        match self.hub.ingest(Inbound::Customer(customer)).await {
+            Ok(outcome) => tracing::debug!(?outcome, "customer thread message ingested"),
+            Err(e) => {
+                tracing::warn!(error = %e, "customer thread message not ingested");
+                say(&self.http, message.channel_id, &e.user_message()).await;
+            }
+        }
+    }
+
+    /// Opens a ticket from the guild (panel form or `/ticket`): a private thread in the
+    /// support channel for the customer, and the ticket with its first message. Returns what
+    /// to tell the customer.
+    async fn open_guild_ticket(
+        &self,
+        customer: &User,
+        subject: &str,
+        text: &str,
+        key: String,
+    ) -> Result<String, String> {
+        let Some(support) = self.settings.support_channel else {
+            return Err("Send me a direct message to open a ticket.".into());
+        };
+        let thread = panel::customer_thread(&self.http, support, customer)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not open a customer thread");
+                "Sorry, the ticket could not be opened; please try again.".to_string()
+            })?;
+        let message = CustomerMessage {
+            platform: Platform::Discord,
+            external_message_id: Some(key),
+            customer: person(customer),
+            conversation: thread.to_string(),
+            subject: Some(subject.to_string()),
+            text: text.to_string(),
+            attachments: Vec::new(),
+        };
+        match self.hub.ingest(Inbound::Customer(message)).await {
+            Ok(_) => Ok(format!("Your ticket is open: <#{thread}>")),
+            Err(e) => Err(e.user_message()),
         }
     }
 
@@ -190,6 +268,9 @@ impl Worker {
     /// A message in the guild: staff input when it is in a ticket thread.
     async fn guild_message(&self, message: &Message) {
         if !self.is_ticket_thread(message.channel_id).await {
+            if self.is_customer_thread(message.channel_id).await {
+                self.customer_thread_message(message).await;
+            }
             return;
         }
         let roles = message
@@ -320,6 +401,7 @@ impl Worker {
         match interaction {
             Interaction::Command(command) => self.slash_command(&command).await,
             Interaction::Component(component) => self.button(&component).await,
+            Interaction::Modal(modal) => self.form(&modal).await,
             _ => {}
         }
     }
@@ -337,7 +419,59 @@ impl Worker {
         self.hub.execute(actor, &ticket, command).await
     }
 
+    async fn form(&self, interaction: &ModalInteraction) {
+        if interaction.data.custom_id != panel::OPEN_FORM {
+            return;
+        }
+        let (subject, description) = panel::form_values(&interaction.data);
+        let text = if description.trim().is_empty() {
+            subject.clone()
+        } else {
+            description
+        };
+        let answer_text = match self
+            .open_guild_ticket(
+                &interaction.user,
+                &subject,
+                &text,
+                interaction.id.to_string(),
+            )
+            .await
+        {
+            Ok(text) | Err(text) => text,
+        };
+        if let Err(e) = interaction
+            .create_response(&self.http, answer(&answer_text, true))
+            .await
+        {
+            tracing::warn!(error = %e, "could not answer a ticket form");
+        }
+    }
+
     async fn slash_command(&self, interaction: &CommandInteraction) {
+        if interaction.data.name == "ticket" {
+            let text = match commands::ticket_subject(&interaction.data) {
+                Some(subject) => match self
+                    .open_guild_ticket(
+                        &interaction.user,
+                        &subject,
+                        &subject,
+                        interaction.id.to_string(),
+                    )
+                    .await
+                {
+                    Ok(text) | Err(text) => text,
+                },
+                None => "/ticket needs a subject".to_string(),
+            };
+            if let Err(e) = interaction
+                .create_response(&self.http, answer(&text, true))
+                .await
+            {
+                tracing::warn!(error = %e, "could not answer /ticket");
+            }
+            return;
+        }
         let roles = interaction
             .member
             .as_ref()
@@ -364,6 +498,13 @@ impl Worker {
     }
 
     async fn button(&self, interaction: &ComponentInteraction) {
+        if interaction.data.custom_id == panel::OPEN_BUTTON {
+            let form = CreateInteractionResponse::Modal(panel::form());
+            if let Err(e) = interaction.create_response(&self.http, form).await {
+                tracing::warn!(error = %e, "could not show the ticket form");
+            }
+            return;
+        }
         let command = match interaction.data.custom_id.as_str() {
             card::CLAIM_BUTTON => Command::Claim,
             card::CLOSE_BUTTON => Command::Close(None),

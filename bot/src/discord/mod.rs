@@ -12,6 +12,7 @@ mod commands;
 mod deliver;
 mod events;
 mod inbound;
+mod panel;
 mod rest;
 mod settings;
 

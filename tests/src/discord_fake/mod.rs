@@ -386,6 +386,44 @@ impl FakeDiscord {
         id
     }
 
+    /// A member submits a form (modal) with `(custom_id, value)` text inputs; returns the
+    /// interaction id.
+    pub fn submit_form(
+        &self,
+        channel: u64,
+        (user, name): (u64, &str),
+        custom_id: &str,
+        values: &[(&str, &str)],
+    ) -> u64 {
+        let id = self.snowflake();
+        let member = payloads::member(&payloads::user(user, name, false), &[]);
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|(field, value)| {
+                json!({"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]})
+            })
+            .collect();
+        let data = json!({"custom_id": custom_id, "components": rows});
+        self.dispatch(
+            "INTERACTION_CREATE",
+            payloads::interaction(id, 5, channel, GUILD_ID, &member, data, None),
+        );
+        id
+    }
+
+    /// Threads created under `parent`, in creation order.
+    pub fn threads_in(&self, parent: u64) -> Vec<FakeChannel> {
+        let mut threads: Vec<_> = self
+            .lock()
+            .channels
+            .values()
+            .filter(|c| c.parent == Some(parent))
+            .cloned()
+            .collect();
+        threads.sort_by_key(|c| c.id);
+        threads
+    }
+
     /// Waits until `check` gives a value; fails the test after a generous while.
     pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&FakeDiscord) -> Option<T>) -> T {
         let deadline = tokio::time::Instant::now() + PATIENCE;
