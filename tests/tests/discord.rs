@@ -10,7 +10,7 @@ use relaydesk_storage::{SystemClock, TicketStatus};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::discord_fake::{
-    FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID,
+    payloads, FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID,
     SUPPORT_CHANNEL_ID, TOKEN,
 };
 use serde_json::{json, Value};
@@ -1090,5 +1090,66 @@ async fn panel_form_and_ticket_command_open_private_customer_threads() {
         .name;
     assert!(name.starts_with("#1002 · Dora · Refund please"), "{name}");
     assert_eq!(fake.threads_in(SUPPORT_CHANNEL_ID).len(), 2);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_files_are_linked_in_the_thread() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    let file = payloads::attachment(fake.snowflake(), "error.png", "image/png", 2048);
+    let url = file["url"].as_str().expect("url").to_string();
+    fake.customer_dm_with_files(dm, (ANNA, "Anna K."), "see screenshot", vec![file]);
+    let thread = thread_with(&fake, 0, 1).await;
+    assert_eq!(
+        content(&fake.messages_in(thread)[1]),
+        format!("💬 Anna K.:\nsee screenshot\n📎 error.png: {url}")
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let stored = tx.messages(ticket.id).await.expect("messages");
+    let attachment = &stored[0].attachments[0];
+    assert_eq!(attachment.kind, "photo");
+    assert_eq!(attachment.size, Some(2048));
+    assert_eq!(attachment.mime_type.as_deref(), Some("image/png"));
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn team_channel_posts_reach_the_channel_without_pings() {
+    use relaydesk::hub::Delivery;
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let channel = STAFF_CHANNEL_ID.to_string();
+    let text = "⚠️ SLA: #1001 is due in 10 minutes @here".to_string();
+    let payload = serde_json::to_string(&Delivery::ChannelPost {
+        channel: channel.clone(),
+        text: text.clone(),
+    })
+    .expect("payload");
+    let mut tx = app.store.begin().await.expect("tx");
+    tx.enqueue(
+        None,
+        &Delivery::channel_lane(relaydesk_storage::Platform::Discord, &channel),
+        relaydesk_storage::Platform::Discord,
+        &payload,
+        0,
+    )
+    .await
+    .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let post = fake
+        .wait_for("channel post", |f| {
+            f.messages_in(STAFF_CHANNEL_ID).first().cloned()
+        })
+        .await;
+    assert_eq!(content(&post), text);
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]));
     app.stop().await.expect("clean stop");
 }

@@ -297,6 +297,23 @@ impl FakeDiscord {
         id
     }
 
+    /// A customer sends a DM with files (attachment objects); returns the message id.
+    pub fn customer_dm_with_files(
+        &self,
+        channel: u64,
+        (user, name): (u64, &str),
+        text: &str,
+        files: Vec<Value>,
+    ) -> u64 {
+        let id = self.snowflake();
+        let author = payloads::user(user, name, false);
+        let mut message = payloads::message(id, channel, None, &author, None, text);
+        message["attachments"] = Value::Array(files);
+        self.remember(channel, &message);
+        self.dispatch("MESSAGE_CREATE", message);
+        id
+    }
+
     /// A customer writes a DM while the bot has no gateway session: it is only in the history.
     pub fn customer_dm_unseen(&self, channel: u64, user: u64, name: &str, text: &str) -> u64 {
         self.dm_payload(channel, user, name, text).0

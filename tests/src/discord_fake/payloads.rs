@@ -251,3 +251,16 @@ pub fn guild_create(channels: Vec<Value>, bot: &Value) -> Value {
     }
     guild_object
 }
+
+/// An attachment object as Discord's CDN describes an uploaded file.
+pub fn attachment(id: u64, filename: &str, content_type: &str, size: u64) -> Value {
+    let url = format!("https://cdn.discordapp.com/attachments/1/{id}/{filename}");
+    json!({
+        "id": id.to_string(),
+        "filename": filename,
+        "content_type": content_type,
+        "size": size,
+        "url": url,
+        "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+    })
+}
