@@ -1153,3 +1153,36 @@ async fn team_channel_posts_reach_the_channel_without_pings() {
     assert_eq!(post["allowed_mentions"]["parse"], json!([]));
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forum_staff_channel_gets_one_post_per_ticket() {
+    let fake = FakeDiscord::start().await;
+    fake.make_forum(STAFF_CHANNEL_ID);
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (_, post) = anna_opens_ticket(&fake, "forum please").await;
+    let created = fake.channel(post).expect("forum post");
+    assert_eq!(created.kind, 11, "a forum post is a public thread");
+    assert!(
+        created.name.starts_with("#1001 · Anna K."),
+        "{}",
+        created.name
+    );
+    let messages = fake.messages_in(post);
+    assert_eq!(
+        messages[0]["id"],
+        json!(post.to_string()),
+        "the card opens the post"
+    );
+    assert_eq!(messages[0]["embeds"][0]["title"], "Ticket #1001");
+    assert_eq!(content(&messages[1]), "💬 Anna K.:\nforum please");
+    let create = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.line() == format!("POST /api/v10/channels/{STAFF_CHANNEL_ID}/threads"))
+        .expect("thread creation call");
+    assert_eq!(
+        create.body["message"]["allowed_mentions"]["parse"],
+        json!([])
+    );
+    app.stop().await.expect("clean stop");
+}

@@ -6,10 +6,12 @@ use async_trait::async_trait;
 use relaydesk_storage::Platform;
 use serde::Serialize;
 use serenity::all::{
-    AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateMessage,
-    CreateThread, EditThread, GuildChannel, Message, MessageId, Nonce, PrivateChannel, UserId,
+    AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateForumPost,
+    CreateMessage, CreateThread, EditThread, GuildChannel, Message, MessageId, Nonce,
+    PrivateChannel, UserId,
 };
 use serenity::http::{LightMethod, Route};
+use tokio::sync::OnceCell;
 
 use super::card;
 use super::rest::Rest;
@@ -29,6 +31,9 @@ const CHECK_MARK: &str = "%E2%9C%85";
 pub struct DiscordDeliver {
     rest: Arc<Rest>,
     staff_channel: ChannelId,
+    /// Whether the staff channel is a forum (one post per ticket) rather than a text channel
+    /// (one private thread per ticket); asked once.
+    staff_is_forum: OnceCell<bool>,
 }
 
 #[derive(Serialize)]
@@ -55,6 +60,7 @@ impl DiscordDeliver {
         Self {
             rest: Arc::new(Rest::new(settings)),
             staff_channel: settings.staff_channel,
+            staff_is_forum: OnceCell::new(),
         }
     }
 
@@ -99,25 +105,26 @@ impl DiscordDeliver {
         Ok(first)
     }
 
-    async fn open_thread(
-        &self,
-        ticket: &crate::hub::TicketView,
-        key: Option<&str>,
-    ) -> Result<Delivered, DeliveryError> {
-        let create = CreateThread::new(card::thread_name(ticket))
-            .kind(ChannelType::PrivateThread)
-            .invitable(false)
-            .auto_archive_duration(AutoArchiveDuration::OneWeek);
-        let thread: GuildChannel = self
-            .rest
-            .call(
-                Route::ChannelThreads {
-                    channel_id: self.staff_channel,
-                },
-                LightMethod::Post,
-                Some(&create),
-            )
-            .await?;
+    async fn staff_is_forum(&self) -> Result<bool, DeliveryError> {
+        self.staff_is_forum
+            .get_or_try_init(|| async {
+                let channel: GuildChannel = self
+                    .rest
+                    .call(
+                        Route::Channel {
+                            channel_id: self.staff_channel,
+                        },
+                        LightMethod::Get,
+                        None::<&()>,
+                    )
+                    .await?;
+                Ok(channel.kind == ChannelType::Forum)
+            })
+            .await
+            .copied()
+    }
+
+    fn card(ticket: &crate::hub::TicketView, key: Option<&str>) -> CreateMessage {
         let mut card = CreateMessage::new()
             .embed(card::ticket_card(ticket))
             .components(card::card_buttons())
@@ -127,9 +134,40 @@ impl DiscordDeliver {
                 .nonce(Nonce::String(format!("rd{key}.card")))
                 .enforce_nonce(true);
         }
+        card
+    }
+
+    async fn open_thread(
+        &self,
+        ticket: &crate::hub::TicketView,
+        key: Option<&str>,
+    ) -> Result<Delivered, DeliveryError> {
+        let route = Route::ChannelThreads {
+            channel_id: self.staff_channel,
+        };
+        if self.staff_is_forum().await? {
+            // A forum post: the card is its first message.
+            let post = CreateForumPost::new(card::thread_name(ticket), Self::card(ticket, key))
+                .auto_archive_duration(AutoArchiveDuration::OneWeek);
+            let thread: GuildChannel = self
+                .rest
+                .call(route, LightMethod::Post, Some(&post))
+                .await?;
+            return Ok(Delivered {
+                external_ref: Some(thread.id.to_string()),
+            });
+        }
+        let create = CreateThread::new(card::thread_name(ticket))
+            .kind(ChannelType::PrivateThread)
+            .invitable(false)
+            .auto_archive_duration(AutoArchiveDuration::OneWeek);
+        let thread: GuildChannel = self
+            .rest
+            .call(route, LightMethod::Post, Some(&create))
+            .await?;
         // The thread exists now: its id must reach the store even if the card does not, or a
         // retry would open a second thread.
-        if let Err(e) = self.post(thread.id, card).await {
+        if let Err(e) = self.post(thread.id, Self::card(ticket, key)).await {
             tracing::warn!(thread = %thread.id, error = %e, "ticket card could not be posted");
         }
         Ok(Delivered {

@@ -205,6 +205,13 @@ impl FakeDiscord {
         });
     }
 
+    /// Turns a channel into a forum channel (type 15).
+    pub fn make_forum(&self, channel: u64) {
+        if let Some(c) = self.lock().channels.get_mut(&channel) {
+            c.kind = 15;
+        }
+    }
+
     /// Forgets every queued fault.
     pub fn clear_faults(&self) {
         self.lock().faults.clear();

@@ -291,8 +291,33 @@ async fn create_thread(
             "Invalid Form Body: name must be 1-100 characters",
         );
     }
-    let kind = body["type"].as_u64().unwrap_or(12);
+    let forum = inner.channels[&parent].kind == 15;
+    if forum && !body["message"].is_object() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            "Invalid Form Body: message is required in a forum channel",
+        );
+    }
+    // Posts in a forum are public threads; elsewhere the requested type (private by default).
+    let kind = if forum {
+        11
+    } else {
+        body["type"].as_u64().unwrap_or(12)
+    };
     let id = inner.snowflake();
+    if forum {
+        // The post's first message has the thread's id.
+        let bot = payloads::user(BOT_USER_ID, "relaydesk", true);
+        let first = &body["message"];
+        let content = first["content"].as_str().unwrap_or_default();
+        let mut message = payloads::message(id, id, Some(GUILD_ID), &bot, None, content);
+        message["embeds"] = first["embeds"].clone();
+        message["components"] = first["components"].clone();
+        inner.history.entry(id).or_default().push(message.clone());
+        message["allowed_mentions"] = first["allowed_mentions"].clone();
+        inner.messages.entry(id).or_default().push(message);
+    }
     let thread = FakeChannel {
         id,
         kind,
