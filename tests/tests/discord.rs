@@ -549,6 +549,40 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         .expect("ticket");
     assert_eq!(ticket.status, TicketStatus::Open);
     drop(tx);
+
+    // An admin merges it into another customer's ticket: its thread is closed like a close.
+    let dora_dm = fake.dm_channel_for(4006, "Dora");
+    fake.customer_dm(dora_dm, 4006, "Dora", "same problem");
+    thread_with(&fake, 1, 1).await;
+    let merge = json!([{"name": "ticket", "type": 4, "value": 1002}]);
+    let merged = slash(
+        &fake,
+        thread,
+        (ADA, "Ada"),
+        &[ADMIN_ROLE_ID],
+        "merge",
+        merge,
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&merged).contains("merged into #1002 by Ada"),
+        "{merged}"
+    );
+    let archived = fake
+        .wait_for("merged thread archived", |f| {
+            f.channel(thread).filter(|c| c.archived)
+        })
+        .await;
+    assert!(archived.name.starts_with("✅ #1001"), "{}", archived.name);
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert_eq!(ticket.status, TicketStatus::Merged);
+    drop(tx);
     app.stop().await.expect("clean stop");
 }
 

@@ -3,7 +3,7 @@
 //! outbox (serenity's error type keeps neither, and its own limiter cannot follow a custom
 //! `api_url`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,6 +20,9 @@ use crate::hub::DeliveryError;
 /// A wait for a rate-limit bucket shorter than this is slept through inside one delivery;
 /// longer ones go back to the outbox as [`DeliveryError::RetryAfter`].
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+
+/// Discord's global limit: at most this many requests per second across all routes.
+const GLOBAL_PER_SECOND: usize = 50;
 
 /// Used when Discord answers 429 without `retry_after` or `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -47,6 +50,8 @@ pub struct Rest {
     proxy: Option<String>,
     /// Until when a bucket (or, under `None`, every route: a global limit) must not be used.
     blocked: Mutex<HashMap<Option<RatelimitingBucket>, Instant>>,
+    /// When the latest requests were sent, for the global per-second limit.
+    recent: Mutex<VecDeque<Instant>>,
 }
 
 impl Rest {
@@ -65,6 +70,7 @@ impl Rest {
             authorization,
             proxy: (settings.api_url != DISCORD_API_URL).then(|| settings.api_url.clone()),
             blocked: Mutex::new(HashMap::new()),
+            recent: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -116,6 +122,20 @@ impl Rest {
         }
     }
 
+    /// Waits for a slot under the global per-second limit.
+    async fn pace(&self) {
+        loop {
+            let wait = {
+                let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+                global_wait(&mut recent, Instant::now())
+            };
+            match wait {
+                None => return,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
     async fn send(
         &self,
         route: Route<'_>,
@@ -129,6 +149,7 @@ impl Rest {
             }
             tokio::time::sleep(wait).await;
         }
+        self.pace().await;
         let what = format!("{} {}", method.reqwest_method(), route.path());
         let body = body
             .map(serde_json::to_vec)
@@ -177,6 +198,25 @@ impl Rest {
             _ => DeliveryError::Permanent(described),
         })
     }
+}
+
+/// Takes a slot in the one-second window of sent requests at `now`, or says how long to wait
+/// for one.
+fn global_wait(recent: &mut VecDeque<Instant>, now: Instant) -> Option<Duration> {
+    let second = Duration::from_secs(1);
+    while recent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= second)
+    {
+        recent.pop_front();
+    }
+    if recent.len() < GLOBAL_PER_SECOND {
+        recent.push_back(now);
+        return None;
+    }
+    recent
+        .front()
+        .map(|oldest| second.saturating_sub(now.duration_since(*oldest)))
 }
 
 /// Discord's JSON error body (and the 429 body).
@@ -232,6 +272,27 @@ mod tests {
         assert_eq!(exhausted(&headers), Some(Duration::from_millis(1500)));
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("3"));
         assert_eq!(exhausted(&headers), None);
+    }
+
+    #[test]
+    fn at_most_fifty_requests_a_second() {
+        let start = Instant::now();
+        let mut recent = VecDeque::new();
+        for i in 0..GLOBAL_PER_SECOND {
+            let at = start + Duration::from_millis(i as u64);
+            assert_eq!(global_wait(&mut recent, at), None);
+        }
+        let full = start + Duration::from_millis(100);
+        assert_eq!(
+            global_wait(&mut recent, full),
+            Some(Duration::from_millis(900))
+        );
+        // A second after the first request its slot is free again.
+        assert_eq!(
+            global_wait(&mut recent, start + Duration::from_secs(1)),
+            None
+        );
+        assert_eq!(recent.len(), GLOBAL_PER_SECOND);
     }
 
     #[test]
