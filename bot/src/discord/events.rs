@@ -8,6 +8,7 @@
 //! a message it has already handled.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use relaydesk_storage::Platform;
@@ -40,6 +41,8 @@ const SEEN: usize = 4096;
 /// Queues gateway events for the [`Worker`].
 pub struct Handler {
     queue: mpsc::UnboundedSender<Event>,
+    /// Counts READYs; a collector from an earlier session removes itself.
+    sessions: Arc<AtomicU64>,
 }
 
 impl Handler {
@@ -53,7 +56,10 @@ impl Handler {
             seen_order: VecDeque::new(),
         };
         tokio::spawn(worker.run(events));
-        Self { queue }
+        Self {
+            queue,
+            sessions: Arc::default(),
+        }
     }
 
     fn push(&self, event: Event) {
@@ -68,8 +74,13 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         // From now on this shard's messages are queued in gateway order.
         let queue = self.queue.clone();
+        let sessions = self.sessions.clone();
+        let session = sessions.fetch_add(1, Ordering::SeqCst) + 1;
         ctx.shard
             .add_collector(CollectorCallback(Box::new(move |event| {
+                if sessions.load(Ordering::SeqCst) != session {
+                    return false;
+                }
                 if let GatewayEvent::MessageCreate(created) = event {
                     return queue.send(Event::Message(created.message.clone())).is_ok();
                 }
