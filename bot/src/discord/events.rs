@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use relaydesk_storage::Platform;
 use serenity::all::{
@@ -34,6 +35,9 @@ enum Event {
     Message(Message),
     Interaction(Interaction),
 }
+
+/// How often a message is offered to the hub when the store fails.
+const INGEST_ATTEMPTS: u32 = 6;
 
 /// How many recent message ids the worker remembers to skip a message queued twice.
 const SEEN: usize = 4096;
@@ -138,6 +142,23 @@ impl Worker {
         true
     }
 
+    /// Hands a message to the hub, trying again when the store fails for a moment: Discord
+    /// sends a gateway event once, so giving up early would lose it.
+    async fn ingest(&self, inbound: Inbound) -> Result<Ingested, HubError> {
+        let mut pause = Duration::from_millis(100);
+        for _ in 1..INGEST_ATTEMPTS {
+            match self.hub.ingest(inbound.clone()).await {
+                Err(HubError::Storage(e)) => {
+                    tracing::warn!(error = %e, ?pause, "storing a Discord message failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = pause.saturating_mul(2);
+                }
+                other => return other,
+            }
+        }
+        self.hub.ingest(inbound).await
+    }
+
     async fn ready(&self, ready: Ready) {
         self.http.set_application_id(ready.application.id);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
@@ -186,7 +207,7 @@ impl Worker {
             text: message.content.clone(),
             attachments: super::inbound::attachments(message),
         };
-        match self.hub.ingest(Inbound::Customer(customer)).await {
+        match self.ingest(Inbound::Customer(customer)).await {
             Ok(outcome) => tracing::debug!(?outcome, "customer thread message ingested"),
             Err(e) => {
                 tracing::warn!(error = %e, "customer thread message not ingested");
@@ -223,7 +244,7 @@ impl Worker {
             text: text.to_string(),
             attachments: Vec::new(),
         };
-        match self.hub.ingest(Inbound::Customer(message)).await {
+        match self.ingest(Inbound::Customer(message)).await {
             Ok(_) => Ok(format!("Your ticket is open: <#{thread}>")),
             Err(e) => Err(e.user_message()),
         }
@@ -231,17 +252,15 @@ impl Worker {
 
     async fn message(&self, message: &Message) {
         match classify(message, self.settings.guild) {
-            Incoming::Customer(customer) => {
-                match self.hub.ingest(Inbound::Customer(customer)).await {
-                    Ok(outcome) => tracing::debug!(?outcome, "DM ingested"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "DM not ingested");
-                        if !matches!(e, HubError::Storage(_) | HubError::Encode(_)) {
-                            say(&self.http, message.channel_id, &e.user_message()).await;
-                        }
+            Incoming::Customer(customer) => match self.ingest(Inbound::Customer(customer)).await {
+                Ok(outcome) => tracing::debug!(?outcome, "DM ingested"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "DM not ingested");
+                    if !matches!(e, HubError::Storage(_) | HubError::Encode(_)) {
+                        say(&self.http, message.channel_id, &e.user_message()).await;
                     }
                 }
-            }
+            },
             Incoming::Guild => self.guild_message(message).await,
             Incoming::Ignored => {}
         }
@@ -318,7 +337,7 @@ impl Worker {
                     text: message.content.clone(),
                     attachments: super::inbound::attachments(message),
                 };
-                match self.hub.ingest(Inbound::Staff(staff)).await {
+                match self.ingest(Inbound::Staff(staff)).await {
                     Ok(Ingested::Staff(StaffOutcome::Command(reply))) => {
                         say(&self.http, thread, &reply.text).await
                     }
