@@ -705,7 +705,12 @@ async fn an_undeliverable_reply_gets_a_warning_in_the_thread() {
                 .find(|m| content(m).contains("could not be delivered"))
         })
         .await;
-    assert!(content(&warning).contains("403"), "{}", content(&warning));
+    assert!(
+        content(&warning).contains("does not accept direct messages")
+            && content(&warning).contains("403"),
+        "{}",
+        content(&warning)
+    );
     assert!(
         fake.reactions().is_empty(),
         "no ✅ for an undelivered reply"
@@ -1219,4 +1224,23 @@ async fn a_forum_staff_channel_gets_one_post_per_ticket() {
         json!([])
     );
     app.stop().await.expect("clean stop");
+}
+
+#[test]
+fn the_discord_channel_is_on_only_with_a_token() {
+    let mut config = Config::default();
+    assert!(relaydesk::serve::channels_from_config(&config)
+        .expect("no channels")
+        .is_empty());
+    config.discord = DiscordConfig {
+        token: Some(TOKEN.into()),
+        guild_id: Some(GUILD_ID.to_string()),
+        staff_channel_id: Some(STAFF_CHANNEL_ID.to_string()),
+        agent_role_ids: vec![AGENT_ROLE_ID.to_string()],
+        ..DiscordConfig::default()
+    };
+    let channels = relaydesk::serve::channels_from_config(&config).expect("discord");
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0].platform(), relaydesk_storage::Platform::Discord);
+    assert!(channels[0].has_staff_side() && channels[0].has_customer_side());
 }

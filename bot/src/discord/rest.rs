@@ -174,7 +174,8 @@ impl Rest {
         let text = response.text().await.unwrap_or_default();
         let error: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
         let described = format!(
-            "Discord answered {} to {what}: {}{}",
+            "{}Discord answered {} to {what}: {}{}",
+            error.code.and_then(explain).unwrap_or_default(),
             status.as_u16(),
             error.message.as_deref().unwrap_or("(no message)"),
             error
@@ -217,6 +218,20 @@ fn global_wait(recent: &mut VecDeque<Instant>, now: Instant) -> Option<Duration>
     recent
         .front()
         .map(|oldest| second.saturating_sub(now.duration_since(*oldest)))
+}
+
+/// What Discord's commonest refusals mean for the people reading the warning.
+fn explain(code: i64) -> Option<&'static str> {
+    Some(match code {
+        50007 => "the user does not accept direct messages from the bot; ",
+        10003 => "the channel no longer exists; ",
+        10008 => "the message no longer exists; ",
+        10013 => "the user no longer exists; ",
+        50001 => "the bot has no access to the channel; ",
+        50013 => "the bot lacks a permission; ",
+        50083 => "the thread is archived; ",
+        _ => return None,
+    })
 }
 
 /// Discord's JSON error body (and the 429 body).
