@@ -12,6 +12,8 @@ mod commands;
 mod deliver;
 mod events;
 mod inbound;
+mod interactions;
+mod messages;
 mod panel;
 mod rest;
 mod settings;
