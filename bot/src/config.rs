@@ -15,7 +15,7 @@ use crate::hub::RelayMode;
 pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
-const SECTIONS: &[&str] = &["tickets", "outbox", "telegram", "sla"];
+const SECTIONS: &[&str] = &["tickets", "outbox", "telegram", "discord", "sla"];
 
 /// Environment variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
@@ -51,6 +51,16 @@ Environment (each overrides the same key of relaydesk.toml):
                                      and summaries posted [default: 30s]
   RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
                                      is still posted [default: 1h]
+  RELAYDESK_DISCORD_TOKEN            discord.token: bot token; the Discord channel is on when set
+  RELAYDESK_DISCORD_API_URL          discord.api_url: REST base URL; the gateway URL is the one it
+                                     returns [default: https://discord.com]
+  RELAYDESK_DISCORD_GUILD_ID         discord.guild_id: the support guild (server) id
+  RELAYDESK_DISCORD_STAFF_CHANNEL_ID discord.staff_channel_id: text channel holding one private
+                                     thread per ticket
+  RELAYDESK_DISCORD_SUPPORT_CHANNEL_ID
+                                     discord.support_channel_id: optional public support channel
+  RELAYDESK_DISCORD_AGENT_ROLE_IDS   discord.agent_role_ids: comma-separated role ids of agents
+  RELAYDESK_DISCORD_ADMIN_ROLE_IDS   discord.admin_role_ids: comma-separated role ids of admins
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +73,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub telegram: crate::telegram::TelegramConfig,
     pub sla: crate::sla::SlaConfig,
+    pub discord: DiscordConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +102,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             telegram: crate::telegram::TelegramConfig::default(),
             sla: crate::sla::SlaConfig::default(),
+            discord: DiscordConfig::default(),
         }
     }
 }
@@ -111,6 +123,149 @@ impl Default for OutboxConfig {
             poll: Duration::from_secs(1),
         }
     }
+}
+
+/// `[discord]`: the Discord channel, on when `token` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    pub token: Option<String>,
+    /// REST base URL (scheme and host); requests go to `<api_url>/api/v10/…`.
+    pub api_url: String,
+    #[serde(deserialize_with = "opt_id")]
+    pub guild_id: Option<String>,
+    #[serde(deserialize_with = "opt_id")]
+    pub staff_channel_id: Option<String>,
+    #[serde(deserialize_with = "opt_id")]
+    pub support_channel_id: Option<String>,
+    #[serde(deserialize_with = "id_list")]
+    pub agent_role_ids: Vec<String>,
+    #[serde(deserialize_with = "id_list")]
+    pub admin_role_ids: Vec<String>,
+}
+
+/// Discord's own REST base URL.
+pub const DISCORD_API_URL: &str = "https://discord.com";
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            api_url: DISCORD_API_URL.to_string(),
+            guild_id: None,
+            staff_channel_id: None,
+            support_channel_id: None,
+            agent_role_ids: Vec::new(),
+            admin_role_ids: Vec::new(),
+        }
+    }
+}
+
+impl DiscordConfig {
+    /// The token, when the channel is on (set and not blank).
+    pub fn enabled_token(&self) -> Option<&str> {
+        self.token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(format!("discord.{m}")));
+        let url = match url::Url::parse(&self.api_url) {
+            Ok(url) => url,
+            Err(e) => return invalid(format!("api_url: not a valid URL ({e})")),
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return invalid("api_url: must start with http:// or https://".into());
+        }
+        let snowflake = |key: &str, value: &str| -> Result<(), ConfigError> {
+            match value.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(()),
+                _ => Err(ConfigError::Invalid(format!(
+                    "discord.{key}: `{value}` is not a Discord id (a positive number)"
+                ))),
+            }
+        };
+        for (key, value) in [
+            ("guild_id", &self.guild_id),
+            ("staff_channel_id", &self.staff_channel_id),
+            ("support_channel_id", &self.support_channel_id),
+        ] {
+            if let Some(value) = value {
+                snowflake(key, value)?;
+            }
+        }
+        for id in &self.agent_role_ids {
+            snowflake("agent_role_ids", id)?;
+        }
+        for id in &self.admin_role_ids {
+            snowflake("admin_role_ids", id)?;
+        }
+        if self.enabled_token().is_some() {
+            for (key, value) in [
+                ("guild_id", &self.guild_id),
+                ("staff_channel_id", &self.staff_channel_id),
+            ] {
+                if value.is_none() {
+                    return invalid(format!("{key} is required when discord.token is set"));
+                }
+            }
+            if self.agent_role_ids.is_empty() && self.admin_role_ids.is_empty() {
+                return invalid(
+                    "agent_role_ids or admin_role_ids: name at least one staff role when discord.token is set"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(u64),
+}
+
+impl Id {
+    fn into_string(self) -> String {
+        match self {
+            Id::Text(s) => s.trim().to_string(),
+            Id::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// One id, given as a string or a number (environment values that look like numbers arrive as
+/// numbers). A blank string means none.
+fn opt_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Id>::deserialize(deserializer)?
+        .map(Id::into_string)
+        .filter(|s| !s.is_empty()))
+}
+
+/// A list of ids: a TOML array (of strings or numbers) or one comma-separated string (as
+/// environment variables give it).
+fn id_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ids {
+        List(Vec<Id>),
+        One(Id),
+    }
+    let raw: Vec<String> = match Ids::deserialize(deserializer)? {
+        Ids::List(ids) => ids.into_iter().map(Id::into_string).collect(),
+        Ids::One(id) => vec![id.into_string()],
+    };
+    Ok(raw
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +331,7 @@ impl Config {
         }
         self.telegram.validate().map_err(ConfigError::Invalid)?;
         self.sla.rules().map_err(ConfigError::Invalid)?;
+        self.discord.validate()?;
         Ok(())
     }
 }
@@ -289,6 +445,65 @@ mod tests {
             jail.set_env("RELAYDESK_TELEGRAM_MODE", "carrier-pigeon");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.to_lowercase().contains("telegram.mode"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn discord_section_takes_arrays_or_comma_lists() {
+        let config = parse(
+            "[discord]\ntoken = \"t\"\nguild_id = \"10\"\nstaff_channel_id = \"20\"\nagent_role_ids = [\"30\", 31]\nadmin_role_ids = \"40, 41\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.discord.enabled_token(), Some("t"));
+        assert_eq!(config.discord.agent_role_ids, vec!["30", "31"]);
+        assert_eq!(config.discord.admin_role_ids, vec!["40", "41"]);
+        assert_eq!(config.discord.api_url, DISCORD_API_URL);
+    }
+
+    #[test]
+    fn discord_section_errors_name_the_key() {
+        let err =
+            parse("[discord]\ntoken = \"t\"\nstaff_channel_id = \"20\"\nagent_role_ids = \"1\"")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("discord.guild_id"), "{err}");
+        let err = parse("[discord]\nguild_id = \"abc\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("discord.guild_id") && err.contains("abc"),
+            "{err}"
+        );
+        let err = parse("[discord]\napi_url = \"ftp://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("discord.api_url"), "{err}");
+        let err = parse("[discord]\ntoken = \"t\"\nguild_id = \"1\"\nstaff_channel_id = \"2\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("agent_role_ids"), "{err}");
+        let err = parse("[discord]\ntokn = \"t\"").unwrap_err().to_string();
+        assert!(err.contains("tokn"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn discord_environment_lists_are_comma_separated() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAYDESK_DISCORD_TOKEN", "secret");
+            jail.set_env("RELAYDESK_DISCORD_GUILD_ID", "11");
+            jail.set_env("RELAYDESK_DISCORD_STAFF_CHANNEL_ID", "22");
+            jail.set_env("RELAYDESK_DISCORD_AGENT_ROLE_IDS", "33,34");
+            jail.set_env("RELAYDESK_DISCORD_ADMIN_ROLE_IDS", "44");
+            jail.set_env("RELAYDESK_DISCORD_API_URL", "http://127.0.0.1:9");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.discord.enabled_token(), Some("secret"));
+            assert_eq!(config.discord.guild_id.as_deref(), Some("11"));
+            assert_eq!(config.discord.staff_channel_id.as_deref(), Some("22"));
+            assert_eq!(config.discord.agent_role_ids, vec!["33", "34"]);
+            assert_eq!(config.discord.admin_role_ids, vec!["44"]);
+            assert_eq!(config.discord.api_url, "http://127.0.0.1:9");
             Ok(())
         });
     }

@@ -77,6 +77,7 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
 
 /// Runs Relaydesk until `shutdown` is cancelled (or a part fails).
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let channels = channels_from_config(&config)?;
     let store = open_store(&config).await?;
     tracing::info!(database = store.backend().name(), "database ready");
     let listener = TcpListener::bind(config.listen)
@@ -85,7 +86,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             addr: config.listen,
             source,
         })?;
-    let channels = channels_from_config(&config)?;
     run_with(
         config,
         store,
@@ -107,6 +107,11 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
     .map_err(ServeError::ChannelConfig)?
     {
         channels.push(Arc::new(telegram));
+    }
+    if let Some(discord) = crate::discord::DiscordChannel::from_config(&config.discord)
+        .map_err(|e| ServeError::ChannelConfig(e.to_string()))?
+    {
+        channels.push(Arc::new(discord));
     }
     Ok(channels)
 }

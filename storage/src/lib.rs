@@ -16,7 +16,7 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::StorageError;
 pub use model::*;
 pub use store::{Backend, Store, StoreOptions};
-pub use tx::Tx;
+pub use tx::{BackfillCursor, Tx};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -5,6 +5,7 @@
 //! between the two ask [`Backend`].
 
 mod audit;
+mod backfill;
 mod messages;
 mod outbox;
 mod people;
@@ -15,6 +16,8 @@ mod tickets;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+
+pub use backfill::BackfillCursor;
 
 use crate::clock::from_ms;
 use crate::{Backend, Result, StorageError};

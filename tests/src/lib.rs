@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod db;
+pub mod discord_fake;
 pub mod recorder;
 pub mod telegram_fake;

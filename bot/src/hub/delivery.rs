@@ -141,4 +141,16 @@ pub enum DeliveryError {
 pub trait Deliver: Send + Sync {
     fn platform(&self) -> Platform;
     async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError>;
+
+    /// [`Deliver::deliver`] with `key`, the same for every attempt of one outbox row and
+    /// different between rows, so a platform that can deduplicate sends (Discord's message
+    /// nonce) never posts a retried row twice. The default ignores the key.
+    async fn deliver_keyed(
+        &self,
+        key: &str,
+        outbound: &Outbound,
+    ) -> Result<Delivered, DeliveryError> {
+        let _ = key;
+        self.deliver(outbound).await
+    }
 }

@@ -205,7 +205,8 @@ impl OutboxWorker {
         delivery: Delivery,
         outbound: Outbound,
     ) -> Result<(), OutboxError> {
-        let outcome = match self.adapter.deliver(&outbound).await {
+        let key = item.id.to_string();
+        let outcome = match self.adapter.deliver_keyed(&key, &outbound).await {
             Ok(delivered) => Outcome::Delivered(delivered),
             Err(DeliveryError::RetryAfter(wait)) => {
                 Outcome::Retry(self.options.retry.retry_after(wait), "rate limited".into())

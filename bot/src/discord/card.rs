@@ -1,0 +1,137 @@
+//! What a ticket looks like on Discord: the thread name, the ticket card that opens the
+//! thread, and the text of relayed posts.
+
+use relaydesk_storage::Attachment;
+use serenity::all::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed};
+
+use super::THREAD_NAME_LIMIT;
+use crate::hub::TicketView;
+
+/// `custom_id` of the card's Claim button.
+pub const CLAIM_BUTTON: &str = "relaydesk:claim";
+/// `custom_id` of the card's Close button.
+pub const CLOSE_BUTTON: &str = "relaydesk:close";
+
+/// Embed text limits (Discord: field values 1,024, descriptions 4,096 characters).
+const FIELD_LIMIT: usize = 1024;
+const DESCRIPTION_LIMIT: usize = 4096;
+
+pub fn thread_name(ticket: &TicketView) -> String {
+    ticket.title(THREAD_NAME_LIMIT)
+}
+
+/// The ticket card: customer, channel, priority, assignee, tags.
+pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
+    let cut = crate::hub::text::truncate_chars;
+    let tags = if ticket.tags.is_empty() {
+        "none".to_string()
+    } else {
+        ticket.tags.join(", ")
+    };
+    CreateEmbed::new()
+        .title(format!("Ticket #{}", ticket.number))
+        .description(cut(&ticket.subject, DESCRIPTION_LIMIT))
+        .field("Customer", cut(&ticket.customer_name, FIELD_LIMIT), true)
+        .field("Channel", ticket.origin.to_string(), true)
+        .field("Status", ticket.status.to_string(), true)
+        .field("Priority", ticket.priority.to_string(), true)
+        .field(
+            "Assignee",
+            cut(
+                ticket.assignee.as_deref().unwrap_or("unassigned"),
+                FIELD_LIMIT,
+            ),
+            true,
+        )
+        .field("Tags", cut(&tags, FIELD_LIMIT), true)
+}
+
+pub fn card_buttons() -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(CLAIM_BUTTON)
+            .label("Claim")
+            .style(ButtonStyle::Primary),
+        CreateButton::new(CLOSE_BUTTON)
+            .label("Close")
+            .style(ButtonStyle::Danger),
+    ])]
+}
+
+/// A relayed message in the staff thread: who wrote it, then the text as written, then links
+/// to its files.
+pub fn thread_post(author: &str, internal: bool, text: &str, attachments: &[Attachment]) -> String {
+    let header = if internal {
+        format!("🔒 {author} (internal note):")
+    } else {
+        format!("💬 {author}:")
+    };
+    let mut out = header;
+    if !text.is_empty() {
+        out.push('\n');
+        out.push_str(text);
+    }
+    out.push_str(&attachment_links(attachments));
+    out
+}
+
+/// One line per attachment, `📎 name: url`.
+pub fn attachment_links(attachments: &[Attachment]) -> String {
+    attachments
+        .iter()
+        .map(|a| {
+            let name = a.file_name.as_deref().unwrap_or(&a.kind);
+            match &a.url {
+                Some(url) => format!("\n📎 {name}: {url}"),
+                None => format!("\n📎 {name} (not available on Discord)"),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relaydesk_storage::{Platform, Priority, TicketStatus};
+
+    fn view(status: TicketStatus) -> TicketView {
+        TicketView {
+            id: 1,
+            number: 1042,
+            subject: "printer won't print ".repeat(10),
+            customer_name: "Anna K.".into(),
+            origin: Platform::Discord,
+            status,
+            priority: Priority::High,
+            assignee: None,
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn thread_names_fit_discord_and_mark_closed_tickets() {
+        let open = thread_name(&view(TicketStatus::Open));
+        assert!(open.starts_with("#1042 · Anna K. · printer"));
+        assert!(open.chars().count() <= THREAD_NAME_LIMIT);
+        let closed = thread_name(&view(TicketStatus::Closed));
+        assert!(closed.starts_with("✅ #1042"));
+        assert!(closed.chars().count() <= THREAD_NAME_LIMIT);
+    }
+
+    #[test]
+    fn posts_name_the_author_and_link_files() {
+        let files = [Attachment {
+            kind: "file".into(),
+            file_name: Some("log.txt".into()),
+            mime_type: None,
+            size: Some(3),
+            platform_ref: None,
+            url: Some("https://cdn.example/log.txt".into()),
+        }];
+        let post = thread_post("Anna", false, "hi @everyone", &files);
+        assert_eq!(
+            post,
+            "💬 Anna:\nhi @everyone\n📎 log.txt: https://cdn.example/log.txt"
+        );
+        assert!(thread_post("Bob", true, "x", &[]).starts_with("🔒 Bob (internal note):"));
+    }
+}

@@ -1,0 +1,296 @@
+//! The hub's sends ([`Outbound`]) as Discord REST calls.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use relaydesk_storage::Platform;
+use serde::Serialize;
+use serenity::all::{
+    AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateForumPost,
+    CreateMessage, CreateThread, EditThread, GuildChannel, Message, MessageId, Nonce,
+    PrivateChannel, UserId,
+};
+use serenity::http::{LightMethod, Route};
+use tokio::sync::OnceCell;
+
+use super::card;
+use super::rest::Rest;
+use super::{DiscordSettings, MESSAGE_LIMIT};
+use crate::hub::text::split_for_limit;
+use crate::hub::{Deliver, Delivered, DeliveryError, Outbound};
+
+/// A customer conversation given as `user:<id>` is a user to open a DM with; anything else is
+/// a channel id (the DM channel the customer wrote from).
+pub const USER_CONVERSATION_PREFIX: &str = "user:";
+
+/// `✅`, URL-encoded as the reaction routes want it.
+const CHECK_MARK: &str = "%E2%9C%85";
+
+/// Sends outbox rows to Discord.
+#[derive(Debug)]
+pub struct DiscordDeliver {
+    rest: Arc<Rest>,
+    staff_channel: ChannelId,
+    /// Whether the staff channel is a forum (one post per ticket) rather than a text channel
+    /// (one private thread per ticket); asked once.
+    staff_is_forum: OnceCell<bool>,
+}
+
+#[derive(Serialize)]
+struct DmRecipient {
+    recipient_id: UserId,
+}
+
+fn id<T: From<std::num::NonZeroU64>>(what: &str, raw: &str) -> Result<T, DeliveryError> {
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(std::num::NonZeroU64::new)
+        .map(T::from)
+        .ok_or_else(|| DeliveryError::Permanent(format!("`{raw}` is not a Discord {what} id")))
+}
+
+/// No one is pinged by what we relay: customers' `@everyone` and `<@&role>` stay text.
+fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+impl DiscordDeliver {
+    pub fn new(settings: &DiscordSettings) -> Self {
+        Self {
+            rest: Arc::new(Rest::new(settings)),
+            staff_channel: settings.staff_channel,
+            staff_is_forum: OnceCell::new(),
+        }
+    }
+
+    async fn post(
+        &self,
+        channel: ChannelId,
+        message: CreateMessage,
+    ) -> Result<Message, DeliveryError> {
+        self.rest
+            .call(
+                Route::ChannelMessages {
+                    channel_id: channel,
+                },
+                LightMethod::Post,
+                Some(&message),
+            )
+            .await
+    }
+
+    /// Posts `text` split at Discord's limit, in order, pinging no one. Each part carries a
+    /// nonce derived from `key` so a retried row does not post a part twice. Returns the id of
+    /// the first part.
+    async fn post_text(
+        &self,
+        channel: ChannelId,
+        text: &str,
+        key: Option<&str>,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let mut first = None;
+        for (i, part) in split_for_limit(text, MESSAGE_LIMIT).into_iter().enumerate() {
+            let mut message = CreateMessage::new()
+                .content(part)
+                .allowed_mentions(no_mentions());
+            if let Some(key) = key {
+                message = message
+                    .nonce(Nonce::String(format!("rd{key}.{i}")))
+                    .enforce_nonce(true);
+            }
+            let sent = self.post(channel, message).await?;
+            first.get_or_insert(sent.id);
+        }
+        Ok(first)
+    }
+
+    async fn staff_is_forum(&self) -> Result<bool, DeliveryError> {
+        self.staff_is_forum
+            .get_or_try_init(|| async {
+                let channel: GuildChannel = self
+                    .rest
+                    .call(
+                        Route::Channel {
+                            channel_id: self.staff_channel,
+                        },
+                        LightMethod::Get,
+                        None::<&()>,
+                    )
+                    .await?;
+                Ok(channel.kind == ChannelType::Forum)
+            })
+            .await
+            .copied()
+    }
+
+    fn card(ticket: &crate::hub::TicketView, key: Option<&str>) -> CreateMessage {
+        let mut card = CreateMessage::new()
+            .embed(card::ticket_card(ticket))
+            .components(card::card_buttons())
+            .allowed_mentions(no_mentions());
+        if let Some(key) = key {
+            card = card
+                .nonce(Nonce::String(format!("rd{key}.card")))
+                .enforce_nonce(true);
+        }
+        card
+    }
+
+    async fn open_thread(
+        &self,
+        ticket: &crate::hub::TicketView,
+        key: Option<&str>,
+    ) -> Result<Delivered, DeliveryError> {
+        let route = Route::ChannelThreads {
+            channel_id: self.staff_channel,
+        };
+        if self.staff_is_forum().await? {
+            // A forum post: the card is its first message.
+            let post = CreateForumPost::new(card::thread_name(ticket), Self::card(ticket, key))
+                .auto_archive_duration(AutoArchiveDuration::OneWeek);
+            let thread: GuildChannel = self
+                .rest
+                .call(route, LightMethod::Post, Some(&post))
+                .await?;
+            return Ok(Delivered {
+                external_ref: Some(thread.id.to_string()),
+            });
+        }
+        let create = CreateThread::new(card::thread_name(ticket))
+            .kind(ChannelType::PrivateThread)
+            .invitable(false)
+            .auto_archive_duration(AutoArchiveDuration::OneWeek);
+        let thread: GuildChannel = self
+            .rest
+            .call(route, LightMethod::Post, Some(&create))
+            .await?;
+        // The thread exists now: its id must reach the store even if the card does not, or a
+        // retry would open a second thread.
+        if let Err(e) = self.post(thread.id, Self::card(ticket, key)).await {
+            tracing::warn!(thread = %thread.id, error = %e, "ticket card could not be posted");
+        }
+        Ok(Delivered {
+            external_ref: Some(thread.id.to_string()),
+        })
+    }
+
+    async fn sync_thread(
+        &self,
+        thread: ChannelId,
+        ticket: &crate::hub::TicketView,
+    ) -> Result<(), DeliveryError> {
+        let closed = !ticket.status.is_active();
+        let edit = EditThread::new()
+            .name(card::thread_name(ticket))
+            .archived(closed)
+            .locked(closed);
+        let _: GuildChannel = self
+            .rest
+            .call(
+                Route::Channel { channel_id: thread },
+                LightMethod::Patch,
+                Some(&edit),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn customer_channel(&self, conversation: &str) -> Result<ChannelId, DeliveryError> {
+        let Some(user) = conversation.strip_prefix(USER_CONVERSATION_PREFIX) else {
+            return id("channel", conversation);
+        };
+        let dm: PrivateChannel = self
+            .rest
+            .call(
+                Route::UserMeDmChannels,
+                LightMethod::Post,
+                Some(&DmRecipient {
+                    recipient_id: id("user", user)?,
+                }),
+            )
+            .await?;
+        Ok(dm.id)
+    }
+
+    async fn send(
+        &self,
+        outbound: &Outbound,
+        key: Option<&str>,
+    ) -> Result<Delivered, DeliveryError> {
+        let sent = |first: Option<MessageId>| Delivered {
+            external_ref: first.map(|m| m.to_string()),
+        };
+        match outbound {
+            Outbound::OpenThread { ticket } => self.open_thread(ticket, key).await,
+            Outbound::ThreadPost {
+                thread,
+                author,
+                internal,
+                text,
+                attachments,
+                ..
+            } => {
+                let body = card::thread_post(author, *internal, text, attachments);
+                Ok(sent(
+                    self.post_text(id("thread", thread)?, &body, key).await?,
+                ))
+            }
+            Outbound::ThreadNotice { thread, text } => Ok(sent(
+                self.post_text(id("thread", thread)?, text, key).await?,
+            )),
+            Outbound::SyncThread { thread, ticket } => {
+                self.sync_thread(id("thread", thread)?, ticket).await?;
+                Ok(Delivered::default())
+            }
+            Outbound::CustomerPost {
+                conversation,
+                text,
+                attachments,
+            } => {
+                let channel = self.customer_channel(conversation).await?;
+                let body = format!("{text}{}", card::attachment_links(attachments));
+                Ok(sent(self.post_text(channel, &body, key).await?))
+            }
+            Outbound::MarkDelivered {
+                thread,
+                message_ref,
+            } => {
+                self.rest
+                    .call_empty(
+                        Route::ChannelMessageReactionMe {
+                            channel_id: id("thread", thread)?,
+                            message_id: id("message", message_ref)?,
+                            reaction: CHECK_MARK,
+                        },
+                        LightMethod::Put,
+                        None::<&()>,
+                    )
+                    .await?;
+                Ok(Delivered::default())
+            }
+            Outbound::ChannelPost { channel, text } => Ok(sent(
+                self.post_text(id("channel", channel)?, text, key).await?,
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Deliver for DiscordDeliver {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError> {
+        self.send(outbound, None).await
+    }
+
+    async fn deliver_keyed(
+        &self,
+        key: &str,
+        outbound: &Outbound,
+    ) -> Result<Delivered, DeliveryError> {
+        self.send(outbound, Some(key)).await
+    }
+}

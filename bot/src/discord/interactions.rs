@@ -1,0 +1,194 @@
+//! Interactions: slash commands, the ticket card's buttons, the support panel's button and
+//! form. Answers from the hub go back as interaction responses (refusals only to the asker).
+
+use serenity::all::{
+    ChannelId, CommandInteraction, ComponentInteraction, CreateAllowedMentions,
+    CreateInteractionResponse, CreateInteractionResponseMessage, Interaction, ModalInteraction,
+    User,
+};
+
+use super::events::Worker;
+use super::inbound::person;
+use super::{card, commands, panel, MESSAGE_LIMIT};
+use crate::hub::text::truncate_chars;
+use crate::hub::{Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, TicketRef};
+use relaydesk_storage::Platform;
+
+impl Worker {
+    /// Opens a ticket from the guild (panel form or `/ticket`): a private thread in the
+    /// support channel for the customer, and the ticket with its first message. Returns what
+    /// to tell the customer.
+    pub(super) async fn open_guild_ticket(
+        &self,
+        customer: &User,
+        subject: &str,
+        text: &str,
+        key: String,
+    ) -> Result<String, String> {
+        let Some(support) = self.settings.support_channel else {
+            return Err("Send me a direct message to open a ticket.".into());
+        };
+        let thread = panel::customer_thread(&self.http, support, customer)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not open a customer thread");
+                "Sorry, the ticket could not be opened; please try again.".to_string()
+            })?;
+        let message = CustomerMessage {
+            platform: Platform::Discord,
+            external_message_id: Some(key),
+            customer: person(customer),
+            conversation: thread.to_string(),
+            subject: Some(subject.to_string()),
+            text: text.to_string(),
+            attachments: Vec::new(),
+        };
+        match self.ingest(Inbound::Customer(message)).await {
+            Ok(_) => Ok(format!("Your ticket is open: <#{thread}>")),
+            Err(e) => Err(e.user_message()),
+        }
+    }
+
+    pub(super) async fn interaction(&self, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(command) => self.slash_command(&command).await,
+            Interaction::Component(component) => self.button(&component).await,
+            Interaction::Modal(modal) => self.form(&modal).await,
+            _ => {}
+        }
+    }
+
+    pub(super) async fn run_command(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+        command: Command,
+    ) -> Result<CommandReply, HubError> {
+        let ticket = TicketRef::Thread {
+            platform: Platform::Discord,
+            thread_ref: channel.to_string(),
+        };
+        self.hub.execute(actor, &ticket, command).await
+    }
+
+    pub(super) async fn form(&self, interaction: &ModalInteraction) {
+        if interaction.data.custom_id != panel::OPEN_FORM {
+            return;
+        }
+        let (subject, description) = panel::form_values(&interaction.data);
+        let text = if description.trim().is_empty() {
+            subject.clone()
+        } else {
+            description
+        };
+        let answer_text = match self
+            .open_guild_ticket(
+                &interaction.user,
+                &subject,
+                &text,
+                interaction.id.to_string(),
+            )
+            .await
+        {
+            Ok(text) | Err(text) => text,
+        };
+        if let Err(e) = interaction
+            .create_response(&self.http, answer(&answer_text, true))
+            .await
+        {
+            tracing::warn!(error = %e, "could not answer a ticket form");
+        }
+    }
+
+    pub(super) async fn slash_command(&self, interaction: &CommandInteraction) {
+        if interaction.data.name == "ticket" {
+            let text = match commands::ticket_subject(&interaction.data) {
+                Some(subject) => match self
+                    .open_guild_ticket(
+                        &interaction.user,
+                        &subject,
+                        &subject,
+                        interaction.id.to_string(),
+                    )
+                    .await
+                {
+                    Ok(text) | Err(text) => text,
+                },
+                None => "/ticket needs a subject".to_string(),
+            };
+            if let Err(e) = interaction
+                .create_response(&self.http, answer(&text, true))
+                .await
+            {
+                tracing::warn!(error = %e, "could not answer /ticket");
+            }
+            return;
+        }
+        let roles = interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let actor = self.roles(&roles, &interaction.user);
+        let (text, ephemeral) = match commands::command_of(&interaction.data) {
+            Ok(command) => {
+                let shown = commands::shown(&command, interaction.user.display_name());
+                match self
+                    .run_command(&actor, interaction.channel_id, command)
+                    .await
+                {
+                    Ok(reply) => (shown.unwrap_or(reply.text), false),
+                    Err(e) => (e.user_message(), true),
+                }
+            }
+            Err(e) => (e.user_message(), true),
+        };
+        let response = answer(&text, ephemeral);
+        if let Err(e) = interaction.create_response(&self.http, response).await {
+            tracing::warn!(error = %e, "could not answer a slash command");
+        }
+    }
+
+    pub(super) async fn button(&self, interaction: &ComponentInteraction) {
+        if interaction.data.custom_id == panel::OPEN_BUTTON {
+            let form = CreateInteractionResponse::Modal(panel::form());
+            if let Err(e) = interaction.create_response(&self.http, form).await {
+                tracing::warn!(error = %e, "could not show the ticket form");
+            }
+            return;
+        }
+        let command = match interaction.data.custom_id.as_str() {
+            card::CLAIM_BUTTON => Command::Claim,
+            card::CLOSE_BUTTON => Command::Close(None),
+            _ => return,
+        };
+        let roles = interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let actor = self.roles(&roles, &interaction.user);
+        let (text, ephemeral) = match self
+            .run_command(&actor, interaction.channel_id, command)
+            .await
+        {
+            Ok(reply) => (reply.text, false),
+            Err(e) => (e.user_message(), true),
+        };
+        if let Err(e) = interaction
+            .create_response(&self.http, answer(&text, ephemeral))
+            .await
+        {
+            tracing::warn!(error = %e, "could not answer a button");
+        }
+    }
+}
+
+fn answer(text: &str, ephemeral: bool) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(truncate_chars(text, MESSAGE_LIMIT))
+            .ephemeral(ephemeral)
+            .allowed_mentions(CreateAllowedMentions::new()),
+    )
+}

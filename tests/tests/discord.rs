@@ -1,0 +1,1246 @@
+//! The Discord channel end to end: the real serenity gateway client and our REST delivery
+//! against the loopback Discord in `relaydesk_tests::discord_fake`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk::config::{Config, DiscordConfig};
+use relaydesk::discord::DiscordChannel;
+use relaydesk_storage::{SystemClock, TicketStatus};
+use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::discord_fake::{
+    payloads, FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID,
+    SUPPORT_CHANNEL_ID, TOKEN,
+};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+const ANNA: u64 = 4001;
+const BOB: u64 = 4002;
+const CARL: u64 = 4003;
+const MALLORY: u64 = 4004;
+const ADA: u64 = 4005;
+
+fn config(fake: &FakeDiscord) -> Config {
+    let discord = DiscordConfig {
+        token: Some(TOKEN.into()),
+        api_url: fake.api_url(),
+        guild_id: Some(GUILD_ID.to_string()),
+        staff_channel_id: Some(STAFF_CHANNEL_ID.to_string()),
+        support_channel_id: Some(SUPPORT_CHANNEL_ID.to_string()),
+        agent_role_ids: vec![AGENT_ROLE_ID.to_string()],
+        admin_role_ids: vec![ADMIN_ROLE_ID.to_string()],
+    };
+    let mut config = Config {
+        discord,
+        ..Config::default()
+    };
+    config.outbox.poll = Duration::from_millis(100);
+    config
+}
+
+fn channel(config: &Config) -> Arc<dyn relaydesk::channel::Channel> {
+    Arc::new(
+        DiscordChannel::from_config(&config.discord)
+            .expect("valid discord settings")
+            .expect("discord is on"),
+    )
+}
+
+async fn start(fake: &FakeDiscord, db: TestDb) -> TestApp {
+    let config = config(fake);
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        db,
+        config,
+        channels,
+        ..Spawn::default()
+    })
+    .await;
+    connected(fake).await;
+    app
+}
+
+/// Waits until the bot identified and registered its slash commands.
+async fn connected(fake: &FakeDiscord) {
+    fake.wait_for("slash commands registered", |f| {
+        (!f.commands().is_empty()).then_some(())
+    })
+    .await;
+}
+
+fn content(message: &Value) -> String {
+    message["content"].as_str().unwrap_or_default().to_string()
+}
+
+/// The thread of the n-th ticket, once it has its card and `posts` further messages.
+async fn thread_with(fake: &FakeDiscord, index: usize, posts: usize) -> u64 {
+    let thread = fake
+        .wait_for("ticket thread", |f| f.threads().get(index).map(|t| t.id))
+        .await;
+    fake.wait_for("thread posts", |f| {
+        (f.messages_in(thread).len() > posts).then_some(())
+    })
+    .await;
+    thread
+}
+
+/// Anna opens a ticket by DM; returns (dm channel, thread).
+async fn anna_opens_ticket(fake: &FakeDiscord, text: &str) -> (u64, u64) {
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    fake.customer_dm(dm, ANNA, "Anna K.", text);
+    let thread = thread_with(fake, 0, 1).await;
+    (dm, thread)
+}
+
+async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, db).await;
+    let text = "Printer won't print @everyone <@&700> please";
+    assert_eq!(
+        fake.sessions(),
+        (1, 0),
+        "one session: READY and GUILD_CREATE were understood"
+    );
+    let (dm, thread) = anna_opens_ticket(&fake, text).await;
+
+    let created = fake.channel(thread).expect("thread exists");
+    assert_eq!(created.kind, 12, "a private thread");
+    assert_eq!(created.parent, Some(STAFF_CHANNEL_ID));
+    assert!(
+        created
+            .name
+            .starts_with("#1001 · Anna K. · Printer won't print"),
+        "{}",
+        created.name
+    );
+    let posts = fake.messages_in(thread);
+    let card = &posts[0];
+    assert_eq!(card["embeds"][0]["title"], "Ticket #1001");
+    let fields: Vec<&str> = card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"Customer") && fields.contains(&"Assignee"),
+        "{fields:?}"
+    );
+    let buttons = &card["components"][0]["components"];
+    assert_eq!(buttons[0]["custom_id"], "relaydesk:claim");
+    assert_eq!(buttons[1]["custom_id"], "relaydesk:close");
+
+    let relayed = &posts[1];
+    assert_eq!(content(relayed), format!("💬 Anna K.:\n{text}"));
+    assert_eq!(relayed["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(relayed["allowed_mentions"]["roles"], json!([]));
+    assert_eq!(relayed["allowed_mentions"]["users"], json!([]));
+
+    // The customer is told their ticket number in the DM.
+    let ack = fake
+        .wait_for("acknowledgement DM", |f| f.messages_in(dm).first().cloned())
+        .await;
+    assert!(content(&ack).contains("#1001"), "{}", content(&ack));
+
+    // A second DM lands in the same thread, not a new one.
+    fake.customer_dm(dm, ANNA, "Anna K.", "still broken");
+    fake.wait_for("second post", |f| {
+        (f.messages_in(thread).len() == 3).then_some(())
+    })
+    .await;
+    assert_eq!(fake.threads().len(), 1);
+    assert_eq!(
+        content(&fake.messages_in(thread)[2]),
+        "💬 Anna K.:\nstill broken"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dm_opens_a_thread_with_card_and_message_sqlite() {
+    dm_opens_a_thread_with_card_and_message(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dm_opens_a_thread_with_card_and_message_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        dm_opens_a_thread_with_card_and_message(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_customer_text_is_split_in_order() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let long: String = (0..900).map(|i| format!("w{i} ")).collect();
+    let (_, thread) = anna_opens_ticket(&fake, &long).await;
+    let parts = fake
+        .wait_for("all parts", |f| {
+            let posts = f.messages_in(thread);
+            (posts.len() >= 4).then_some(posts)
+        })
+        .await;
+    let joined: String = parts[1..].iter().map(content).collect();
+    assert_eq!(joined, format!("💬 Anna K.:\n{long}"));
+    assert!(parts.iter().all(|p| content(p).chars().count() <= 2000));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_reply_reaches_the_customer_and_is_marked_delivered() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "help").await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
+
+    let reply = fake.member_message(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "Try turning it off and on",
+    );
+    let sent = fake
+        .wait_for("reply DM", |f| {
+            f.messages_in(dm)
+                .iter()
+                .find(|m| content(m) == "Try turning it off and on")
+                .cloned()
+        })
+        .await;
+    assert_eq!(sent["allowed_mentions"]["parse"], json!([]));
+    let reaction = fake
+        .wait_for("✅ reaction", |f| f.reactions().first().cloned())
+        .await;
+    assert_eq!(reaction, (thread, reply, "✅".to_string()));
+
+    // Internal notes stay internal; a member without a staff role is not relayed.
+    fake.member_message(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "// customer seems upset",
+    );
+    fake.member_message(thread, MALLORY, "Mallory", &[], "hello from a stranger");
+    let marker = fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "second answer");
+    fake.wait_for("second reply DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "second answer")
+            .then_some(())
+    })
+    .await;
+    fake.wait_for("second ✅", |f| {
+        f.reactions().iter().any(|r| r.1 == marker).then_some(())
+    })
+    .await;
+    let dms: Vec<String> = fake.messages_in(dm).iter().map(content).collect();
+    assert!(
+        !dms.iter()
+            .any(|t| t.contains("upset") || t.contains("stranger")),
+        "{dms:?}"
+    );
+
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let messages = tx.messages(ticket.id).await.expect("messages");
+    let note = messages
+        .iter()
+        .find(|m| m.body.contains("customer seems upset"))
+        .expect("note stored");
+    assert!(note.internal);
+    assert!(!messages.iter().any(|m| m.body.contains("stranger")));
+    drop(tx);
+
+    // A stranger's command is refused in the thread.
+    fake.member_message(thread, MALLORY, "Mallory", &[], "/close");
+    fake.wait_for("refusal", |f| {
+        f.messages_in(thread)
+            .iter()
+            .any(|m| content(m).contains("Only agents"))
+            .then_some(())
+    })
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    assert!(tx
+        .ticket(ticket.id)
+        .await
+        .expect("ticket")
+        .status
+        .is_active());
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+/// Runs a slash command and returns the interaction response body.
+async fn slash(
+    fake: &FakeDiscord,
+    channel: u64,
+    user: (u64, &str),
+    roles: &[u64],
+    command: &str,
+    options: Value,
+    resolved: Value,
+) -> Value {
+    let id = fake.slash_command(channel, user, roles, command, options, resolved);
+    fake.wait_for(&format!("answer to /{command}"), |f| {
+        f.interaction_responses()
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, body)| body)
+    })
+    .await
+}
+
+fn answer_text(body: &Value) -> String {
+    body["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn is_ephemeral(body: &Value) -> bool {
+    body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let names: Vec<String> = fake
+        .commands()
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
+    for expected in [
+        "assign",
+        "claim",
+        "unassign",
+        "close",
+        "reopen",
+        "merge",
+        "priority",
+        "tag",
+        "note",
+        "ticket-info",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing: {names:?}"
+        );
+    }
+    let (dm, thread) = anna_opens_ticket(&fake, "need help").await;
+    let bob = (BOB, "Bob");
+    let agent = &[AGENT_ROLE_ID];
+    let none = json!([]);
+    let empty = json!({});
+
+    let refused = slash(
+        &fake,
+        thread,
+        (MALLORY, "Mallory"),
+        &[],
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(is_ephemeral(&refused));
+    assert!(answer_text(&refused).contains("Only agents"), "{refused}");
+
+    let outside = slash(
+        &fake,
+        STAFF_CHANNEL_ID,
+        bob,
+        agent,
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(is_ephemeral(&outside));
+    assert!(
+        answer_text(&outside).contains("not a ticket thread"),
+        "{outside}"
+    );
+
+    let claimed = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "claim",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(!is_ephemeral(&claimed));
+    assert!(
+        answer_text(&claimed).contains("claimed by Bob"),
+        "{claimed}"
+    );
+
+    let assign_options = json!([{"name": "user", "type": 6, "value": BOB.to_string()}]);
+    let resolved = json!({"users": {BOB.to_string(): {"id": BOB.to_string(), "username": "Bob", "discriminator": "0", "global_name": "Bob", "avatar": null}}});
+    let assigned = slash(
+        &fake,
+        thread,
+        (CARL, "Carl"),
+        agent,
+        "assign",
+        assign_options,
+        resolved,
+    )
+    .await;
+    assert!(
+        answer_text(&assigned).contains("assigned to Bob by Carl"),
+        "{assigned}"
+    );
+    let unassigned = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "unassign",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&unassigned).contains("unassigned"),
+        "{unassigned}"
+    );
+
+    let priority = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "priority",
+        json!([{"name": "level", "type": 3, "value": "high"}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&priority).contains("priority set to high"),
+        "{priority}"
+    );
+    let tag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "add", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
+    assert!(answer_text(&tag).contains("tagged billing"), "{tag}");
+    let note = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "note",
+        json!([{"name": "text", "type": 3, "value": "checked the logs"}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(answer_text(&note).contains("checked the logs"), "{note}");
+    let info = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "ticket-info",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&info).contains("priority high") && answer_text(&info).contains("billing"),
+        "{info}"
+    );
+    let untag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "remove", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
+    assert!(answer_text(&untag).contains("untagged billing"), "{untag}");
+
+    // Merging needs an admin.
+    let merge = json!([{"name": "ticket", "type": 4, "value": 1001}]);
+    let not_admin = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "merge",
+        merge.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        is_ephemeral(&not_admin) && answer_text(&not_admin).contains("Only admins"),
+        "{not_admin}"
+    );
+    let into_itself = slash(
+        &fake,
+        thread,
+        (ADA, "Ada"),
+        &[ADMIN_ROLE_ID],
+        "merge",
+        merge,
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&into_itself).contains("cannot be merged into itself"),
+        "{into_itself}"
+    );
+
+    // Close: the customer is told, the thread is renamed, archived and locked.
+    let closed = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "close",
+        json!([{"name": "reason", "type": 3, "value": "fixed"}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&closed).contains("closed by Bob: fixed"),
+        "{closed}"
+    );
+    let archived = fake
+        .wait_for("thread archived", |f| {
+            f.channel(thread).filter(|c| c.archived)
+        })
+        .await;
+    assert!(archived.locked);
+    assert!(archived.name.starts_with("✅ #1001 ·"), "{}", archived.name);
+    let dms = fake.messages_in(dm);
+    assert!(dms.len() >= 2, "acknowledgement and close notice: {dms:?}");
+
+    let reopened = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "reopen",
+        none.clone(),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&reopened).contains("reopened by Bob"),
+        "{reopened}"
+    );
+    let open = fake
+        .wait_for("thread unarchived", |f| {
+            f.channel(thread).filter(|c| !c.archived)
+        })
+        .await;
+    assert!(!open.locked);
+    assert!(open.name.starts_with("#1001 ·"), "{}", open.name);
+
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert_eq!(ticket.status, TicketStatus::Open);
+    drop(tx);
+
+    // An admin merges it into another customer's ticket: its thread is closed like a close.
+    let dora_dm = fake.dm_channel_for(4006, "Dora");
+    fake.customer_dm(dora_dm, 4006, "Dora", "same problem");
+    thread_with(&fake, 1, 1).await;
+    let merge = json!([{"name": "ticket", "type": 4, "value": 1002}]);
+    let merged = slash(
+        &fake,
+        thread,
+        (ADA, "Ada"),
+        &[ADMIN_ROLE_ID],
+        "merge",
+        merge,
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        answer_text(&merged).contains("merged into #1002 by Ada"),
+        "{merged}"
+    );
+    let archived = fake
+        .wait_for("merged thread archived", |f| {
+            f.channel(thread).filter(|c| c.archived)
+        })
+        .await;
+    assert!(archived.name.starts_with("✅ #1001"), "{}", archived.name);
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert_eq!(ticket.status, TicketStatus::Merged);
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn card_buttons_claim_and_close() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (_, thread) = anna_opens_ticket(&fake, "button test").await;
+    let card = fake.messages_in(thread)[0].clone();
+    let id = fake.press_button(
+        thread,
+        card.clone(),
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "relaydesk:claim",
+    );
+    let answer = fake
+        .wait_for("claim answer", |f| {
+            f.interaction_responses()
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, b)| b)
+        })
+        .await;
+    assert!(answer_text(&answer).contains("claimed by Bob"), "{answer}");
+    let id = fake.press_button(thread, card, MALLORY, "Mallory", &[], "relaydesk:close");
+    let refused = fake
+        .wait_for("close refusal", |f| {
+            f.interaction_responses()
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, b)| b)
+        })
+        .await;
+    assert!(
+        is_ephemeral(&refused) && answer_text(&refused).contains("Only agents"),
+        "{refused}"
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert!(ticket.status.is_active());
+    assert!(ticket.assignee_id.is_some());
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limit_storm_delivers_everything_once_in_order() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "first").await;
+    fake.inject("/messages", Fault::ServerError(502), 1);
+    fake.inject(
+        "/messages",
+        Fault::RateLimited {
+            retry_after: 0.2,
+            global: false,
+        },
+        6,
+    );
+    fake.inject(
+        "/messages",
+        Fault::RateLimited {
+            retry_after: 0.1,
+            global: true,
+        },
+        2,
+    );
+    let texts: Vec<String> = (1..=6).map(|i| format!("message {i}")).collect();
+    for text in &texts {
+        fake.customer_dm(dm, ANNA, "Anna K.", text);
+    }
+    let posts = fake
+        .wait_for("all messages after the storm", |f| {
+            let posts = f.messages_in(thread);
+            (posts.len() >= 2 + texts.len()).then_some(posts)
+        })
+        .await;
+    let relayed: Vec<String> = posts[2..].iter().map(content).collect();
+    let expected: Vec<String> = texts.iter().map(|t| format!("💬 Anna K.:\n{t}")).collect();
+    assert_eq!(relayed, expected);
+    let limited = fake
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/messages"))
+        .count();
+    assert!(
+        limited > posts.len(),
+        "the faults were hit: {limited} calls"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undeliverable_reply_gets_a_warning_in_the_thread() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "hi").await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
+    // Anna closed her DMs: Discord refuses with 403 / 50007.
+    fake.inject(
+        &format!("POST /api/v10/channels/{dm}/messages"),
+        Fault::Refused {
+            status: 403,
+            code: 50007,
+        },
+        1,
+    );
+    fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "answer");
+    let warning = fake
+        .wait_for("warning in the thread", |f| {
+            f.messages_in(thread)
+                .into_iter()
+                .find(|m| content(m).contains("could not be delivered"))
+        })
+        .await;
+    assert!(
+        content(&warning).contains("does not accept direct messages")
+            && content(&warning).contains("403"),
+        "{}",
+        content(&warning)
+    );
+    assert!(
+        fake.reactions().is_empty(),
+        "no ✅ for an undelivered reply"
+    );
+    assert_eq!(
+        fake.messages_in(dm).len(),
+        1,
+        "only the acknowledgement reached Anna"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_answer_does_not_post_twice() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "first").await;
+    fake.inject(
+        &format!("POST /api/v10/channels/{thread}/messages"),
+        Fault::AnswerLost,
+        1,
+    );
+    fake.customer_dm(dm, ANNA, "Anna K.", "second");
+    fake.customer_dm(dm, ANNA, "Anna K.", "third");
+    let posts = fake
+        .wait_for("both posts", |f| {
+            let posts = f.messages_in(thread);
+            (posts.len() >= 4).then_some(posts)
+        })
+        .await;
+    let attempts = fake
+        .calls()
+        .iter()
+        .filter(|c| c.path == format!("/api/v10/channels/{thread}/messages"))
+        .count();
+    assert!(
+        attempts >= 5,
+        "the lost answer was retried ({attempts} calls)"
+    );
+    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
+    assert_eq!(
+        relayed,
+        vec![
+            "💬 Anna K.:\nfirst",
+            "💬 Anna K.:\nsecond",
+            "💬 Anna K.:\nthird"
+        ]
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateway_drop_resumes_and_loses_nothing() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "before the drop").await;
+    fake.drop_gateway();
+    fake.customer_dm(dm, ANNA, "Anna K.", "during the drop");
+    fake.wait_for("resumed", |f| (f.sessions().1 >= 1).then_some(()))
+        .await;
+    fake.customer_dm(dm, ANNA, "Anna K.", "after the drop");
+    let posts = fake
+        .wait_for("both messages", |f| {
+            let posts = f.messages_in(thread);
+            (posts.len() >= 4).then_some(posts)
+        })
+        .await;
+    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
+    assert_eq!(
+        relayed,
+        vec![
+            "💬 Anna K.:\nbefore the drop",
+            "💬 Anna K.:\nduring the drop",
+            "💬 Anna K.:\nafter the drop"
+        ]
+    );
+    app.stop().await.expect("clean stop");
+}
+
+/// Runs the process on `db` until `stop` is cancelled.
+fn run(
+    fake: &FakeDiscord,
+    url: &str,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<Result<(), relaydesk::serve::ServeError>> {
+    let mut config = config(fake);
+    config.database_url = url.to_string();
+    let channels = vec![channel(&config)];
+    tokio::spawn(async move {
+        let store = relaydesk::serve::open_store(&config).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        relaydesk::serve::run_with(
+            config,
+            store,
+            listener,
+            Arc::new(SystemClock),
+            channels,
+            stop,
+        )
+        .await
+    })
+}
+
+fn thread_posts(fake: &FakeDiscord, thread: u64) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == format!("/api/v10/channels/{thread}/messages"))
+        .count()
+}
+
+fn command_registrations(fake: &FakeDiscord) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::sqlite();
+    let stop = CancellationToken::new();
+    let first = run(&fake, &db.url, stop.clone());
+    connected(&fake).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "one").await;
+    fake.wait_for("ack", |f| f.messages_in(dm).first().cloned())
+        .await;
+    // Discord fails thread posts: the sends stay in the outbox.
+    fake.inject(
+        &format!("POST /api/v10/channels/{thread}/messages"),
+        Fault::ServerError(500),
+        10_000,
+    );
+    let before = thread_posts(&fake, thread);
+    fake.customer_dm(dm, ANNA, "Anna K.", "two");
+    fake.customer_dm(dm, ANNA, "Anna K.", "three");
+    fake.wait_for("a failed attempt", |f| {
+        (thread_posts(f, thread) > before).then_some(())
+    })
+    .await;
+    stop.cancel();
+    first.await.expect("join").expect("clean stop");
+    // Anna writes while no process runs.
+    fake.customer_dm_unseen(dm, ANNA, "Anna K.", "while stopped");
+
+    // Discord is back; a new process picks up where the old one stopped.
+    fake.clear_faults();
+    let registrations = command_registrations(&fake);
+    let stop = CancellationToken::new();
+    let second = run(&fake, &db.url, stop.clone());
+    fake.wait_for("second process connected", |f| {
+        (command_registrations(f) > registrations).then_some(())
+    })
+    .await;
+    let posts = fake
+        .wait_for("pending posts delivered", |f| {
+            let posts = f.messages_in(thread);
+            (posts.len() >= 5).then_some(posts)
+        })
+        .await;
+    // The same ticket, nothing lost, nothing twice.
+    fake.customer_dm(dm, ANNA, "Anna K.", "four");
+    let posts = fake
+        .wait_for("a new message after the restart", |f| {
+            let now = f.messages_in(thread);
+            (now.len() > posts.len()).then_some(now)
+        })
+        .await;
+    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
+    assert_eq!(
+        relayed,
+        vec![
+            "💬 Anna K.:\none",
+            "💬 Anna K.:\ntwo",
+            "💬 Anna K.:\nthree",
+            "💬 Anna K.:\nwhile stopped",
+            "💬 Anna K.:\nfour"
+        ]
+    );
+    assert_eq!(
+        fake.threads().len(),
+        1,
+        "no second thread for the same ticket"
+    );
+    assert_eq!(fake.messages_in(dm).len(), 1, "one acknowledgement only");
+    stop.cancel();
+    second.await.expect("join").expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_session_is_backfilled_once_sqlite() {
+    a_lost_session_is_backfilled_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_session_is_backfilled_once_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_lost_session_is_backfilled_once(db).await;
+    }
+}
+
+async fn a_lost_session_is_backfilled_once(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, db).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "before").await;
+    fake.member_message(thread, BOB, "Bob", &[AGENT_ROLE_ID], "first answer");
+    fake.wait_for("first answer DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "first answer")
+            .then_some(())
+    })
+    .await;
+
+    fake.end_session();
+    fake.customer_dm_unseen(dm, ANNA, "Anna K.", "written during the outage");
+    fake.member_message_unseen(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "answer during the outage",
+    );
+    fake.member_message_unseen(thread, BOB, "Bob", &[AGENT_ROLE_ID], "/close");
+    fake.member_message_unseen(
+        thread,
+        MALLORY,
+        "Mallory",
+        &[],
+        "stranger during the outage",
+    );
+    fake.wait_for("a fresh IDENTIFY", |f| (f.sessions().0 >= 2).then_some(()))
+        .await;
+    fake.wait_for("the customer's missed message in the thread", |f| {
+        f.messages_in(thread)
+            .iter()
+            .any(|m| content(m).contains("written during the outage"))
+            .then_some(())
+    })
+    .await;
+    fake.wait_for("the agent's missed answer in the DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == "answer during the outage")
+            .then_some(())
+    })
+    .await;
+    // Live again: a new message after the backfill comes after it, and nothing twice.
+    fake.customer_dm(dm, ANNA, "Anna K.", "after");
+    let posts = fake
+        .wait_for("the message after the outage", |f| {
+            let posts = f.messages_in(thread);
+            posts
+                .iter()
+                .any(|m| content(m).ends_with("\nafter"))
+                .then_some(posts)
+        })
+        .await;
+    let relayed: Vec<String> = posts
+        .iter()
+        .map(content)
+        .filter(|t| t.starts_with("💬 Anna K."))
+        .collect();
+    assert_eq!(
+        relayed,
+        vec![
+            "💬 Anna K.:\nbefore",
+            "💬 Anna K.:\nwritten during the outage",
+            "💬 Anna K.:\nafter"
+        ]
+    );
+    let to_anna: Vec<String> = fake.messages_in(dm).iter().map(content).collect();
+    assert_eq!(
+        to_anna
+            .iter()
+            .filter(|t| *t == "answer during the outage")
+            .count(),
+        1
+    );
+    assert!(
+        !to_anna.iter().any(|t| t.contains("stranger")),
+        "{to_anna:?}"
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert!(
+        ticket.status.is_active(),
+        "a command written during the outage is not run afterwards"
+    );
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+fn panel(fake: &FakeDiscord) -> Option<Value> {
+    fake.messages_in(SUPPORT_CHANNEL_ID)
+        .into_iter()
+        .find(|m| m["components"][0]["components"][0]["custom_id"] == "relaydesk:open")
+}
+
+async fn answer_to(fake: &FakeDiscord, id: u64) -> Value {
+    fake.wait_for("interaction answer", |f| {
+        f.interaction_responses()
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, b)| b)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn panel_form_and_ticket_command_open_private_customer_threads() {
+    const DORA: u64 = 4006;
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let panel_message = fake.wait_for("support panel", panel).await;
+
+    // The button opens a form.
+    let id = fake.press_button(
+        SUPPORT_CHANNEL_ID,
+        panel_message,
+        ANNA,
+        "Anna K.",
+        &[],
+        "relaydesk:open",
+    );
+    let form = answer_to(&fake, id).await;
+    assert_eq!(form["type"], 9, "a modal: {form}");
+    assert_eq!(form["data"]["custom_id"], "relaydesk:open-form");
+
+    // Submitting it opens a private thread for Anna and a ticket.
+    let id = fake.submit_form(
+        SUPPORT_CHANNEL_ID,
+        (ANNA, "Anna K."),
+        "relaydesk:open-form",
+        &[
+            ("subject", "Login broken"),
+            ("description", "I cannot log in since Monday"),
+        ],
+    );
+    let opened = answer_to(&fake, id).await;
+    assert!(is_ephemeral(&opened));
+    let customer_thread = fake
+        .wait_for("customer thread", |f| {
+            f.threads_in(SUPPORT_CHANNEL_ID).first().cloned()
+        })
+        .await;
+    assert_eq!(customer_thread.kind, 12, "a private thread");
+    assert!(
+        answer_text(&opened).contains(&format!("<#{}>", customer_thread.id)),
+        "{opened}"
+    );
+    assert!(fake.calls().iter().any(|c| c.method == "PUT"
+        && c.path
+            == format!(
+                "/api/v10/channels/{}/thread-members/{ANNA}",
+                customer_thread.id
+            )));
+
+    let staff_thread = thread_with(&fake, 0, 1).await;
+    let name = fake.channel(staff_thread).expect("staff thread").name;
+    assert!(name.starts_with("#1001 · Anna K. · Login broken"), "{name}");
+    assert_eq!(
+        content(&fake.messages_in(staff_thread)[1]),
+        "💬 Anna K.:\nI cannot log in since Monday"
+    );
+    let ack = fake
+        .wait_for("acknowledgement in the customer thread", |f| {
+            f.messages_in(customer_thread.id).first().cloned()
+        })
+        .await;
+    assert!(content(&ack).contains("#1001"), "{}", content(&ack));
+
+    // Anna writes in her thread; Bob answers from the staff thread.
+    fake.member_message(customer_thread.id, ANNA, "Anna K.", &[], "more details");
+    fake.wait_for("Anna's follow-up in the staff thread", |f| {
+        f.messages_in(staff_thread)
+            .iter()
+            .any(|m| content(m) == "💬 Anna K.:\nmore details")
+            .then_some(())
+    })
+    .await;
+    fake.member_message(staff_thread, BOB, "Bob", &[AGENT_ROLE_ID], "On it");
+    fake.wait_for("Bob's answer in Anna's thread", |f| {
+        f.messages_in(customer_thread.id)
+            .iter()
+            .any(|m| content(m) == "On it")
+            .then_some(())
+    })
+    .await;
+
+    // `/ticket subject` does the same without the form.
+    let answer = slash(
+        &fake,
+        SUPPORT_CHANNEL_ID,
+        (DORA, "Dora"),
+        &[],
+        "ticket",
+        json!([{"name": "subject", "type": 3, "value": "Refund please"}]),
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer_text(&answer).contains("Your ticket is open"),
+        "{answer}"
+    );
+    let staff_thread = thread_with(&fake, 1, 1).await;
+    let name = fake
+        .channel(staff_thread)
+        .expect("second staff thread")
+        .name;
+    assert!(name.starts_with("#1002 · Dora · Refund please"), "{name}");
+    assert_eq!(fake.threads_in(SUPPORT_CHANNEL_ID).len(), 2);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_files_are_linked_in_the_thread() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    let file = payloads::attachment(fake.snowflake(), "error.png", "image/png", 2048);
+    let url = file["url"].as_str().expect("url").to_string();
+    fake.customer_dm_with_files(dm, (ANNA, "Anna K."), "see screenshot", vec![file]);
+    let thread = thread_with(&fake, 0, 1).await;
+    assert_eq!(
+        content(&fake.messages_in(thread)[1]),
+        format!("💬 Anna K.:\nsee screenshot\n📎 error.png: {url}")
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let stored = tx.messages(ticket.id).await.expect("messages");
+    let attachment = &stored[0].attachments[0];
+    assert_eq!(attachment.kind, "photo");
+    assert_eq!(attachment.size, Some(2048));
+    assert_eq!(attachment.mime_type.as_deref(), Some("image/png"));
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn team_channel_posts_reach_the_channel_without_pings() {
+    use relaydesk::hub::Delivery;
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let channel = STAFF_CHANNEL_ID.to_string();
+    let text = "⚠️ SLA: #1001 is due in 10 minutes @here".to_string();
+    let payload = serde_json::to_string(&Delivery::ChannelPost {
+        channel: channel.clone(),
+        text: text.clone(),
+    })
+    .expect("payload");
+    let mut tx = app.store.begin().await.expect("tx");
+    tx.enqueue(
+        None,
+        &Delivery::channel_lane(relaydesk_storage::Platform::Discord, &channel),
+        relaydesk_storage::Platform::Discord,
+        &payload,
+        0,
+    )
+    .await
+    .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let post = fake
+        .wait_for("channel post", |f| {
+            f.messages_in(STAFF_CHANNEL_ID).first().cloned()
+        })
+        .await;
+    assert_eq!(content(&post), text);
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forum_staff_channel_gets_one_post_per_ticket() {
+    let fake = FakeDiscord::start().await;
+    fake.make_forum(STAFF_CHANNEL_ID);
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (_, post) = anna_opens_ticket(&fake, "forum please").await;
+    let created = fake.channel(post).expect("forum post");
+    assert_eq!(created.kind, 11, "a forum post is a public thread");
+    assert!(
+        created.name.starts_with("#1001 · Anna K."),
+        "{}",
+        created.name
+    );
+    let messages = fake.messages_in(post);
+    assert_eq!(
+        messages[0]["id"],
+        json!(post.to_string()),
+        "the card opens the post"
+    );
+    assert_eq!(messages[0]["embeds"][0]["title"], "Ticket #1001");
+    assert_eq!(content(&messages[1]), "💬 Anna K.:\nforum please");
+    let create = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.line() == format!("POST /api/v10/channels/{STAFF_CHANNEL_ID}/threads"))
+        .expect("thread creation call");
+    assert_eq!(
+        create.body["message"]["allowed_mentions"]["parse"],
+        json!([])
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[test]
+fn the_discord_channel_is_on_only_with_a_token() {
+    let mut config = Config::default();
+    assert!(relaydesk::serve::channels_from_config(&config)
+        .expect("no channels")
+        .is_empty());
+    config.discord = DiscordConfig {
+        token: Some(TOKEN.into()),
+        guild_id: Some(GUILD_ID.to_string()),
+        staff_channel_id: Some(STAFF_CHANNEL_ID.to_string()),
+        agent_role_ids: vec![AGENT_ROLE_ID.to_string()],
+        ..DiscordConfig::default()
+    };
+    let channels = relaydesk::serve::channels_from_config(&config).expect("discord");
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0].platform(), relaydesk_storage::Platform::Discord);
+    assert!(channels[0].has_staff_side() && channels[0].has_customer_side());
+}
