@@ -618,3 +618,35 @@ async fn a_restarted_store_on_the_same_sqlite_file_keeps_everything() {
         Ingested::Duplicate
     );
 }
+
+both_backends!(
+    a_redelivered_command_is_applied_once,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let n = ticket_number(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
+        desk.drain().await;
+        let thread = format!("thread-{n}");
+        let first = desk.agent_says(&thread, "a-9", "/close").await.unwrap();
+        assert!(matches!(first, Ingested::Staff(StaffOutcome::Command(_))));
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(n), Command::Reopen)
+            .await
+            .unwrap();
+        // The platform hands the same /close over again (e.g. after a restart).
+        let again = desk.agent_says(&thread, "a-9", "/close").await.unwrap();
+        assert_eq!(again, Ingested::Duplicate);
+        desk.drain().await;
+        let closed_notices = desk
+            .customer
+            .texts()
+            .iter()
+            .filter(|t| t.contains("geschlossen"))
+            .count();
+        assert_eq!(closed_notices, 1);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.ticket_by_number(n).await.unwrap().unwrap().status,
+            TicketStatus::Open
+        );
+    }
+);

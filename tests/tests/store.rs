@@ -438,7 +438,10 @@ both_backends!(
         );
 
         // A retry later keeps its lane blocked until then; b1 is still leased to w1.
-        assert!(tx.reschedule(a2, "w2", T0 + 5_000, "busy").await.unwrap());
+        assert!(tx
+            .reschedule(a2, "w2", T0 + 5_000, "busy", true)
+            .await
+            .unwrap());
         assert!(tx
             .lease(Platform::Telegram, "w3", T0 + 999, 1000, 10)
             .await
@@ -479,6 +482,63 @@ both_backends!(
         assert!(tx.mark_failed(d1, "d", "gone", T0).await.unwrap());
         assert_eq!(tx.count_outbox(OutboxStatus::Failed).await.unwrap(), 1);
         assert_eq!(tx.count_outbox(OutboxStatus::Delivered).await.unwrap(), 2);
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    rate_limited_retries_do_not_count_as_attempts,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (_, ticket) = customer_ticket(&mut tx, "c").await;
+        let id = tx
+            .enqueue(Some(ticket), "lane", Platform::Discord, "p", T0)
+            .await
+            .unwrap();
+        for round in 0..5 {
+            let leased = tx
+                .lease(Platform::Discord, "w", T0 + round, 1000, 10)
+                .await
+                .unwrap();
+            assert_eq!(
+                leased[0].attempts, 1,
+                "round {round}: a 429 gave its attempt back"
+            );
+            assert!(tx
+                .reschedule(id, "w", T0 + round + 1, "rate limited", false)
+                .await
+                .unwrap());
+        }
+        let leased = tx
+            .lease(Platform::Discord, "w", T0 + 10, 1000, 10)
+            .await
+            .unwrap();
+        assert!(tx.reschedule(id, "w", T0 + 11, "502", true).await.unwrap());
+        assert_eq!(leased[0].attempts, 1);
+        let leased = tx
+            .lease(Platform::Discord, "w", T0 + 11, 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(leased[0].attempts, 2, "a real failure counts");
+    }
+);
+
+both_backends!(
+    an_inbound_event_is_remembered_once,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx
+            .remember_event(Platform::Telegram, "-100:7", T0)
+            .await
+            .unwrap());
+        assert!(!tx
+            .remember_event(Platform::Telegram, "-100:7", T0)
+            .await
+            .unwrap());
+        assert!(tx
+            .remember_event(Platform::Discord, "-100:7", T0)
+            .await
+            .unwrap());
         tx.commit().await.unwrap();
     }
 );

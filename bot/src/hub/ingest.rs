@@ -245,7 +245,16 @@ impl Hub {
         let command = match input {
             StaffInput::Reply(text) => Command::Reply(text),
             StaffInput::Note(text) => Command::Note(text),
-            StaffInput::Command(command) => command,
+            StaffInput::Command(command) => {
+                // Commands are not stored as messages: remember the platform's id instead, so a
+                // redelivered `/close` is not applied (and announced) twice.
+                if let Some(id) = &message.external_message_id {
+                    if !tx.remember_event(message.platform, id, now).await? {
+                        return Ok(Ingested::Duplicate);
+                    }
+                }
+                command
+            }
         };
         let context = ApplyContext {
             platform: Some(message.platform),

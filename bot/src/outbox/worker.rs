@@ -67,7 +67,9 @@ enum Prepared {
 /// What happened to one row, decided before the outcome is written.
 enum Outcome {
     Delivered(Delivered),
-    Retry(Duration, String),
+    /// Try again after the wait; the bool says whether this attempt counts toward giving up
+    /// (a platform's rate limit does not).
+    Retry(Duration, String, bool),
     Failed(String),
 }
 
@@ -208,15 +210,18 @@ impl OutboxWorker {
         let key = item.id.to_string();
         let outcome = match self.adapter.deliver_keyed(&key, &outbound).await {
             Ok(delivered) => Outcome::Delivered(delivered),
-            Err(DeliveryError::RetryAfter(wait)) => {
-                Outcome::Retry(self.options.retry.retry_after(wait), "rate limited".into())
-            }
+            Err(DeliveryError::RetryAfter(wait)) => Outcome::Retry(
+                self.options.retry.retry_after(wait),
+                "rate limited".into(),
+                false,
+            ),
             Err(DeliveryError::Transient(why))
                 if !self.options.retry.gives_up_after(item.attempts) =>
             {
                 Outcome::Retry(
                     self.options.retry.delay(item.attempts, &mut rand::rng()),
                     why,
+                    true,
                 )
             }
             Err(DeliveryError::Transient(why) | DeliveryError::Permanent(why)) => {
@@ -273,11 +278,12 @@ impl OutboxWorker {
                 }
                 owned
             }
-            Outcome::Retry(wait, why) => {
+            Outcome::Retry(wait, why, counts) => {
                 let at =
                     now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
                 tracing::debug!(id = item.id, %platform, ?wait, error = %why, "delivery postponed");
-                tx.reschedule(item.id, &self.owner, at, &why).await?
+                tx.reschedule(item.id, &self.owner, at, &why, counts)
+                    .await?
             }
             Outcome::Failed(why) => {
                 tracing::warn!(id = item.id, %platform, error = %why, "delivery failed for good");

@@ -104,4 +104,24 @@ impl Tx {
             .await?;
         Ok(row.try_get("n")?)
     }
+
+    /// Remembers a platform event that is not stored as a message. Returns false when it was
+    /// remembered before (a redelivery).
+    pub async fn remember_event(
+        &mut self,
+        platform: Platform,
+        external_id: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_events (platform, external_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

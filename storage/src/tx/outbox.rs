@@ -117,21 +117,26 @@ impl Tx {
     }
 
     /// Gives a leased row back to be tried again at `next_attempt_ms`.
+    /// `counts` false (the platform only asked us to wait) gives the attempt back, so rate
+    /// limiting never brings a row closer to being given up.
     pub async fn reschedule(
         &mut self,
         id: i64,
         owner: &str,
         next_attempt_ms: i64,
         error: &str,
+        counts: bool,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL \
+            "UPDATE outbox SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
+             attempts = CASE WHEN $5 = 1 THEN attempts ELSE attempts - 1 END \
              WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
         )
         .bind(id)
         .bind(owner)
         .bind(next_attempt_ms)
         .bind(error)
+        .bind(i64::from(counts))
         .execute(&mut *self.inner)
         .await?;
         Ok(done.rows_affected() == 1)
