@@ -136,6 +136,13 @@ pub async fn run_with(
     });
     let mut workers = tokio::task::JoinSet::new();
     let mut receivers = tokio::task::JoinSet::new();
+    if let Some(listener) = store.outbox_listener().await? {
+        workers.spawn(wake_on_notifications(
+            listener,
+            hub.clone(),
+            shutdown.child_token(),
+        ));
+    }
     for channel in channels {
         let platform = channel.platform();
         tracing::info!(%platform, "channel enabled");
@@ -174,4 +181,28 @@ pub async fn run_with(
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Wakes this instance's workers when any instance sharing the PostgreSQL database queued work.
+async fn wake_on_notifications(
+    mut listener: relaydesk_storage::OutboxListener,
+    hub: Hub,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            heard = listener.recv() => match heard {
+                Ok(Some(platform)) => hub.wakers().wake([platform]),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox notifications interrupted; workers keep polling");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    }
+                }
+            },
+        }
+    }
 }

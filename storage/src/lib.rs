@@ -8,6 +8,7 @@
 pub mod clock;
 mod error;
 pub mod model;
+mod notify;
 pub mod sla;
 mod store;
 mod tx;
@@ -15,6 +16,7 @@ mod tx;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::StorageError;
 pub use model::*;
+pub use notify::OutboxListener;
 pub use store::{Backend, Store, StoreOptions};
 pub use tx::{BackfillCursor, Tx};
 

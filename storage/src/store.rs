@@ -69,6 +69,8 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for the PostgreSQL notification listener, which needs a connection of its own.
+    url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -122,7 +124,11 @@ impl Store {
             .connect_with(connect_options)
             .await
             .map_err(open_error)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// Connects and applies every pending migration.
@@ -174,6 +180,15 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// On PostgreSQL, a listener that hears when any instance queued outbox rows; `None` on
+    /// SQLite (one process owns the file, and its hub wakes its own workers).
+    pub async fn outbox_listener(&self) -> Result<Option<crate::OutboxListener>> {
+        match self.backend {
+            Backend::Sqlite => Ok(None),
+            Backend::Postgres => Ok(Some(crate::OutboxListener::connect(&self.url).await?)),
+        }
     }
 
     /// Closes every connection (waits for checked-out ones to come back).

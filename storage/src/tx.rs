@@ -26,6 +26,8 @@ use crate::{Backend, Result, StorageError};
 pub struct Tx {
     inner: Transaction<'static, Any>,
     backend: Backend,
+    /// Platforms that got outbox rows in this transaction: told to every instance on commit.
+    queued_for: std::collections::BTreeSet<crate::Platform>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -38,14 +40,28 @@ impl std::fmt::Debug for Tx {
 
 impl Tx {
     pub(crate) fn new(inner: Transaction<'static, Any>, backend: Backend) -> Self {
-        Self { inner, backend }
+        Self {
+            inner,
+            backend,
+            queued_for: std::collections::BTreeSet::new(),
+        }
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            // NOTIFY is transactional: it is delivered only if this commit succeeds.
+            for platform in std::mem::take(&mut self.queued_for) {
+                sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_notify($1, $2)) AS sent")
+                    .bind(crate::notify::OUTBOX_CHANNEL)
+                    .bind(platform.as_str())
+                    .execute(&mut *self.inner)
+                    .await?;
+            }
+        }
         self.inner.commit().await?;
         Ok(())
     }

@@ -86,3 +86,36 @@ impl Deliver for Recorder {
         })
     }
 }
+
+/// A [`Recorder`] plugged into the process as a channel with a staff and a customer side that
+/// receives nothing by itself.
+#[derive(Debug, Clone)]
+pub struct RecordingChannel(pub Recorder);
+
+#[async_trait]
+impl relaydesk::channel::Channel for RecordingChannel {
+    fn platform(&self) -> Platform {
+        self.0.platform
+    }
+
+    fn has_staff_side(&self) -> bool {
+        true
+    }
+
+    fn has_customer_side(&self) -> bool {
+        true
+    }
+
+    fn deliverer(&self) -> Arc<dyn Deliver> {
+        self.0.as_deliver()
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        _hub: relaydesk::Hub,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), relaydesk::channel::ChannelError> {
+        shutdown.cancelled().await;
+        Ok(())
+    }
+}

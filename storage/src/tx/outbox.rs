@@ -32,6 +32,7 @@ impl Tx {
         payload: &str,
         now_ms: i64,
     ) -> Result<i64> {
+        self.queued_for.insert(platform);
         let row = sqlx::query(
             "INSERT INTO outbox (ticket_id, lane, platform, payload, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",

@@ -1,0 +1,92 @@
+//! Several instances on one PostgreSQL database: work queued by one is delivered by another
+//! at once (LISTEN/NOTIFY), not at its next poll.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk::config::Config;
+use relaydesk::hub::{CustomerMessage, Hub, HubConfig, Inbound, PlatformUser};
+use relaydesk_storage::{Platform, Store, StoreOptions, SystemClock};
+use relaydesk_tests::app::{spawn_app_with, Spawn};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::recorder::{Recorder, RecordingChannel};
+
+fn message(id: &str, text: &str) -> Inbound {
+    Inbound::Customer(CustomerMessage {
+        platform: Platform::Discord,
+        external_message_id: Some(id.into()),
+        customer: PlatformUser {
+            external_id: "anna".into(),
+            display_name: "Anna".into(),
+            language: None,
+        },
+        conversation: "dm-anna".into(),
+        subject: None,
+        text: text.into(),
+        attachments: Vec::new(),
+    })
+}
+
+async fn wait_for(recorder: &Recorder, text: &str) -> bool {
+    for _ in 0..150 {
+        if recorder.texts().iter().any(|t| t == text) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn work_queued_by_one_instance_wakes_the_workers_of_another() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let recorder = Recorder::new(Platform::Discord);
+    let mut config = Config::default();
+    // Instance B would otherwise look for work only once an hour.
+    config.outbox.poll = Duration::from_secs(3600);
+    let instance_b = spawn_app_with(Spawn {
+        db,
+        config,
+        channels: vec![Arc::new(RecordingChannel(recorder.clone()))],
+        ..Spawn::default()
+    })
+    .await;
+    let ready = reqwest::get(instance_b.url("/readyz"))
+        .await
+        .expect("instance B answers");
+    assert_eq!(ready.status(), 200);
+
+    // Instance A: another process's hub on the same database, with no workers of its own.
+    let store_a = Store::open(&url, &StoreOptions::default())
+        .await
+        .expect("open");
+    let hub_a = Hub::new(
+        store_a.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            staff_platforms: vec![Platform::Discord],
+            ..HubConfig::default()
+        },
+    );
+    hub_a.ingest(message("m-1", "first")).await.expect("ingest");
+    assert!(
+        wait_for(&recorder, "first").await,
+        "instance B delivered work queued by A"
+    );
+    // B is idle now, in its hour-long wait: only a notification can wake it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hub_a
+        .ingest(message("m-2", "second"))
+        .await
+        .expect("ingest");
+    assert!(
+        wait_for(&recorder, "second").await,
+        "the notification woke instance B"
+    );
+    assert_eq!(recorder.texts(), vec!["first", "second"]);
+    store_a.close().await;
+    instance_b.stop().await.expect("clean stop");
+}
