@@ -47,10 +47,6 @@ Environment (each overrides the same key of relaydesk.toml):
                                      path is served by the web server (webhook mode)
   RELAYDESK_TELEGRAM_WEBHOOK_SECRET  telegram.webhook_secret: checked against X-Telegram-Bot-Api-Secret-Token
                                      (webhook mode; 1-256 characters A-Z a-z 0-9 _ -)
-  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings are looked for
-                                     and summaries posted [default: 30s]
-  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
-                                     is still posted [default: 1h]
   RELAYDESK_DISCORD_TOKEN            discord.token: bot token; the Discord channel is on when set
   RELAYDESK_DISCORD_API_URL          discord.api_url: REST base URL; the gateway URL is the one it
                                      returns [default: https://discord.com]
@@ -61,6 +57,10 @@ Environment (each overrides the same key of relaydesk.toml):
                                      discord.support_channel_id: optional public support channel
   RELAYDESK_DISCORD_AGENT_ROLE_IDS   discord.agent_role_ids: comma-separated role ids of agents
   RELAYDESK_DISCORD_ADMIN_ROLE_IDS   discord.admin_role_ids: comma-separated role ids of admins
+  RELAYDESK_SLA_SCAN_INTERVAL        sla.scan_interval: how often SLA warnings are looked for
+                                     and summaries posted [default: 30s]
+  RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
+                                     is still posted [default: 1h]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

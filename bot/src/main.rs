@@ -13,7 +13,7 @@ use tracing_subscriber::EnvFilter;
 /// Relaydesk: a chat-ops helpdesk. Customers write from Telegram, Discord or the web widget;
 /// every conversation is a ticket with its own thread in the team's chat.
 #[derive(Debug, Parser)]
-#[command(name = "relaydesk", version, about, after_help = ENVIRONMENT_HELP)]
+#[command(name = "relaydesk", version, about, after_help = ENVIRONMENT_HELP, term_width = 0)]
 struct Cli {
     /// Configuration file (TOML). Without it, ./relaydesk.toml is read if present.
     #[arg(
