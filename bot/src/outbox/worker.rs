@@ -64,6 +64,9 @@ enum Prepared {
     Settle(OutboxItem, Option<Delivery>, Outcome),
 }
 
+/// A row whose outcome is known and waits to be recorded.
+type Finished = (OutboxItem, Option<Delivery>, Outcome);
+
 /// What happened to one row, decided before the outcome is written.
 enum Outcome {
     Delivered(Delivered),
@@ -141,29 +144,38 @@ impl OutboxWorker {
             .await?;
         tx.commit().await?;
         let count = items.len();
+        let mut finished = Vec::new();
         let mut tasks = JoinSet::new();
         for prepared in self.prepare(items).await? {
-            let worker = self.clone();
-            tasks.spawn(async move {
-                match prepared {
-                    Prepared::Send(item, delivery, outbound) => {
-                        worker.send(item, delivery, outbound).await
-                    }
-                    Prepared::Settle(item, delivery, outcome) => {
-                        worker.record(&item, delivery.as_ref(), outcome).await
-                    }
+            match prepared {
+                Prepared::Send(item, delivery, outbound) => {
+                    let worker = self.clone();
+                    tasks.spawn(async move { worker.send(item, delivery, outbound).await });
                 }
-            });
+                Prepared::Settle(item, delivery, outcome) => {
+                    finished.push((item, delivery, outcome))
+                }
+            }
         }
+        // Outcomes are recorded as they come in; whatever finished together is written in one
+        // transaction, so a slow send never holds back the record of a fast one.
         let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "recording a delivery failed");
+        loop {
+            if !finished.is_empty() {
+                if let Err(e) = self.record_all(std::mem::take(&mut finished)).await {
                     first_error.get_or_insert(e);
                 }
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let mut push = |joined: Result<Finished, tokio::task::JoinError>| match joined {
+                Ok(done) => finished.push(done),
                 Err(e) => tracing::error!(error = %e, "delivery task panicked"),
+            };
+            push(joined);
+            while let Some(joined) = tasks.try_join_next() {
+                push(joined);
             }
         }
         match first_error {
@@ -200,13 +212,8 @@ impl OutboxWorker {
         Ok(prepared)
     }
 
-    /// Sends one resolved row and records the outcome.
-    async fn send(
-        &self,
-        item: OutboxItem,
-        delivery: Delivery,
-        outbound: Outbound,
-    ) -> Result<(), OutboxError> {
+    /// Sends one resolved row; the outcome is recorded by the caller.
+    async fn send(&self, item: OutboxItem, delivery: Delivery, outbound: Outbound) -> Finished {
         let key = item.id.to_string();
         let outcome = match self.adapter.deliver_keyed(&key, &outbound).await {
             Ok(delivered) => Outcome::Delivered(delivered),
@@ -231,19 +238,54 @@ impl OutboxWorker {
         if let (Outcome::Failed(why), Outbound::CustomerPost { .. }) = (&outcome, &outbound) {
             tracing::warn!(ticket = item.ticket_id, error = %why, "could not deliver to the customer");
         }
-        self.record(&item, Some(&delivery), outcome).await
+        (item, Some(delivery), outcome)
     }
 
-    /// Writes the outcome, and what follows from it, in one transaction.
+    /// Records finished rows in one transaction. If that fails, each row is tried on its own,
+    /// so one bad row cannot leave the others unrecorded (and sent again after their lease).
+    async fn record_all(&self, finished: Vec<Finished>) -> Result<(), OutboxError> {
+        let together = async {
+            let mut tx = self.hub.store().begin().await?;
+            let mut woken = Vec::new();
+            for (item, delivery, outcome) in &finished {
+                woken.extend(
+                    self.record(&mut tx, item, delivery.as_ref(), outcome)
+                        .await?,
+                );
+            }
+            tx.commit().await?;
+            Ok::<_, OutboxError>(woken)
+        };
+        match together.await {
+            Ok(woken) => {
+                self.hub.wakers().wake(woken);
+                Ok(())
+            }
+            Err(e) if finished.len() > 1 => {
+                tracing::warn!(error = %e, "recording a batch failed; recording row by row");
+                let mut first_error = None;
+                for done in finished {
+                    if let Err(e) = Box::pin(self.record_all(vec![done])).await {
+                        first_error.get_or_insert(e);
+                    }
+                }
+                first_error.map_or(Ok(()), Err)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes one outcome, and what follows from it, into `tx`. Returns the platforms that got
+    /// new rows.
     async fn record(
         &self,
+        tx: &mut relaydesk_storage::Tx,
         item: &OutboxItem,
         delivery: Option<&Delivery>,
-        outcome: Outcome,
-    ) -> Result<(), OutboxError> {
+        outcome: &Outcome,
+    ) -> Result<Vec<relaydesk_storage::Platform>, OutboxError> {
         let now = self.hub.clock().now_ms();
         let platform = self.adapter.platform();
-        let mut tx = self.hub.store().begin().await?;
         let mut follow_ups: Vec<(String, relaydesk_storage::Platform, Delivery)> = Vec::new();
         let ticket_id = item.ticket_id.unwrap_or_default();
         let owned = match outcome {
@@ -282,12 +324,12 @@ impl OutboxWorker {
                 let at =
                     now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
                 tracing::debug!(id = item.id, %platform, ?wait, error = %why, "delivery postponed");
-                tx.reschedule(item.id, &self.owner, at, &why, counts)
+                tx.reschedule(item.id, &self.owner, at, why, *counts)
                     .await?
             }
             Outcome::Failed(why) => {
                 tracing::warn!(id = item.id, %platform, error = %why, "delivery failed for good");
-                let owned = tx.mark_failed(item.id, &self.owner, &why, now).await?;
+                let owned = tx.mark_failed(item.id, &self.owner, why, now).await?;
                 if owned
                     && matches!(
                         delivery,
@@ -325,10 +367,6 @@ impl OutboxWorker {
             )
             .await?;
         }
-        tx.commit().await?;
-        self.hub
-            .wakers()
-            .wake(follow_ups.iter().map(|(_, p, _)| *p));
-        Ok(())
+        Ok(follow_ups.into_iter().map(|(_, p, _)| p).collect())
     }
 }
