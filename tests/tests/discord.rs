@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{TimeZone, Utc};
 use relaydesk::config::{Config, DiscordConfig};
 use relaydesk::discord::DiscordChannel;
-use relaydesk_storage::{SystemClock, TicketStatus};
+use relaydesk_storage::{FakeClock, SystemClock, TicketStatus};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::discord_fake::{
@@ -128,6 +129,8 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
         fields.contains(&"Customer") && fields.contains(&"Assignee"),
         "{fields:?}"
     );
+    // No SLA policy is configured: the card has no due time.
+    assert!(!fields.contains(&"SLA due"), "{fields:?}");
     let buttons = &card["components"][0]["components"];
     assert_eq!(buttons[0]["custom_id"], "relaydesk:claim");
     assert_eq!(buttons[1]["custom_id"], "relaydesk:close");
@@ -168,6 +171,41 @@ async fn dm_opens_a_thread_with_card_and_message_postgres() {
     if let Some(db) = TestDb::postgres().await {
         dm_opens_a_thread_with_card_and_message(db).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_card_shows_when_the_first_response_is_due() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    // A 4-hour first response on the default 24/7 calendar.
+    config.sla = serde_json::from_value(json!({
+        "policy": [{ "name": "standard", "first_response": "4h" }],
+    }))
+    .expect("a valid [sla] section");
+    let opened_at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        config,
+        clock: Arc::new(FakeClock::at(opened_at)),
+        channels,
+        ..Spawn::default()
+    })
+    .await;
+    connected(&fake).await;
+    let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
+
+    let card = &fake.messages_in(thread)[0];
+    assert_eq!(card["embeds"][0]["title"], "Ticket #1001");
+    let due = card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .find(|f| f["name"] == "SLA due")
+        .expect("an SLA due field")["value"]
+        .clone();
+    let unix = (opened_at + chrono::Duration::hours(4)).timestamp();
+    assert_eq!(due, json!(format!("<t:{unix}:f> (<t:{unix}:R>)")));
+    app.stop().await.expect("clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

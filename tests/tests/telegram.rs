@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{TimeZone, Utc};
 use relaydesk::config::Config;
 use relaydesk::telegram::{
     Pacing, TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC,
     SECRET_HEADER,
 };
 use relaydesk::texts;
+use relaydesk_storage::FakeClock;
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::telegram_fake::{Fault, TelegramFake, TgUser};
@@ -31,8 +33,8 @@ fn config(fake: &TelegramFake) -> Config {
     config
 }
 
-async fn start(db: TestDb, config: Config) -> TestApp {
-    let options = TelegramOptions {
+fn fast_options() -> TelegramOptions {
+    TelegramOptions {
         long_poll: Duration::from_secs(1),
         request_timeout: Duration::from_secs(5),
         // Telegram's 20 a minute into one group would make these tests wait minutes; the pacer
@@ -41,8 +43,11 @@ async fn start(db: TestDb, config: Config) -> TestApp {
             per_second: 30,
             per_group_minute: 10_000,
         },
-    };
-    let channel = TelegramChannel::from_config(&config.telegram, options)
+    }
+}
+
+async fn start(db: TestDb, config: Config) -> TestApp {
+    let channel = TelegramChannel::from_config(&config.telegram, fast_options())
         .expect("valid Telegram configuration")
         .expect("the Telegram channel is on");
     spawn_app_with(Spawn {
@@ -128,6 +133,8 @@ async fn a_dm_opens_a_topic_with_the_card_and_the_message_as_plain_text() {
     assert_eq!(in_topic.len(), 2, "{in_topic:?}");
     assert!(in_topic[0].contains("Ticket #1001") && in_topic[0].contains("Anna K."));
     assert!(in_topic[0].contains("Priority: normal") && in_topic[0].contains("unassigned"));
+    // No SLA policy is configured: nothing is due.
+    assert!(in_topic[0].contains("\nSLA due: –\n"), "{}", in_topic[0]);
     // The acknowledgement, in the customer's language.
     sent(&fake, 1001, None, &texts::ticket_opened(Some("de"), 1001)).await;
     // Markup is data: nothing is ever sent with a parse_mode.
@@ -659,4 +666,32 @@ async fn sends_held_back_by_a_429_at_shutdown_go_out_once_after_the_restart() {
     sent(&fake, 1001, None, "reply while limited").await;
     assert_eq!(count(&fake.texts_to(1001, None), "reply while limited"), 1);
     second.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_card_shows_when_the_first_response_is_due() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    // A 4-hour first response on the default 24/7 calendar.
+    config.sla = serde_json::from_value(serde_json::json!({
+        "policy": [{ "name": "standard", "first_response": "4h" }],
+    }))
+    .expect("a valid [sla] section");
+    let opened_at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+    let channel = TelegramChannel::from_config(&config.telegram, fast_options())
+        .expect("valid Telegram configuration")
+        .expect("the Telegram channel is on");
+    let app = spawn_app_with(Spawn {
+        config,
+        clock: Arc::new(FakeClock::at(opened_at)),
+        channels: vec![Arc::new(channel)],
+        ..Spawn::default()
+    })
+    .await;
+    let topic = opened(&fake, &anna(), "printer on fire").await;
+
+    let card = fake.texts_to(STAFF, Some(topic)).remove(0);
+    assert!(card.starts_with("🎫 Ticket #1001"), "{card}");
+    assert!(card.contains("\nSLA due: 2026-05-04 14:00 UTC\n"), "{card}");
+    app.stop().await.expect("clean stop");
 }

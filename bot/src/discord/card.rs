@@ -20,7 +20,10 @@ pub fn thread_name(ticket: &TicketView) -> String {
     ticket.title(THREAD_NAME_LIMIT)
 }
 
-/// The ticket card: customer, channel, priority, assignee, tags.
+/// Name of the card's field with the SLA due time (absent when no goal is running).
+pub const SLA_DUE_FIELD: &str = "SLA due";
+
+/// The ticket card: customer, channel, priority, assignee, tags, and when the SLA is due.
 pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
     let cut = crate::hub::text::truncate_chars;
     let tags = if ticket.tags.is_empty() {
@@ -28,7 +31,7 @@ pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
     } else {
         ticket.tags.join(", ")
     };
-    CreateEmbed::new()
+    let card = CreateEmbed::new()
         .title(format!("Ticket #{}", ticket.number))
         .description(cut(&ticket.subject, DESCRIPTION_LIMIT))
         .field("Customer", cut(&ticket.customer_name, FIELD_LIMIT), true)
@@ -43,7 +46,18 @@ pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
             ),
             true,
         )
-        .field("Tags", cut(&tags, FIELD_LIMIT), true)
+        .field("Tags", cut(&tags, FIELD_LIMIT), true);
+    match ticket.sla_due {
+        // Discord shows the moment in each reader's zone, and how far away it is.
+        Some(due) => card.field(SLA_DUE_FIELD, sla_due_markup(due), true),
+        None => card,
+    }
+}
+
+/// `<t:UNIX:f> (<t:UNIX:R>)`: date and time, then "in 2 hours".
+pub fn sla_due_markup(due: chrono::DateTime<chrono::Utc>) -> String {
+    let unix = due.timestamp();
+    format!("<t:{unix}:f> (<t:{unix}:R>)")
 }
 
 pub fn card_buttons() -> Vec<CreateActionRow> {
@@ -104,6 +118,7 @@ mod tests {
             priority: Priority::High,
             assignee: None,
             tags: vec![],
+            sla_due: None,
         }
     }
 
@@ -115,6 +130,12 @@ mod tests {
         let closed = thread_name(&view(TicketStatus::Closed));
         assert!(closed.starts_with("✅ #1042"));
         assert!(closed.chars().count() <= THREAD_NAME_LIMIT);
+    }
+
+    #[test]
+    fn the_due_time_is_discord_timestamp_markup() {
+        let due = chrono::DateTime::from_timestamp(1_777_903_200, 0).expect("valid time");
+        assert_eq!(sla_due_markup(due), "<t:1777903200:f> (<t:1777903200:R>)");
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct TicketView {
     pub priority: Priority,
     pub assignee: Option<String>,
     pub tags: Vec<String>,
+    /// When the earliest running SLA goal is due; `None` when no policy applies or no goal
+    /// is running.
+    pub sla_due: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TicketView {

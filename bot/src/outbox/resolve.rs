@@ -1,6 +1,8 @@
 //! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
 //! the store as it is now (thread created by an earlier row, current title and state).
 
+use chrono::{DateTime, Utc};
+use relaydesk_storage::sla::TicketSla;
 use relaydesk_storage::{OutboxItem, Ticket, Tx};
 
 use crate::hub::{Delivery, Outbound, TicketView};
@@ -35,7 +37,20 @@ pub(super) async fn ticket_view(tx: &mut Tx, ticket: &Ticket) -> Result<TicketVi
         priority: ticket.priority,
         assignee,
         tags: tx.tags(ticket.id).await?,
+        sla_due: tx
+            .ticket_sla(ticket.id)
+            .await?
+            .and_then(|sla| next_due(&sla)),
     })
+}
+
+/// The earliest due moment among the ticket's running goals (met, paused and idle goals have
+/// none), not the due-soon warning moment.
+fn next_due(sla: &TicketSla) -> Option<DateTime<Utc>> {
+    [sla.first_response, sla.next_response, sla.resolution]
+        .iter()
+        .filter_map(|due| due.due_at)
+        .min()
 }
 
 async fn thread(tx: &mut Tx, ticket_id: i64, item: &OutboxItem) -> Result<String, Unresolvable> {
@@ -117,4 +132,33 @@ pub(super) async fn resolve(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use relaydesk_storage::sla::Due;
+
+    use super::*;
+
+    #[test]
+    fn next_due_is_the_earliest_running_goal_not_its_warning() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 5, 4, h, 0, 0).unwrap();
+        let due = |h| Due {
+            warn_at: Some(at(h) - Duration::minutes(30)),
+            due_at: Some(at(h)),
+        };
+        let mut sla = TicketSla {
+            first_response: due(14),
+            resolution: due(18),
+            ..TicketSla::default()
+        };
+        assert_eq!(next_due(&sla), Some(at(14)));
+        // First response met: resolution is next.
+        sla.first_response = Due::default();
+        assert_eq!(next_due(&sla), Some(at(18)));
+        sla.next_response = due(12);
+        assert_eq!(next_due(&sla), Some(at(12)));
+        assert_eq!(next_due(&TicketSla::default()), None);
+    }
 }

@@ -13,6 +13,10 @@ pub fn ticket_card(ticket: &TicketView) -> String {
     } else {
         ticket.tags.join(", ")
     };
+    let sla_due = match ticket.sla_due {
+        Some(due) => due.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => "–".to_string(),
+    };
     format!(
         "🎫 Ticket #{number}\n\
          Customer: {customer}\n\
@@ -22,6 +26,7 @@ pub fn ticket_card(ticket: &TicketView) -> String {
          Priority: {priority}\n\
          Assignee: {assignee}\n\
          Tags: {tags}\n\
+         SLA due: {sla_due}\n\
          \n\
          Write here to answer the customer. //text or /note text stays internal. \
          Commands: /claim, /assign @user, /close [reason], /priority, /tag, /status.",
@@ -61,6 +66,7 @@ mod tests {
             priority: Priority::High,
             assignee: None,
             tags: vec!["billing".into()],
+            sla_due: None,
         };
         let card = ticket_card(&view);
         for part in [
@@ -74,5 +80,12 @@ mod tests {
             assert!(card.contains(part), "{part} missing from {card}");
         }
         assert_eq!(author_line("bo", true), "📝 bo (internal note):");
+        assert!(card.contains("\nSLA due: –\n"), "{card}");
+        let due = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 4, 14, 0, 0).unwrap();
+        let card = ticket_card(&TicketView {
+            sla_due: Some(due),
+            ..view
+        });
+        assert!(card.contains("\nSLA due: 2026-05-04 14:00 UTC\n"), "{card}");
     }
 }
