@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use relaydesk_storage::{Platform, Tx};
 
-use super::{Delivery, HubError};
+use super::{Delivery, Hub, HubError};
 
 #[derive(Debug, Default)]
 pub(super) struct Effects {
@@ -44,5 +44,20 @@ impl Effects {
     /// The platforms whose workers have new work.
     pub fn platforms(&self) -> BTreeSet<Platform> {
         self.queued.iter().map(|(_, _, p, _)| *p).collect()
+    }
+}
+
+impl Hub {
+    /// Writes the effects into the outbox, commits, and wakes the workers that got work.
+    pub(super) async fn commit(
+        &self,
+        mut tx: Tx,
+        effects: &Effects,
+        now_ms: i64,
+    ) -> Result<(), HubError> {
+        effects.flush(&mut tx, now_ms).await?;
+        tx.commit().await?;
+        self.wakers.wake(effects.platforms());
+        Ok(())
     }
 }

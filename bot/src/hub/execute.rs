@@ -68,8 +68,7 @@ impl Hub {
         command: Command,
     ) -> Result<CommandReply, HubError> {
         let now = self.clock.now_ms();
-        let mut tx = self.store.begin().await?;
-        let mut effects = Effects::default();
+        let tx = self.store.begin().await?;
         let context = ApplyContext {
             platform: match actor {
                 Actor::Staff { platform, .. } => Some(*platform),
@@ -77,14 +76,28 @@ impl Hub {
             },
             ..ApplyContext::default()
         };
+        self.apply_and_commit(tx, actor, ticket, command, &context, now)
+            .await
+    }
+
+    /// Applies a command in `tx`, keeps the ticket's SLA row current, queues what follows and
+    /// commits.
+    pub(super) async fn apply_and_commit(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        ticket: &TicketRef,
+        command: Command,
+        context: &ApplyContext<'_>,
+        now: i64,
+    ) -> Result<CommandReply, HubError> {
+        let mut effects = Effects::default();
         let reply = self
-            .apply(&mut tx, actor, ticket, command, &context, now, &mut effects)
+            .apply(&mut tx, actor, ticket, command, context, now, &mut effects)
             .await?;
         self.refresh_sla_number(&mut tx, reply.ticket_number, now)
             .await?;
-        effects.flush(&mut tx, now).await?;
-        tx.commit().await?;
-        self.wakers.wake(effects.platforms());
+        self.commit(tx, &effects, now).await?;
         Ok(reply)
     }
 

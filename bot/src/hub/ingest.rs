@@ -96,9 +96,7 @@ impl Hub {
             );
         }
         self.refresh_sla(&mut tx, ticket.id, now).await?;
-        effects.flush(&mut tx, now).await?;
-        tx.commit().await?;
-        self.wakers.wake(effects.platforms());
+        self.commit(tx, &effects, now).await?;
         Ok(Ingested::Customer {
             ticket_id: ticket.id,
             ticket_number: ticket.number,
@@ -261,23 +259,16 @@ impl Hub {
             external_message_id: message.external_message_id.as_deref(),
             attachments: &message.attachments,
         };
-        let mut effects = Effects::default();
         let reply = self
-            .apply(
-                &mut tx,
+            .apply_and_commit(
+                tx,
                 &actor,
                 &TicketRef::Id(ticket_id),
                 command,
                 &context,
                 now,
-                &mut effects,
             )
             .await?;
-        self.refresh_sla_number(&mut tx, reply.ticket_number, now)
-            .await?;
-        effects.flush(&mut tx, now).await?;
-        tx.commit().await?;
-        self.wakers.wake(effects.platforms());
         Ok(Ingested::Staff(match reply.stored_message {
             Some((message_id, true)) => StaffOutcome::Noted {
                 ticket_number: reply.ticket_number,
