@@ -126,7 +126,12 @@ pub async fn run_with(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let mut settings = hub_config(&config, &channels);
-    settings.sla = Arc::new(config.sla.rules().map_err(ServeError::SlaConfig)?);
+    let mut sla = config.sla.rules().map_err(ServeError::SlaConfig)?;
+    sla.thread_links = crate::sla::ThreadLinks {
+        discord_guild_id: config.discord.guild_id.clone(),
+        telegram_staff_chat_id: config.telegram.staff_chat_id,
+    };
+    settings.sla = Arc::new(sla);
     let hub = Hub::new(store.clone(), clock, settings);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");

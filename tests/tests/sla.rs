@@ -615,10 +615,11 @@ async fn wait_for_posts(recorder: &Recorder, n: usize) -> Vec<String> {
 async fn the_running_process_posts_one_warning_and_one_breach_to_the_team_channel() {
     let clock = FakeClock::at(monday_ten());
     let recorder = Recorder::new(Platform::Discord);
-    let config = relaydesk::config::Config {
+    let mut config = relaydesk::config::Config {
         sla: config_with_scan(std::time::Duration::from_millis(20)),
         ..Default::default()
     };
+    config.discord.guild_id = Some("111".into());
     let app = relaydesk_tests::app::spawn_app_with(relaydesk_tests::app::Spawn {
         db: TestDb::sqlite(),
         config,
@@ -633,10 +634,19 @@ async fn the_running_process_posts_one_warning_and_one_breach_to_the_team_channe
         .await
         .next_due_at
         .is_some());
+    let mut tx = app.store.begin().await.expect("begin");
+    tx.bind_thread(ticket_id, Platform::Discord, "998877", clock.now_ms())
+        .await
+        .expect("bind");
+    tx.commit().await.expect("commit");
 
     clock.advance(Duration::minutes(8));
     let posts = wait_for_posts(&recorder, 1).await;
     assert!(posts[0].contains("first response due in 2m"), "{posts:?}");
+    assert!(
+        posts[0].contains("Thread: https://discord.com/channels/111/998877"),
+        "the warning links to the ticket's thread: {posts:?}"
+    );
     clock.advance(Duration::minutes(2));
     let posts = wait_for_posts(&recorder, 2).await;
     assert!(posts[1].contains("first response overdue by"), "{posts:?}");

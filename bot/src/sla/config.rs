@@ -343,6 +343,7 @@ impl SlaConfig {
             teams,
             scan_interval: self.scan_interval,
             summary_catch_up: self.summary_catch_up,
+            thread_links: super::ThreadLinks::default(),
         })
     }
 }

@@ -15,7 +15,7 @@ pub use config::{
 };
 pub use refresh::{evaluate_ticket, refresh, Evaluation};
 pub use report::{parse_since, report, ReportError};
-pub use rules::{SlaRules, Team};
+pub use rules::{SlaRules, Team, ThreadLinks};
 pub use scheduler::Pass;
 pub use scheduler::{SchedulerOptions, SlaScheduler};
 pub use summary::{build_summary, format_summary, Summary};

@@ -15,6 +15,65 @@ pub struct SlaRules {
     pub teams: Vec<Team>,
     pub scan_interval: Duration,
     pub summary_catch_up: Duration,
+    /// How warnings link to ticket threads.
+    pub thread_links: ThreadLinks,
+}
+
+/// Turns a staff thread reference into a link agents can open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadLinks {
+    /// The guild whose staff channel holds the ticket threads.
+    pub discord_guild_id: Option<String>,
+    /// The staff supergroup whose topics are the ticket threads (`-100…`).
+    pub telegram_staff_chat_id: Option<i64>,
+}
+
+impl ThreadLinks {
+    /// `https://discord.com/channels/GUILD/THREAD`, `https://t.me/c/CHAT/TOPIC`, or the plain
+    /// reference when no link can be made.
+    pub fn link(&self, platform: Platform, thread_ref: &str) -> String {
+        match (
+            platform,
+            &self.discord_guild_id,
+            self.telegram_staff_chat_id,
+        ) {
+            (Platform::Discord, Some(guild), _) => {
+                format!("https://discord.com/channels/{guild}/{thread_ref}")
+            }
+            (Platform::Telegram, _, Some(chat)) => {
+                // Links use the supergroup id without its `-100` prefix.
+                let id = chat.to_string();
+                match id.strip_prefix("-100") {
+                    Some(internal) => format!("https://t.me/c/{internal}/{thread_ref}"),
+                    None => format!("{platform} topic {thread_ref}"),
+                }
+            }
+            _ => format!("{platform} {thread_ref}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn threads_link_to_discord_and_telegram_when_their_ids_are_known() {
+        let links = ThreadLinks {
+            discord_guild_id: Some("111".into()),
+            telegram_staff_chat_id: Some(-1_001_234_567_890),
+        };
+        assert_eq!(
+            links.link(Platform::Discord, "998877"),
+            "https://discord.com/channels/111/998877"
+        );
+        assert_eq!(
+            links.link(Platform::Telegram, "42"),
+            "https://t.me/c/1234567890/42"
+        );
+        let unknown = ThreadLinks::default();
+        assert_eq!(unknown.link(Platform::Discord, "998877"), "discord 998877");
+    }
 }
 
 /// Where a team's warnings and summaries go.

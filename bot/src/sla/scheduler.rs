@@ -187,7 +187,13 @@ impl SlaScheduler {
             Some(id) => Some(tx.agent(id).await?.name),
             None => None,
         };
-        let threads = tx.threads_of(ticket.id).await?;
+        let links = &self.hub.config().sla.thread_links;
+        let threads: Vec<String> = tx
+            .threads_of(ticket.id)
+            .await?
+            .into_iter()
+            .map(|(platform, thread)| links.link(platform, &thread))
+            .collect();
         let subject = AlertSubject {
             number: ticket.number,
             subject: &ticket.subject,

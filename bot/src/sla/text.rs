@@ -3,7 +3,6 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use relaydesk_storage::sla::{Goal, GoalState, GoalStatus, Level};
-use relaydesk_storage::Platform;
 
 /// `2d 3h`, `1h 5m`, `12m`, `<1m`: at most two units.
 pub fn human_duration(d: Duration) -> String {
@@ -36,7 +35,8 @@ pub struct AlertSubject<'a> {
     pub customer: &'a str,
     pub assignee: Option<&'a str>,
     pub priority: relaydesk_storage::Priority,
-    pub threads: &'a [(Platform, String)],
+    /// Links (or references) to the ticket's staff threads.
+    pub threads: &'a [String],
 }
 
 /// One due-soon or breach warning.
@@ -69,8 +69,8 @@ pub fn alert_text(
         "{headline}\nCustomer: {} · Assignee: {assignee} · Priority: {}\nSubject: {}",
         ticket.customer, ticket.priority, ticket.subject
     );
-    for (platform, thread) in ticket.threads {
-        text.push_str(&format!("\nThread: {platform} {thread}"));
+    for thread in ticket.threads {
+        text.push_str(&format!("\nThread: {thread}"));
     }
     text
 }
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn a_breach_warning_names_ticket_customer_assignee_goal_and_overdue_time() {
         let due = Utc.with_ymd_and_hms(2026, 11, 23, 12, 5, 0).unwrap();
-        let threads = vec![(Platform::Discord, "998877".to_string())];
+        let threads = vec!["https://discord.com/channels/111/998877".to_string()];
         let subject = AlertSubject {
             number: 1042,
             subject: "printer on fire",
@@ -167,7 +167,7 @@ mod tests {
             text,
             "SLA breached: #1042 first response overdue by 7m (was due Mon 23 Nov 14:05 EET)\n\
              Customer: Anna K. · Assignee: unassigned · Priority: urgent\n\
-             Subject: printer on fire\nThread: discord 998877"
+             Subject: printer on fire\nThread: https://discord.com/channels/111/998877"
         );
     }
 }
