@@ -650,3 +650,38 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    concurrent_copies_of_one_message_store_it_once,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let hub = desk.hub.clone();
+            // Half the calls carry the same platform message, interleaved with distinct ones, so
+            // copies land in one group commit as well as in different ones.
+            let id = if i % 2 == 0 {
+                "same".to_string()
+            } else {
+                format!("m{i}")
+            };
+            tasks.spawn(async move {
+                hub.ingest(Inbound::Customer(customer_message("anna", &id, "hi")))
+                    .await
+            });
+        }
+        let mut stored = 0;
+        let mut duplicates = 0;
+        while let Some(done) = tasks.join_next().await {
+            match done.unwrap().unwrap() {
+                Ingested::Duplicate => duplicates += 1,
+                Ingested::Customer { .. } => stored += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((stored, duplicates), (21, 19));
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_messages().await.unwrap(), 21);
+        assert_eq!(tx.count_tickets(TicketStatus::Open).await.unwrap(), 1);
+    }
+);
