@@ -20,10 +20,7 @@ impl Hub {
     /// only then may the adapter acknowledge the message to its platform.
     pub async fn ingest(&self, inbound: Inbound) -> Result<Ingested, HubError> {
         match inbound {
-            Inbound::Customer(message) => {
-                self.check_size(&message.text)?;
-                self.batcher.submit(self, message).await
-            }
+            Inbound::Customer(message) => self.ingest_customer(message).await,
             Inbound::Staff(message) => self.ingest_staff(message).await,
         }
     }
@@ -39,25 +36,12 @@ impl Hub {
         Ok(())
     }
 
-    /// Stores one customer message and queues what it causes, inside `tx`. `Ok(None)`: the
-    /// platform message was stored by a concurrent transaction a moment ago; the caller must
-    /// discard `tx` (it may hold a ticket opened for nothing).
-    pub(super) async fn customer_in_tx(
-        &self,
-        tx: &mut Tx,
-        message: &CustomerMessage,
-        now: i64,
-        effects: &mut Effects,
-    ) -> Result<Option<Ingested>, HubError> {
-        if let Some(id) = &message.external_message_id {
-            if tx
-                .message_by_external(message.platform, id)
-                .await?
-                .is_some()
-            {
-                return Ok(Some(Ingested::Duplicate));
-            }
-        }
+    async fn ingest_customer(&self, message: CustomerMessage) -> Result<Ingested, HubError> {
+        self.check_size(&message.text)?;
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        // A platform message seen before is caught when its row is inserted (below); the
+        // transaction is then rolled back, undoing anything this run opened.
         let customer = tx
             .customer_for_identity(
                 message.platform,
@@ -67,8 +51,9 @@ impl Hub {
                 now,
             )
             .await?;
+        let mut effects = Effects::default();
         let (ticket, new_ticket, reopened) = self
-            .ticket_for(tx, message, customer.id, now, effects)
+            .ticket_for(&mut tx, &message, customer.id, now, &mut effects)
             .await?;
         let stored = tx
             .append_message(
@@ -88,7 +73,8 @@ impl Hub {
             )
             .await?;
         let Some(stored) = stored else {
-            return Ok(None);
+            // Stored by a concurrent ingest of the same platform message.
+            return Ok(Ingested::Duplicate);
         };
         tx.note_customer_message(ticket.id, now).await?;
         if new_ticket {
@@ -109,35 +95,15 @@ impl Hub {
                 },
             );
         }
-        self.refresh_sla(tx, ticket.id, now).await?;
-        Ok(Some(Ingested::Customer {
+        self.refresh_sla(&mut tx, ticket.id, now).await?;
+        self.commit(tx, &effects, now).await?;
+        Ok(Ingested::Customer {
             ticket_id: ticket.id,
             ticket_number: ticket.number,
             message_id: stored.id,
             new_ticket,
             reopened,
-        }))
-    }
-
-    /// One customer message in its own transaction.
-    pub(super) async fn ingest_customer_alone(
-        &self,
-        message: &CustomerMessage,
-    ) -> Result<Ingested, HubError> {
-        let now = self.clock.now_ms();
-        let mut tx = self.store.begin().await?;
-        let mut effects = Effects::default();
-        match self
-            .customer_in_tx(&mut tx, message, now, &mut effects)
-            .await?
-        {
-            Some(ingested) => {
-                self.commit(tx, &effects, now).await?;
-                Ok(ingested)
-            }
-            // Dropping the transaction rolls back whatever this run opened.
-            None => Ok(Ingested::Duplicate),
-        }
+        })
     }
 
     /// The ticket a customer message belongs to: the conversation's active ticket; a recently

@@ -5,7 +5,6 @@
 //! in the outbox; the outbox workers turn them into [`Outbound`] sends through an adapter's
 //! [`Deliver`] implementation. The hub knows no platform crate.
 
-mod batch;
 mod command;
 mod delivery;
 mod effects;
@@ -66,21 +65,15 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     config: Arc<HubConfig>,
     wakers: Wakers,
-    batcher: Arc<batch::Batcher>,
 }
 
 impl Hub {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: HubConfig) -> Self {
-        let leaders = match store.backend() {
-            relaydesk_storage::Backend::Sqlite => 1,
-            relaydesk_storage::Backend::Postgres => 4,
-        };
         Self {
             store,
             clock,
             config: Arc::new(config),
             wakers: Wakers::default(),
-            batcher: Arc::new(batch::Batcher::new(leaders)),
         }
     }
 
