@@ -15,7 +15,9 @@ use crate::hub::RelayMode;
 pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
-const SECTIONS: &[&str] = &["tickets", "outbox", "telegram", "discord", "sla"];
+const SECTIONS: &[&str] = &[
+    "tickets", "outbox", "telegram", "discord", "sla", "web", "console", "email",
+];
 
 /// Environment variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
@@ -61,6 +63,11 @@ Environment (each overrides the same key of relaydesk.toml):
                                      and summaries posted [default: 30s]
   RELAYDESK_SLA_SUMMARY_CATCH_UP     sla.summary_catch_up: how late a summary missed while down
                                      is still posted [default: 1h]
+  RELAYDESK_WEB_ALLOWED_ORIGINS      web.allowed_origins: comma-separated site origins that may embed
+                                     the widget, e.g. https://www.example.com [default: none]
+  RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
+                                     mail is sent while unset [default: unset]
+  RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +81,9 @@ pub struct Config {
     pub telegram: crate::telegram::TelegramConfig,
     pub sla: crate::sla::SlaConfig,
     pub discord: DiscordConfig,
+    pub web: relaydesk_web::WebConfig,
+    pub console: relaydesk_web::ConsoleConfig,
+    pub email: relaydesk_web::EmailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +113,9 @@ impl Default for Config {
             telegram: crate::telegram::TelegramConfig::default(),
             sla: crate::sla::SlaConfig::default(),
             discord: DiscordConfig::default(),
+            web: relaydesk_web::WebConfig::default(),
+            console: relaydesk_web::ConsoleConfig::default(),
+            email: relaydesk_web::EmailConfig::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod channel;
 pub mod config;
+pub mod desk;
 pub mod discord;
 pub mod hub;
 pub mod outbox;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channel::{Channel, ChannelError};
 use crate::config::Config;
+use crate::desk::HubDesk;
 use crate::hub::{Hub, HubConfig};
 use crate::outbox::{OutboxWorker, RetryPolicy, WorkerOptions};
 use crate::sla::{SchedulerOptions, SlaScheduler};
@@ -61,6 +62,15 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
         reopen_window: config.tickets.reopen_window,
         max_message_bytes: config.tickets.max_message_bytes,
         ..HubConfig::default()
+    }
+}
+
+/// The web server's sections of the configuration.
+pub fn web_settings(config: &Config) -> relaydesk_web::WebSettings {
+    relaydesk_web::WebSettings {
+        web: config.web.clone(),
+        console: config.console.clone(),
+        email: config.email.clone(),
     }
 }
 
@@ -138,6 +148,9 @@ pub async fn run_with(
     }
     let mut app = relaydesk_web::router(AppState {
         store: store.clone(),
+        clock: hub.clock().clone(),
+        desk: Arc::new(HubDesk::new(hub.clone())),
+        settings: Arc::new(web_settings(&config)),
     });
     let mut workers = tokio::task::JoinSet::new();
     let mut receivers = tokio::task::JoinSet::new();

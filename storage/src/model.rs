@@ -141,6 +141,29 @@ pub struct Agent {
     pub on_duty: bool,
 }
 
+/// An agent with what console sign-in needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCredentials {
+    pub agent: Agent,
+    /// argon2 PHC string; `None` until a password is set.
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    /// Sign-in is refused until this moment (ms since the epoch).
+    pub locked_until_ms: Option<i64>,
+}
+
+/// A REST API token (its secret is never stored, only a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// The agent the token acts as.
+    pub agent_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ticket {
     pub id: i64,

@@ -5,6 +5,7 @@
 //! between the two ask [`Backend`].
 
 mod audit;
+mod auth;
 mod backfill;
 mod messages;
 mod outbox;

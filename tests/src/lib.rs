@@ -2,6 +2,7 @@
 //! app on a random port, and loopback stand-ins for the platforms we talk to.
 
 pub mod app;
+pub mod browser;
 pub mod db;
 pub mod discord_fake;
 pub mod recorder;

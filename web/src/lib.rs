@@ -3,22 +3,42 @@
 //! [`router`] builds the axum application; [`serve`] runs it on a listener until a shutdown
 //! future resolves, so the binary and the tests start it the same way.
 
+pub mod config;
+pub mod desk;
 mod error;
 mod health;
+pub mod secrets;
 
+use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
-use relaydesk_storage::Store;
+use relaydesk_storage::{Clock, Store};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+pub use config::{ConsoleConfig, EmailConfig, WebConfig, WebSettings};
+pub use desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 pub use error::WebError;
 
 /// What every handler can reach.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// The helpdesk core: every change to a ticket goes through it.
+    pub desk: Arc<dyn Desk>,
+    pub settings: Arc<WebSettings>,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The whole HTTP application.

@@ -10,10 +10,18 @@ use super::{Delivery, Hub, HubError};
 #[derive(Debug, Default)]
 pub(super) struct Effects {
     queued: Vec<(i64, String, Platform, Delivery)>,
+    /// Tickets this operation changed, announced on the hub's change feed after the commit.
+    touched: BTreeSet<i64>,
 }
 
 impl Effects {
+    /// Notes that `ticket_id` changed, whether or not anything is queued for it.
+    pub fn touch(&mut self, ticket_id: i64) {
+        self.touched.insert(ticket_id);
+    }
+
     pub fn staff(&mut self, ticket_id: i64, platform: Platform, delivery: Delivery) {
+        self.touched.insert(ticket_id);
         self.queued.push((
             ticket_id,
             Delivery::staff_lane(ticket_id, platform),
@@ -23,6 +31,7 @@ impl Effects {
     }
 
     pub fn customer(&mut self, ticket_id: i64, platform: Platform, delivery: Delivery) {
+        self.touched.insert(ticket_id);
         self.queued.push((
             ticket_id,
             Delivery::customer_lane(ticket_id, platform),
@@ -48,7 +57,8 @@ impl Effects {
 }
 
 impl Hub {
-    /// Writes the effects into the outbox, commits, and wakes the workers that got work.
+    /// Writes the effects into the outbox, commits, wakes the workers that got work and
+    /// announces the changed tickets.
     pub(super) async fn commit(
         &self,
         mut tx: Tx,
@@ -58,6 +68,10 @@ impl Hub {
         effects.flush(&mut tx, now_ms).await?;
         tx.commit().await?;
         self.wakers.wake(effects.platforms());
+        for &ticket_id in &effects.touched {
+            // Nobody listening is fine: live views are optional.
+            let _ = self.changes.send(ticket_id);
+        }
         Ok(())
     }
 }

@@ -170,6 +170,7 @@ impl Hub {
     ) -> Result<CommandReply, HubError> {
         let agent = self.agent_for(tx, actor, &command, now).await?;
         let ticket = self.resolve_ticket(tx, ticket_ref).await?;
+        effects.touch(ticket.id);
         let n = ticket.number;
         let reply = |text: String| CommandReply {
             ticket_number: n,

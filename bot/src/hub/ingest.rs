@@ -77,6 +77,7 @@ impl Hub {
             return Ok(Ingested::Duplicate);
         };
         tx.note_customer_message(ticket.id, now).await?;
+        effects.touch(ticket.id);
         if new_ticket {
             for &platform in &self.config.staff_platforms {
                 effects.staff(ticket.id, platform, Delivery::OpenThread);

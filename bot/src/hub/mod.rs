@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relaydesk_storage::{Clock, Platform, Store};
+use tokio::sync::broadcast;
 
 pub use command::{parse_staff_text, Command, RelayMode, StaffInput};
 pub use delivery::{Deliver, Delivered, Delivery, DeliveryError, Outbound, TicketView};
@@ -58,6 +59,9 @@ impl Default for HubConfig {
     }
 }
 
+/// Changes a slow live view may fall behind by before it is told to re-read.
+const CHANGE_FEED_CAPACITY: usize = 1024;
+
 /// The hub. Cheap to clone; clones share the store, clock and wakers.
 #[derive(Debug, Clone)]
 pub struct Hub {
@@ -65,6 +69,7 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     config: Arc<HubConfig>,
     wakers: Wakers,
+    changes: broadcast::Sender<i64>,
 }
 
 impl Hub {
@@ -74,6 +79,7 @@ impl Hub {
             clock,
             config: Arc::new(config),
             wakers: Wakers::default(),
+            changes: broadcast::channel(CHANGE_FEED_CAPACITY).0,
         }
     }
 
@@ -92,5 +98,11 @@ impl Hub {
     /// Outbox workers wait on these; the hub rings them after a commit that queued work.
     pub fn wakers(&self) -> &Wakers {
         &self.wakers
+    }
+
+    /// Ids of tickets changed by this hub (and its clones), sent after each commit. A
+    /// subscriber that falls behind gets `Lagged` and should re-read what it shows.
+    pub fn changes(&self) -> broadcast::Receiver<i64> {
+        self.changes.subscribe()
     }
 }

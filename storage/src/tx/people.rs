@@ -14,7 +14,7 @@ fn customer(row: &AnyRow) -> Result<Customer> {
     })
 }
 
-fn agent(row: &AnyRow) -> Result<Agent> {
+pub(super) fn agent(row: &AnyRow) -> Result<Agent> {
     Ok(Agent {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -24,7 +24,7 @@ fn agent(row: &AnyRow) -> Result<Agent> {
     })
 }
 
-const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.on_duty";
+pub(super) const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.on_duty";
 
 impl Tx {
     /// The customer behind a platform identity, created on first contact. Name and language are

@@ -1,0 +1,170 @@
+//! The hub as the web server's [`Desk`]: the widget, the console and the REST API change
+//! tickets only through here.
+
+use async_trait::async_trait;
+use relaydesk_web::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
+use tokio::sync::broadcast;
+
+use crate::hub::{
+    parse_staff_text, Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested,
+    PlatformUser, RelayMode, StaffInput, TicketRef,
+};
+
+/// [`Desk`] over a [`Hub`].
+#[derive(Debug, Clone)]
+pub struct HubDesk {
+    hub: Hub,
+}
+
+impl HubDesk {
+    pub fn new(hub: Hub) -> Self {
+        Self { hub }
+    }
+}
+
+impl HubDesk {
+    /// The ticket id, number and message id of a stored platform message.
+    async fn stored_copy(
+        &self,
+        platform: relaydesk_storage::Platform,
+        external_id: Option<&str>,
+    ) -> Result<Option<(i64, i64, i64)>, HubError> {
+        let Some(external_id) = external_id else {
+            return Ok(None);
+        };
+        let mut tx = self.hub.store().begin().await?;
+        let Some(message) = tx.message_by_external(platform, external_id).await? else {
+            return Ok(None);
+        };
+        let ticket = tx.ticket(message.ticket_id).await?;
+        tx.rollback().await?;
+        Ok(Some((ticket.id, ticket.number, message.id)))
+    }
+}
+
+impl From<HubError> for DeskError {
+    fn from(error: HubError) -> Self {
+        match error {
+            HubError::Forbidden(m) => DeskError::Forbidden(m),
+            HubError::Invalid(m) => DeskError::Invalid(m),
+            HubError::NotFound(m) => DeskError::NotFound(m),
+            HubError::TooLarge { size, limit } => DeskError::TooLarge { size, limit },
+            internal @ (HubError::Storage(_) | HubError::Encode(_)) => {
+                tracing::error!(error = %internal, "a web request failed in the hub");
+                DeskError::Internal(internal.to_string())
+            }
+        }
+    }
+}
+
+/// Console and API input: `/command args`, `//note`, or plain text, which is a reply (these
+/// have separate reply and note actions, so the chat relay mode does not apply).
+fn command_of(input: &str) -> Result<Command, HubError> {
+    Ok(match parse_staff_text(input, RelayMode::Implicit)? {
+        StaffInput::Reply(text) => Command::Reply(text),
+        StaffInput::Note(text) => Command::Note(text),
+        StaffInput::Command(command) => command,
+    })
+}
+
+#[async_trait]
+impl Desk for HubDesk {
+    async fn customer_message(&self, input: CustomerInput) -> Result<CustomerAccepted, DeskError> {
+        let external_id = input.external_message_id.clone();
+        let ingested = self
+            .hub
+            .ingest(Inbound::Customer(CustomerMessage {
+                platform: input.platform,
+                external_message_id: input.external_message_id,
+                customer: PlatformUser {
+                    external_id: input.customer_external_id,
+                    display_name: input.display_name,
+                    language: input.language,
+                },
+                conversation: input.conversation,
+                subject: input.subject,
+                text: input.text,
+                attachments: input.attachments,
+            }))
+            .await?;
+        match ingested {
+            Ingested::Customer {
+                ticket_id,
+                ticket_number,
+                message_id,
+                new_ticket,
+                ..
+            } => Ok(CustomerAccepted {
+                ticket_id,
+                ticket_number,
+                message_id,
+                new_ticket,
+                duplicate: false,
+            }),
+            Ingested::Duplicate => {
+                // Tell the sender which ticket already holds it (merges move messages along).
+                let found = self
+                    .stored_copy(input.platform, external_id.as_deref())
+                    .await?;
+                let (ticket_id, ticket_number, message_id) = found.ok_or_else(|| {
+                    DeskError::NotFound("the earlier copy of this message is gone".to_string())
+                })?;
+                Ok(CustomerAccepted {
+                    ticket_id,
+                    ticket_number,
+                    message_id,
+                    new_ticket: false,
+                    duplicate: true,
+                })
+            }
+            Ingested::Staff(_) => Err(DeskError::Internal(
+                "a customer message was taken for a staff one".to_string(),
+            )),
+        }
+    }
+
+    async fn agent_command(
+        &self,
+        agent_id: i64,
+        ticket_number: i64,
+        input: &str,
+    ) -> Result<CommandOutcome, DeskError> {
+        let command = command_of(input)?;
+        let reply = self
+            .hub
+            .execute(
+                &Actor::Agent(agent_id),
+                &TicketRef::Number(ticket_number),
+                command,
+            )
+            .await?;
+        Ok(CommandOutcome {
+            ticket_number: reply.ticket_number,
+            text: reply.text,
+            message_id: reply.stored_message.map(|(id, _)| id),
+        })
+    }
+
+    fn changes(&self) -> broadcast::Receiver<i64> {
+        self.hub.changes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_a_reply_and_slashes_are_commands() {
+        assert_eq!(
+            command_of("hello there").ok(),
+            Some(Command::Reply("hello there".into()))
+        );
+        assert_eq!(
+            command_of("// just us").ok(),
+            Some(Command::Note("just us".into()))
+        );
+        assert_eq!(command_of("/claim").ok(), Some(Command::Claim));
+        assert!(command_of("/frobnicate").is_err());
+    }
+}

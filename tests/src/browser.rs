@@ -1,0 +1,126 @@
+//! A real headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`).
+//!
+//! [`Browser::start`] runs its own `chromedriver` on a free port with a fresh profile; dropping
+//! the [`Browser`] ends both. Set `RELAYDESK_TEST_CHROMEDRIVER` / `RELAYDESK_TEST_CHROMIUM` to
+//! use other binaries.
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port for chromedriver")
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session. Panics with what to install when
+    /// they are missing: browser tests never pass by skipping.
+    pub async fn start() -> Browser {
+        let driver_bin = std::env::var("RELAYDESK_TEST_CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".to_string());
+        let chromium_bin = std::env::var("RELAYDESK_TEST_CHROMIUM")
+            .unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        let port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {driver_bin} ({e}): apt-get install -y chromium chromium-driver"
+                )
+            });
+        let profile = tempfile::tempdir().expect("a Chromium profile directory");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium_bin,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("built as an object above"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    tracing::debug!(error = %e, "chromedriver not ready yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no WebDriver session from {driver_bin} on port {port}: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Waits up to `timeout` for an element matching the CSS selector to exist.
+    pub async fn wait_css(&self, css: &str, timeout: Duration) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element `{css}` within {timeout:?}: {e}"))
+    }
+
+    /// Polls `probe` (a JavaScript expression returning a boolean) until it is true.
+    pub async fn wait_js(&self, probe: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let script = format!("return !!({probe});");
+            match self.client.execute(&script, vec![]).await {
+                Ok(serde_json::Value::Bool(true)) => return,
+                Ok(_) | Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(other) => panic!("`{probe}` still {other} after {timeout:?}"),
+                Err(e) => panic!("`{probe}` failed: {e}"),
+            }
+        }
+    }
+
+    /// Ends the session and the driver.
+    pub async fn close(mut self) {
+        let client = self.client.clone();
+        let _ = client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
