@@ -1208,6 +1208,7 @@ async fn team_channel_posts_reach_the_channel_without_pings() {
     let payload = serde_json::to_string(&Delivery::ChannelPost {
         channel: channel.clone(),
         text: text.clone(),
+        mention: None,
     })
     .expect("payload");
     let mut tx = app.store.begin().await.expect("tx");

@@ -90,7 +90,7 @@ async fn delivered_posts(hub: &Hub, discord: &Recorder) -> Vec<(String, String)>
         .sent()
         .into_iter()
         .filter_map(|o| match o {
-            Outbound::ChannelPost { channel, text } => Some((channel, text)),
+            Outbound::ChannelPost { channel, text, .. } => Some((channel, text)),
             _ => None,
         })
         .collect()
@@ -822,7 +822,7 @@ both_backends!(
         while worker.run_once().await.expect("outbox pass") > 0 {}
         assert!(matches!(
             telegram.sent().as_slice(),
-            [Outbound::ChannelPost { channel, text }] if channel == "-100:7" && text.contains("hana")
+            [Outbound::ChannelPost { channel, text, .. }] if channel == "-100:7" && text.contains("hana")
         ));
     }
 );

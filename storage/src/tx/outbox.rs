@@ -96,6 +96,68 @@ impl Tx {
         Ok(items)
     }
 
+    /// The pending rows queued in `lane` after row `after_id`, in order, at most `limit`, as
+    /// long as each is due at `now_ms` and leased by no one: the rows that could go out
+    /// together with the lane's head. Reads only; [`Tx::lease_row`] takes them.
+    pub async fn lane_followers(
+        &mut self,
+        lane: &str,
+        after_id: i64,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, lane, platform, payload, attempts, \
+             CASE WHEN next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS free \
+             FROM outbox WHERE lane = $1 AND status = 'pending' AND id > $2 ORDER BY id LIMIT $4",
+        )
+        .bind(lane)
+        .bind(after_id)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let free: i64 = r.try_get("free")?;
+            if free != 1 {
+                break;
+            }
+            items.push(OutboxItem {
+                id: r.try_get("id")?,
+                ticket_id: r.try_get("ticket_id")?,
+                lane: r.try_get("lane")?,
+                platform: parse(r, "platform")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get::<i64, _>("attempts")? + 1,
+            });
+        }
+        Ok(items)
+    }
+
+    /// Leases one pending row that nobody holds to `owner` until `now + lease_ms`, counting
+    /// an attempt. Returns false when the row is gone, finished or held by someone else.
+    pub async fn lease_row(
+        &mut self,
+        id: i64,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 \
+             WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a confirmed send. Returns false when the lease was lost (another worker owns it).
     pub async fn mark_delivered(
         &mut self,
