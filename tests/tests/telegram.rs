@@ -821,7 +821,7 @@ async fn a_breach_warning_mentions_the_assignee_and_says_unassigned_otherwise() 
     fake.wait_until("the claim shown on the card", LIMIT, |f| {
         f.calls_of("editMessageText")
             .iter()
-            .any(|c| c.ok() && c.str("text").is_some_and(|t| t.contains("Assignee: Bo")))
+            .any(|c| c.ok() && c.str("text").is_some_and(|t| t.contains("Assignee: bo")))
     })
     .await;
 
@@ -841,9 +841,9 @@ async fn a_breach_warning_mentions_the_assignee_and_says_unassigned_otherwise() 
 
     let claimed = breach(&fake, 1001).expect("a warning for #1001");
     let text = claimed.str("text").expect("text").to_string();
-    assert!(text.contains("Assignee: Bo · "), "{text}");
+    assert!(text.contains("Assignee: bo · "), "{text}");
     assert!(claimed.str("parse_mode").is_none(), "sent as plain text");
-    let before = &text[..text.find("Assignee: Bo").expect("named") + "Assignee: ".len()];
+    let before = &text[..text.find("Assignee: bo").expect("named") + "Assignee: ".len()];
     let entities = claimed.params["entities"].as_array().expect("entities");
     assert_eq!(entities.len(), 1, "{entities:?}");
     assert_eq!(entities[0]["type"], "text_mention");
