@@ -1283,3 +1283,161 @@ fn the_discord_channel_is_on_only_with_a_token() {
     assert_eq!(channels[0].platform(), relaydesk_storage::Platform::Discord);
     assert!(channels[0].has_staff_side() && channels[0].has_customer_side());
 }
+
+async fn start_at(fake: &FakeDiscord, config: Config, clock: &FakeClock) -> TestApp {
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        config,
+        clock: Arc::new(clock.clone()),
+        channels,
+        ..Spawn::default()
+    })
+    .await;
+    connected(fake).await;
+    app
+}
+
+/// The card's "SLA due" field value.
+fn card_due(card: &Value) -> Value {
+    card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .find(|f| f["name"] == "SLA due")
+        .expect("an SLA due field")["value"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_breach_warning_pings_only_the_assignee_and_says_unassigned_otherwise() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(json!({
+        "scan_interval": "1s",
+        "policy": [{ "name": "quick", "first_response": "10m" }],
+        "team": [{
+            "name": "support",
+            "discord_channel": SUPPORT_CHANNEL_ID.to_string(),
+            "summary_cron": "",
+        }],
+    }))
+    .expect("a valid [sla] section");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(&fake, config, &clock).await;
+    let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
+    let carl_dm = fake.dm_channel_for(CARL, "Carl");
+    fake.customer_dm(carl_dm, CARL, "Carl", "no one answers");
+    thread_with(&fake, 1, 1).await;
+    let claimed = slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "claim",
+        json!([]),
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer_text(&claimed).contains("claimed by Bob"),
+        "{claimed}"
+    );
+
+    clock.advance(chrono::Duration::minutes(11));
+    let breach = |f: &FakeDiscord, number: i64| {
+        f.messages_in(SUPPORT_CHANNEL_ID)
+            .into_iter()
+            .find(|m| content(m).starts_with(&format!("SLA breached: #{number} ")))
+    };
+    let (claimed, unassigned) = fake
+        .wait_for("both breach warnings", |f| {
+            Some((breach(f, 1001)?, breach(f, 1002)?))
+        })
+        .await;
+
+    let text = content(&claimed);
+    assert!(text.contains(&format!("Assignee: <@{BOB}> · ")), "{text}");
+    let allowed = &claimed["allowed_mentions"];
+    assert_eq!(
+        allowed["parse"],
+        json!([]),
+        "no @everyone, no roles by name"
+    );
+    assert_eq!(
+        allowed["users"],
+        json!([BOB.to_string()]),
+        "only the assignee"
+    );
+    assert!(
+        allowed["roles"].as_array().is_none_or(Vec::is_empty),
+        "{allowed}"
+    );
+    let text = content(&unassigned);
+    assert!(text.contains("Assignee: unassigned · "), "{text}");
+    assert_eq!(unassigned["allowed_mentions"]["parse"], json!([]));
+    assert!(
+        unassigned["allowed_mentions"]["users"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "nobody pinged: {}",
+        unassigned["allowed_mentions"]
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(json!({
+        "policy": [
+            { "name": "urgent", "priority": "urgent", "first_response": "1h" },
+            { "name": "standard", "first_response": "4h" },
+        ],
+    }))
+    .expect("a valid [sla] section");
+    let opened_at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+    let clock = FakeClock::at(opened_at);
+    let app = start_at(&fake, config, &clock).await;
+    let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
+    let unix = |hours| (opened_at + chrono::Duration::hours(hours)).timestamp();
+    let card_id = fake.messages_in(thread)[0]["id"].clone();
+    assert_eq!(
+        card_due(&fake.messages_in(thread)[0]),
+        json!(format!("<t:{0}:f> (<t:{0}:R>)", unix(4)))
+    );
+
+    slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "priority",
+        json!([{"name": "level", "type": 3, "value": "urgent"}]),
+        json!({}),
+    )
+    .await;
+    let sooner = json!(format!("<t:{0}:f> (<t:{0}:R>)", unix(1)));
+    let card = fake
+        .wait_for("the card redrawn with the new due time", |f| {
+            let card = f.messages_in(thread).into_iter().next()?;
+            (card_due(&card) == sooner).then_some(card)
+        })
+        .await;
+    assert_eq!(card["id"], card_id, "the same card, edited");
+    let priority = card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .find(|f| f["name"] == "Priority")
+        .expect("a priority field")["value"]
+        .clone();
+    assert_eq!(priority, "urgent");
+    assert!(
+        fake.calls().iter().any(|c| c.method == "PATCH"
+            && c.path
+                .ends_with(&format!("/messages/{}", card_id.as_str().expect("an id")))),
+        "edited with PATCH on the message"
+    );
+    app.stop().await.expect("clean stop");
+}

@@ -769,7 +769,10 @@ async fn a_burst_while_rate_limited_goes_out_in_fewer_posts_whole_in_order_and_w
     expected.push("the error screen".into());
     expected.push("[file screen-id]".into());
     expected.extend(texts[20..].iter().cloned());
-    assert_eq!(seen, expected, "every text once, whole, in order; the photo in its place");
+    assert_eq!(
+        seen, expected,
+        "every text once, whole, in order; the photo in its place"
+    );
     let posts = burst.iter().filter(|p| p.starts_with(header)).count();
     assert!(
         posts < 41,
@@ -858,7 +861,10 @@ async fn a_breach_warning_mentions_the_assignee_and_says_unassigned_otherwise() 
     let unassigned = breach(&fake, 1002).expect("a warning for #1002");
     let text = unassigned.str("text").expect("text");
     assert!(text.contains("Assignee: unassigned · "), "{text}");
-    assert!(unassigned.params.get("entities").is_none(), "nobody to mention");
+    assert!(
+        unassigned.params.get("entities").is_none(),
+        "nobody to mention"
+    );
     app.stop().await.expect("clean stop");
 }
 
@@ -895,7 +901,10 @@ async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
     assert_eq!(edit.int("chat_id"), Some(STAFF));
     let message = edit.int("message_id").expect("a message id");
     let now = fake.message_text(STAFF, message).expect("the card exists");
-    assert!(now.starts_with("🎫 Ticket #1001"), "the card was edited: {now}");
+    assert!(
+        now.starts_with("🎫 Ticket #1001"),
+        "the card was edited: {now}"
+    );
     assert!(now.contains("\nPriority: urgent\n"), "{now}");
     assert!(now.contains("\nSLA due: 2026-05-04 11:00 UTC\n"), "{now}");
     app.stop().await.expect("clean stop");
