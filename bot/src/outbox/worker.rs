@@ -70,8 +70,15 @@ enum Prepared {
 struct Followers {
     /// Index of the head in the prepared list.
     head: usize,
+    /// The head's row id.
+    head_id: i64,
+    /// Joined anew (not the same rows again after a send that may have happened).
+    fresh: bool,
     rows: Vec<(OutboxItem, Delivery, String)>,
 }
+
+/// Rows joined to a lane's head: whether joined anew, and each row with its text.
+type JoinedRows = (bool, Vec<(OutboxItem, Delivery, String)>);
 
 /// A row whose outcome is known and waits to be recorded.
 type Finished = (OutboxItem, Option<Delivery>, Outcome);
@@ -213,9 +220,11 @@ impl OutboxWorker {
             };
             match resolve(&mut tx, &item, &delivery).await {
                 Ok(outbound) => {
-                    if let Some(rows) = self.followers(&mut tx, &item, &delivery).await? {
+                    if let Some((fresh, rows)) = self.followers(&mut tx, &item, &delivery).await? {
                         behind.push(Followers {
                             head: prepared.len(),
+                            head_id: item.id,
+                            fresh,
                             rows,
                         });
                     }
@@ -240,14 +249,20 @@ impl OutboxWorker {
     }
 
     /// The rows waiting behind `head` in its staff lane whose customer texts may go out in
-    /// the head's post (see [`Deliver::coalesce_limit`]), with their texts. `None` when there
-    /// are none.
+    /// the head's post (see [`Deliver::coalesce_limit`]), with their texts, and whether they
+    /// were joined anew. `None` when there are none.
+    ///
+    /// After an attempt that may have posted (a timeout, a lost answer, a crash: the head's
+    /// attempt counted), exactly the rows of that attempt are joined again, so the retry is
+    /// the same post under the same key and a platform that deduplicates (Discord's nonce)
+    /// does not post it twice. Only a first attempt, or one after a rate limit (nothing was
+    /// posted), joins whatever waits now.
     async fn followers(
         &self,
         tx: &mut relaydesk_storage::Tx,
         head: &OutboxItem,
         delivery: &Delivery,
-    ) -> Result<Option<Vec<(OutboxItem, Delivery, String)>>, OutboxError> {
+    ) -> Result<Option<JoinedRows>, OutboxError> {
         let Some(limit) = self.adapter.coalesce_limit() else {
             return Ok(None);
         };
@@ -260,10 +275,14 @@ impl OutboxWorker {
         let Some(first) = coalesce::joinable(tx, delivery).await? else {
             return Ok(None);
         };
+        let again = head.attempts > 1;
         let now = self.hub.clock().now_ms();
-        let candidates = tx
-            .lane_followers(&head.lane, head.id, now, coalesce::MAX_FOLLOWERS)
-            .await?;
+        let candidates = if again {
+            tx.joined_rows(head.id).await?
+        } else {
+            tx.lane_followers(&head.lane, head.id, now, coalesce::MAX_FOLLOWERS)
+                .await?
+        };
         let mut rows = Vec::new();
         let mut texts: Vec<Option<Joinable>> = Vec::new();
         for item in candidates {
@@ -276,17 +295,24 @@ impl OutboxWorker {
             texts.push(Some(text));
             rows.push((item, delivery));
         }
-        let taken = coalesce::plan(limit, &first, &texts);
-        if taken == 0 {
+        let taken = if again {
+            texts.len()
+        } else {
+            coalesce::plan(limit, &first, &texts)
+        };
+        // Nothing to join: done, unless rows joined to an earlier, rate-limited try must be
+        // let go (a later retry would join them again).
+        if taken == 0 && (again || tx.joined_rows(head.id).await?.is_empty()) {
             return Ok(None);
         }
-        Ok(Some(
+        Ok(Some((
+            !again,
             rows.into_iter()
                 .zip(texts)
                 .take(taken)
                 .filter_map(|((item, delivery), text)| text.map(|t| (item, delivery, t.text)))
                 .collect(),
-        ))
+        )))
     }
 
     /// Leases the rows found behind lane heads and joins their texts into the heads' posts.
@@ -301,9 +327,16 @@ impl OutboxWorker {
         let mut tx = self.hub.store().begin().await?;
         let mut leased = Vec::with_capacity(behind.len());
         for followers in behind {
+            if followers.fresh {
+                tx.unjoin_rows(followers.head_id).await?;
+            }
             let mut rows = Vec::new();
             for row in followers.rows {
-                if !tx.lease_row(row.0.id, &self.owner, now, lease_ms).await? {
+                let id = row.0.id;
+                if !tx
+                    .lease_joined_row(id, followers.head_id, &self.owner, now, lease_ms)
+                    .await?
+                {
                     break;
                 }
                 rows.push(row);

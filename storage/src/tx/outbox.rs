@@ -98,7 +98,7 @@ impl Tx {
 
     /// The pending rows queued in `lane` after row `after_id`, in order, at most `limit`, as
     /// long as each is due at `now_ms` and leased by no one: the rows that could go out
-    /// together with the lane's head. Reads only; [`Tx::lease_row`] takes them.
+    /// together with the lane's head. Reads only; [`Tx::lease_joined_row`] takes them.
     pub async fn lane_followers(
         &mut self,
         lane: &str,
@@ -136,23 +136,60 @@ impl Tx {
         Ok(items)
     }
 
+    /// The pending rows that went out joined to row `head` last time it was tried, in order.
+    pub async fn joined_rows(&mut self, head: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, lane, platform, payload, attempts FROM outbox \
+             WHERE joined_to = $1 AND status = 'pending' ORDER BY id",
+        )
+        .bind(head)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.try_get("id")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    lane: r.try_get("lane")?,
+                    platform: parse(r, "platform")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get::<i64, _>("attempts")? + 1,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets which rows were joined to row `head` (before it is joined anew).
+    pub async fn unjoin_rows(&mut self, head: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET joined_to = NULL WHERE joined_to = $1 AND status = 'pending'",
+        )
+        .bind(head)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
     /// Leases one pending row that nobody holds to `owner` until `now + lease_ms`, counting
-    /// an attempt. Returns false when the row is gone, finished or held by someone else.
-    pub async fn lease_row(
+    /// an attempt, as part of row `head`'s post. Returns false when the row is gone, finished
+    /// or held by someone else.
+    pub async fn lease_joined_row(
         &mut self,
         id: i64,
+        head: i64,
         owner: &str,
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE outbox SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 \
+            "UPDATE outbox SET lease_owner = $2, lease_until = $3, attempts = attempts + 1, joined_to = $5 \
              WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $4)",
         )
         .bind(id)
         .bind(owner)
         .bind(now_ms + lease_ms)
         .bind(now_ms)
+        .bind(head)
         .execute(&mut *self.inner)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -1,5 +1,0 @@
--- Ticket cards, SQLite flavour. Keep in step with ../postgres/0005_thread_cards.sql.
-
--- The platform's id of the ticket card posted when the thread was opened, so the card can be
--- edited when what it shows changes. Empty for threads opened before cards were remembered.
-ALTER TABLE staff_threads ADD COLUMN card_ref TEXT;
