@@ -1432,3 +1432,61 @@ async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
     );
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_post_whose_answer_was_lost_is_retried_as_the_same_post() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "first").await;
+    let posts_to_thread = format!("POST /api/v10/channels/{thread}/messages");
+    // The first try is rate limited, so the texts queue up and go out joined; that post is
+    // made but its answer lost.
+    fake.inject(
+        &posts_to_thread,
+        Fault::RateLimited {
+            retry_after: 1.0,
+            global: false,
+        },
+        1,
+    );
+    fake.inject(&posts_to_thread, Fault::AnswerLost, 1);
+    for text in ["a", "b", "c"] {
+        fake.customer_dm(dm, ANNA, "Anna K.", text);
+    }
+    let joined = fake
+        .wait_for("the joined post", |f| {
+            f.messages_in(thread)
+                .into_iter()
+                .find(|m| content(m).starts_with("💬 Anna K.:\na\n"))
+        })
+        .await;
+    // More texts arrive before the retry: they must not change what is retried.
+    for text in ["d", "e"] {
+        fake.customer_dm(dm, ANNA, "Anna K.", text);
+    }
+    let relayed = fake
+        .wait_for("every text", |f| {
+            let texts = annas_texts(f, thread);
+            texts.iter().any(|t| t == "e").then_some(texts)
+        })
+        .await;
+    assert_eq!(
+        relayed,
+        vec!["first", "a", "b", "c", "d", "e"],
+        "each once, in order"
+    );
+    let nonce = joined["nonce"]
+        .as_str()
+        .expect("sent with a nonce")
+        .to_string();
+    let same_nonce = fake
+        .calls()
+        .iter()
+        .filter(|c| c.line() == posts_to_thread && c.body["nonce"] == json!(nonce))
+        .count();
+    assert!(
+        same_nonce >= 2,
+        "the retry was the same post under the same nonce"
+    );
+    app.stop().await.expect("clean stop");
+}
