@@ -720,8 +720,19 @@ fn topic_timeline(fake: &TelegramFake, topic: i64) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_while_rate_limited_goes_out_in_fewer_posts_whole_in_order_and_within_4096() {
+    burst_while_rate_limited(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_while_rate_limited_goes_out_in_fewer_posts_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        burst_while_rate_limited(db).await;
+    }
+}
+
+async fn burst_while_rate_limited(db: TestDb) {
     let fake = TelegramFake::start().await;
-    let app = started(&fake).await;
+    let app = start(db, config(&fake)).await;
     let topic = opened(&fake, &anna(), "first").await;
     // Texts of many lengths (up to ~1,400 characters), so that joining them must respect the
     // limit; a photo in the middle.
