@@ -245,7 +245,7 @@ impl DiscordDeliver {
         // An archived thread's messages cannot be edited: the card is redrawn before the
         // thread is archived, and after it is unarchived.
         if let (Some(card), true) = (card, closed) {
-            self.refresh_card(thread, card, ticket).await?;
+            card_kept_as_is(ticket.number, self.refresh_card(thread, card, ticket).await)?;
         }
         let edit = EditThread::new()
             .name(card::thread_name(ticket))
@@ -260,7 +260,7 @@ impl DiscordDeliver {
             )
             .await?;
         if let (Some(card), false) = (card, closed) {
-            self.refresh_card(thread, card, ticket).await?;
+            card_kept_as_is(ticket.number, self.refresh_card(thread, card, ticket).await)?;
         }
         Ok(())
     }
@@ -365,6 +365,18 @@ impl DiscordDeliver {
                 }))
             }
         }
+    }
+}
+
+/// A card that can no longer be edited (deleted) does not hold up the thread's own changes;
+/// waits and temporary failures are retried.
+fn card_kept_as_is(ticket: i64, edited: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+    match edited {
+        Err(DeliveryError::Permanent(why)) => {
+            tracing::warn!(ticket, error = %why, "ticket card could not be updated");
+            Ok(())
+        }
+        other => other,
     }
 }
 

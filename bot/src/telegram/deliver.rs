@@ -232,6 +232,7 @@ impl TelegramSender {
     /// fine.
     async fn refresh_card(&self, card: &str, ticket: &TicketView) -> Result<(), DeliveryError> {
         let (chat, message) = parse_message_ref(card)?;
+        self.slot(chat, true).await?;
         let edited = self
             .bot
             .edit_message_text(chat, message, ticket_card(ticket))
@@ -305,7 +306,7 @@ impl TelegramSender {
         };
         unchanged_is_fine(state)?;
         if let Some(card) = card {
-            self.refresh_card(card, ticket).await?;
+            card_kept_as_is(ticket.number, self.refresh_card(card, ticket).await)?;
         }
         Ok(Delivered::default())
     }
@@ -402,6 +403,18 @@ fn notice(text: &str) -> String {
     match text.chars().next() {
         Some(c) if c.is_alphanumeric() || c == '#' => format!("ℹ️ {text}"),
         _ => text.to_string(),
+    }
+}
+
+/// A card that can no longer be edited (deleted from the topic) does not hold up the thread's
+/// own changes; waits and temporary failures are retried.
+fn card_kept_as_is(ticket: i64, edited: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+    match edited {
+        Err(DeliveryError::Permanent(why)) => {
+            tracing::warn!(ticket, error = %why, "ticket card could not be updated");
+            Ok(())
+        }
+        other => other,
     }
 }
 
