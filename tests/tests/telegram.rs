@@ -920,3 +920,48 @@ async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
     assert!(now.contains("\nSLA due: 2026-05-04 11:00 UTC\n"), "{now}");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_reply_stops_the_clock_and_the_card_shows_it() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(serde_json::json!({
+        "policy": [{ "name": "standard", "first_response": "1h", "resolution": "8h" }],
+    }))
+    .expect("a valid [sla] section");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(config, &clock).await;
+    let topic = opened(&fake, &anna(), "printer on fire").await;
+    let card = fake.texts_to(STAFF, Some(topic)).remove(0);
+    assert!(card.contains("\nSLA due: 2026-05-04 11:00 UTC\n"), "{card}");
+
+    // The reply meets the first response and the ticket waits on the customer: nothing is
+    // due until she writes again, and the card says so.
+    fake.push_topic_text(STAFF, topic, &bo(), "on it");
+    sent(&fake, anna().id, None, "on it").await;
+    let redrawn = |f: &TelegramFake| {
+        f.calls_of("editMessageText")
+            .into_iter()
+            .find(|c| c.ok() && c.str("text").is_some_and(|t| t.contains("\nSLA due: –\n")))
+    };
+    fake.wait_until("the card without a due time", LIMIT, |f| {
+        redrawn(f).is_some()
+    })
+    .await;
+    let message = redrawn(&fake)
+        .and_then(|c| c.int("message_id"))
+        .expect("the card's id");
+    let now = fake.message_text(STAFF, message).expect("the card");
+    assert!(now.starts_with("🎫 Ticket #1001"), "{now}");
+    assert!(now.contains("\nStatus: pending\n"), "{now}");
+
+    // She writes again: the clock runs, the card shows the resolution goal (8 h from the
+    // start, less nothing: no time passed while paused).
+    fake.push_private_text(&anna(), "still broken");
+    fake.wait_until("the card due again", LIMIT, |f| {
+        f.message_text(STAFF, message)
+            .is_some_and(|t| t.contains("\nSLA due: 2026-05-04 18:00 UTC\n"))
+    })
+    .await;
+    app.stop().await.expect("clean stop");
+}
