@@ -72,13 +72,11 @@ struct Followers {
     head: usize,
     /// The head's row id.
     head_id: i64,
-    /// Joined anew (not the same rows again after a send that may have happened).
-    fresh: bool,
-    rows: Vec<(OutboxItem, Delivery, String)>,
+    rows: JoinedRows,
 }
 
-/// Rows joined to a lane's head: whether joined anew, and each row with its text.
-type JoinedRows = (bool, Vec<(OutboxItem, Delivery, String)>);
+/// Rows joined to a lane's head, each with its text.
+type JoinedRows = Vec<(OutboxItem, Delivery, String)>;
 
 /// A row whose outcome is known and waits to be recorded.
 type Finished = (OutboxItem, Option<Delivery>, Outcome);
@@ -220,11 +218,10 @@ impl OutboxWorker {
             };
             match resolve(&mut tx, &item, &delivery).await {
                 Ok(outbound) => {
-                    if let Some((fresh, rows)) = self.followers(&mut tx, &item, &delivery).await? {
+                    if let Some(rows) = self.followers(&mut tx, &item, &delivery).await? {
                         behind.push(Followers {
                             head: prepared.len(),
                             head_id: item.id,
-                            fresh,
                             rows,
                         });
                     }
@@ -249,14 +246,14 @@ impl OutboxWorker {
     }
 
     /// The rows waiting behind `head` in its staff lane whose customer texts may go out in
-    /// the head's post (see [`Deliver::coalesce_limit`]), with their texts, and whether they
-    /// were joined anew. `None` when there are none.
+    /// the head's post (see [`Deliver::coalesce_limit`]), with their texts. `None` when there
+    /// are none.
     ///
     /// After an attempt that may have posted (a timeout, a lost answer, a crash: the head's
     /// attempt counted), exactly the rows of that attempt are joined again, so the retry is
     /// the same post under the same key and a platform that deduplicates (Discord's nonce)
     /// does not post it twice. Only a first attempt, or one after a rate limit (nothing was
-    /// posted), joins whatever waits now.
+    /// posted; the joins were let go), joins whatever waits now.
     async fn followers(
         &self,
         tx: &mut relaydesk_storage::Tx,
@@ -300,19 +297,16 @@ impl OutboxWorker {
         } else {
             coalesce::plan(limit, &first, &texts)
         };
-        // Nothing to join: done, unless rows joined to an earlier, rate-limited try must be
-        // let go (a later retry would join them again).
-        if taken == 0 && (again || tx.joined_rows(head.id).await?.is_empty()) {
+        if taken == 0 {
             return Ok(None);
         }
-        Ok(Some((
-            !again,
+        Ok(Some(
             rows.into_iter()
                 .zip(texts)
                 .take(taken)
                 .filter_map(|((item, delivery), text)| text.map(|t| (item, delivery, t.text)))
                 .collect(),
-        )))
+        ))
     }
 
     /// Leases the rows found behind lane heads and joins their texts into the heads' posts.
@@ -327,9 +321,6 @@ impl OutboxWorker {
         let mut tx = self.hub.store().begin().await?;
         let mut leased = Vec::with_capacity(behind.len());
         for followers in behind {
-            if followers.fresh {
-                tx.unjoin_rows(followers.head_id).await?;
-            }
             let mut rows = Vec::new();
             for row in followers.rows {
                 let id = row.0.id;

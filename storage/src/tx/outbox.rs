@@ -159,17 +159,6 @@ impl Tx {
             .collect()
     }
 
-    /// Forgets which rows were joined to row `head` (before it is joined anew).
-    pub async fn unjoin_rows(&mut self, head: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET joined_to = NULL WHERE joined_to = $1 AND status = 'pending'",
-        )
-        .bind(head)
-        .execute(&mut *self.inner)
-        .await?;
-        Ok(())
-    }
-
     /// Leases one pending row that nobody holds to `owner` until `now + lease_ms`, counting
     /// an attempt, as part of row `head`'s post. Returns false when the row is gone, finished
     /// or held by someone else.
@@ -218,7 +207,8 @@ impl Tx {
 
     /// Gives a leased row back to be tried again at `next_attempt_ms`.
     /// `counts` false (the platform only asked us to wait) gives the attempt back, so rate
-    /// limiting never brings a row closer to being given up.
+    /// limiting never brings a row closer to being given up, and lets go of the row's place in
+    /// a joined post (nothing was posted, so the next try may join rows anew).
     pub async fn reschedule(
         &mut self,
         id: i64,
@@ -229,7 +219,8 @@ impl Tx {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE outbox SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
-             attempts = CASE WHEN $5 = 1 THEN attempts ELSE attempts - 1 END \
+             attempts = CASE WHEN $5 = 1 THEN attempts ELSE attempts - 1 END, \
+             joined_to = CASE WHEN $5 = 1 THEN joined_to ELSE NULL END \
              WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
         )
         .bind(id)
