@@ -1275,9 +1275,10 @@ fn the_discord_channel_is_on_only_with_a_token() {
     assert!(channels[0].has_staff_side() && channels[0].has_customer_side());
 }
 
-async fn start_at(fake: &FakeDiscord, config: Config, clock: &FakeClock) -> TestApp {
+async fn start_at(fake: &FakeDiscord, db: TestDb, config: Config, clock: &FakeClock) -> TestApp {
     let channels = vec![channel(&config)];
     let app = spawn_app_with(Spawn {
+        db,
         config,
         clock: Arc::new(clock.clone()),
         channels,
@@ -1301,6 +1302,17 @@ fn card_due(card: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_breach_warning_pings_only_the_assignee_and_says_unassigned_otherwise() {
+    breach_warning_pings_the_assignee(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_breach_warning_pings_only_the_assignee_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        breach_warning_pings_the_assignee(db).await;
+    }
+}
+
+async fn breach_warning_pings_the_assignee(db: TestDb) {
     let fake = FakeDiscord::start().await;
     let mut config = config(&fake);
     config.sla = serde_json::from_value(json!({
@@ -1314,7 +1326,7 @@ async fn a_breach_warning_pings_only_the_assignee_and_says_unassigned_otherwise(
     }))
     .expect("a valid [sla] section");
     let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
-    let app = start_at(&fake, config, &clock).await;
+    let app = start_at(&fake, db, config, &clock).await;
     let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
     let carl_dm = fake.dm_channel_for(CARL, "Carl");
     fake.customer_dm(carl_dm, CARL, "Carl", "no one answers");
@@ -1378,6 +1390,17 @@ async fn a_breach_warning_pings_only_the_assignee_and_says_unassigned_otherwise(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
+    priority_change_redraws_the_card(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_change_redraws_the_card_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        priority_change_redraws_the_card(db).await;
+    }
+}
+
+async fn priority_change_redraws_the_card(db: TestDb) {
     let fake = FakeDiscord::start().await;
     let mut config = config(&fake);
     config.sla = serde_json::from_value(json!({
@@ -1389,7 +1412,7 @@ async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
     .expect("a valid [sla] section");
     let opened_at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
     let clock = FakeClock::at(opened_at);
-    let app = start_at(&fake, config, &clock).await;
+    let app = start_at(&fake, db, config, &clock).await;
     let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
     let unix = |hours| (opened_at + chrono::Duration::hours(hours)).timestamp();
     let card_id = fake.messages_in(thread)[0]["id"].clone();
@@ -1435,8 +1458,19 @@ async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_joined_post_whose_answer_was_lost_is_retried_as_the_same_post() {
+    joined_post_retried_as_the_same_post(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_post_whose_answer_was_lost_is_retried_as_the_same_post_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        joined_post_retried_as_the_same_post(db).await;
+    }
+}
+
+async fn joined_post_retried_as_the_same_post(db: TestDb) {
     let fake = FakeDiscord::start().await;
-    let app = start(&fake, TestDb::sqlite()).await;
+    let app = start(&fake, db).await;
     let (dm, thread) = anna_opens_ticket(&fake, "first").await;
     let posts_to_thread = format!("POST /api/v10/channels/{thread}/messages");
     // The first try is rate limited, so the texts queue up and go out joined; that post is
