@@ -1282,7 +1282,6 @@ async fn start_at(fake: &FakeDiscord, db: TestDb, config: Config, clock: &FakeCl
         config,
         clock: Arc::new(clock.clone()),
         channels,
-        ..Spawn::default()
     })
     .await;
     connected(fake).await;
