@@ -362,14 +362,14 @@ impl OutboxWorker {
     /// Sends one resolved post (one row, or several joined); the outcome, the same for each
     /// row, is recorded by the caller.
     async fn send(&self, rows: Vec<(OutboxItem, Delivery)>, outbound: Outbound) -> Vec<Finished> {
-        // The key names every row of the post, so a platform that deduplicates by it never
-        // mistakes a bigger retry of a joined post for the post already sent.
-        let key = match (rows.first(), rows.last()) {
-            (Some((first, _)), Some((last, _))) if rows.len() > 1 => {
-                format!("{}-{}", first.id, last.id)
-            }
-            (Some((first, _)), _) => first.id.to_string(),
-            _ => return Vec::new(),
+        // The key names every row of the post (the head, and how many rows of its lane follow
+        // it: always the next ones), so a platform that deduplicates by it never mistakes a
+        // bigger retry of a joined post for the post already sent. Short: Discord's nonce
+        // takes at most 25 characters.
+        let key = match rows.first() {
+            Some((head, _)) if rows.len() > 1 => format!("{}+{}", head.id, rows.len() - 1),
+            Some((head, _)) => head.id.to_string(),
+            None => return Vec::new(),
         };
         // Rate limits and retries are judged by the head row.
         let item = &rows[0].0;
