@@ -34,9 +34,7 @@ impl Deliver for NoOp {
 
     async fn deliver(&self, _: &Outbound) -> Result<Delivered, DeliveryError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Delivered {
-            external_ref: Some(id.to_string()),
-        })
+        Ok(Delivered::with_ref(id.to_string()))
     }
 }
 

@@ -81,9 +81,7 @@ impl Deliver for Recorder {
             _ => format!("msg-{}", state.next_ref),
         };
         state.sent.push(outbound.clone());
-        Ok(Delivered {
-            external_ref: Some(external_ref),
-        })
+        Ok(Delivered::with_ref(external_ref))
     }
 }
 

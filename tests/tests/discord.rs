@@ -75,6 +75,28 @@ fn content(message: &Value) -> String {
     message["content"].as_str().unwrap_or_default().to_string()
 }
 
+/// Anna's texts relayed into `thread`, in order: texts queued together may share a post.
+fn annas_texts(fake: &FakeDiscord, thread: u64) -> Vec<String> {
+    fake.messages_in(thread)
+        .iter()
+        .map(content)
+        .filter_map(|post| {
+            post.strip_prefix("💬 Anna K.:\n")
+                .map(|body| body.split('\n').map(str::to_string).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
+}
+
+/// Waits until `thread` has at least `n` of Anna's texts; returns them.
+async fn annas_texts_at_least(fake: &FakeDiscord, thread: u64, n: usize) -> Vec<String> {
+    fake.wait_for(&format!("{n} of Anna's texts"), |f| {
+        let texts = annas_texts(f, thread);
+        (texts.len() >= n).then_some(texts)
+    })
+    .await
+}
+
 /// The thread of the n-th ticket, once it has its card and `posts` further messages.
 async fn thread_with(fake: &FakeDiscord, index: usize, posts: usize) -> u64 {
     let thread = fake
@@ -698,15 +720,11 @@ async fn rate_limit_storm_delivers_everything_once_in_order() {
     for text in &texts {
         fake.customer_dm(dm, ANNA, "Anna K.", text);
     }
-    let posts = fake
-        .wait_for("all messages after the storm", |f| {
-            let posts = f.messages_in(thread);
-            (posts.len() >= 2 + texts.len()).then_some(posts)
-        })
-        .await;
-    let relayed: Vec<String> = posts[2..].iter().map(content).collect();
-    let expected: Vec<String> = texts.iter().map(|t| format!("💬 Anna K.:\n{t}")).collect();
-    assert_eq!(relayed, expected);
+    let relayed = annas_texts_at_least(&fake, thread, 1 + texts.len()).await;
+    let mut expected = vec!["first".to_string()];
+    expected.extend(texts.iter().cloned());
+    assert_eq!(relayed, expected, "each once, in order");
+    let posts = fake.messages_in(thread);
     let limited = fake
         .calls()
         .iter()
@@ -773,29 +791,29 @@ async fn a_lost_answer_does_not_post_twice() {
     );
     fake.customer_dm(dm, ANNA, "Anna K.", "second");
     fake.customer_dm(dm, ANNA, "Anna K.", "third");
-    let posts = fake
-        .wait_for("both posts", |f| {
-            let posts = f.messages_in(thread);
-            (posts.len() >= 4).then_some(posts)
+    // The lost post is on Discord already; the row is retried under the same nonce.
+    let calls = |f: &FakeDiscord| {
+        f.calls()
+            .iter()
+            .filter(|c| c.path == format!("/api/v10/channels/{thread}/messages"))
+            .count()
+    };
+    fake.wait_for("the lost answer retried", |f| {
+        (calls(f) > f.messages_in(thread).len()).then_some(())
+    })
+    .await;
+    // Rows of a lane go out in order: once this one is in, the retry is settled.
+    fake.customer_dm(dm, ANNA, "Anna K.", "fourth");
+    let relayed = fake
+        .wait_for("the text after the retry", |f| {
+            let texts = annas_texts(f, thread);
+            texts.iter().any(|t| t == "fourth").then_some(texts)
         })
         .await;
-    let attempts = fake
-        .calls()
-        .iter()
-        .filter(|c| c.path == format!("/api/v10/channels/{thread}/messages"))
-        .count();
-    assert!(
-        attempts >= 5,
-        "the lost answer was retried ({attempts} calls)"
-    );
-    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
     assert_eq!(
         relayed,
-        vec![
-            "💬 Anna K.:\nfirst",
-            "💬 Anna K.:\nsecond",
-            "💬 Anna K.:\nthird"
-        ]
+        vec!["first", "second", "third", "fourth"],
+        "each once, in order"
     );
     app.stop().await.expect("clean stop");
 }
@@ -810,20 +828,10 @@ async fn gateway_drop_resumes_and_loses_nothing() {
     fake.wait_for("resumed", |f| (f.sessions().1 >= 1).then_some(()))
         .await;
     fake.customer_dm(dm, ANNA, "Anna K.", "after the drop");
-    let posts = fake
-        .wait_for("both messages", |f| {
-            let posts = f.messages_in(thread);
-            (posts.len() >= 4).then_some(posts)
-        })
-        .await;
-    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
+    let relayed = annas_texts_at_least(&fake, thread, 3).await;
     assert_eq!(
         relayed,
-        vec![
-            "💬 Anna K.:\nbefore the drop",
-            "💬 Anna K.:\nduring the drop",
-            "💬 Anna K.:\nafter the drop"
-        ]
+        vec!["before the drop", "during the drop", "after the drop"]
     );
     app.stop().await.expect("clean stop");
 }
@@ -905,30 +913,13 @@ async fn restart_with_pending_sends_loses_nothing_and_doubles_nothing() {
         (command_registrations(f) > registrations).then_some(())
     })
     .await;
-    let posts = fake
-        .wait_for("pending posts delivered", |f| {
-            let posts = f.messages_in(thread);
-            (posts.len() >= 5).then_some(posts)
-        })
-        .await;
+    annas_texts_at_least(&fake, thread, 4).await;
     // The same ticket, nothing lost, nothing twice.
     fake.customer_dm(dm, ANNA, "Anna K.", "four");
-    let posts = fake
-        .wait_for("a new message after the restart", |f| {
-            let now = f.messages_in(thread);
-            (now.len() > posts.len()).then_some(now)
-        })
-        .await;
-    let relayed: Vec<String> = posts[1..].iter().map(content).collect();
+    let relayed = annas_texts_at_least(&fake, thread, 5).await;
     assert_eq!(
         relayed,
-        vec![
-            "💬 Anna K.:\none",
-            "💬 Anna K.:\ntwo",
-            "💬 Anna K.:\nthree",
-            "💬 Anna K.:\nwhile stopped",
-            "💬 Anna K.:\nfour"
-        ]
+        vec!["one", "two", "three", "while stopped", "four"]
     );
     assert_eq!(
         fake.threads().len(),
@@ -1208,6 +1199,7 @@ async fn team_channel_posts_reach_the_channel_without_pings() {
     let payload = serde_json::to_string(&Delivery::ChannelPost {
         channel: channel.clone(),
         text: text.clone(),
+        mention: None,
     })
     .expect("payload");
     let mut tx = app.store.begin().await.expect("tx");
@@ -1281,4 +1273,253 @@ fn the_discord_channel_is_on_only_with_a_token() {
     assert_eq!(channels.len(), 1);
     assert_eq!(channels[0].platform(), relaydesk_storage::Platform::Discord);
     assert!(channels[0].has_staff_side() && channels[0].has_customer_side());
+}
+
+async fn start_at(fake: &FakeDiscord, db: TestDb, config: Config, clock: &FakeClock) -> TestApp {
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        db,
+        config,
+        clock: Arc::new(clock.clone()),
+        channels,
+    })
+    .await;
+    connected(fake).await;
+    app
+}
+
+/// The card's "SLA due" field value.
+fn card_due(card: &Value) -> Value {
+    card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .find(|f| f["name"] == "SLA due")
+        .expect("an SLA due field")["value"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_breach_warning_pings_only_the_assignee_and_says_unassigned_otherwise() {
+    breach_warning_pings_the_assignee(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_breach_warning_pings_only_the_assignee_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        breach_warning_pings_the_assignee(db).await;
+    }
+}
+
+async fn breach_warning_pings_the_assignee(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(json!({
+        "scan_interval": "1s",
+        "policy": [{ "name": "quick", "first_response": "10m" }],
+        "team": [{
+            "name": "support",
+            "discord_channel": SUPPORT_CHANNEL_ID.to_string(),
+            "summary_cron": "",
+        }],
+    }))
+    .expect("a valid [sla] section");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(&fake, db, config, &clock).await;
+    let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
+    let carl_dm = fake.dm_channel_for(CARL, "Carl");
+    fake.customer_dm(carl_dm, CARL, "Carl", "no one answers");
+    thread_with(&fake, 1, 1).await;
+    let claimed = slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "claim",
+        json!([]),
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer_text(&claimed).contains("claimed by Bob"),
+        "{claimed}"
+    );
+
+    clock.advance(chrono::Duration::minutes(11));
+    let breach = |f: &FakeDiscord, number: i64| {
+        f.messages_in(SUPPORT_CHANNEL_ID)
+            .into_iter()
+            .find(|m| content(m).starts_with(&format!("SLA breached: #{number} ")))
+    };
+    let (claimed, unassigned) = fake
+        .wait_for("both breach warnings", |f| {
+            Some((breach(f, 1001)?, breach(f, 1002)?))
+        })
+        .await;
+
+    let text = content(&claimed);
+    assert!(text.contains(&format!("Assignee: <@{BOB}> · ")), "{text}");
+    let allowed = &claimed["allowed_mentions"];
+    assert_eq!(
+        allowed["parse"],
+        json!([]),
+        "no @everyone, no roles by name"
+    );
+    assert_eq!(
+        allowed["users"],
+        json!([BOB.to_string()]),
+        "only the assignee"
+    );
+    assert!(
+        allowed["roles"].as_array().is_none_or(Vec::is_empty),
+        "{allowed}"
+    );
+    let text = content(&unassigned);
+    assert!(text.contains("Assignee: unassigned · "), "{text}");
+    assert_eq!(unassigned["allowed_mentions"]["parse"], json!([]));
+    assert!(
+        unassigned["allowed_mentions"]["users"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "nobody pinged: {}",
+        unassigned["allowed_mentions"]
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
+    priority_change_redraws_the_card(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_change_redraws_the_card_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        priority_change_redraws_the_card(db).await;
+    }
+}
+
+async fn priority_change_redraws_the_card(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(json!({
+        "policy": [
+            { "name": "urgent", "priority": "urgent", "first_response": "1h" },
+            { "name": "standard", "first_response": "4h" },
+        ],
+    }))
+    .expect("a valid [sla] section");
+    let opened_at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+    let clock = FakeClock::at(opened_at);
+    let app = start_at(&fake, db, config, &clock).await;
+    let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
+    let unix = |hours| (opened_at + chrono::Duration::hours(hours)).timestamp();
+    let card_id = fake.messages_in(thread)[0]["id"].clone();
+    assert_eq!(
+        card_due(&fake.messages_in(thread)[0]),
+        json!(format!("<t:{0}:f> (<t:{0}:R>)", unix(4)))
+    );
+
+    slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "priority",
+        json!([{"name": "level", "type": 3, "value": "urgent"}]),
+        json!({}),
+    )
+    .await;
+    let sooner = json!(format!("<t:{0}:f> (<t:{0}:R>)", unix(1)));
+    let card = fake
+        .wait_for("the card redrawn with the new due time", |f| {
+            let card = f.messages_in(thread).into_iter().next()?;
+            (card_due(&card) == sooner).then_some(card)
+        })
+        .await;
+    assert_eq!(card["id"], card_id, "the same card, edited");
+    let priority = card["embeds"][0]["fields"]
+        .as_array()
+        .expect("card fields")
+        .iter()
+        .find(|f| f["name"] == "Priority")
+        .expect("a priority field")["value"]
+        .clone();
+    assert_eq!(priority, "urgent");
+    assert!(
+        fake.calls().iter().any(|c| c.method == "PATCH"
+            && c.path
+                .ends_with(&format!("/messages/{}", card_id.as_str().expect("an id")))),
+        "edited with PATCH on the message"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_post_whose_answer_was_lost_is_retried_as_the_same_post() {
+    joined_post_retried_as_the_same_post(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_post_whose_answer_was_lost_is_retried_as_the_same_post_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        joined_post_retried_as_the_same_post(db).await;
+    }
+}
+
+async fn joined_post_retried_as_the_same_post(db: TestDb) {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, db).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "first").await;
+    let posts_to_thread = format!("POST /api/v10/channels/{thread}/messages");
+    // The first try is rate limited, so the texts queue up and go out joined; that post is
+    // made but its answer lost.
+    fake.inject(
+        &posts_to_thread,
+        Fault::RateLimited {
+            retry_after: 1.0,
+            global: false,
+        },
+        1,
+    );
+    fake.inject(&posts_to_thread, Fault::AnswerLost, 1);
+    for text in ["a", "b", "c"] {
+        fake.customer_dm(dm, ANNA, "Anna K.", text);
+    }
+    let joined = fake
+        .wait_for("the joined post", |f| {
+            f.messages_in(thread)
+                .into_iter()
+                .find(|m| content(m).starts_with("💬 Anna K.:\na\n"))
+        })
+        .await;
+    // More texts arrive before the retry: they must not change what is retried.
+    for text in ["d", "e"] {
+        fake.customer_dm(dm, ANNA, "Anna K.", text);
+    }
+    let relayed = fake
+        .wait_for("every text", |f| {
+            let texts = annas_texts(f, thread);
+            texts.iter().any(|t| t == "e").then_some(texts)
+        })
+        .await;
+    assert_eq!(
+        relayed,
+        vec!["first", "a", "b", "c", "d", "e"],
+        "each once, in order"
+    );
+    let nonce = joined["nonce"]
+        .as_str()
+        .expect("sent with a nonce")
+        .to_string();
+    let same_nonce = fake
+        .calls()
+        .iter()
+        .filter(|c| c.line() == posts_to_thread && c.body["nonce"] == json!(nonce))
+        .count();
+    assert!(
+        same_nonce >= 2,
+        "the retry was the same post under the same nonce"
+    );
+    app.stop().await.expect("clean stop");
 }

@@ -90,7 +90,7 @@ async fn delivered_posts(hub: &Hub, discord: &Recorder) -> Vec<(String, String)>
         .sent()
         .into_iter()
         .filter_map(|o| match o {
-            Outbound::ChannelPost { channel, text } => Some((channel, text)),
+            Outbound::ChannelPost { channel, text, .. } => Some((channel, text)),
             _ => None,
         })
         .collect()
@@ -822,7 +822,7 @@ both_backends!(
         while worker.run_once().await.expect("outbox pass") > 0 {}
         assert!(matches!(
             telegram.sent().as_slice(),
-            [Outbound::ChannelPost { channel, text }] if channel == "-100:7" && text.contains("hana")
+            [Outbound::ChannelPost { channel, text, .. }] if channel == "-100:7" && text.contains("hana")
         ));
     }
 );
@@ -887,5 +887,93 @@ both_backends!(
         tx.commit().await.expect("commit");
         assert_eq!(summary.facts.breached, 1);
         assert_eq!(summary.facts.first_response, vec![Duration::minutes(12)]);
+    }
+);
+
+/// Delivers every queued Discord row and returns the channel posts with their mentions.
+async fn delivered_mentions(
+    hub: &Hub,
+    discord: &Recorder,
+) -> Vec<(String, Option<relaydesk::hub::Mention>)> {
+    let worker = OutboxWorker::new(hub.clone(), discord.as_deliver(), WorkerOptions::default());
+    while worker.run_once().await.expect("outbox pass") > 0 {}
+    discord
+        .sent()
+        .into_iter()
+        .filter_map(|o| match o {
+            Outbound::ChannelPost { text, mention, .. } => Some((text, mention)),
+            _ => None,
+        })
+        .collect()
+}
+
+both_backends!(
+    warnings_mention_an_assignee_linked_on_the_platform_and_name_the_others,
+    |store: Store| async move {
+        let clock = FakeClock::at(monday_ten());
+        let hub = hub(&store, &clock);
+        let discord = Recorder::new(Platform::Discord);
+        let linked = customer_writes(&hub, "ann", "a1").await;
+        let unlinked = customer_writes(&hub, "ben", "b1").await;
+        customer_writes(&hub, "cy", "c1").await;
+        let (dana, eli) = {
+            let mut tx = store.begin().await.expect("begin");
+            let dana = tx
+                .create_agent("dana", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.link_agent_identity(dana.id, Platform::Discord, "4242", "Dana")
+                .await
+                .expect("link");
+            // Known on Telegram only: nothing to mention on Discord.
+            let eli = tx
+                .create_agent("eli", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.link_agent_identity(eli.id, Platform::Telegram, "77", "Eli")
+                .await
+                .expect("link");
+            tx.commit().await.expect("commit");
+            (dana, eli)
+        };
+        for (agent, ticket) in [(&dana, linked), (&eli, unlinked)] {
+            hub.execute(
+                &Actor::Agent(agent.id),
+                &TicketRef::Id(ticket),
+                Command::Claim,
+            )
+            .await
+            .expect("claim");
+        }
+        clock.advance(Duration::minutes(11));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 3);
+
+        let posts = delivered_mentions(&hub, &discord).await;
+        let warning = |number: &str| {
+            posts
+                .iter()
+                .find(|(text, _)| text.starts_with(&format!("SLA breached: #{number} ")))
+                .cloned()
+                .unwrap_or_else(|| panic!("a warning for #{number}: {posts:?}"))
+        };
+        let (text, mention) = warning("1001");
+        let mention = mention.expect("dana is mentioned");
+        assert_eq!(
+            (mention.user.as_str(), mention.name.as_str()),
+            ("4242", "dana")
+        );
+        assert_eq!(
+            mention
+                .split(&text)
+                .map(|(before, _)| before.ends_with("Assignee: ")),
+            Some(true),
+            "{text}"
+        );
+        let (text, mention) = warning("1002");
+        assert!(text.contains("Assignee: eli · "), "{text}");
+        assert_eq!(mention, None, "eli has no Discord identity");
+        let (text, mention) = warning("1003");
+        assert!(text.contains("Assignee: unassigned · "), "{text}");
+        assert_eq!(mention, None);
     }
 );

@@ -339,15 +339,22 @@ async fn a_429_storm_delays_but_delivers_everything_once_in_order() {
         let topic = topic_of(&fake, number).await;
         let name = &customer.first_name;
         let expected: Vec<String> = (0..3)
-            .map(|round| format!("💬 {name}:\n{name} message {round}"))
+            .map(|round| format!("{name} message {round}"))
             .collect();
-        sent(&fake, STAFF, Some(topic), &expected[2]).await;
-        let posts: Vec<String> = fake
-            .texts_to(STAFF, Some(topic))
-            .into_iter()
-            .filter(|t| t.starts_with("💬 "))
-            .collect();
-        assert_eq!(posts, expected, "ticket #{number}");
+        // Messages that queued up behind the 429s may share a post.
+        let header = format!("💬 {name}:\n");
+        let relayed = |f: &TelegramFake| -> Vec<String> {
+            f.texts_to(STAFF, Some(topic))
+                .iter()
+                .filter_map(|t| t.strip_prefix(&header))
+                .flat_map(|body| body.split('\n').map(str::to_string))
+                .collect()
+        };
+        fake.wait_until(&format!("ticket #{number}'s messages"), LIMIT, |f| {
+            relayed(f).len() >= 3
+        })
+        .await;
+        assert_eq!(relayed(&fake), expected, "ticket #{number}");
         sent(
             &fake,
             customer.id,
@@ -693,5 +700,268 @@ async fn the_card_shows_when_the_first_response_is_due() {
     let card = fake.texts_to(STAFF, Some(topic)).remove(0);
     assert!(card.starts_with("🎫 Ticket #1001"), "{card}");
     assert!(card.contains("\nSLA due: 2026-05-04 14:00 UTC\n"), "{card}");
+    app.stop().await.expect("clean stop");
+}
+
+/// The bot's posts in a topic and its files sent there, in the order they were sent: texts as
+/// they are, files as `[file <id>]`.
+fn topic_timeline(fake: &TelegramFake, topic: i64) -> Vec<String> {
+    fake.calls()
+        .into_iter()
+        .filter(|c| c.ok() && c.int("chat_id") == Some(STAFF))
+        .filter(|c| c.int("message_thread_id") == Some(topic))
+        .filter_map(|c| match c.method.as_str() {
+            "sendMessage" => c.str("text").map(str::to_string),
+            "sendPhoto" => c.str("photo").map(|id| format!("[file {id}]")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_while_rate_limited_goes_out_in_fewer_posts_whole_in_order_and_within_4096() {
+    burst_while_rate_limited(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_while_rate_limited_goes_out_in_fewer_posts_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        burst_while_rate_limited(db).await;
+    }
+}
+
+async fn burst_while_rate_limited(db: TestDb) {
+    let fake = TelegramFake::start().await;
+    let app = start(db, config(&fake)).await;
+    let topic = opened(&fake, &anna(), "first").await;
+    // Texts of many lengths (up to ~1,400 characters), so that joining them must respect the
+    // limit; a photo in the middle.
+    let texts: Vec<String> = (0..40)
+        .map(|i| format!("text {i} {}", "x".repeat(i * 211 % 1400)))
+        .collect();
+    fake.inject("sendMessage", std::iter::repeat_n(Fault::RetryAfter(1), 3));
+    for text in &texts[..20] {
+        fake.push_private_text(&anna(), text);
+    }
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "caption": "the error screen",
+            "photo": [{"file_id": "screen-id", "file_unique_id": "s", "width": 90, "height": 90}]
+        }),
+    );
+    for text in &texts[20..] {
+        fake.push_private_text(&anna(), text);
+    }
+    let last = texts[39].clone();
+    fake.wait_until("the last text in the topic", LIMIT, |f| {
+        f.texts_to(STAFF, Some(topic))
+            .iter()
+            .any(|t| t.ends_with(&format!("\n{last}")))
+    })
+    .await;
+
+    let header = "💬 Anna K.:\n";
+    let timeline = topic_timeline(&fake, topic);
+    let burst: Vec<&String> = timeline
+        .iter()
+        .skip_while(|t| *t != &format!("{header}first"))
+        .skip(1)
+        .collect();
+    let mut seen = Vec::new();
+    for post in &burst {
+        assert!(post.chars().count() <= 4096, "a post over 4,096 characters");
+        match post.strip_prefix(header) {
+            Some(body) => seen.extend(body.split('\n').map(str::to_string)),
+            None => seen.push(post.to_string()),
+        }
+    }
+    let mut expected: Vec<String> = texts[..20].to_vec();
+    expected.push("the error screen".into());
+    expected.push("[file screen-id]".into());
+    expected.extend(texts[20..].iter().cloned());
+    assert_eq!(
+        seen, expected,
+        "every text once, whole, in order; the photo in its place"
+    );
+    let posts = burst.iter().filter(|p| p.starts_with(header)).count();
+    assert!(
+        posts < 41,
+        "{posts} posts for 41 customer messages: nothing was joined"
+    );
+    let limited = fake.calls().iter().filter(|c| c.status == 429).count();
+    assert_eq!(limited, 3, "the rate limit was met");
+    app.stop().await.expect("clean stop");
+}
+
+/// A 10-minute first response, warnings to the team's alert group (no summaries).
+fn alerting(fake: &TelegramFake) -> Config {
+    let mut config = config(fake);
+    config.sla = serde_json::from_value(serde_json::json!({
+        "scan_interval": "1s",
+        "policy": [{ "name": "quick", "first_response": "10m" }],
+        "team": [{ "name": "support", "telegram_chat": ALERTS.to_string(), "summary_cron": "" }],
+    }))
+    .expect("a valid [sla] section");
+    config
+}
+
+/// The team's alert group.
+const ALERTS: i64 = -1_009_999;
+
+async fn start_at(config: Config, clock: &FakeClock) -> TestApp {
+    let channel = TelegramChannel::from_config(&config.telegram, fast_options())
+        .expect("valid Telegram configuration")
+        .expect("the Telegram channel is on");
+    spawn_app_with(Spawn {
+        config,
+        clock: Arc::new(clock.clone()),
+        channels: vec![Arc::new(channel)],
+        ..Spawn::default()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_breach_warning_mentions_the_assignee_and_says_unassigned_otherwise() {
+    let fake = TelegramFake::start().await;
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(alerting(&fake), &clock).await;
+    let topic = opened(&fake, &anna(), "printer on fire").await;
+    let cy = TgUser::new(1002, "Cy");
+    fake.push_private_text(&cy, "no one answers");
+    topic_of(&fake, 1002).await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/claim");
+    fake.wait_until("the claim shown on the card", LIMIT, |f| {
+        f.calls_of("editMessageText")
+            .iter()
+            .any(|c| c.ok() && c.str("text").is_some_and(|t| t.contains("Assignee: bo")))
+    })
+    .await;
+
+    clock.advance(chrono::Duration::minutes(11));
+    let breach = |f: &TelegramFake, number: i64| {
+        f.calls_of("sendMessage").into_iter().find(|c| {
+            c.ok()
+                && c.int("chat_id") == Some(ALERTS)
+                && c.str("text")
+                    .is_some_and(|t| t.starts_with(&format!("SLA breached: #{number} ")))
+        })
+    };
+    fake.wait_until("both breach warnings", LIMIT, |f| {
+        breach(f, 1001).is_some() && breach(f, 1002).is_some()
+    })
+    .await;
+
+    let claimed = breach(&fake, 1001).expect("a warning for #1001");
+    let text = claimed.str("text").expect("text").to_string();
+    assert!(text.contains("Assignee: bo · "), "{text}");
+    assert!(claimed.str("parse_mode").is_none(), "sent as plain text");
+    let before = &text[..text.find("Assignee: bo").expect("named") + "Assignee: ".len()];
+    let entities = claimed.params["entities"].as_array().expect("entities");
+    assert_eq!(entities.len(), 1, "{entities:?}");
+    assert_eq!(entities[0]["type"], "text_mention");
+    assert_eq!(entities[0]["user"]["id"], bo().id);
+    assert_eq!(
+        entities[0]["offset"],
+        before.encode_utf16().count(),
+        "the entity covers the name"
+    );
+    assert_eq!(entities[0]["length"], 2);
+
+    let unassigned = breach(&fake, 1002).expect("a warning for #1002");
+    let text = unassigned.str("text").expect("text");
+    assert!(text.contains("Assignee: unassigned · "), "{text}");
+    assert!(
+        unassigned.params.get("entities").is_none(),
+        "nobody to mention"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_change_that_moves_the_due_time_redraws_the_card() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(serde_json::json!({
+        "policy": [
+            { "name": "urgent", "priority": "urgent", "first_response": "1h" },
+            { "name": "standard", "first_response": "4h" },
+        ],
+    }))
+    .expect("a valid [sla] section");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(config, &clock).await;
+    let topic = opened(&fake, &anna(), "printer on fire").await;
+    let card = fake.texts_to(STAFF, Some(topic)).remove(0);
+    assert!(card.contains("\nSLA due: 2026-05-04 14:00 UTC\n"), "{card}");
+
+    fake.push_topic_text(STAFF, topic, &bo(), "/priority urgent");
+    let edit = |f: &TelegramFake| {
+        f.calls_of("editMessageText").into_iter().find(|c| {
+            c.ok()
+                && c.str("text")
+                    .is_some_and(|t| t.contains("\nSLA due: 2026-05-04 11:00 UTC\n"))
+        })
+    };
+    fake.wait_until("the card redrawn with the new due time", LIMIT, |f| {
+        edit(f).is_some()
+    })
+    .await;
+    let edit = edit(&fake).expect("an edit");
+    assert_eq!(edit.int("chat_id"), Some(STAFF));
+    let message = edit.int("message_id").expect("a message id");
+    let now = fake.message_text(STAFF, message).expect("the card exists");
+    assert!(
+        now.starts_with("🎫 Ticket #1001"),
+        "the card was edited: {now}"
+    );
+    assert!(now.contains("\nPriority: urgent\n"), "{now}");
+    assert!(now.contains("\nSLA due: 2026-05-04 11:00 UTC\n"), "{now}");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_reply_stops_the_clock_and_the_card_shows_it() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(serde_json::json!({
+        "policy": [{ "name": "standard", "first_response": "1h", "resolution": "8h" }],
+    }))
+    .expect("a valid [sla] section");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(config, &clock).await;
+    let topic = opened(&fake, &anna(), "printer on fire").await;
+    let card = fake.texts_to(STAFF, Some(topic)).remove(0);
+    assert!(card.contains("\nSLA due: 2026-05-04 11:00 UTC\n"), "{card}");
+
+    // The reply meets the first response and the ticket waits on the customer: nothing is
+    // due until she writes again, and the card says so.
+    fake.push_topic_text(STAFF, topic, &bo(), "on it");
+    sent(&fake, anna().id, None, "on it").await;
+    let redrawn = |f: &TelegramFake| {
+        f.calls_of("editMessageText")
+            .into_iter()
+            .find(|c| c.ok() && c.str("text").is_some_and(|t| t.contains("\nSLA due: –\n")))
+    };
+    fake.wait_until("the card without a due time", LIMIT, |f| {
+        redrawn(f).is_some()
+    })
+    .await;
+    let message = redrawn(&fake)
+        .and_then(|c| c.int("message_id"))
+        .expect("the card's id");
+    let now = fake.message_text(STAFF, message).expect("the card");
+    assert!(now.starts_with("🎫 Ticket #1001"), "{now}");
+    assert!(now.contains("\nStatus: pending\n"), "{now}");
+
+    // She writes again: the clock runs, the card shows the resolution goal (8 h from the
+    // start, less nothing: no time passed while paused).
+    fake.push_private_text(&anna(), "still broken");
+    fake.wait_until("the card due again", LIMIT, |f| {
+        f.message_text(STAFF, message)
+            .is_some_and(|t| t.contains("\nSLA due: 2026-05-04 18:00 UTC\n"))
+    })
+    .await;
     app.stop().await.expect("clean stop");
 }

@@ -7,7 +7,7 @@ use relaydesk_storage::Platform;
 use serde::Serialize;
 use serenity::all::{
     AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateForumPost,
-    CreateMessage, CreateThread, EditThread, GuildChannel, Message, MessageId, Nonce,
+    CreateMessage, CreateThread, EditMessage, EditThread, GuildChannel, Message, MessageId, Nonce,
     PrivateChannel, UserId,
 };
 use serenity::http::{LightMethod, Route};
@@ -17,7 +17,7 @@ use super::card;
 use super::rest::Rest;
 use super::{DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::split_for_limit;
-use crate::hub::{Deliver, Delivered, DeliveryError, Outbound};
+use crate::hub::{Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
 
 /// A customer conversation given as `user:<id>` is a user to open a DM with; anything else is
 /// a channel id (the DM channel the customer wrote from).
@@ -153,8 +153,10 @@ impl DiscordDeliver {
                 .rest
                 .call(route, LightMethod::Post, Some(&post))
                 .await?;
+            // A forum post's first message has the post's id.
             return Ok(Delivered {
                 external_ref: Some(thread.id.to_string()),
+                card_ref: Some(thread.id.to_string()),
             });
         }
         let create = CreateThread::new(card::thread_name(ticket))
@@ -167,20 +169,84 @@ impl DiscordDeliver {
             .await?;
         // The thread exists now: its id must reach the store even if the card does not, or a
         // retry would open a second thread.
-        if let Err(e) = self.post(thread.id, Self::card(ticket, key)).await {
-            tracing::warn!(thread = %thread.id, error = %e, "ticket card could not be posted");
-        }
+        let card_ref = match self.post(thread.id, Self::card(ticket, key)).await {
+            Ok(card) => Some(card.id.to_string()),
+            Err(e) => {
+                tracing::warn!(thread = %thread.id, error = %e, "ticket card could not be posted");
+                None
+            }
+        };
         Ok(Delivered {
             external_ref: Some(thread.id.to_string()),
+            card_ref,
         })
+    }
+
+    /// Redraws the ticket card (message `card` in `thread`) as the ticket is now.
+    async fn refresh_card(
+        &self,
+        thread: ChannelId,
+        card: &str,
+        ticket: &TicketView,
+    ) -> Result<(), DeliveryError> {
+        let edit = EditMessage::new()
+            .embed(card::ticket_card(ticket))
+            .components(card::card_buttons())
+            .allowed_mentions(no_mentions());
+        let _: Message = self
+            .rest
+            .call(
+                Route::ChannelMessage {
+                    channel_id: thread,
+                    message_id: id("message", card)?,
+                },
+                LightMethod::Patch,
+                Some(&edit),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A team-channel post that pings the person it names and no one else: their name becomes
+    /// `<@id>` and `allowed_mentions` lists only them.
+    async fn post_mentioning(
+        &self,
+        channel: ChannelId,
+        text: &str,
+        mention: &Mention,
+        key: Option<&str>,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let user: Option<UserId> = id("user", &mention.user).ok();
+        let content = match (user, mention.split(text)) {
+            (Some(user), Some((before, after))) => format!("{before}<@{user}>{after}"),
+            _ => return self.post_text(channel, text, key).await,
+        };
+        let (Some(user), true) = (user, content.chars().count() <= MESSAGE_LIMIT) else {
+            return self.post_text(channel, text, key).await;
+        };
+        let mut message = CreateMessage::new()
+            .content(content)
+            .allowed_mentions(CreateAllowedMentions::new().users([user]));
+        if let Some(key) = key {
+            message = message
+                .nonce(Nonce::String(format!("rd{key}.0")))
+                .enforce_nonce(true);
+        }
+        Ok(Some(self.post(channel, message).await?.id))
     }
 
     async fn sync_thread(
         &self,
         thread: ChannelId,
         ticket: &crate::hub::TicketView,
+        card: Option<&str>,
     ) -> Result<(), DeliveryError> {
         let closed = !ticket.status.is_active();
+        // An archived thread's messages cannot be edited: the card is redrawn before the
+        // thread is archived, and after it is unarchived.
+        if let (Some(card), true) = (card, closed) {
+            card_kept_as_is(ticket.number, self.refresh_card(thread, card, ticket).await)?;
+        }
         let edit = EditThread::new()
             .name(card::thread_name(ticket))
             .archived(closed)
@@ -193,6 +259,9 @@ impl DiscordDeliver {
                 Some(&edit),
             )
             .await?;
+        if let (Some(card), false) = (card, closed) {
+            card_kept_as_is(ticket.number, self.refresh_card(thread, card, ticket).await)?;
+        }
         Ok(())
     }
 
@@ -220,6 +289,7 @@ impl DiscordDeliver {
     ) -> Result<Delivered, DeliveryError> {
         let sent = |first: Option<MessageId>| Delivered {
             external_ref: first.map(|m| m.to_string()),
+            card_ref: None,
         };
         match outbound {
             Outbound::OpenThread { ticket } => self.open_thread(ticket, key).await,
@@ -239,8 +309,22 @@ impl DiscordDeliver {
             Outbound::ThreadNotice { thread, text } => Ok(sent(
                 self.post_text(id("thread", thread)?, text, key).await?,
             )),
-            Outbound::SyncThread { thread, ticket } => {
-                self.sync_thread(id("thread", thread)?, ticket).await?;
+            Outbound::SyncThread {
+                thread,
+                ticket,
+                card,
+            } => {
+                self.sync_thread(id("thread", thread)?, ticket, card.as_deref())
+                    .await?;
+                Ok(Delivered::default())
+            }
+            Outbound::RefreshCard {
+                thread,
+                card,
+                ticket,
+            } => {
+                self.refresh_card(id("thread", thread)?, card, ticket)
+                    .await?;
                 Ok(Delivered::default())
             }
             Outbound::CustomerPost {
@@ -269,10 +353,30 @@ impl DiscordDeliver {
                     .await?;
                 Ok(Delivered::default())
             }
-            Outbound::ChannelPost { channel, text } => Ok(sent(
-                self.post_text(id("channel", channel)?, text, key).await?,
-            )),
+            Outbound::ChannelPost {
+                channel,
+                text,
+                mention,
+            } => {
+                let channel = id("channel", channel)?;
+                Ok(sent(match mention {
+                    Some(mention) => self.post_mentioning(channel, text, mention, key).await?,
+                    None => self.post_text(channel, text, key).await?,
+                }))
+            }
         }
+    }
+}
+
+/// A card that can no longer be edited (deleted) does not hold up the thread's own changes;
+/// waits and temporary failures are retried.
+fn card_kept_as_is(ticket: i64, edited: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+    match edited {
+        Err(DeliveryError::Permanent(why)) => {
+            tracing::warn!(ticket, error = %why, "ticket card could not be updated");
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -280,6 +384,10 @@ impl DiscordDeliver {
 impl Deliver for DiscordDeliver {
     fn platform(&self) -> Platform {
         Platform::Discord
+    }
+
+    fn coalesce_limit(&self) -> Option<usize> {
+        Some(MESSAGE_LIMIT)
     }
 
     async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError> {

@@ -19,8 +19,10 @@ pub enum Delivery {
     StaffMessage { message_id: i64 },
     /// A short system line in the staff thread.
     StaffNotice { text: String },
-    /// Bring the thread's title and open/closed state in line with the ticket.
+    /// Bring the thread's title, open/closed state and ticket card in line with the ticket.
     SyncThread,
+    /// Bring the ticket card in line with the ticket (its SLA due time moved).
+    RefreshCard,
     /// Send a stored agent reply to the customer.
     CustomerMessage { message_id: i64 },
     /// A system text to the customer (acknowledgement, closed notice).
@@ -29,7 +31,52 @@ pub enum Delivery {
     ConfirmDelivered { message_id: i64 },
     /// A post in a team channel that belongs to no ticket thread (SLA alert, daily summary).
     /// `channel` is the platform's address of it (chat id, `chat:topic`, channel id).
-    ChannelPost { channel: String, text: String },
+    ChannelPost {
+        channel: String,
+        text: String,
+        /// Someone the post names who should be notified (the assignee of an SLA warning).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mention: Option<Mention>,
+    },
+}
+
+/// A person a post names and notifies: their user id on the post's platform, and where their
+/// name stands in the text. Adapters turn the name into a real mention (Discord `<@id>`,
+/// Telegram a `text_mention` entity) that notifies that user and no one else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The platform's id of the user.
+    pub user: String,
+    /// The name as it is written in the text.
+    pub name: String,
+    /// Where the name starts in the text, in characters.
+    pub at: usize,
+}
+
+impl Mention {
+    /// Finds the first `name` in `text` after `after` (a marker such as `Assignee: `) and
+    /// records it; `None` when the text does not have it.
+    pub fn find(text: &str, after: &str, name: &str, user: &str) -> Option<Self> {
+        let needle = format!("{after}{name}");
+        let byte = text.find(&needle)? + after.len();
+        Some(Self {
+            user: user.to_string(),
+            name: name.to_string(),
+            at: text[..byte].chars().count(),
+        })
+    }
+
+    /// `text` split around the mentioned name: (before, after). `None` when the name is not
+    /// where the mention says.
+    pub fn split<'t>(&self, text: &'t str) -> Option<(&'t str, &'t str)> {
+        let start = match text.char_indices().nth(self.at) {
+            Some((byte, _)) => byte,
+            None if text.chars().count() == self.at => text.len(),
+            None => return None,
+        };
+        let rest = text[start..].strip_prefix(self.name.as_str())?;
+        Some((&text[..start], rest))
+    }
 }
 
 impl Delivery {
@@ -96,8 +143,17 @@ pub enum Outbound {
         thread: String,
         text: String,
     },
+    /// Rename, close or reopen the thread as the ticket is, and redraw its card (`card`: the
+    /// platform's id of the card message, when known).
     SyncThread {
         thread: String,
+        ticket: TicketView,
+        card: Option<String>,
+    },
+    /// Redraw the ticket card (`card`: the platform's id of the card message).
+    RefreshCard {
+        thread: String,
+        card: String,
         ticket: TicketView,
     },
     /// Send to the customer's conversation.
@@ -111,10 +167,11 @@ pub enum Outbound {
         thread: String,
         message_ref: String,
     },
-    /// Post plain text in a team channel (not a ticket thread).
+    /// Post plain text in a team channel (not a ticket thread), notifying `mention` if any.
     ChannelPost {
         channel: String,
         text: String,
+        mention: Option<Mention>,
     },
 }
 
@@ -123,6 +180,18 @@ pub enum Outbound {
 pub struct Delivered {
     /// The platform's id of what was created (message id, thread id), if any.
     pub external_ref: Option<String>,
+    /// For a new thread: the platform's id of its ticket card message, when it was posted.
+    pub card_ref: Option<String>,
+}
+
+impl Delivered {
+    /// A send that created `external_ref`.
+    pub fn with_ref(external_ref: impl Into<String>) -> Self {
+        Self {
+            external_ref: Some(external_ref.into()),
+            card_ref: None,
+        }
+    }
 }
 
 /// Why a send did not happen.
@@ -155,5 +224,34 @@ pub trait Deliver: Send + Sync {
     ) -> Result<Delivered, DeliveryError> {
         let _ = key;
         self.deliver(outbound).await
+    }
+
+    /// When the head of a staff lane is a customer's text and more customer texts of the same
+    /// author wait right behind it, the outbox may send them as one thread post of at most
+    /// this many characters (author line included) instead of one post each. `None` (the
+    /// default): one post per row.
+    fn coalesce_limit(&self) -> Option<usize> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mention_finds_and_splits_around_the_name() {
+        let text = "SLA breached: #7 ⏰\nCustomer: Ana · Assignee: Bö · Priority: high";
+        let mention = Mention::find(text, "Assignee: ", "Bö", "42").expect("the name is there");
+        assert_eq!(mention.at, text[..text.find("Bö").unwrap()].chars().count());
+        assert_eq!(
+            mention.split(text),
+            Some((
+                "SLA breached: #7 ⏰\nCustomer: Ana · Assignee: ",
+                " · Priority: high"
+            ))
+        );
+        assert_eq!(mention.split("something else"), None);
+        assert_eq!(Mention::find(text, "Assignee: ", "Cy", "42"), None);
     }
 }

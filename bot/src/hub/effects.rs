@@ -40,6 +40,18 @@ impl Effects {
         ));
     }
 
+    /// Whether something queued for the ticket's staff thread on `platform` matches `what`.
+    pub fn has_staff(
+        &self,
+        ticket_id: i64,
+        platform: Platform,
+        what: impl Fn(&Delivery) -> bool,
+    ) -> bool {
+        self.queued.iter().any(|(t, lane, _, d)| {
+            *t == ticket_id && *lane == Delivery::staff_lane(ticket_id, platform) && what(d)
+        })
+    }
+
     /// Writes every queued delivery to the outbox, in the order queued.
     pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
         for (ticket_id, lane, platform, delivery) in &self.queued {

@@ -95,7 +95,7 @@ impl Hub {
         let reply = self
             .apply(&mut tx, actor, ticket, command, context, now, &mut effects)
             .await?;
-        self.refresh_sla_number(&mut tx, reply.ticket_number, now)
+        self.refresh_sla_number(&mut tx, reply.ticket_number, now, &mut effects)
             .await?;
         self.commit(tx, &effects, now).await?;
         Ok(reply)

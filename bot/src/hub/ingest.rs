@@ -96,7 +96,8 @@ impl Hub {
                 },
             );
         }
-        self.refresh_sla(&mut tx, ticket.id, now).await?;
+        self.refresh_sla(&mut tx, ticket.id, now, &mut effects)
+            .await?;
         self.commit(tx, &effects, now).await?;
         Ok(Ingested::Customer {
             ticket_id: ticket.id,

@@ -18,6 +18,7 @@ impl Hub {
         let delivery = Delivery::ChannelPost {
             channel: channel.to_string(),
             text: text.to_string(),
+            mention: None,
         };
         let payload = serde_json::to_string(&delivery)?;
         let mut tx = self.store.begin().await?;

@@ -4,18 +4,40 @@
 use relaydesk_storage::clock::from_ms;
 use relaydesk_storage::{Ticket, Tx};
 
-use super::{Hub, HubError};
-use crate::sla::{evaluate_ticket, goal_lines, refresh};
+use super::effects::Effects;
+use super::{Delivery, Hub, HubError};
+use crate::sla::{card_due, evaluate_ticket, goal_lines, refresh};
 
 impl Hub {
-    /// Recomputes the ticket's SLA row (a no-op without SLA policies).
+    /// Recomputes the ticket's SLA row (a no-op without SLA policies). When the due time its
+    /// ticket cards show moves, the cards are redrawn (unless a delivery of this operation
+    /// draws them anyway).
     pub(super) async fn refresh_sla(
         &self,
         tx: &mut Tx,
         ticket_id: i64,
         now: i64,
+        effects: &mut Effects,
     ) -> Result<(), HubError> {
+        if self.config.sla.policies.is_empty() {
+            return Ok(());
+        }
+        let before = tx.ticket_sla(ticket_id).await?.and_then(|s| card_due(&s));
         refresh(tx, &self.config.sla, ticket_id, from_ms(now)).await?;
+        let after = tx.ticket_sla(ticket_id).await?.and_then(|s| card_due(&s));
+        if before != after {
+            for &platform in &self.config.staff_platforms {
+                let drawn = effects.has_staff(ticket_id, platform, |d| {
+                    matches!(
+                        d,
+                        Delivery::OpenThread | Delivery::SyncThread | Delivery::RefreshCard
+                    )
+                });
+                if !drawn {
+                    effects.staff(ticket_id, platform, Delivery::RefreshCard);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -25,12 +47,13 @@ impl Hub {
         tx: &mut Tx,
         ticket_number: i64,
         now: i64,
+        effects: &mut Effects,
     ) -> Result<(), HubError> {
         if self.config.sla.policies.is_empty() {
             return Ok(());
         }
         if let Some(ticket) = tx.ticket_by_number(ticket_number).await? {
-            self.refresh_sla(tx, ticket.id, now).await?;
+            self.refresh_sla(tx, ticket.id, now, effects).await?;
         }
         Ok(())
     }

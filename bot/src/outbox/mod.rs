@@ -4,6 +4,7 @@
 //! with a warning in the staff thread.
 
 mod backoff;
+mod coalesce;
 mod resolve;
 mod worker;
 

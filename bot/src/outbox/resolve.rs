@@ -1,17 +1,18 @@
 //! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
 //! the store as it is now (thread created by an earlier row, current title and state).
 
-use chrono::{DateTime, Utc};
-use relaydesk_storage::sla::TicketSla;
 use relaydesk_storage::{OutboxItem, Ticket, Tx};
 
 use crate::hub::{Delivery, Outbound, TicketView};
+use crate::sla::card_due;
 
 /// Why an outbox row cannot be turned into a send.
 #[derive(Debug)]
 pub(super) enum Unresolvable {
     /// Will never work (no thread exists, message gone): give up on the row.
     Permanent(String),
+    /// Nothing to send any more (a card to redraw that was never posted): settled as done.
+    Moot(String),
     Storage(relaydesk_storage::StorageError),
 }
 
@@ -40,17 +41,8 @@ pub(super) async fn ticket_view(tx: &mut Tx, ticket: &Ticket) -> Result<TicketVi
         sla_due: tx
             .ticket_sla(ticket.id)
             .await?
-            .and_then(|sla| next_due(&sla)),
+            .and_then(|sla| card_due(&sla)),
     })
-}
-
-/// The earliest due moment among the ticket's running goals (met, paused and idle goals have
-/// none), not the due-soon warning moment.
-fn next_due(sla: &TicketSla) -> Option<DateTime<Utc>> {
-    [sla.first_response, sla.next_response, sla.resolution]
-        .iter()
-        .filter_map(|due| due.due_at)
-        .min()
 }
 
 async fn thread(tx: &mut Tx, ticket_id: i64, item: &OutboxItem) -> Result<String, Unresolvable> {
@@ -69,10 +61,16 @@ pub(super) async fn resolve(
     item: &OutboxItem,
     delivery: &Delivery,
 ) -> Result<Outbound, Unresolvable> {
-    if let Delivery::ChannelPost { channel, text } = delivery {
+    if let Delivery::ChannelPost {
+        channel,
+        text,
+        mention,
+    } = delivery
+    {
         return Ok(Outbound::ChannelPost {
             channel: channel.clone(),
             text: text.clone(),
+            mention: mention.clone(),
         });
     }
     let ticket_id = item.ticket_id.ok_or_else(|| {
@@ -81,9 +79,14 @@ pub(super) async fn resolve(
     let ticket = tx.ticket(ticket_id).await?;
     Ok(match delivery {
         // Answered before the ticket is read.
-        Delivery::ChannelPost { channel, text } => Outbound::ChannelPost {
+        Delivery::ChannelPost {
+            channel,
+            text,
+            mention,
+        } => Outbound::ChannelPost {
             channel: channel.clone(),
             text: text.clone(),
+            mention: mention.clone(),
         },
         Delivery::OpenThread => Outbound::OpenThread {
             ticket: ticket_view(tx, &ticket).await?,
@@ -107,7 +110,28 @@ pub(super) async fn resolve(
         Delivery::SyncThread => Outbound::SyncThread {
             thread: thread(tx, ticket_id, item).await?,
             ticket: ticket_view(tx, &ticket).await?,
+            card: tx.thread_card(ticket_id, item.platform).await?,
         },
+        Delivery::RefreshCard => {
+            let thread = thread(tx, ticket_id, item).await.map_err(|e| match e {
+                Unresolvable::Permanent(why) => Unresolvable::Moot(why),
+                other => other,
+            })?;
+            let card = tx
+                .thread_card(ticket_id, item.platform)
+                .await?
+                .ok_or_else(|| {
+                    Unresolvable::Moot(format!(
+                        "ticket {ticket_id} has no {} card on record",
+                        item.platform
+                    ))
+                })?;
+            Outbound::RefreshCard {
+                thread,
+                card,
+                ticket: ticket_view(tx, &ticket).await?,
+            }
+        }
         Delivery::CustomerMessage { message_id } => {
             let message = tx.message(*message_id).await?;
             Outbound::CustomerPost {
@@ -132,33 +156,4 @@ pub(super) async fn resolve(
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{Duration, TimeZone};
-    use relaydesk_storage::sla::Due;
-
-    use super::*;
-
-    #[test]
-    fn next_due_is_the_earliest_running_goal_not_its_warning() {
-        let at = |h| Utc.with_ymd_and_hms(2026, 5, 4, h, 0, 0).unwrap();
-        let due = |h| Due {
-            warn_at: Some(at(h) - Duration::minutes(30)),
-            due_at: Some(at(h)),
-        };
-        let mut sla = TicketSla {
-            first_response: due(14),
-            resolution: due(18),
-            ..TicketSla::default()
-        };
-        assert_eq!(next_due(&sla), Some(at(14)));
-        // First response met: resolution is next.
-        sla.first_response = Due::default();
-        assert_eq!(next_due(&sla), Some(at(18)));
-        sla.next_response = due(12);
-        assert_eq!(next_due(&sla), Some(at(12)));
-        assert_eq!(next_due(&TicketSla::default()), None);
-    }
 }

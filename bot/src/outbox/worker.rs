@@ -5,6 +5,7 @@ use relaydesk_storage::{OutboxItem, StorageError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::coalesce::{self, Joinable};
 use super::resolve::{resolve, Unresolvable};
 use super::RetryPolicy;
 use crate::hub::{Deliver, Delivered, Delivery, DeliveryError, Hub, Outbound};
@@ -58,16 +59,30 @@ impl std::fmt::Debug for OutboxWorker {
     }
 }
 
-/// A leased row, read and ready: either to be sent, or already settled without a send.
+/// A leased row, read and ready: either to be sent (with the rows of its lane that go out in
+/// the same post, if any), or already settled without a send.
 enum Prepared {
-    Send(OutboxItem, Delivery, Outbound),
+    Send(Vec<(OutboxItem, Delivery)>, Outbound),
     Settle(OutboxItem, Option<Delivery>, Outcome),
 }
+
+/// Rows found behind a lane's head that may join its post, not yet leased.
+struct Followers {
+    /// Index of the head in the prepared list.
+    head: usize,
+    /// The head's row id.
+    head_id: i64,
+    rows: JoinedRows,
+}
+
+/// Rows joined to a lane's head, each with its text.
+type JoinedRows = Vec<(OutboxItem, Delivery, String)>;
 
 /// A row whose outcome is known and waits to be recorded.
 type Finished = (OutboxItem, Option<Delivery>, Outcome);
 
 /// What happened to one row, decided before the outcome is written.
+#[derive(Clone)]
 enum Outcome {
     Delivered(Delivered),
     /// Try again after the wait; the bool says whether this attempt counts toward giving up
@@ -148,9 +163,9 @@ impl OutboxWorker {
         let mut tasks = JoinSet::new();
         for prepared in self.prepare(items).await? {
             match prepared {
-                Prepared::Send(item, delivery, outbound) => {
+                Prepared::Send(rows, outbound) => {
                     let worker = self.clone();
-                    tasks.spawn(async move { worker.send(item, delivery, outbound).await });
+                    tasks.spawn(async move { worker.send(rows, outbound).await });
                 }
                 Prepared::Settle(item, delivery, outcome) => {
                     finished.push((item, delivery, outcome))
@@ -169,8 +184,8 @@ impl OutboxWorker {
             let Some(joined) = tasks.join_next().await else {
                 break;
             };
-            let mut push = |joined: Result<Finished, tokio::task::JoinError>| match joined {
-                Ok(done) => finished.push(done),
+            let mut push = |joined: Result<Vec<Finished>, tokio::task::JoinError>| match joined {
+                Ok(done) => finished.extend(done),
                 Err(e) => tracing::error!(error = %e, "delivery task panicked"),
             };
             push(joined);
@@ -191,6 +206,7 @@ impl OutboxWorker {
             return Ok(prepared);
         }
         let mut tx = self.hub.store().begin().await?;
+        let mut behind = Vec::new();
         for item in items {
             let delivery: Delivery = match serde_json::from_str(&item.payload) {
                 Ok(d) => d,
@@ -201,20 +217,162 @@ impl OutboxWorker {
                 }
             };
             match resolve(&mut tx, &item, &delivery).await {
-                Ok(outbound) => prepared.push(Prepared::Send(item, delivery, outbound)),
+                Ok(outbound) => {
+                    if let Some(rows) = self.followers(&mut tx, &item, &delivery).await? {
+                        behind.push(Followers {
+                            head: prepared.len(),
+                            head_id: item.id,
+                            rows,
+                        });
+                    }
+                    prepared.push(Prepared::Send(vec![(item, delivery)], outbound));
+                }
                 Err(Unresolvable::Storage(e)) => return Err(e.into()),
                 Err(Unresolvable::Permanent(why)) => {
                     prepared.push(Prepared::Settle(item, Some(delivery), Outcome::Failed(why)));
                 }
+                Err(Unresolvable::Moot(why)) => {
+                    tracing::debug!(id = item.id, %why, "nothing to send");
+                    let done = Outcome::Delivered(Delivered::default());
+                    prepared.push(Prepared::Settle(item, Some(delivery), done));
+                }
             }
         }
         tx.rollback().await?;
+        if !behind.is_empty() {
+            self.join_followers(&mut prepared, behind).await?;
+        }
         Ok(prepared)
     }
 
-    /// Sends one resolved row; the outcome is recorded by the caller.
-    async fn send(&self, item: OutboxItem, delivery: Delivery, outbound: Outbound) -> Finished {
-        let key = item.id.to_string();
+    /// The rows waiting behind `head` in its staff lane whose customer texts may go out in
+    /// the head's post (see [`Deliver::coalesce_limit`]), with their texts. `None` when there
+    /// are none.
+    ///
+    /// After an attempt that may have posted (a timeout, a lost answer, a crash: the head's
+    /// attempt counted), exactly the rows of that attempt are joined again, so the retry is
+    /// the same post under the same key and a platform that deduplicates (Discord's nonce)
+    /// does not post it twice. Only a first attempt, or one after a rate limit (nothing was
+    /// posted; the joins were let go), joins whatever waits now.
+    async fn followers(
+        &self,
+        tx: &mut relaydesk_storage::Tx,
+        head: &OutboxItem,
+        delivery: &Delivery,
+    ) -> Result<Option<JoinedRows>, OutboxError> {
+        let Some(limit) = self.adapter.coalesce_limit() else {
+            return Ok(None);
+        };
+        let Some(ticket_id) = head.ticket_id else {
+            return Ok(None);
+        };
+        if head.lane != Delivery::staff_lane(ticket_id, head.platform) {
+            return Ok(None);
+        }
+        let Some(first) = coalesce::joinable(tx, delivery).await? else {
+            return Ok(None);
+        };
+        let again = head.attempts > 1;
+        let now = self.hub.clock().now_ms();
+        let candidates = if again {
+            tx.joined_rows(head.id).await?
+        } else {
+            tx.lane_followers(&head.lane, head.id, now, coalesce::MAX_FOLLOWERS)
+                .await?
+        };
+        let mut rows = Vec::new();
+        let mut texts: Vec<Option<Joinable>> = Vec::new();
+        for item in candidates {
+            let Ok(delivery) = serde_json::from_str::<Delivery>(&item.payload) else {
+                break;
+            };
+            let Some(text) = coalesce::joinable(tx, &delivery).await? else {
+                break;
+            };
+            texts.push(Some(text));
+            rows.push((item, delivery));
+        }
+        let taken = if again {
+            texts.len()
+        } else {
+            coalesce::plan(limit, &first, &texts)
+        };
+        if taken == 0 {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.into_iter()
+                .zip(texts)
+                .take(taken)
+                .filter_map(|((item, delivery), text)| text.map(|t| (item, delivery, t.text)))
+                .collect(),
+        ))
+    }
+
+    /// Leases the rows found behind lane heads and joins their texts into the heads' posts.
+    /// A row that cannot be leased (taken meanwhile) ends its lane's run.
+    async fn join_followers(
+        &self,
+        prepared: &mut [Prepared],
+        behind: Vec<Followers>,
+    ) -> Result<(), OutboxError> {
+        let now = self.hub.clock().now_ms();
+        let lease_ms = i64::try_from(self.options.lease.as_millis()).unwrap_or(60_000);
+        let mut tx = self.hub.store().begin().await?;
+        let mut leased = Vec::with_capacity(behind.len());
+        for followers in behind {
+            let mut rows = Vec::new();
+            for row in followers.rows {
+                let id = row.0.id;
+                if !tx
+                    .lease_joined_row(id, followers.head_id, &self.owner, now, lease_ms)
+                    .await?
+                {
+                    break;
+                }
+                rows.push(row);
+            }
+            leased.push((followers.head, rows));
+        }
+        tx.commit().await?;
+        for (head, rows) in leased {
+            let Some(Prepared::Send(batch, Outbound::ThreadPost { text, .. })) =
+                prepared.get_mut(head)
+            else {
+                continue;
+            };
+            if rows.is_empty() {
+                continue;
+            }
+            let mut texts = vec![std::mem::take(text)];
+            for (item, delivery, more) in rows {
+                texts.push(more);
+                batch.push((item, delivery));
+            }
+            *text = coalesce::join(texts.iter().map(String::as_str));
+            tracing::debug!(
+                lane = %batch[0].0.lane,
+                rows = batch.len(),
+                "customer texts joined into one post"
+            );
+        }
+        Ok(())
+    }
+
+    /// Sends one resolved post (one row, or several joined); the outcome, the same for each
+    /// row, is recorded by the caller.
+    async fn send(&self, rows: Vec<(OutboxItem, Delivery)>, outbound: Outbound) -> Vec<Finished> {
+        // The key names every row of the post (the head, and how many rows of its lane follow
+        // it: always the next ones), so a platform that deduplicates by it never mistakes a
+        // bigger retry of a joined post for the post already sent. Short: Discord's nonce
+        // takes at most 25 characters.
+        let key = match rows.first() {
+            Some((head, _)) if rows.len() > 1 => format!("{}+{}", head.id, rows.len() - 1),
+            Some((head, _)) => head.id.to_string(),
+            None => return Vec::new(),
+        };
+        // Rate limits and retries are judged by the head row.
+        let item = &rows[0].0;
         let outcome = match self.adapter.deliver_keyed(&key, &outbound).await {
             Ok(delivered) => Outcome::Delivered(delivered),
             Err(DeliveryError::RetryAfter(wait)) => Outcome::Retry(
@@ -238,7 +396,9 @@ impl OutboxWorker {
         if let (Outcome::Failed(why), Outbound::CustomerPost { .. }) = (&outcome, &outbound) {
             tracing::warn!(ticket = item.ticket_id, error = %why, "could not deliver to the customer");
         }
-        (item, Some(delivery), outcome)
+        rows.into_iter()
+            .map(|(item, delivery)| (item, Some(delivery), outcome.clone()))
+            .collect()
     }
 
     /// Records finished rows in one transaction. If that fails, each row is tried on its own,
@@ -297,6 +457,9 @@ impl OutboxWorker {
                     match (delivery, delivered.external_ref.as_deref()) {
                         (Some(Delivery::OpenThread), Some(thread)) => {
                             tx.bind_thread(ticket_id, platform, thread, now).await?;
+                            if let Some(card) = &delivered.card_ref {
+                                tx.set_thread_card(ticket_id, platform, card).await?;
+                            }
                         }
                         (Some(Delivery::CustomerMessage { message_id }), _) => {
                             let message = tx.message(*message_id).await?;

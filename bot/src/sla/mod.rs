@@ -13,7 +13,7 @@ mod text;
 pub use config::{
     CalendarConfig, Holiday, PolicyConfig, SlaConfig, TeamConfig, DEFAULT_SUMMARY_CRON,
 };
-pub use refresh::{evaluate_ticket, refresh, Evaluation};
+pub use refresh::{card_due, evaluate_ticket, refresh, Evaluation};
 pub use report::{parse_since, report, ReportError};
 pub use rules::{SlaRules, Team, ThreadLinks};
 pub use scheduler::Pass;

@@ -149,6 +149,15 @@ fn missed_breaches(
     missed
 }
 
+/// When the ticket is next due, as its ticket card shows it: the earliest due moment among its
+/// running goals (met, paused and idle goals have none), not the due-soon warning moment.
+pub fn card_due(sla: &TicketSla) -> Option<DateTime<Utc>> {
+    [sla.first_response, sla.next_response, sla.resolution]
+        .iter()
+        .filter_map(|due| due.due_at)
+        .min()
+}
+
 /// Recomputes and stores the ticket's SLA row. Does nothing when no SLA is configured.
 pub async fn refresh(
     tx: &mut Tx,
@@ -163,4 +172,33 @@ pub async fn refresh(
     let evaluation = evaluate_ticket(tx, rules, &ticket, now).await?;
     tx.save_ticket_sla(&evaluation.sla, now.timestamp_millis())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use relaydesk_storage::sla::Due;
+
+    use super::*;
+
+    #[test]
+    fn the_card_shows_the_earliest_running_goal_not_its_warning() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 5, 4, h, 0, 0).unwrap();
+        let due = |h| Due {
+            warn_at: Some(at(h) - Duration::minutes(30)),
+            due_at: Some(at(h)),
+        };
+        let mut sla = TicketSla {
+            first_response: due(14),
+            resolution: due(18),
+            ..TicketSla::default()
+        };
+        assert_eq!(card_due(&sla), Some(at(14)));
+        // First response met: resolution is next.
+        sla.first_response = Due::default();
+        assert_eq!(card_due(&sla), Some(at(18)));
+        sla.next_response = due(12);
+        assert_eq!(card_due(&sla), Some(at(12)));
+        assert_eq!(card_due(&TicketSla::default()), None);
+    }
 }

@@ -16,7 +16,7 @@ use super::refresh::evaluate_ticket;
 use super::summary::{build_summary, format_summary};
 use super::text::{alert_text, AlertSubject};
 use super::SlaError;
-use crate::hub::{Delivery, Hub};
+use crate::hub::{Delivery, Hub, Mention};
 
 /// How the scheduler works through its queue.
 #[derive(Debug, Clone)]
@@ -155,12 +155,25 @@ impl SlaScheduler {
                 let Some(team) = team.filter(|_| post) else {
                     continue;
                 };
-                let text = self
+                let (text, assignee) = self
                     .alert(&mut tx, &ticket, key, due_at, now, team.zone)
                     .await?;
                 for (platform, channel) in &team.targets {
-                    enqueue_post(&mut tx, Some(ticket.id), *platform, channel, &text, now_ms)
-                        .await?;
+                    let mention = match &assignee {
+                        Some((id, name)) => tx
+                            .agent_user_on(*id, *platform)
+                            .await?
+                            .and_then(|user| Mention::find(&text, ASSIGNEE, name, &user)),
+                        None => None,
+                    };
+                    let post = Post {
+                        ticket_id: Some(ticket.id),
+                        platform: *platform,
+                        channel,
+                        text: &text,
+                        mention,
+                    };
+                    enqueue_post(&mut tx, post, now_ms).await?;
                     woken.insert(*platform);
                 }
                 posted += 1;
@@ -173,6 +186,7 @@ impl SlaScheduler {
         Ok(posted)
     }
 
+    /// The warning's text, and the assignee (id and name as written in it) if any.
     async fn alert(
         &self,
         tx: &mut Tx,
@@ -181,10 +195,10 @@ impl SlaScheduler {
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
         zone: chrono_tz::Tz,
-    ) -> Result<String, SlaError> {
+    ) -> Result<(String, Option<(i64, String)>), SlaError> {
         let customer = tx.customer(ticket.customer_id).await?;
         let assignee = match ticket.assignee_id {
-            Some(id) => Some(tx.agent(id).await?.name),
+            Some(id) => Some((id, tx.agent(id).await?.name)),
             None => None,
         };
         let links = &self.hub.config().sla.thread_links;
@@ -198,11 +212,12 @@ impl SlaScheduler {
             number: ticket.number,
             subject: &ticket.subject,
             customer: &customer.display_name,
-            assignee: assignee.as_deref(),
+            assignee: assignee.as_ref().map(|(_, name)| name.as_str()),
             priority: ticket.priority,
             threads: &threads,
         };
-        Ok(alert_text(&subject, key.goal, key.level, due_at, now, zone))
+        let text = alert_text(&subject, key.goal, key.level, due_at, now, zone);
+        Ok((text, assignee))
     }
 
     /// Posts each team's summary for its latest cron tick, if no instance has yet.
@@ -237,7 +252,14 @@ impl SlaScheduler {
             .await?;
             let text = format_summary(&summary);
             for (platform, channel) in &team.targets {
-                enqueue_post(&mut tx, None, *platform, channel, &text, now_ms).await?;
+                let post = Post {
+                    ticket_id: None,
+                    platform: *platform,
+                    channel,
+                    text: &text,
+                    mention: None,
+                };
+                enqueue_post(&mut tx, post, now_ms).await?;
             }
             tx.commit().await?;
             self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
@@ -247,23 +269,29 @@ impl SlaScheduler {
     }
 }
 
-async fn enqueue_post(
-    tx: &mut Tx,
+/// Where an alert's text names the assignee.
+const ASSIGNEE: &str = "Assignee: ";
+
+/// One post to a team channel.
+struct Post<'a> {
     ticket_id: Option<i64>,
     platform: Platform,
-    channel: &str,
-    text: &str,
-    now_ms: i64,
-) -> Result<(), SlaError> {
+    channel: &'a str,
+    text: &'a str,
+    mention: Option<Mention>,
+}
+
+async fn enqueue_post(tx: &mut Tx, post: Post<'_>, now_ms: i64) -> Result<(), SlaError> {
     let delivery = Delivery::ChannelPost {
-        channel: channel.to_string(),
-        text: text.to_string(),
+        channel: post.channel.to_string(),
+        text: post.text.to_string(),
+        mention: post.mention,
     };
     let payload = serde_json::to_string(&delivery)?;
     tx.enqueue(
-        ticket_id,
-        &Delivery::channel_lane(platform, channel),
-        platform,
+        post.ticket_id,
+        &Delivery::channel_lane(post.platform, post.channel),
+        post.platform,
         &payload,
         now_ms,
     )

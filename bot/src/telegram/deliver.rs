@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use relaydesk_storage::{Attachment, Platform};
 use teloxide::payloads::setters::*;
 use teloxide::requests::{Request, Requester};
-use teloxide::types::{ChatId, FileId, InputFile, MessageId, ReactionType, ThreadId};
+use teloxide::types::{
+    ChatId, FileId, InputFile, MessageEntity, MessageId, ReactionType, ThreadId, User, UserId,
+};
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::card::{author_line, ticket_card, TOPIC_NAME_CHARS};
@@ -15,7 +17,7 @@ use super::errors::delivery_error;
 use super::inbound::message_ref;
 use super::pacing::{Pacer, Pacing};
 use crate::hub::text::split_for_limit;
-use crate::hub::{Deliver, Delivered, DeliveryError, Outbound};
+use crate::hub::{Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
 
 /// Longest text of one Telegram message, in characters.
 pub const MESSAGE_CHARS: usize = 4096;
@@ -213,18 +215,75 @@ impl TelegramSender {
                 .send()
         })
         .await;
-        if let Err(e) = sent {
-            tracing::warn!(ticket = ticket.number, error = %e, "ticket card not posted");
-        }
+        let card_ref = match sent {
+            Ok(message) => Some(message_ref(to.chat.0, message.id.0)),
+            Err(e) => {
+                tracing::warn!(ticket = ticket.number, error = %e, "ticket card not posted");
+                None
+            }
+        };
         Ok(Delivered {
             external_ref: Some(topic.thread_id.0 .0.to_string()),
+            card_ref,
         })
+    }
+
+    /// Redraws the ticket card (`chat:message`) as the ticket is now. An unchanged card is
+    /// fine.
+    async fn refresh_card(&self, card: &str, ticket: &TicketView) -> Result<(), DeliveryError> {
+        let (chat, message) = parse_message_ref(card)?;
+        self.slot(chat, true).await?;
+        let edited = self
+            .bot
+            .edit_message_text(chat, message, ticket_card(ticket))
+            .send()
+            .await;
+        unchanged_is_fine(edited)
+    }
+
+    /// A team-channel post that notifies the person it names: their name carries a
+    /// `text_mention` entity (no `parse_mode`, so the rest stays plain text).
+    async fn send_mentioning(
+        &self,
+        to: Target,
+        text: &str,
+        mention: &Mention,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        let user = mention.user.trim().parse::<u64>().ok();
+        let entity = match (user, mention.split(text)) {
+            (Some(user), Some((before, _))) if text.chars().count() <= MESSAGE_CHARS => {
+                MessageEntity::text_mention(
+                    User {
+                        id: UserId(user),
+                        is_bot: false,
+                        first_name: mention.name.clone(),
+                        last_name: None,
+                        username: None,
+                        language_code: None,
+                        is_premium: false,
+                        added_to_attachment_menu: false,
+                    },
+                    utf16_len(before),
+                    utf16_len(&mention.name),
+                )
+            }
+            // Not where it should be, or too long for one message: the name stays plain.
+            _ => return self.send_text(to, text, true).await,
+        };
+        self.slot(to.chat, true).await?;
+        let mut request = self.bot.send_message(to.chat, text).entities(vec![entity]);
+        if let Some(topic) = to.topic {
+            request = request.message_thread_id(topic);
+        }
+        let sent = request.send().await.map_err(delivery_error)?;
+        Ok(Some(sent.id))
     }
 
     async fn sync_thread(
         &self,
         thread: &str,
         ticket: &crate::hub::TicketView,
+        card: Option<&str>,
     ) -> Result<Delivered, DeliveryError> {
         let topic = parse_thread(thread)?;
         let renamed = self
@@ -246,6 +305,9 @@ impl TelegramSender {
                 .await
         };
         unchanged_is_fine(state)?;
+        if let Some(card) = card {
+            card_kept_as_is(ticket.number, self.refresh_card(card, ticket).await)?;
+        }
         Ok(Delivered::default())
     }
 }
@@ -256,11 +318,21 @@ impl Deliver for TelegramSender {
         Platform::Telegram
     }
 
+    fn coalesce_limit(&self) -> Option<usize> {
+        Some(MESSAGE_CHARS)
+    }
+
     async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError> {
         let sent = match outbound {
             Outbound::OpenThread { ticket } => return self.open_thread(ticket).await,
-            Outbound::SyncThread { thread, ticket } => {
-                return self.sync_thread(thread, ticket).await
+            Outbound::SyncThread {
+                thread,
+                ticket,
+                card,
+            } => return self.sync_thread(thread, ticket, card.as_deref()).await,
+            Outbound::RefreshCard { card, ticket, .. } => {
+                self.refresh_card(card, ticket).await?;
+                return Ok(Delivered::default());
             }
             Outbound::ThreadPost {
                 thread,
@@ -289,9 +361,17 @@ impl Deliver for TelegramSender {
                 };
                 (to, self.post(to, text, attachments).await?)
             }
-            Outbound::ChannelPost { channel, text } => {
+            Outbound::ChannelPost {
+                channel,
+                text,
+                mention,
+            } => {
                 let to = parse_channel(channel)?;
-                (to, self.send_text(to, text, true).await?)
+                let first = match mention {
+                    Some(mention) => self.send_mentioning(to, text, mention).await?,
+                    None => self.send_text(to, text, true).await?,
+                };
+                (to, first)
             }
             Outbound::MarkDelivered {
                 thread: _,
@@ -313,6 +393,7 @@ impl Deliver for TelegramSender {
         let (to, first) = sent;
         Ok(Delivered {
             external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
+            card_ref: None,
         })
     }
 }
@@ -323,6 +404,23 @@ fn notice(text: &str) -> String {
         Some(c) if c.is_alphanumeric() || c == '#' => format!("ℹ️ {text}"),
         _ => text.to_string(),
     }
+}
+
+/// A card that can no longer be edited (deleted from the topic) does not hold up the thread's
+/// own changes; waits and temporary failures are retried.
+fn card_kept_as_is(ticket: i64, edited: Result<(), DeliveryError>) -> Result<(), DeliveryError> {
+    match edited {
+        Err(DeliveryError::Permanent(why)) => {
+            tracing::warn!(ticket, error = %why, "ticket card could not be updated");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Telegram measures entity offsets and lengths in UTF-16 code units.
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
 }
 
 /// Retries a later part of a multi-part send in place, honouring 429 `retry_after`.
@@ -422,5 +520,6 @@ mod tests {
             (ChatId(-100), MessageId(7))
         );
         assert!(parse_message_ref("7").is_err());
+        assert_eq!(utf16_len("⏰ Bö 😀"), 7);
     }
 }

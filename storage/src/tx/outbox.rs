@@ -96,6 +96,94 @@ impl Tx {
         Ok(items)
     }
 
+    /// The pending rows queued in `lane` after row `after_id`, in order, at most `limit`, as
+    /// long as each is due at `now_ms` and leased by no one: the rows that could go out
+    /// together with the lane's head. Reads only; [`Tx::lease_joined_row`] takes them.
+    pub async fn lane_followers(
+        &mut self,
+        lane: &str,
+        after_id: i64,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, lane, platform, payload, attempts, \
+             CASE WHEN next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS free \
+             FROM outbox WHERE lane = $1 AND status = 'pending' AND id > $2 ORDER BY id LIMIT $4",
+        )
+        .bind(lane)
+        .bind(after_id)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let free: i64 = r.try_get("free")?;
+            if free != 1 {
+                break;
+            }
+            items.push(OutboxItem {
+                id: r.try_get("id")?,
+                ticket_id: r.try_get("ticket_id")?,
+                lane: r.try_get("lane")?,
+                platform: parse(r, "platform")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get::<i64, _>("attempts")? + 1,
+            });
+        }
+        Ok(items)
+    }
+
+    /// The pending rows that went out joined to row `head` last time it was tried, in order.
+    pub async fn joined_rows(&mut self, head: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, lane, platform, payload, attempts FROM outbox \
+             WHERE joined_to = $1 AND status = 'pending' ORDER BY id",
+        )
+        .bind(head)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.try_get("id")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    lane: r.try_get("lane")?,
+                    platform: parse(r, "platform")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get::<i64, _>("attempts")? + 1,
+                })
+            })
+            .collect()
+    }
+
+    /// Leases one pending row that nobody holds to `owner` until `now + lease_ms`, counting
+    /// an attempt, as part of row `head`'s post. Returns false when the row is gone, finished
+    /// or held by someone else.
+    pub async fn lease_joined_row(
+        &mut self,
+        id: i64,
+        head: i64,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_owner = $2, lease_until = $3, attempts = attempts + 1, joined_to = $5 \
+             WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(head)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a confirmed send. Returns false when the lease was lost (another worker owns it).
     pub async fn mark_delivered(
         &mut self,
@@ -119,7 +207,8 @@ impl Tx {
 
     /// Gives a leased row back to be tried again at `next_attempt_ms`.
     /// `counts` false (the platform only asked us to wait) gives the attempt back, so rate
-    /// limiting never brings a row closer to being given up.
+    /// limiting never brings a row closer to being given up, and lets go of the row's place in
+    /// a joined post (nothing was posted, so the next try may join rows anew).
     pub async fn reschedule(
         &mut self,
         id: i64,
@@ -130,7 +219,8 @@ impl Tx {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE outbox SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
-             attempts = CASE WHEN $5 = 1 THEN attempts ELSE attempts - 1 END \
+             attempts = CASE WHEN $5 = 1 THEN attempts ELSE attempts - 1 END, \
+             joined_to = CASE WHEN $5 = 1 THEN joined_to ELSE NULL END \
              WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
         )
         .bind(id)

@@ -426,4 +426,22 @@ impl Tx {
             .map(|r| Ok((parse(r, "platform")?, r.try_get("thread_ref")?)))
             .collect()
     }
+
+    /// The agent's user id on `platform`, if they have a linked identity there: who a warning
+    /// on that platform mentions.
+    pub async fn agent_user_on(
+        &mut self,
+        agent_id: i64,
+        platform: Platform,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT external_id FROM agent_identities WHERE agent_id = $1 AND platform = $2 \
+             ORDER BY external_id LIMIT 1",
+        )
+        .bind(agent_id)
+        .bind(platform.as_str())
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row.map(|r| r.try_get("external_id")).transpose()?)
+    }
 }

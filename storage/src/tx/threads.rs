@@ -25,6 +25,43 @@ impl Tx {
         Ok(())
     }
 
+    /// Records the platform's id of the ticket card posted in the ticket's staff thread.
+    pub async fn set_thread_card(
+        &mut self,
+        ticket_id: i64,
+        platform: Platform,
+        card_ref: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE staff_threads SET card_ref = $3 WHERE ticket_id = $1 AND platform = $2",
+        )
+        .bind(ticket_id)
+        .bind(platform.as_str())
+        .bind(card_ref)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// The platform's id of the ticket card in the ticket's staff thread, when known.
+    pub async fn thread_card(
+        &mut self,
+        ticket_id: i64,
+        platform: Platform,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT card_ref FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
+        )
+        .bind(ticket_id)
+        .bind(platform.as_str())
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("card_ref"))
+            .transpose()?
+            .flatten())
+    }
+
     pub async fn thread_of(
         &mut self,
         ticket_id: i64,

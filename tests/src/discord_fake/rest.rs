@@ -28,6 +28,10 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
             "/channels/{channel}/messages",
             post(create_message).get(channel_messages),
         )
+        .route(
+            "/channels/{channel}/messages/{message}",
+            patch(edit_message),
+        )
         .route("/channels/{channel}/threads", post(create_thread))
         .route("/channels/{channel}/thread-members/{user}", put(no_content))
         .route(
@@ -400,6 +404,57 @@ async fn create_message(
     stored["allowed_mentions"] = body["allowed_mentions"].clone();
     inner.messages.entry(channel).or_default().push(stored);
     Json(message).into_response()
+}
+
+/// Edit Message: the bot's own message gets the fields sent (content, embeds, components,
+/// allowed_mentions); the others stay. An archived thread's messages cannot be edited.
+async fn edit_message(
+    State(shared): S,
+    Path((channel, message)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut inner = shared.lock();
+    let Some(channel) = parse_id(&channel).filter(|id| inner.channels.contains_key(id)) else {
+        return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    if body["content"]
+        .as_str()
+        .is_some_and(|c| c.chars().count() > 2000)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            "Invalid Form Body: content must be 2000 or fewer in length",
+        );
+    }
+    if inner.channels[&channel].archived {
+        return error(StatusCode::BAD_REQUEST, 50083, "Thread is archived");
+    }
+    let Some(stored) = inner
+        .messages
+        .get_mut(&channel)
+        .and_then(|all| all.iter_mut().find(|m| m["id"] == json!(message)))
+    else {
+        return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+    };
+    for field in ["content", "embeds", "components", "allowed_mentions"] {
+        if !body[field].is_null() {
+            stored[field] = body[field].clone();
+        }
+    }
+    stored["edited_timestamp"] = json!(payloads::TIMESTAMP);
+    let mut answer = stored.clone();
+    if let Some(object) = answer.as_object_mut() {
+        object.remove("allowed_mentions");
+    }
+    if let Some(shown) = inner
+        .history
+        .get_mut(&channel)
+        .and_then(|all| all.iter_mut().find(|m| m["id"] == json!(message)))
+    {
+        shown.clone_from(&answer);
+    }
+    Json(answer).into_response()
 }
 
 #[derive(serde::Deserialize)]

@@ -13,6 +13,7 @@ const METHODS: &[&str] = &[
     "getMe",
     "getUpdates",
     "sendMessage",
+    "editMessageText",
     "copyMessage",
     "sendPhoto",
     "sendDocument",
@@ -40,6 +41,9 @@ const METHODS: &[&str] = &[
 fn required(method: &str) -> &'static [&'static str] {
     match method {
         "sendMessage" => &["chat_id", "text"],
+        // chat_id and message_id are required unless inline_message_id is given; the bot
+        // never edits inline messages, so the fake requires them.
+        "editMessageText" => &["chat_id", "message_id", "text"],
         "copyMessage" => &["chat_id", "from_chat_id", "message_id"],
         "sendPhoto" => &["chat_id", "photo"],
         "sendDocument" => &["chat_id", "document"],
@@ -228,8 +232,23 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             if body.chars().count() > 4096 {
                 return bad("message is too long");
             }
-            send(shared, chat, params, json!({ "text": body }))
+            let mut content = json!({ "text": body });
+            match structured(params, "entities") {
+                None => {}
+                Some(entities) => match checked_entities(&body, &entities) {
+                    Ok(()) => content["entities"] = entities,
+                    Err(why) => return bad(&why),
+                },
+            }
+            let answer = send(shared, chat, params, content);
+            if let Answer::Ok(message) = &answer {
+                if let Some(id) = message["message_id"].as_i64() {
+                    shared.lock().texts.insert((chat, id), body);
+                }
+            }
+            answer
         }
+        "editMessageText" => edit_text(shared, params),
         file_method => {
             // sendPhoto, sendDocument, …: the file is a file_id, URL or upload.
             let chat = int(params, "chat_id").unwrap_or_default();
@@ -288,6 +307,62 @@ fn send(shared: &Shared, chat: i64, params: &Value, content: Value) -> Answer {
         message.extend(content);
     }
     Answer::Ok(message)
+}
+
+/// Entities as documented: offsets and lengths in UTF-16 code units within the text, a
+/// `text_mention` with the user it mentions, a `text_link` with its URL.
+fn checked_entities(text: &str, entities: &Value) -> Result<(), String> {
+    let Value::Array(entities) = entities else {
+        return Err("entities must be an array of MessageEntity".into());
+    };
+    let units = text.encode_utf16().count();
+    for entity in entities {
+        let offset = entity["offset"].as_u64();
+        let length = entity["length"].as_u64();
+        let (Some(offset), Some(length)) = (offset, length) else {
+            return Err("an entity needs offset and length".into());
+        };
+        let end = usize::try_from(offset + length).unwrap_or(usize::MAX);
+        if length == 0 || end > units {
+            return Err("entity beyond the end of the text".into());
+        }
+        match entity["type"].as_str() {
+            Some("text_mention") if entity["user"]["id"].as_i64().is_some() => {}
+            Some("text_link") if entity["url"].is_string() => {}
+            Some("text_mention" | "text_link") | None => {
+                return Err("can't parse entities: entity is incomplete".into())
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a text message's text;/// Replaces a text message's text; as documented, the same text again is an error.
+fn edit_text(shared: &Shared, params: &Value) -> Answer {
+    let chat = int(params, "chat_id").unwrap_or_default();
+    let id = int(params, "message_id").unwrap_or_default();
+    let body = text(params, "text").unwrap_or_default();
+    if body.trim().is_empty() {
+        return bad("message text is empty");
+    }
+    if body.chars().count() > 4096 {
+        return bad("MESSAGE_TOO_LONG");
+    }
+    let mut state = shared.lock();
+    let Some(current) = state.texts.get_mut(&(chat, id)) else {
+        return bad("message to edit not found");
+    };
+    if *current == body {
+        return bad(
+            "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+        );
+    }
+    current.clone_from(&body);
+    Answer::Ok(json!({
+        "message_id": id, "date": 1_700_000_000, "edit_date": 1_700_000_001,
+        "chat": chat_json(chat), "from": bot_user(), "text": body,
+    }))
 }
 
 fn topic_change(shared: &Shared, method: &str, params: &Value) -> Answer {

@@ -267,6 +267,11 @@ impl TelegramFake {
             .collect()
     }
 
+    /// The current text of a message the bot sent (after any edits).
+    pub fn message_text(&self, chat: i64, message: i64) -> Option<String> {
+        self.shared.lock().texts.get(&(chat, message)).cloned()
+    }
+
     /// Topic names and whether they are closed, by topic id.
     pub fn topic(&self, chat: i64, topic: i64) -> Option<(String, bool)> {
         self.shared

@@ -115,6 +115,8 @@ pub(crate) struct State {
     pub message_ids: HashMap<i64, i64>,
     /// Messages that exist, per chat (ids), for reactions.
     pub messages: HashSet<(i64, i64)>,
+    /// The current text of each text message, by (chat, message id).
+    pub texts: HashMap<(i64, i64), String>,
     pub topics: HashMap<(i64, i64), Topic>,
     /// Administrators of each group chat.
     pub admins: HashMap<i64, Vec<TgUser>>,
