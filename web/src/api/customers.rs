@@ -40,7 +40,10 @@ pub async fn get(
 ) -> Result<Json<CustomerView>, ApiError> {
     let id = customer_id(&id)?;
     let mut tx = state.store.begin().await?;
-    let profile = tx.customer_profile(id).await?.ok_or_else(|| no_customer(id))?;
+    let profile = tx
+        .customer_profile(id)
+        .await?
+        .ok_or_else(|| no_customer(id))?;
     tx.rollback().await?;
     Ok(Json(profile.into()))
 }

@@ -88,7 +88,11 @@ pub(super) async fn list_request(
             &p.status,
             "a status (active, open, pending, closed, merged)",
         )?,
-        origin: bad::<Platform>("origin", &p.origin, "a platform (telegram, discord, web, api)")?,
+        origin: bad::<Platform>(
+            "origin",
+            &p.origin,
+            "a platform (telegram, discord, web, api)",
+        )?,
         priority: bad::<Priority>(
             "priority",
             &p.priority,
@@ -101,7 +105,12 @@ pub(super) async fn list_request(
     if let Some(flag) = bad::<bool>("unassigned", &p.unassigned, "true or false")? {
         filter.unassigned = flag;
     }
-    if let Some(who_name) = p.assignee.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(who_name) = p
+        .assignee
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         let id = if who_name.eq_ignore_ascii_case("me") {
             who.agent.id
         } else if let Ok(id) = who_name.parse::<i64>() {
@@ -268,7 +277,10 @@ pub struct NewCustomer {
 
 fn required(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::invalid(field, format!("{field} must not be empty")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     if value.chars().count() > max {
         return Err(ApiError::invalid(
