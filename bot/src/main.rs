@@ -107,11 +107,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Token { command } => {
                 let store = serve::open_store(&config).await?;
-                let out =
+                let printed =
                     relaydesk::cli::token::run(&store, &relaydesk_storage::SystemClock, command)
                         .await;
                 store.close().await;
-                println!("{}", out?);
+                let printed = printed?;
+                if let Some(note) = printed.note {
+                    eprintln!("{note}");
+                }
+                if !printed.out.is_empty() {
+                    println!("{}", printed.out);
+                }
             }
         }
         Ok(())

@@ -32,8 +32,12 @@ async fn token_for(store: &Store, agent: &str, role: Role) -> String {
     )
     .await
     .expect("token create");
-    let token = printed.lines().next().expect("the token first").to_string();
-    assert!(token.starts_with("rdk_"), "{printed}");
+    let token = printed.out;
+    assert!(token.starts_with("rdk_") && token.len() == 68, "{token}");
+    assert!(printed
+        .note
+        .expect("advice")
+        .contains("shown only this once"));
     token
 }
 
@@ -508,7 +512,8 @@ async fn core_story(db: TestDb) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let listed = token_command(&store, &SystemClock, TokenCommand::List)
         .await
-        .expect("token list");
+        .expect("token list")
+        .out;
     let bruno_token = listed
         .lines()
         .find(|l| l.starts_with("bruno-"))
@@ -528,7 +533,8 @@ async fn core_story(db: TestDb) {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked: {answer}");
     let listed = token_command(&store, &SystemClock, TokenCommand::List)
         .await
-        .expect("token list");
+        .expect("token list")
+        .out;
     let line = listed
         .lines()
         .find(|l| l.starts_with(&bruno_token))

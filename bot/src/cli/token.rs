@@ -47,12 +47,22 @@ pub enum TokenError {
     Storage(#[from] StorageError),
 }
 
+/// What a token command prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    /// For standard output: the new token alone (so `TOKEN=$(relaydesk token create …)` works),
+    /// or the listing.
+    pub out: String,
+    /// For standard error: advice for the person at the terminal.
+    pub note: Option<String>,
+}
+
 /// Runs a token command; returns what to print.
 pub async fn run(
     store: &Store,
     clock: &dyn Clock,
     command: TokenCommand,
-) -> Result<String, TokenError> {
+) -> Result<Printed, TokenError> {
     let now_ms = clock.now().timestamp_millis();
     let mut tx = store.begin().await?;
     let out = match command {
@@ -73,17 +83,25 @@ pub async fn run(
                 Err(StorageError::Conflict(_)) => return Err(TokenError::NameTaken(name)),
                 Err(e) => return Err(e.into()),
             }
-            format!(
-                "{token}\n\nAPI token `{name}` acts as agent `{}` ({}). Keep it secret: it is \
-                 shown only this once. Use it as `Authorization: Bearer <token>`.",
-                owner.name, owner.role
-            )
+            Printed {
+                out: token,
+                note: Some(format!(
+                    "API token `{name}` acts as agent `{}` ({}). Keep it secret: it is shown \
+                     only this once. Send it as `Authorization: Bearer <token>`.",
+                    owner.name, owner.role
+                )),
+            }
         }
         TokenCommand::List => {
             let tokens = tx.api_tokens().await?;
             if tokens.is_empty() {
-                "no API tokens; create one with `relaydesk token create NAME --agent AGENT_NAME`"
-                    .to_string()
+                Printed {
+                    out: String::new(),
+                    note: Some(
+                        "no API tokens; create one with `relaydesk token create NAME --agent AGENT_NAME`"
+                            .to_string(),
+                    ),
+                }
             } else {
                 let mut out = format!(
                     "{:<24} {:<20} {:<17} {:<17} {}",
@@ -104,14 +122,17 @@ pub async fn run(
                         when(token.revoked_at)
                     );
                 }
-                out
+                Printed { out, note: None }
             }
         }
         TokenCommand::Revoke { name } => {
             if !tx.revoke_api_token(name.trim(), now_ms).await? {
                 return Err(TokenError::NoSuchToken(name));
             }
-            format!("API token `{name}` revoked")
+            Printed {
+                out: String::new(),
+                note: Some(format!("API token `{name}` revoked")),
+            }
         }
     };
     tx.commit().await?;
