@@ -496,6 +496,11 @@ async fn core_story(db: TestDb) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert_eq!(error_of(&answer).0, "too_large");
 
+    // Unknown API paths answer in the API's JSON too.
+    let (status, answer) = api.get("/api/v1/nothing/here", &agent).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&answer).0, "not_found");
+
     // Authentication: none, unknown, revoked.
     let (status, answer) = api.call(Method::GET, "/api/v1/tickets", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -588,6 +593,53 @@ async fn each_token_has_its_own_request_budget() {
     assert_eq!(error_of(&body).0, "rate_limited");
     let (status, _) = api.get("/api/v1/tickets", &second).await;
     assert_eq!(status, StatusCode::OK, "another token is not limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn token_commands_refuse_what_cannot_work() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let create = |name: &str, agent: &str| TokenCommand::Create {
+        name: name.to_string(),
+        agent: agent.to_string(),
+    };
+    let missing = token_command(&store, &SystemClock, create("ci", "nobody"))
+        .await
+        .expect_err("no such agent");
+    assert!(
+        missing.to_string().contains("relaydesk agent add"),
+        "says how to add one: {missing}"
+    );
+    let empty = token_command(&store, &SystemClock, TokenCommand::List)
+        .await
+        .expect("list");
+    assert!(empty.out.is_empty());
+    assert!(empty.note.expect("advice").contains("token create"));
+
+    token_for(&store, "anna", Role::Agent).await;
+    token_command(&store, &SystemClock, create("ci", "ANNA"))
+        .await
+        .expect("agent names are matched without regard to case");
+    let taken = token_command(&store, &SystemClock, create("ci", "anna"))
+        .await
+        .expect_err("names are unique");
+    assert!(taken.to_string().contains("already exists"), "{taken}");
+    token_command(
+        &store,
+        &SystemClock,
+        TokenCommand::Revoke { name: "ci".into() },
+    )
+    .await
+    .expect("revoke");
+    let again = token_command(
+        &store,
+        &SystemClock,
+        TokenCommand::Revoke { name: "ci".into() },
+    )
+    .await
+    .expect_err("already revoked");
+    assert!(again.to_string().contains("no live token"), "{again}");
+    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -70,6 +70,11 @@ async fn openapi(Extension(doc): Extension<Arc<serde_json::Value>>) -> Json<serd
     Json(doc.as_ref().clone())
 }
 
+/// Any other path under `/api/v1`: a JSON 404 like the rest of the API.
+async fn no_route() -> ApiError {
+    ApiError::not_found("there is no such API route; see /api/v1/openapi.json")
+}
+
 /// Every route of the API and its OpenAPI document, built from the same handler list.
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -99,6 +104,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let (router, doc) = parts();
     let doc = serde_json::to_value(doc).unwrap_or_default();
     router
+        .route("/api/v1/{*rest}", axum::routing::any(no_route))
         .layer(Extension(Arc::new(doc)))
         .layer(Extension(RateLimits::per_minute(per_minute)))
         .layer(DefaultBodyLimit::max(MAX_BODY))

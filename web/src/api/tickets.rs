@@ -30,6 +30,7 @@ pub struct ListParams {
     /// `active` (open or pending), `open`, `pending`, `closed` or `merged`.
     pub status: Option<String>,
     /// `true`: only tickets nobody is assigned to.
+    #[param(value_type = Option<bool>)]
     pub unassigned: Option<String>,
     /// `me`, an agent id or an agent name.
     pub assignee: Option<String>,
@@ -51,6 +52,7 @@ pub struct ListParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Tickets per page, 1 to 500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
 }
 
