@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
+    /// REST API tokens.
+    Token {
+        #[command(subcommand)]
+        command: relaydesk::cli::token::TokenCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +104,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let text = sla::report(&store, &rules, team.as_deref(), since, now).await;
                 store.close().await;
                 println!("{}", text?);
+            }
+            Command::Token { command } => {
+                let store = serve::open_store(&config).await?;
+                let printed =
+                    relaydesk::cli::token::run(&store, &relaydesk_storage::SystemClock, command)
+                        .await;
+                store.close().await;
+                let printed = printed?;
+                if let Some(note) = printed.note {
+                    eprintln!("{note}");
+                }
+                if !printed.out.is_empty() {
+                    println!("{}", printed.out);
+                }
             }
         }
         Ok(())
