@@ -2,6 +2,7 @@
 //! deliver to platforms, configuration, and the `serve` supervisor the binary runs.
 
 pub mod channel;
+pub mod cli;
 pub mod config;
 pub mod desk;
 pub mod discord;
