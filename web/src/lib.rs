@@ -4,6 +4,7 @@
 //! future resolves, so the binary and the tests start it the same way.
 
 pub mod config;
+pub mod console;
 pub mod desk;
 mod error;
 mod health;
@@ -45,6 +46,7 @@ impl fmt::Debug for AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(console::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
