@@ -65,6 +65,9 @@ Environment (each overrides the same key of relaydesk.toml):
                                      is still posted [default: 1h]
   RELAYDESK_WEB_ALLOWED_ORIGINS      web.allowed_origins: comma-separated site origins that may embed
                                      the widget, e.g. https://www.example.com [default: none]
+  RELAYDESK_WEB_API_REQUESTS_PER_MINUTE
+                                     web.api_requests_per_minute: REST API requests a minute per
+                                     token; more are refused with 429 [default: 300]
   RELAYDESK_CONSOLE_SESSION_HOURS    console.session_hours: how long a console sign-in lasts
                                      [default: 12]
   RELAYDESK_CONSOLE_MAX_FAILED_SIGN_INS

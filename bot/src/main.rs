@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
+    /// REST API tokens.
+    Token {
+        #[command(subcommand)]
+        command: relaydesk::cli::token::TokenCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +141,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let text = sla::report(&store, &rules, team.as_deref(), since, now).await;
                 store.close().await;
                 println!("{}", text?);
+            }
+            Command::Token { command } => {
+                let store = serve::open_store(&config).await?;
+                let out =
+                    relaydesk::cli::token::run(&store, &relaydesk_storage::SystemClock, command)
+                        .await;
+                store.close().await;
+                println!("{}", out?);
             }
         }
         Ok(())

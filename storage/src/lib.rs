@@ -18,7 +18,10 @@ pub use error::StorageError;
 pub use model::*;
 pub use notify::OutboxListener;
 pub use store::{Backend, Store, StoreOptions};
-pub use tx::{BackfillCursor, Tx};
+pub use tx::{
+    BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
+    Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE,
+};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

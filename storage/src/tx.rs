@@ -7,6 +7,7 @@
 mod audit;
 mod auth;
 mod backfill;
+mod listing;
 mod messages;
 mod outbox;
 mod people;
@@ -19,6 +20,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 pub use backfill::BackfillCursor;
+pub use listing::{
+    BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,
+    TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE,
+};
 
 use crate::clock::from_ms;
 use crate::{Backend, Result, StorageError};

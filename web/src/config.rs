@@ -18,6 +18,8 @@ pub struct WebSettings {
 pub struct WebConfig {
     /// Site origins allowed to embed the widget (`https://www.example.com`); others are refused.
     pub allowed_origins: Vec<String>,
+    /// Requests a minute one REST API token may make (default 300); more get 429.
+    pub api_requests_per_minute: Option<u32>,
 }
 
 /// `[console]`: the agents' console.

@@ -3,6 +3,7 @@
 //! [`router`] builds the axum application; [`serve`] runs it on a listener until a shutdown
 //! future resolves, so the binary and the tests start it the same way.
 
+pub mod api;
 pub mod config;
 pub mod console;
 pub mod desk;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(console::routes())
+        .merge(api::routes(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

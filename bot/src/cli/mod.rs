@@ -1,4 +1,5 @@
-//! Subcommands of the `relaydesk` binary that manage the store (agents, tokens), kept apart
-//! from `main.rs` so they can be tested against a temporary database.
+//! Administration commands of the `relaydesk` binary that work on the store directly (agents,
+//! API tokens), kept apart from `main.rs` so they can be tested against a temporary database.
 
 pub mod agent;
+pub mod token;
