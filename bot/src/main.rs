@@ -83,6 +83,13 @@ enum AgentCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Make the agent a member of a team (created if new); the console's "My teams' open" view
+    /// shows that team's tickets.
+    Join {
+        name: String,
+        #[arg(long, value_name = "TEAM")]
+        team: String,
+    },
     /// Tie a Telegram or Discord user id to the agent, so work there counts for the same person.
     Link {
         name: String,
@@ -189,6 +196,11 @@ async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
                 ),
                 None => println!("agent {} added", added.agent.name),
             })
+        }
+        AgentCommand::Join { name, team } => {
+            cli::agent::join_team(&store, &SystemClock, &name, &team)
+                .await
+                .map(|agent| println!("agent {} joined team {}", agent.name, team.trim()))
         }
         AgentCommand::Link {
             name,

@@ -532,16 +532,30 @@ async fn views_count_filter_sort_and_search() {
     ok(console.action(b, "priority", "urgent").await);
     ok(console.action(c, "tag", "account").await);
     ok(console.action(c, "close", "").await);
+    // Anna is in the billing team; ticket a belongs to it.
+    agent::join_team(&desk.app.store, &SystemClock, "anna", "billing")
+        .await
+        .expect("joined");
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let billing = tx.ensure_team("billing", 0).await.expect("team");
+    let ticket_a = tx.ticket_by_number(a).await.expect("q").expect("a");
+    tx.set_team(ticket_a.id, Some(billing), SystemClock.now_ms())
+        .await
+        .expect("team set");
+    tx.commit().await.expect("commit");
 
     let list = console.get("/console/tickets").await;
     assert_eq!(count_of(&list.body, "unassigned"), 1);
     assert_eq!(count_of(&list.body, "mine"), 1);
-    assert_eq!(count_of(&list.body, "teams"), 0);
+    assert_eq!(count_of(&list.body, "teams"), 1);
     assert_eq!(count_of(&list.body, "open"), 2);
     assert_eq!(count_of(&list.body, "due"), 0);
     assert_eq!(count_of(&list.body, "closed"), 1);
     assert_eq!(count_of(&list.body, "all"), 3);
     assert!(shows(&list.body, a) && !shows(&list.body, b) && !shows(&list.body, c));
+
+    let teams = console.get("/console/tickets?view=teams").await;
+    assert!(shows(&teams.body, a) && !shows(&teams.body, b));
 
     let by_channel = console
         .get("/console/tickets?view=open&channel=discord")

@@ -15,6 +15,8 @@ pub enum AgentCliError {
     BadEmail(String),
     #[error("the agent name must not be empty")]
     EmptyName,
+    #[error("the team name must not be empty")]
+    EmptyTeam,
     #[error("{platform} id `{id}` is not a number")]
     BadPlatformId { platform: Platform, id: String },
     #[error(transparent)]
@@ -94,6 +96,26 @@ fn looks_like_email(email: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Makes the agent named `name` a member of team `team` (created if new): the team's tickets
+/// show in the agent's "My teams' open" console view.
+pub async fn join_team(
+    store: &Store,
+    clock: &dyn Clock,
+    name: &str,
+    team: &str,
+) -> Result<Agent, AgentCliError> {
+    let team = team.trim();
+    if team.is_empty() {
+        return Err(AgentCliError::EmptyTeam);
+    }
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    let team_id = tx.ensure_team(team, clock.now_ms()).await?;
+    tx.add_agent_to_team(agent.id, team_id).await?;
+    tx.commit().await?;
+    Ok(agent)
 }
 
 /// Ties a Telegram or Discord user id to the agent named `name`, so work done there counts for
@@ -224,5 +246,31 @@ mod tests {
         assert!(matches!(unknown, Err(AgentCliError::UnknownAgent(_))));
         let bad = link(&store, "anna", Platform::Discord, "abc").await;
         assert!(matches!(bad, Err(AgentCliError::BadPlatformId { .. })));
+    }
+
+    #[tokio::test]
+    async fn join_team_makes_an_agent_a_member_once() {
+        let (_dir, store) = store().await;
+        let clock = SystemClock;
+        let added = add(&store, &clock, "anna", "anna@example.com", false, None)
+            .await
+            .expect("added");
+        join_team(&store, &clock, "anna", "billing")
+            .await
+            .expect("joined");
+        join_team(&store, &clock, "ANNA", "billing")
+            .await
+            .expect("joined again");
+        join_team(&store, &clock, "anna", "vip")
+            .await
+            .expect("joined");
+        let mut tx = store.begin().await.expect("tx");
+        let teams = tx.agent_team_ids(added.agent.id).await.expect("teams");
+        assert_eq!(teams.len(), 2);
+        drop(tx);
+        let unknown = join_team(&store, &clock, "nobody", "billing").await;
+        assert!(matches!(unknown, Err(AgentCliError::UnknownAgent(_))));
+        let empty = join_team(&store, &clock, "anna", " ").await;
+        assert!(matches!(empty, Err(AgentCliError::EmptyTeam)));
     }
 }

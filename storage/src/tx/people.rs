@@ -205,6 +205,18 @@ impl Tx {
         row.as_ref().map(agent).transpose()
     }
 
+    /// Makes an agent a member of a team (no change when they already are).
+    pub async fn add_agent_to_team(&mut self, agent_id: i64, team_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_teams (agent_id, team_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(agent_id)
+        .bind(team_id)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
     /// The teams an agent belongs to.
     pub async fn agent_team_ids(&mut self, agent_id: i64) -> Result<Vec<i64>> {
         let rows =

@@ -1,6 +1,8 @@
 //! Signing in and out: email and password against the argon2 hash, a lock after repeated
 //! failures, the session cookie on success.
 
+use std::sync::OnceLock;
+
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,10 +15,18 @@ use super::session::{
     cookie_value, csrf_refused, same_secret, set_cookie, Session, CONSOLE_PATH, SESSION_COOKIE,
     SIGN_IN_COOKIE, SIGN_IN_PATH,
 };
-use crate::secrets::{new_token, token_hash, verify_password};
+use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 use crate::{AppState, WebError};
 
 const SIGN_IN_FORM_SECS: i64 = 3600;
+
+/// A hash checked when there is no account (or no password), so that answering takes as long
+/// as for a real account and does not tell which emails exist.
+fn stand_in_hash() -> Option<&'static str> {
+    static HASH: OnceLock<Option<String>> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(&new_token("")).ok())
+        .as_deref()
+}
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
@@ -102,6 +112,11 @@ pub async fn submit(
         ..
     }) = found
     else {
+        let password = input.password.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            stand_in_hash().is_some_and(|hash| verify_password(hash, &password))
+        })
+        .await;
         return Ok(refuse(wrong, StatusCode::UNAUTHORIZED));
     };
     if locked_until_ms.is_some_and(|until| until > now) {
