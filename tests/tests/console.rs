@@ -682,3 +682,64 @@ async fn an_open_ticket_hears_about_changes() {
     let page = console.get(&format!("/console/tickets/{number}")).await;
     assert!(page.body.contains("new EventSource('/console/tickets/"));
 }
+
+async fn save_sla(store: &Store, number: i64, warn_min: i64, due_min: i64) {
+    use relaydesk_storage::sla::{Due, TicketSla};
+    let now = Utc::now();
+    let mut tx = store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(number).await.expect("q").expect("t");
+    let due_at = now + chrono::Duration::minutes(due_min);
+    let sla = TicketSla {
+        ticket_id: ticket.id,
+        policy: Some("standard".into()),
+        waiting_since: Some(ticket.created_at),
+        first_response: Due {
+            warn_at: Some(now + chrono::Duration::minutes(warn_min)),
+            due_at: Some(due_at),
+        },
+        next_response: Due::default(),
+        resolution: Due::default(),
+        next_due_at: Some(due_at),
+    };
+    tx.save_ticket_sla(&sla, now.timestamp_millis())
+        .await
+        .expect("saved");
+    tx.commit().await.expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_due_view_shows_breached_and_due_soon_tickets() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let late = customer_writes(&desk.hub, Platform::Telegram, "Lena", "still waiting").await;
+    let soon = customer_writes(&desk.hub, Platform::Telegram, "Sam", "any news").await;
+    let calm = customer_writes(&desk.hub, Platform::Telegram, "Cal", "no rush").await;
+    save_sla(&desk.app.store, late, -60, -10).await;
+    save_sla(&desk.app.store, soon, -5, 20).await;
+    save_sla(&desk.app.store, calm, 60, 120).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+
+    let due = console.get("/console/tickets?view=due").await;
+    assert_eq!(due.status, StatusCode::OK);
+    assert_eq!(count_of(&due.body, "due"), 2);
+    assert!(shows(&due.body, late) && shows(&due.body, soon) && !shows(&due.body, calm));
+    let by_due = console.get("/console/tickets?view=open&sort=due").await;
+    let at = |n: i64| {
+        by_due
+            .body
+            .find(&format!("data-ticket=\"{n}\""))
+            .expect("listed")
+    };
+    assert!(
+        at(late) < at(soon) && at(soon) < at(calm),
+        "earliest due first"
+    );
+
+    let page = console.get(&format!("/console/tickets/{late}")).await;
+    assert!(page.body.contains("First response"));
+    assert!(page.body.contains("badge breached"), "{}", page.body);
+    let page = console.get(&format!("/console/tickets/{soon}")).await;
+    assert!(page.body.contains("badge due-soon"));
+    let page = console.get(&format!("/console/tickets/{calm}")).await;
+    assert!(page.body.contains("badge on-time"));
+}

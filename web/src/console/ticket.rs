@@ -313,7 +313,7 @@ fn sla_panel(sla: Option<&TicketSla>, now: DateTime<Utc>) -> Markup {
                     ul {
                         @for goal in Goal::ALL {
                             @if let Some((class, words)) = due_state(sla.due(goal), now) {
-                                li { (goal_label(goal)) ": " span.badge class=(class) { (words) } }
+                                li { (goal_label(goal)) ": " span class={ "badge " (class) } { (words) } }
                             }
                         }
                     }
