@@ -743,3 +743,38 @@ async fn the_due_view_shows_breached_and_due_soon_tickets() {
     let page = console.get(&format!("/console/tickets/{calm}")).await;
     assert!(page.body.contains("badge on-time"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_views_page_on_with_a_cursor() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut numbers = Vec::new();
+    for i in 0..55 {
+        let who = format!("customer{i}");
+        numbers.push(customer_writes(&desk.hub, Platform::Telegram, &who, "hello").await);
+    }
+    let mut console = signed_in(&desk.app, "anna").await;
+    let first = console.get("/console/tickets?view=open").await;
+    assert_eq!(count_of(&first.body, "open"), 55);
+    let on_first: Vec<i64> = numbers
+        .iter()
+        .copied()
+        .filter(|n| shows(&first.body, *n))
+        .collect();
+    assert_eq!(on_first.len(), 50);
+    let marker = "rel=\"next\"";
+    let at = first.body.find(marker).expect("a next-page link");
+    let href_start = first.body[..at].rfind("href=\"").expect("href") + "href=\"".len();
+    let href_end = first.body[href_start..].find('"').expect("end") + href_start;
+    let next = first.body[href_start..href_end].replace("&amp;", "&");
+    let second = console.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{next}");
+    let on_second: Vec<i64> = numbers
+        .iter()
+        .copied()
+        .filter(|n| shows(&second.body, *n))
+        .collect();
+    assert_eq!(on_second.len(), 5);
+    assert!(on_second.iter().all(|n| !on_first.contains(n)));
+    assert!(!second.body.contains(marker), "the last page");
+}
