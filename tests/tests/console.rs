@@ -778,3 +778,78 @@ async fn long_views_page_on_with_a_cursor() {
     assert!(on_second.iter().all(|n| !on_first.contains(n)));
     assert!(!second.body.contains(marker), "the last page");
 }
+
+async fn change_password(
+    console: &mut ConsoleClient,
+    csrf: &str,
+    (current, new, repeat): (&str, &str, &str),
+) -> relaydesk_tests::console_client::Page {
+    console
+        .post(
+            "/console/password",
+            &[
+                ("csrf", csrf),
+                ("current", current),
+                ("new", new),
+                ("repeat", repeat),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_agent_changes_the_one_time_password() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let form = console.get("/console/password").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.csrf().expect("token");
+    let no_token = console
+        .post(
+            "/console/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "a new long password"),
+                ("repeat", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let wrong = change_password(
+        &mut console,
+        &csrf,
+        (
+            "not it at all",
+            "a new long password",
+            "a new long password",
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let differ = change_password(
+        &mut console,
+        &csrf,
+        (PASSWORD, "a new long password", "another long one"),
+    )
+    .await;
+    assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let short = change_password(&mut console, &csrf, (PASSWORD, "short", "short")).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = change_password(
+        &mut console,
+        &csrf,
+        (PASSWORD, "a new long password", "a new long password"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("Your password is changed."));
+
+    let mut fresh = ConsoleClient::new(&desk.app.url(""));
+    let old = fresh.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = fresh
+        .sign_in("anna@example.com", "a new long password")
+        .await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER);
+}

@@ -36,6 +36,7 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6eb;vertic
 .actions textarea{width:100%;min-height:4rem}
 .flash{padding:.5rem .8rem;border-radius:4px;margin-bottom:.8rem}
 .flash.error{background:#fde2e1;color:#7a1b16}
+.flash.done{background:#e1f5e4;color:#18542a}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e6eb;font-size:.8rem}
 .badge.breached{background:#fde2e1}
 .badge.due-soon{background:#fff0c2}
@@ -62,7 +63,7 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                         input type="hidden" name="view" value="all";
                         input type="search" name="q" placeholder="Search tickets, messages, customers" aria-label="Search";
                     }
-                    span.who { (agent.name) }
+                    a.who href="/console/password" title="Change your password" { (agent.name) }
                     form method="post" action="/console/sign-out" {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" { "Sign out" }

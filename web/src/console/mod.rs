@@ -6,6 +6,7 @@
 mod actions;
 mod events;
 mod layout;
+mod password;
 mod session;
 mod sign_in;
 mod ticket;
@@ -33,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/sign-in", get(sign_in::show).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
+        .route(
+            "/console/password",
+            get(password::show).post(password::change),
+        )
         .route("/console/tickets", get(views::list))
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
