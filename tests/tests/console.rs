@@ -484,6 +484,14 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
         ticket_state(store, second).await.status,
         relaydesk_storage::TicketStatus::Merged
     );
+    let source = admin.get(&format!("/console/tickets/{second}")).await;
+    assert!(
+        source.body.contains(&format!(
+            "merged into <a href=\"/console/tickets/{first}\">#{first}</a>"
+        )),
+        "{}",
+        source.body
+    );
     let target = admin.get(&format!("/console/tickets/{first}")).await;
     assert!(
         target.body.contains("second problem"),

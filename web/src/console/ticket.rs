@@ -26,6 +26,8 @@ pub struct TicketView {
     pub other_tickets: Vec<TicketRow>,
     pub sla: Option<TicketSla>,
     pub agents: Vec<Agent>,
+    /// The number of the ticket this one was merged into.
+    pub merged_into: Option<i64>,
 }
 
 pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, WebError> {
@@ -52,6 +54,10 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         .collect();
     let sla = tx.ticket_sla(ticket.id).await?;
     let agents = tx.agents().await?;
+    let merged_into = match ticket.merged_into {
+        Some(id) => Some(tx.ticket(id).await?.number),
+        None => None,
+    };
     tx.commit().await?;
     Ok(Some(TicketView {
         ticket,
@@ -63,6 +69,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         other_tickets,
         sla,
         agents,
+        merged_into,
     }))
 }
 
@@ -107,8 +114,8 @@ async fn render(
             span.badge.status { (view.ticket.status) } " "
             span.badge { (view.ticket.priority) } " "
             "from " (view.ticket.origin) " · opened " (when(view.ticket.created_at))
-            @if let Some(into) = view.ticket.merged_into {
-                " · merged into ticket id " (into)
+            @if let Some(into) = view.merged_into {
+                " · merged into " a href={ "/console/tickets/" (into) } { "#" (into) }
             }
         }
         div.ticket {
