@@ -68,6 +68,16 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_WEB_API_REQUESTS_PER_MINUTE
                                      web.api_requests_per_minute: REST API requests a minute per
                                      token; more are refused with 429 [default: 300]
+  RELAYDESK_CONSOLE_SESSION_HOURS    console.session_hours: how long a console sign-in lasts
+                                     [default: 12]
+  RELAYDESK_CONSOLE_MAX_FAILED_SIGN_INS
+                                     console.max_failed_sign_ins: failed sign-ins in a row that
+                                     lock an account [default: 5]
+  RELAYDESK_CONSOLE_LOCKOUT_MINUTES  console.lockout_minutes: how long it stays locked [default: 15]
+  RELAYDESK_CONSOLE_SECURE_COOKIE    console.secure_cookie: send the session cookie over HTTPS
+                                     only (turn on behind TLS) [default: false]
+  RELAYDESK_CONSOLE_REFRESH_SECONDS  console.refresh_seconds: how often an open ticket page looks
+                                     for changes made by other instances [default: 5]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use relaydesk::config::{Config, ENVIRONMENT_HELP};
-use relaydesk::{serve, sla};
+use relaydesk::{cli, serve, sla};
+use relaydesk_storage::{Platform, SystemClock};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +36,11 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Console agents: add one, link chat identities.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// Service-level goals.
     Sla {
         #[command(subcommand)]
@@ -59,6 +65,43 @@ enum SlaCommand {
         /// Only this [[sla.team]]'s tickets (tickets of no team count for the first team).
         #[arg(long, value_name = "NAME")]
         team: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Create an agent who can sign in to the console; prints a one-time password unless
+    /// --password-stdin is given.
+    Add {
+        name: String,
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// May merge tickets and run admin commands.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make the agent a member of a team (created if new); the console's "My teams' open" view
+    /// shows that team's tickets.
+    Join {
+        name: String,
+        #[arg(long, value_name = "TEAM")]
+        team: String,
+    },
+    /// Tie a Telegram or Discord user id to the agent, so work there counts for the same person.
+    Link {
+        name: String,
+        #[arg(
+            long,
+            value_name = "USER_ID",
+            required_unless_present = "discord",
+            conflicts_with = "discord"
+        )]
+        telegram: Option<String>,
+        #[arg(long, value_name = "USER_ID")]
+        discord: Option<String>,
     },
 }
 
@@ -94,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("migrations applied ({})", store.backend().name());
                 store.close().await;
             }
+            Command::Agent { command } => agent(&config, command).await?,
             Command::Sla {
                 command: SlaCommand::Report { since, team },
             } => {
@@ -122,6 +166,65 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
+    let store = serve::open_store(config).await?;
+    let done = match command {
+        AgentCommand::Add {
+            name,
+            email,
+            admin,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the password")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            cli::agent::add(
+                &store,
+                &SystemClock,
+                &name,
+                &email,
+                admin,
+                password.as_deref(),
+            )
+            .await
+            .map(|added| match added.generated_password {
+                Some(password) => println!(
+                    "agent {} added; one-time password: {password}",
+                    added.agent.name
+                ),
+                None => println!("agent {} added", added.agent.name),
+            })
+        }
+        AgentCommand::Join { name, team } => {
+            cli::agent::join_team(&store, &SystemClock, &name, &team)
+                .await
+                .map(|agent| println!("agent {} joined team {}", agent.name, team.trim()))
+        }
+        AgentCommand::Link {
+            name,
+            telegram,
+            discord,
+        } => {
+            let (platform, id) = match (telegram, discord) {
+                (Some(id), _) => (Platform::Telegram, id),
+                (None, Some(id)) => (Platform::Discord, id),
+                (None, None) => anyhow::bail!("give --telegram ID or --discord ID"),
+            };
+            cli::agent::link(&store, &name, platform, &id)
+                .await
+                .map(|agent| println!("{platform} user {id} linked to agent {}", agent.name))
+        }
+    };
+    store.close().await;
+    Ok(done?)
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM.

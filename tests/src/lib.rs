@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod console_client;
 pub mod db;
 pub mod discord_fake;
 pub mod recorder;

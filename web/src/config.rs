@@ -23,9 +23,33 @@ pub struct WebConfig {
 }
 
 /// `[console]`: the agents' console.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ConsoleConfig {}
+pub struct ConsoleConfig {
+    /// How long a console sign-in lasts.
+    pub session_hours: u32,
+    /// Failed sign-ins in a row that lock an account.
+    pub max_failed_sign_ins: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
+    /// Mark the session cookie `Secure` (only sent over HTTPS). Turn on behind TLS.
+    pub secure_cookie: bool,
+    /// An open ticket page re-reads the store this often, to show changes made by other
+    /// instances.
+    pub refresh_seconds: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            max_failed_sign_ins: 5,
+            lockout_minutes: 15,
+            secure_cookie: false,
+            refresh_seconds: 5,
+        }
+    }
+}
 
 /// `[email]`: outgoing mail (transcripts). No mail is sent while `smtp_url` is unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod config;
+pub mod console;
 pub mod desk;
 mod error;
 mod health;
@@ -46,6 +47,7 @@ impl fmt::Debug for AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(console::routes())
         .merge(api::routes(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,3 +1,5 @@
-//! Administration commands of the `relaydesk` binary that work on the store directly.
+//! Administration commands of the `relaydesk` binary that work on the store directly (agents,
+//! API tokens), kept apart from `main.rs` so they can be tested against a temporary database.
 
+pub mod agent;
 pub mod token;

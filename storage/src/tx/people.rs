@@ -205,6 +205,28 @@ impl Tx {
         row.as_ref().map(agent).transpose()
     }
 
+    /// Makes an agent a member of a team (no change when they already are).
+    pub async fn add_agent_to_team(&mut self, agent_id: i64, team_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_teams (agent_id, team_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(agent_id)
+        .bind(team_id)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// The teams an agent belongs to.
+    pub async fn agent_team_ids(&mut self, agent_id: i64) -> Result<Vec<i64>> {
+        let rows =
+            sqlx::query("SELECT team_id FROM agent_teams WHERE agent_id = $1 ORDER BY team_id")
+                .bind(agent_id)
+                .fetch_all(&mut *self.inner)
+                .await?;
+        rows.iter().map(|r| Ok(r.try_get("team_id")?)).collect()
+    }
+
     pub async fn agent(&mut self, id: i64) -> Result<Agent> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1");
         let row = sqlx::query(&sql)

@@ -1,0 +1,276 @@
+//! `relaydesk agent add` and `relaydesk agent link`: console accounts and the chat identities
+//! that belong to the same person.
+
+use relaydesk_storage::{Agent, Clock, Platform, Role, StorageError, Store};
+use relaydesk_web::secrets::{self, SecretError};
+
+/// Why an agent command failed, in words for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentCliError {
+    #[error("an agent named `{name}` or with email `{email}` already exists")]
+    Duplicate { name: String, email: String },
+    #[error("no agent named `{0}`")]
+    UnknownAgent(String),
+    #[error("`{0}` does not look like an email address")]
+    BadEmail(String),
+    #[error("the agent name must not be empty")]
+    EmptyName,
+    #[error("the team name must not be empty")]
+    EmptyTeam,
+    #[error("{platform} id `{id}` is not a number")]
+    BadPlatformId { platform: Platform, id: String },
+    #[error(transparent)]
+    Password(#[from] SecretError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A newly added agent and the password to hand over (only when it was generated).
+#[derive(Debug, Clone)]
+pub struct AddedAgent {
+    pub agent: Agent,
+    pub generated_password: Option<String>,
+}
+
+/// Creates an agent who can sign in to the console with `email` and `password` (a one-time
+/// password is generated when `password` is `None`).
+pub async fn add(
+    store: &Store,
+    clock: &dyn Clock,
+    name: &str,
+    email: &str,
+    admin: bool,
+    password: Option<&str>,
+) -> Result<AddedAgent, AgentCliError> {
+    let name = name.trim();
+    let email = email.trim();
+    if name.is_empty() {
+        return Err(AgentCliError::EmptyName);
+    }
+    if !looks_like_email(email) {
+        return Err(AgentCliError::BadEmail(email.to_string()));
+    }
+    let generated_password = match password {
+        Some(_) => None,
+        None => Some(secrets::one_time_password()),
+    };
+    let password = password
+        .or(generated_password.as_deref())
+        .unwrap_or_default();
+    let hash = secrets::hash_password(password)?;
+    let role = if admin { Role::Admin } else { Role::Agent };
+    let mut tx = store.begin().await?;
+    if tx.agent_by_email(email).await?.is_some() || exact_agent(&mut tx, name).await.is_ok() {
+        return Err(duplicate(name, email));
+    }
+    let agent = match tx
+        .create_agent(name, Some(email), role, clock.now_ms())
+        .await
+    {
+        Ok(agent) => agent,
+        Err(StorageError::Conflict(_)) => return Err(duplicate(name, email)),
+        Err(e) => return Err(e.into()),
+    };
+    tx.set_agent_password(agent.id, &hash).await?;
+    tx.commit().await?;
+    Ok(AddedAgent {
+        agent,
+        generated_password,
+    })
+}
+
+fn duplicate(name: &str, email: &str) -> AgentCliError {
+    AgentCliError::Duplicate {
+        name: name.to_string(),
+        email: email.to_string(),
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Makes the agent named `name` a member of team `team` (created if new): the team's tickets
+/// show in the agent's "My teams' open" console view.
+pub async fn join_team(
+    store: &Store,
+    clock: &dyn Clock,
+    name: &str,
+    team: &str,
+) -> Result<Agent, AgentCliError> {
+    let team = team.trim();
+    if team.is_empty() {
+        return Err(AgentCliError::EmptyTeam);
+    }
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    let team_id = tx.ensure_team(team, clock.now_ms()).await?;
+    tx.add_agent_to_team(agent.id, team_id).await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
+/// Ties a Telegram or Discord user id to the agent named `name`, so work done there counts for
+/// the same person as work done in the console.
+pub async fn link(
+    store: &Store,
+    name: &str,
+    platform: Platform,
+    external_id: &str,
+) -> Result<Agent, AgentCliError> {
+    let external_id = external_id.trim();
+    if external_id.is_empty() || !external_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AgentCliError::BadPlatformId {
+            platform,
+            id: external_id.to_string(),
+        });
+    }
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    tx.link_agent_identity(agent.id, platform, external_id, &agent.name)
+        .await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
+/// The agent whose own name is `name` (case-insensitively); chat handles do not count here.
+async fn exact_agent(tx: &mut relaydesk_storage::Tx, name: &str) -> Result<Agent, AgentCliError> {
+    match tx.agent_by_name(name.trim()).await? {
+        Some(agent) if agent.name.eq_ignore_ascii_case(name.trim()) => Ok(agent),
+        _ => Err(AgentCliError::UnknownAgent(name.trim().to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relaydesk_storage::{StoreOptions, SystemClock};
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+        let store = Store::open(&url, &StoreOptions::default())
+            .await
+            .expect("open store");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn add_creates_an_agent_who_can_sign_in() {
+        let (_dir, store) = store().await;
+        let clock = SystemClock;
+        let added = add(&store, &clock, "anna", "anna@example.com", true, None)
+            .await
+            .expect("added");
+        assert_eq!(added.agent.role, Role::Admin);
+        let password = added.generated_password.expect("a generated password");
+        let mut tx = store.begin().await.expect("tx");
+        let creds = tx
+            .agent_credentials("ANNA@example.com")
+            .await
+            .expect("query")
+            .expect("found by email");
+        let hash = creds.password_hash.expect("password set");
+        assert!(secrets::verify_password(&hash, &password));
+    }
+
+    #[tokio::test]
+    async fn add_takes_a_given_password_and_refuses_duplicates() {
+        let (_dir, store) = store().await;
+        let clock = SystemClock;
+        let added = add(
+            &store,
+            &clock,
+            "bob",
+            "bob@example.com",
+            false,
+            Some("long enough pw"),
+        )
+        .await
+        .expect("added");
+        assert!(added.generated_password.is_none());
+        assert_eq!(added.agent.role, Role::Agent);
+        let same_name = add(&store, &clock, "Bob", "other@example.com", false, None).await;
+        assert!(matches!(same_name, Err(AgentCliError::Duplicate { .. })));
+        let same_email = add(&store, &clock, "robert", "BOB@example.com", false, None).await;
+        assert!(matches!(same_email, Err(AgentCliError::Duplicate { .. })));
+        let short = add(
+            &store,
+            &clock,
+            "carl",
+            "carl@example.com",
+            false,
+            Some("short"),
+        )
+        .await;
+        assert!(matches!(
+            short,
+            Err(AgentCliError::Password(SecretError::TooShort))
+        ));
+        let bad = add(&store, &clock, "dora", "not-an-email", false, None).await;
+        assert!(matches!(bad, Err(AgentCliError::BadEmail(_))));
+    }
+
+    #[tokio::test]
+    async fn link_ties_chat_identities_to_the_agent() {
+        let (_dir, store) = store().await;
+        let clock = SystemClock;
+        let added = add(&store, &clock, "anna", "anna@example.com", false, None)
+            .await
+            .expect("added");
+        link(&store, "Anna", Platform::Telegram, "12345")
+            .await
+            .expect("linked telegram");
+        link(&store, "anna", Platform::Discord, "998877")
+            .await
+            .expect("linked discord");
+        let mut tx = store.begin().await.expect("tx");
+        for (platform, id) in [(Platform::Telegram, "12345"), (Platform::Discord, "998877")] {
+            let found = tx
+                .agent_by_identity(platform, id)
+                .await
+                .expect("query")
+                .expect("linked");
+            assert_eq!(found.id, added.agent.id);
+        }
+        drop(tx);
+        let unknown = link(&store, "nobody", Platform::Telegram, "1").await;
+        assert!(matches!(unknown, Err(AgentCliError::UnknownAgent(_))));
+        let bad = link(&store, "anna", Platform::Discord, "abc").await;
+        assert!(matches!(bad, Err(AgentCliError::BadPlatformId { .. })));
+    }
+
+    #[tokio::test]
+    async fn join_team_makes_an_agent_a_member_once() {
+        let (_dir, store) = store().await;
+        let clock = SystemClock;
+        let added = add(&store, &clock, "anna", "anna@example.com", false, None)
+            .await
+            .expect("added");
+        join_team(&store, &clock, "anna", "billing")
+            .await
+            .expect("joined");
+        join_team(&store, &clock, "ANNA", "billing")
+            .await
+            .expect("joined again");
+        join_team(&store, &clock, "anna", "vip")
+            .await
+            .expect("joined");
+        let mut tx = store.begin().await.expect("tx");
+        let teams = tx.agent_team_ids(added.agent.id).await.expect("teams");
+        assert_eq!(teams.len(), 2);
+        drop(tx);
+        let unknown = join_team(&store, &clock, "nobody", "billing").await;
+        assert!(matches!(unknown, Err(AgentCliError::UnknownAgent(_))));
+        let empty = join_team(&store, &clock, "anna", " ").await;
+        assert!(matches!(empty, Err(AgentCliError::EmptyTeam)));
+    }
+}

@@ -1,0 +1,863 @@
+//! The agents' console through a real HTTP server on a random port with a fresh database:
+//! sign-in, lockout, CSRF, sessions, views, the ticket page, every action, live updates, and a
+//! reply that reaches the customer's channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use relaydesk::cli::agent;
+use relaydesk::config::Config;
+use relaydesk::hub::{CustomerMessage, Hub, HubConfig, Inbound, Ingested, Outbound, PlatformUser};
+use relaydesk_storage::{Clock, FakeClock, Platform, Store, SystemClock};
+use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::console_client::ConsoleClient;
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::recorder::{Recorder, RecordingChannel};
+use reqwest::StatusCode;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Desk {
+    app: TestApp,
+    recorder: Recorder,
+    hub: Hub,
+}
+
+async fn start(db: TestDb, config: Config, clock: Arc<dyn Clock>) -> Desk {
+    let recorder = Recorder::new(Platform::Telegram);
+    let app = spawn_app_with(Spawn {
+        db,
+        config,
+        clock: clock.clone(),
+        channels: vec![Arc::new(RecordingChannel(recorder.clone()))],
+    })
+    .await;
+    // Customers write through a hub of their own on the same store, as another instance would.
+    let hub = Hub::new(
+        app.store.clone(),
+        clock,
+        HubConfig {
+            staff_platforms: vec![Platform::Telegram],
+            customer_platforms: vec![Platform::Telegram, Platform::Discord],
+            ..HubConfig::default()
+        },
+    );
+    Desk { app, recorder, hub }
+}
+
+async fn start_sqlite() -> Desk {
+    start(TestDb::sqlite(), Config::default(), Arc::new(SystemClock)).await
+}
+
+async fn add_agent(store: &Store, name: &str, admin: bool) -> i64 {
+    agent::add(
+        store,
+        &SystemClock,
+        name,
+        &format!("{name}@example.com"),
+        admin,
+        Some(PASSWORD),
+    )
+    .await
+    .expect("agent added")
+    .agent
+    .id
+}
+
+/// A customer writes; returns the ticket number.
+async fn customer_writes(hub: &Hub, platform: Platform, who: &str, text: &str) -> i64 {
+    let ingested = hub
+        .ingest(Inbound::Customer(CustomerMessage {
+            platform,
+            external_message_id: Some(uuid::Uuid::new_v4().to_string()),
+            customer: PlatformUser {
+                external_id: format!("id-{who}"),
+                display_name: who.to_string(),
+                language: None,
+            },
+            conversation: format!("chat-{who}"),
+            subject: None,
+            text: text.to_string(),
+            attachments: Vec::new(),
+        }))
+        .await
+        .expect("customer message stored");
+    match ingested {
+        Ingested::Customer { ticket_number, .. } => ticket_number,
+        other => panic!("not a customer message: {other:?}"),
+    }
+}
+
+async fn signed_in(app: &TestApp, name: &str) -> ConsoleClient {
+    let mut console = ConsoleClient::new(&app.url(""));
+    let page = console
+        .sign_in(&format!("{name}@example.com"), PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    console
+}
+
+async fn customer_posts(recorder: &Recorder) -> Vec<String> {
+    recorder
+        .sent()
+        .into_iter()
+        .filter_map(|o| match o {
+            Outbound::CustomerPost { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn wait_for_customer_post(recorder: &Recorder, text: &str) -> bool {
+    for _ in 0..100 {
+        if customer_posts(recorder).await.iter().any(|t| t == text) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_agent_added_from_the_command_line_signs_in_and_out() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = ConsoleClient::new(&desk.app.url(""));
+
+    let before = console.get("/console/tickets").await;
+    assert_eq!(before.status, StatusCode::SEE_OTHER);
+    assert_eq!(before.location.as_deref(), Some("/console/sign-in"));
+
+    let wrong = console
+        .sign_in("anna@example.com", "not the password")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong email or password"));
+    let unknown = console.sign_in("nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(!console.cookies.contains_key("relaydesk_console"));
+
+    let ok = console.sign_in("ANNA@example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location.as_deref(), Some("/console"));
+    let session_cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("relaydesk_console="))
+        .expect("a session cookie");
+    assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+    assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
+    assert!(!session_cookie.contains("Secure"), "{session_cookie}");
+
+    let home = console.get("/console").await;
+    assert_eq!(home.location.as_deref(), Some("/console/tickets"));
+    let list = console.get("/console/tickets").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("anna"));
+    assert!(list.body.contains("Unassigned"));
+
+    let csrf = list.csrf().expect("token");
+    let out = console.post("/console/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/console/sign-in"));
+    let after = console.get("/console/tickets").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the session ended");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_configured() {
+    let mut config = Config::default();
+    config.console.secure_cookie = true;
+    let desk = start(TestDb::sqlite(), config, Arc::new(SystemClock)).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = ConsoleClient::new(&desk.app.url(""));
+    let ok = console.sign_in("anna@example.com", PASSWORD).await;
+    let cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("relaydesk_console="))
+        .expect("a session cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let clock = FakeClock::at(Utc::now());
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins = 3;
+    config.console.lockout_minutes = 15;
+    let desk = start(TestDb::sqlite(), config, Arc::new(clock.clone())).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = ConsoleClient::new(&desk.app.url(""));
+    for _ in 0..3 {
+        let wrong = console
+            .sign_in("anna@example.com", "guess guess guess")
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.body.contains("locked"));
+    assert!(!console.cookies.contains_key("relaydesk_console"));
+
+    clock.advance(chrono::Duration::minutes(14));
+    let still = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(still.status, StatusCode::TOO_MANY_REQUESTS);
+
+    clock.advance(chrono::Duration::minutes(2));
+    let ok = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let creds = tx
+        .agent_credentials("anna@example.com")
+        .await
+        .expect("query")
+        .expect("agent");
+    assert_eq!(creds.failed_logins, 0);
+    assert_eq!(creds.locked_until_ms, None);
+}
+
+#[tokio::test]
+async fn posts_without_the_right_csrf_token_are_refused() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let number = customer_writes(&desk.hub, Platform::Telegram, "Carla", "help please").await;
+
+    // Sign-in itself: no token, or a token that is not the form's cookie.
+    let mut console = ConsoleClient::new(&desk.app.url(""));
+    let bare = console
+        .post(
+            "/console/sign-in",
+            &[("email", "anna@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::FORBIDDEN);
+    console.get("/console/sign-in").await;
+    let forged = console
+        .post(
+            "/console/sign-in",
+            &[
+                ("email", "anna@example.com"),
+                ("password", PASSWORD),
+                ("csrf", "0000"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let mut console = signed_in(&desk.app, "anna").await;
+    let path = format!("/console/tickets/{number}/actions");
+    let missing = console
+        .post(&path, &[("action", "reply"), ("text", "sneaky")])
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let wrong = console
+        .post(
+            &path,
+            &[("csrf", "not-it"), ("action", "reply"), ("text", "sneaky")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let out = console.post("/console/sign-out", &[("csrf", "")]).await;
+    assert_eq!(out.status, StatusCode::FORBIDDEN);
+
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let messages = tx.messages(ticket.id).await.expect("messages");
+    assert!(
+        messages.iter().all(|m| m.body != "sneaky"),
+        "nothing was sent"
+    );
+    drop(tx);
+    assert_eq!(
+        console.get("/console/tickets").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn every_page_needs_a_session() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let number = customer_writes(&desk.hub, Platform::Telegram, "Carla", "hello").await;
+    let mut stranger = ConsoleClient::new(&desk.app.url(""));
+    stranger
+        .cookies
+        .insert("relaydesk_console".into(), "rds_forged".into());
+    for path in [
+        "/console/tickets".to_string(),
+        "/console/tickets?view=all".to_string(),
+        format!("/console/tickets/{number}"),
+        format!("/console/tickets/{number}/conversation"),
+        format!("/console/tickets/{number}/events"),
+    ] {
+        let page = stranger.get(&path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/console/sign-in"), "{path}");
+        assert!(!page.body.contains("hello"), "{path}");
+    }
+    let post = stranger
+        .post(
+            &format!("/console/tickets/{number}/actions"),
+            &[("csrf", "x"), ("action", "close"), ("text", "")],
+        )
+        .await;
+    assert_eq!(post.status, StatusCode::SEE_OTHER);
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(number).await.expect("q").expect("t");
+    assert!(ticket.status.is_active(), "the ticket was not closed");
+}
+
+async fn reply_reaches_the_customer(db: TestDb) {
+    let desk = start(db, Config::default(), Arc::new(SystemClock)).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let number = customer_writes(
+        &desk.hub,
+        Platform::Telegram,
+        "Carla <b>",
+        "My <script>alert(1)</script> order is late",
+    )
+    .await;
+    let mut console = signed_in(&desk.app, "anna").await;
+
+    let list = console.get("/console/tickets?view=unassigned").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list
+        .body
+        .contains(&format!("href=\"/console/tickets/{number}\"")));
+    assert!(list.body.contains("Carla &lt;b&gt;"), "names are text");
+
+    let page = console.get(&format!("/console/tickets/{number}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("My &lt;script&gt;alert(1)&lt;/script&gt; order is late"),
+        "customer text is escaped: {}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert!(
+        page.body.contains("telegram: Carla &lt;b&gt;"),
+        "identities"
+    );
+
+    let reply = console.action(number, "reply", "On its way today").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        reply.location.as_deref(),
+        Some(format!("/console/tickets/{number}").as_str())
+    );
+    assert!(
+        wait_for_customer_post(&desk.recorder, "On its way today").await,
+        "the reply reached the customer's Telegram chat: {:?}",
+        desk.recorder.sent()
+    );
+
+    let note = console.action(number, "note", "VIP customer").await;
+    assert_eq!(note.status, StatusCode::SEE_OTHER);
+    let fragment = console
+        .get(&format!("/console/tickets/{number}/conversation"))
+        .await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    let reply_at = fragment.body.find("On its way today").expect("reply shown");
+    let note_at = fragment.body.find("VIP customer").expect("note shown");
+    let customer_at = fragment.body.find("order is late").expect("customer shown");
+    assert!(customer_at < reply_at && reply_at < note_at, "in order");
+    assert!(fragment.body.contains("message note"));
+    assert!(fragment.body.contains("Internal note"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !customer_posts(&desk.recorder)
+            .await
+            .iter()
+            .any(|t| t.contains("VIP customer")),
+        "notes never reach the customer"
+    );
+    desk.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_console_reply_reaches_the_customer_on_sqlite() {
+    reply_reaches_the_customer(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_console_reply_reaches_the_customer_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        reply_reaches_the_customer(db).await;
+    }
+}
+
+async fn ticket_state(store: &Store, number: i64) -> relaydesk_storage::Ticket {
+    let mut tx = store.begin().await.expect("tx");
+    tx.ticket_by_number(number)
+        .await
+        .expect("query")
+        .expect("ticket")
+}
+
+async fn actions_as_the_signed_in_agent(db: TestDb) {
+    let desk = start(db, Config::default(), Arc::new(SystemClock)).await;
+    let anna = add_agent(&desk.app.store, "anna", false).await;
+    let bert = add_agent(&desk.app.store, "bert", false).await;
+    add_agent(&desk.app.store, "root", true).await;
+    let first = customer_writes(&desk.hub, Platform::Telegram, "Carla", "first problem").await;
+    let second = customer_writes(&desk.hub, Platform::Discord, "Dave", "second problem").await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let store = &desk.app.store;
+
+    let ok = |page: relaydesk_tests::console_client::Page| {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    };
+    ok(console.action(first, "claim", "").await);
+    assert_eq!(ticket_state(store, first).await.assignee_id, Some(anna));
+    let mine = console.get("/console/tickets?view=mine").await;
+    assert!(mine
+        .body
+        .contains(&format!("href=\"/console/tickets/{first}\"")));
+    assert!(!mine
+        .body
+        .contains(&format!("href=\"/console/tickets/{second}\"")));
+
+    ok(console.action(first, "assign", "bert").await);
+    assert_eq!(ticket_state(store, first).await.assignee_id, Some(bert));
+    ok(console.action(first, "unassign", "").await);
+    assert_eq!(ticket_state(store, first).await.assignee_id, None);
+
+    ok(console.action(first, "priority", "urgent").await);
+    assert_eq!(
+        ticket_state(store, first).await.priority,
+        relaydesk_storage::Priority::Urgent
+    );
+
+    ok(console.action(first, "tag", "billing").await);
+    let page = console.get(&format!("/console/tickets/{first}")).await;
+    assert!(page
+        .body
+        .contains("<span class=\"badge tag\">billing</span>"));
+    ok(console.action(first, "untag", "billing").await);
+    let id = ticket_state(store, first).await.id;
+    let mut tx = store.begin().await.expect("tx");
+    assert!(tx.tags(id).await.expect("tags").is_empty());
+    drop(tx);
+
+    ok(console.action(first, "close", "solved").await);
+    let closed = ticket_state(store, first).await;
+    assert_eq!(closed.status, relaydesk_storage::TicketStatus::Closed);
+    assert_eq!(closed.close_reason.as_deref(), Some("solved"));
+    let closed_view = console.get("/console/tickets?view=closed").await;
+    assert!(closed_view
+        .body
+        .contains(&format!("href=\"/console/tickets/{first}\"")));
+    ok(console.action(first, "reopen", "").await);
+    assert!(ticket_state(store, first).await.status.is_active());
+
+    // Merging is for admins: refused for anna, with the reason on the page.
+    let refused = console.action(second, "merge", &first.to_string()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("role=\"alert\""));
+    assert!(ticket_state(store, second).await.status.is_active());
+
+    let bad = console.action(first, "assign", "").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = console.action(first, "explode", "").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let nobody = console.action(first, "assign", "nobody-at-all").await;
+    assert!(nobody.status.is_client_error(), "{}", nobody.status);
+    let missing = console.action(99_999, "claim", "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        console.get("/console/tickets/99999").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let mut admin = signed_in(&desk.app, "root").await;
+    let merged = admin.action(second, "merge", &first.to_string()).await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    assert_eq!(
+        ticket_state(store, second).await.status,
+        relaydesk_storage::TicketStatus::Merged
+    );
+    let source = admin.get(&format!("/console/tickets/{second}")).await;
+    assert!(
+        source.body.contains(&format!(
+            "merged into <a href=\"/console/tickets/{first}\">#{first}</a>"
+        )),
+        "{}",
+        source.body
+    );
+    let target = admin.get(&format!("/console/tickets/{first}")).await;
+    assert!(
+        target.body.contains("second problem"),
+        "merged conversation"
+    );
+    desk.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_action_runs_as_the_signed_in_agent_on_sqlite() {
+    actions_as_the_signed_in_agent(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_action_runs_as_the_signed_in_agent_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        actions_as_the_signed_in_agent(db).await;
+    }
+}
+
+fn count_of(body: &str, view: &str) -> i64 {
+    let marker = format!("data-view=\"{view}\"");
+    let at = body.find(&marker).expect("view link");
+    let rest = &body[at..];
+    let start = rest.find("class=\"count\">").expect("count") + "class=\"count\">".len();
+    let end = rest[start..].find('<').expect("count end") + start;
+    rest[start..end].parse().expect("a number")
+}
+
+fn shows(body: &str, number: i64) -> bool {
+    body.contains(&format!("data-ticket=\"{number}\""))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn views_count_filter_sort_and_search() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let a = customer_writes(&desk.hub, Platform::Telegram, "Alice", "printer on fire").await;
+    let b = customer_writes(&desk.hub, Platform::Discord, "Bob", "refund for order 77").await;
+    let c = customer_writes(&desk.hub, Platform::Telegram, "Cleo", "password reset").await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let ok = |page: relaydesk_tests::console_client::Page| {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    };
+    ok(console.action(b, "claim", "").await);
+    ok(console.action(b, "priority", "urgent").await);
+    ok(console.action(c, "tag", "account").await);
+    ok(console.action(c, "close", "").await);
+    // Anna is in the billing team; ticket a belongs to it.
+    agent::join_team(&desk.app.store, &SystemClock, "anna", "billing")
+        .await
+        .expect("joined");
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let billing = tx.ensure_team("billing", 0).await.expect("team");
+    let ticket_a = tx.ticket_by_number(a).await.expect("q").expect("a");
+    tx.set_team(ticket_a.id, Some(billing), SystemClock.now_ms())
+        .await
+        .expect("team set");
+    tx.commit().await.expect("commit");
+
+    let list = console.get("/console/tickets").await;
+    assert_eq!(count_of(&list.body, "unassigned"), 1);
+    assert_eq!(count_of(&list.body, "mine"), 1);
+    assert_eq!(count_of(&list.body, "teams"), 1);
+    assert_eq!(count_of(&list.body, "open"), 2);
+    assert_eq!(count_of(&list.body, "due"), 0);
+    assert_eq!(count_of(&list.body, "closed"), 1);
+    assert_eq!(count_of(&list.body, "all"), 3);
+    assert!(shows(&list.body, a) && !shows(&list.body, b) && !shows(&list.body, c));
+
+    let teams = console.get("/console/tickets?view=teams").await;
+    assert!(shows(&teams.body, a) && !shows(&teams.body, b));
+
+    let by_channel = console
+        .get("/console/tickets?view=open&channel=discord")
+        .await;
+    assert!(shows(&by_channel.body, b) && !shows(&by_channel.body, a));
+    let by_priority = console
+        .get("/console/tickets?view=open&priority=urgent")
+        .await;
+    assert!(shows(&by_priority.body, b) && !shows(&by_priority.body, a));
+    let by_tag = console.get("/console/tickets?view=all&tag=account").await;
+    assert!(shows(&by_tag.body, c) && !shows(&by_tag.body, a));
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let anna = tx
+        .agent_by_email("anna@example.com")
+        .await
+        .expect("q")
+        .expect("anna");
+    drop(tx);
+    let by_assignee = console
+        .get(&format!("/console/tickets?view=all&assignee={}", anna.id))
+        .await;
+    assert!(shows(&by_assignee.body, b) && !shows(&by_assignee.body, c));
+
+    let by_priority_sort = console
+        .get("/console/tickets?view=open&sort=priority")
+        .await;
+    let (pos_a, pos_b) = (
+        by_priority_sort
+            .body
+            .find(&format!("data-ticket=\"{a}\""))
+            .expect("a"),
+        by_priority_sort
+            .body
+            .find(&format!("data-ticket=\"{b}\""))
+            .expect("b"),
+    );
+    assert!(pos_b < pos_a, "urgent first");
+    let by_due = console.get("/console/tickets?view=open&sort=due").await;
+    assert_eq!(by_due.status, StatusCode::OK);
+
+    let by_text = console.get("/console/tickets?view=all&q=printer").await;
+    assert!(shows(&by_text.body, a) && !shows(&by_text.body, b));
+    let by_name = console.get("/console/tickets?view=all&q=cleo").await;
+    assert!(shows(&by_name.body, c) && !shows(&by_name.body, a));
+    let by_number = console
+        .get(&format!("/console/tickets?view=all&q=%23{b}"))
+        .await;
+    assert!(shows(&by_number.body, b) && !shows(&by_number.body, a));
+
+    for bad in [
+        "/console/tickets?view=everything",
+        "/console/tickets?sort=random",
+        "/console/tickets?channel=fax",
+        "/console/tickets?priority=meh",
+        "/console/tickets?cursor=zz",
+    ] {
+        assert_eq!(
+            console.get(bad).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}
+
+/// Reads the event stream until a `changed` event arrives.
+async fn next_changed(response: &mut reqwest::Response) -> bool {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(15), response.chunk()).await {
+            Ok(Ok(Some(bytes))) => {
+                seen.push_str(&String::from_utf8_lossy(&bytes));
+                if seen.contains("event: changed") {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_open_ticket_hears_about_changes() {
+    let mut config = Config::default();
+    config.console.refresh_seconds = 1;
+    let desk = start(TestDb::sqlite(), config, Arc::new(SystemClock)).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let number = customer_writes(&desk.hub, Platform::Telegram, "Carla", "hello").await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let cookie = format!(
+        "relaydesk_console={}",
+        console.cookies.get("relaydesk_console").expect("session")
+    );
+    let http = reqwest::Client::new();
+    let open = || async {
+        http.get(desk.app.url(&format!("/console/tickets/{number}/events")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("events answer")
+    };
+
+    // A change made through this process arrives on the change feed.
+    let mut events = open().await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream")));
+    let reply = console.action(number, "reply", "live reply").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(next_changed(&mut events).await, "heard the console reply");
+
+    // A customer message stored by another instance is noticed by the periodic re-read.
+    let mut events = open().await;
+    customer_writes(&desk.hub, Platform::Telegram, "Carla", "are you there?").await;
+    assert!(next_changed(&mut events).await, "heard the other instance");
+    let fragment = console
+        .get(&format!("/console/tickets/{number}/conversation"))
+        .await;
+    assert!(fragment.body.contains("are you there?"));
+    let page = console.get(&format!("/console/tickets/{number}")).await;
+    assert!(page.body.contains("new EventSource('/console/tickets/"));
+}
+
+async fn save_sla(store: &Store, number: i64, warn_min: i64, due_min: i64) {
+    use relaydesk_storage::sla::{Due, TicketSla};
+    let now = Utc::now();
+    let mut tx = store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(number).await.expect("q").expect("t");
+    let due_at = now + chrono::Duration::minutes(due_min);
+    let sla = TicketSla {
+        ticket_id: ticket.id,
+        policy: Some("standard".into()),
+        waiting_since: Some(ticket.created_at),
+        first_response: Due {
+            warn_at: Some(now + chrono::Duration::minutes(warn_min)),
+            due_at: Some(due_at),
+        },
+        next_response: Due::default(),
+        resolution: Due::default(),
+        next_due_at: Some(due_at),
+    };
+    tx.save_ticket_sla(&sla, now.timestamp_millis())
+        .await
+        .expect("saved");
+    tx.commit().await.expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_due_view_shows_breached_and_due_soon_tickets() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let late = customer_writes(&desk.hub, Platform::Telegram, "Lena", "still waiting").await;
+    let soon = customer_writes(&desk.hub, Platform::Telegram, "Sam", "any news").await;
+    let calm = customer_writes(&desk.hub, Platform::Telegram, "Cal", "no rush").await;
+    save_sla(&desk.app.store, late, -60, -10).await;
+    save_sla(&desk.app.store, soon, -5, 20).await;
+    save_sla(&desk.app.store, calm, 60, 120).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+
+    let due = console.get("/console/tickets?view=due").await;
+    assert_eq!(due.status, StatusCode::OK);
+    assert_eq!(count_of(&due.body, "due"), 2);
+    assert!(shows(&due.body, late) && shows(&due.body, soon) && !shows(&due.body, calm));
+    let by_due = console.get("/console/tickets?view=open&sort=due").await;
+    let at = |n: i64| {
+        by_due
+            .body
+            .find(&format!("data-ticket=\"{n}\""))
+            .expect("listed")
+    };
+    assert!(
+        at(late) < at(soon) && at(soon) < at(calm),
+        "earliest due first"
+    );
+
+    let page = console.get(&format!("/console/tickets/{late}")).await;
+    assert!(page.body.contains("First response"));
+    assert!(page.body.contains("badge breached"), "{}", page.body);
+    let page = console.get(&format!("/console/tickets/{soon}")).await;
+    assert!(page.body.contains("badge due-soon"));
+    let page = console.get(&format!("/console/tickets/{calm}")).await;
+    assert!(page.body.contains("badge on-time"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_views_page_on_with_a_cursor() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut numbers = Vec::new();
+    for i in 0..55 {
+        let who = format!("customer{i}");
+        numbers.push(customer_writes(&desk.hub, Platform::Telegram, &who, "hello").await);
+    }
+    let mut console = signed_in(&desk.app, "anna").await;
+    let first = console.get("/console/tickets?view=open").await;
+    assert_eq!(count_of(&first.body, "open"), 55);
+    let on_first: Vec<i64> = numbers
+        .iter()
+        .copied()
+        .filter(|n| shows(&first.body, *n))
+        .collect();
+    assert_eq!(on_first.len(), 50);
+    let marker = "rel=\"next\"";
+    let at = first.body.find(marker).expect("a next-page link");
+    let href_start = first.body[..at].rfind("href=\"").expect("href") + "href=\"".len();
+    let href_end = first.body[href_start..].find('"').expect("end") + href_start;
+    let next = first.body[href_start..href_end].replace("&amp;", "&");
+    let second = console.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{next}");
+    let on_second: Vec<i64> = numbers
+        .iter()
+        .copied()
+        .filter(|n| shows(&second.body, *n))
+        .collect();
+    assert_eq!(on_second.len(), 5);
+    assert!(on_second.iter().all(|n| !on_first.contains(n)));
+    assert!(!second.body.contains(marker), "the last page");
+}
+
+async fn change_password(
+    console: &mut ConsoleClient,
+    csrf: &str,
+    (current, new, repeat): (&str, &str, &str),
+) -> relaydesk_tests::console_client::Page {
+    console
+        .post(
+            "/console/password",
+            &[
+                ("csrf", csrf),
+                ("current", current),
+                ("new", new),
+                ("repeat", repeat),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_agent_changes_the_one_time_password() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let form = console.get("/console/password").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.csrf().expect("token");
+    let no_token = console
+        .post(
+            "/console/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "a new long password"),
+                ("repeat", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let wrong = change_password(
+        &mut console,
+        &csrf,
+        (
+            "not it at all",
+            "a new long password",
+            "a new long password",
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let differ = change_password(
+        &mut console,
+        &csrf,
+        (PASSWORD, "a new long password", "another long one"),
+    )
+    .await;
+    assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let short = change_password(&mut console, &csrf, (PASSWORD, "short", "short")).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = change_password(
+        &mut console,
+        &csrf,
+        (PASSWORD, "a new long password", "a new long password"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("Your password is changed."));
+
+    let mut fresh = ConsoleClient::new(&desk.app.url(""));
+    let old = fresh.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = fresh
+        .sign_in("anna@example.com", "a new long password")
+        .await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER);
+}

@@ -1,0 +1,98 @@
+//! Live updates of an open ticket page: a server-sent event `changed` whenever the ticket
+//! changes. Changes made by this process arrive from the desk's change feed at once; changes
+//! made by other instances are noticed by re-reading the ticket every few seconds.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use tokio::sync::broadcast;
+
+use super::session::Session;
+use crate::{AppState, WebError};
+
+/// What tells one version of a ticket from the next: last change and last message.
+type Fingerprint = (i64, Option<i64>);
+
+struct Watch {
+    state: AppState,
+    ticket_id: i64,
+    number: i64,
+    changes: Option<broadcast::Receiver<i64>>,
+    tick: tokio::time::Interval,
+    seen: Option<Fingerprint>,
+}
+
+/// GET /console/tickets/{number}/events
+pub async fn ticket_events(
+    State(state): State<AppState>,
+    _session: Session,
+    Path(number): Path<i64>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.begin().await?;
+    let ticket = tx.ticket_by_number(number).await?;
+    tx.commit().await?;
+    let Some(ticket) = ticket else {
+        return Ok(axum::http::StatusCode::NOT_FOUND.into_response());
+    };
+    let every = Duration::from_secs(u64::from(state.settings.console.refresh_seconds.max(1)));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watch = Watch {
+        changes: Some(state.desk.changes()),
+        seen: fingerprint(&state, ticket.id).await.ok(),
+        state,
+        ticket_id: ticket.id,
+        number,
+        tick,
+    };
+    Ok(Sse::new(changed_events(watch))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+fn changed_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(watch, |mut w| async move {
+        loop {
+            let heard = tokio::select! {
+                heard = next_change(&mut w.changes, w.ticket_id) => heard,
+                _ = w.tick.tick() => {
+                    let now = fingerprint(&w.state, w.ticket_id).await.ok();
+                    now.is_some() && now != w.seen
+                }
+            };
+            if heard {
+                w.seen = fingerprint(&w.state, w.ticket_id).await.ok();
+                let event = Event::default().event("changed").data(w.number.to_string());
+                return Some((Ok(event), w));
+            }
+        }
+    })
+}
+
+/// Waits for the next change to any ticket; true when it is (or, after missed news, may be)
+/// ours. Once the feed is gone this waits forever and the periodic re-read carries on alone.
+async fn next_change(changes: &mut Option<broadcast::Receiver<i64>>, ticket_id: i64) -> bool {
+    let Some(receiver) = changes else {
+        return std::future::pending().await;
+    };
+    match receiver.recv().await {
+        Ok(id) => id == ticket_id,
+        Err(broadcast::error::RecvError::Lagged(_)) => true,
+        Err(broadcast::error::RecvError::Closed) => {
+            *changes = None;
+            false
+        }
+    }
+}
+
+async fn fingerprint(state: &AppState, ticket_id: i64) -> Result<Fingerprint, WebError> {
+    let mut tx = state.store.begin().await?;
+    let ticket = tx.ticket(ticket_id).await?;
+    let last = tx.messages(ticket_id).await?.last().map(|m| m.id);
+    tx.commit().await?;
+    Ok((ticket.updated_at.timestamp_millis(), last))
+}

@@ -1,0 +1,111 @@
+//! The console's page shell and small rendering helpers. Everything shown is escaped by maud:
+//! what customers and agents write is text, never markup.
+
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use relaydesk_storage::Agent;
+
+use super::session::CONSOLE_PATH;
+
+const STYLE: &str = r#"
+body{font-family:system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#1d2330;color:#fff}
+header a{color:#fff;text-decoration:none;font-weight:600}
+header form{margin:0}
+header .who{margin-left:auto}
+main{padding:1rem;max-width:1200px;margin:0 auto}
+.layout{display:flex;gap:1rem;align-items:flex-start}
+nav.views{min-width:13rem}
+nav.views a{display:flex;justify-content:space-between;padding:.35rem .6rem;border-radius:4px;color:#1d2330;text-decoration:none}
+nav.views a.current{background:#dfe6f3;font-weight:600}
+.count{color:#555}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6eb;vertical-align:top}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:.8rem;align-items:end}
+.filters label{display:flex;flex-direction:column;font-size:.8rem}
+.conversation{display:flex;flex-direction:column;gap:.6rem}
+.message{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:.5rem .7rem}
+.message.from-agent{border-left:4px solid #3b6fd8}
+.message.note{background:#fff8dc;border-left:4px solid #d8a93b}
+.message .meta{font-size:.8rem;color:#555;margin-bottom:.25rem}
+.message .body{white-space:pre-wrap;overflow-wrap:anywhere}
+.panel{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:.6rem .8rem;margin-bottom:1rem}
+.panel h2{font-size:1rem;margin:.1rem 0 .5rem}
+.ticket{display:grid;grid-template-columns:minmax(0,2fr) minmax(16rem,1fr);gap:1rem}
+.actions form{margin:.3rem 0;display:flex;gap:.4rem;flex-wrap:wrap}
+.actions textarea{width:100%;min-height:4rem}
+.flash{padding:.5rem .8rem;border-radius:4px;margin-bottom:.8rem}
+.flash.error{background:#fde2e1;color:#7a1b16}
+.flash.done{background:#e1f5e4;color:#18542a}
+.badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e6eb;font-size:.8rem}
+.badge.breached{background:#fde2e1}
+.badge.due-soon{background:#fff0c2}
+.sign-in{max-width:22rem;margin:4rem auto;background:#fff;padding:1.5rem;border-radius:6px;border:1px solid #e3e6eb}
+.sign-in label{display:block;margin:.6rem 0}
+.sign-in input{width:100%;box-sizing:border-box}
+"#;
+
+/// A whole page for a signed-in agent.
+pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Relaydesk console" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a href=(CONSOLE_PATH) { "Relaydesk" }
+                    form method="get" action="/console/tickets" role="search" {
+                        input type="hidden" name="view" value="all";
+                        input type="search" name="q" placeholder="Search tickets, messages, customers" aria-label="Search";
+                    }
+                    a.who href="/console/password" title="Change your password" { (agent.name) }
+                    form method="post" action="/console/sign-out" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" { "Sign out" }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page outside a session (sign-in, refusals).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Relaydesk console" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+/// A page that only says something.
+pub fn bare_page(title: &str, text: &str) -> Markup {
+    bare(
+        title,
+        html! {
+            div.sign-in {
+                h1 { (title) }
+                p { (text) }
+                p { a href=(CONSOLE_PATH) { "Back to the console" } }
+            }
+        },
+    )
+}
+
+/// A moment as shown in the console (UTC).
+pub fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

@@ -1,0 +1,380 @@
+//! The ticket page: the whole conversation in order (internal notes marked), the customer
+//! panel, SLA state, and forms for every action.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, PreEscaped};
+use relaydesk_storage::sla::{Due, Goal, TicketSla};
+use relaydesk_storage::{
+    Agent, AuthorKind, CustomerProfile, Message, Priority, Ticket, TicketRow, TicketStatus,
+};
+
+use super::layout::{self, when};
+use super::session::Session;
+use crate::{AppState, WebError};
+
+/// Everything the ticket page shows, read in one transaction.
+pub struct TicketView {
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+    pub tags: Vec<String>,
+    pub assignee: Option<Agent>,
+    pub team: Option<String>,
+    pub customer: Option<CustomerProfile>,
+    pub other_tickets: Vec<TicketRow>,
+    pub sla: Option<TicketSla>,
+    pub agents: Vec<Agent>,
+    /// The number of the ticket this one was merged into.
+    pub merged_into: Option<i64>,
+}
+
+pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, WebError> {
+    let mut tx = state.store.begin().await?;
+    let Some(ticket) = tx.ticket_by_number(number).await? else {
+        return Ok(None);
+    };
+    let messages = tx.messages(ticket.id).await?;
+    let tags = tx.tags(ticket.id).await?;
+    let assignee = match ticket.assignee_id {
+        Some(id) => Some(tx.agent(id).await?),
+        None => None,
+    };
+    let team = match ticket.team_id {
+        Some(id) => tx.team_name(id).await?,
+        None => None,
+    };
+    let customer = tx.customer_profile(ticket.customer_id).await?;
+    let other_tickets = tx
+        .customer_tickets(ticket.customer_id)
+        .await?
+        .into_iter()
+        .filter(|t| t.id != ticket.id)
+        .collect();
+    let sla = tx.ticket_sla(ticket.id).await?;
+    let agents = tx.agents().await?;
+    let merged_into = match ticket.merged_into {
+        Some(id) => Some(tx.ticket(id).await?.number),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Some(TicketView {
+        ticket,
+        messages,
+        tags,
+        assignee,
+        team,
+        customer,
+        other_tickets,
+        sla,
+        agents,
+        merged_into,
+    }))
+}
+
+/// GET /console/tickets/{number}
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<i64>,
+) -> Result<Response, WebError> {
+    render(&state, &session, number, StatusCode::OK, None).await
+}
+
+/// The ticket page with a problem shown above it (a refused action).
+pub async fn page_with_problem(
+    state: &AppState,
+    session: &Session,
+    number: i64,
+    status: StatusCode,
+    problem: &str,
+) -> Result<Response, WebError> {
+    render(state, session, number, status, Some(problem)).await
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    number: i64,
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Result<Response, WebError> {
+    let Some(view) = load(state, number).await? else {
+        return Ok(not_found(session, number));
+    };
+    let now = state.clock.now();
+    let title = format!("#{} {}", view.ticket.number, view.ticket.subject);
+    let body = html! {
+        @if let Some(problem) = problem {
+            p.flash.error role="alert" { (problem) }
+        }
+        h1 { "#" (view.ticket.number) " " (view.ticket.subject) }
+        p {
+            span.badge.status { (view.ticket.status) } " "
+            span.badge { (view.ticket.priority) } " "
+            "from " (view.ticket.origin) " · opened " (when(view.ticket.created_at))
+            @if let Some(into) = view.merged_into {
+                " · merged into " a href={ "/console/tickets/" (into) } { "#" (into) }
+            }
+        }
+        div.ticket {
+            div {
+                div #conversation.conversation aria-live="polite" {
+                    (conversation(&view.messages))
+                }
+                (actions(&view, &session.csrf))
+            }
+            aside {
+                (details(&view, &session.csrf))
+                (sla_panel(view.sla.as_ref(), now))
+                (customer_panel(&view))
+            }
+        }
+        (live_script(view.ticket.number))
+    };
+    Ok((
+        status,
+        layout::page(&title, &session.agent, &session.csrf, body),
+    )
+        .into_response())
+}
+
+fn not_found(session: &Session, number: i64) -> Response {
+    let body = html! {
+        h1 { "No ticket #" (number) }
+        p { a href="/console/tickets" { "Back to the tickets" } }
+    };
+    (
+        StatusCode::NOT_FOUND,
+        layout::page("Not found", &session.agent, &session.csrf, body),
+    )
+        .into_response()
+}
+
+/// GET /console/tickets/{number}/conversation: the conversation alone, for live updates.
+pub async fn conversation_fragment(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<i64>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.begin().await?;
+    let Some(ticket) = tx.ticket_by_number(number).await? else {
+        drop(tx);
+        return Ok(not_found(&session, number));
+    };
+    let messages = tx.messages(ticket.id).await?;
+    tx.commit().await?;
+    Ok(conversation(&messages).into_response())
+}
+
+/// Every message in order; notes are marked and never reach the customer.
+pub fn conversation(messages: &[Message]) -> Markup {
+    html! {
+        @if messages.is_empty() {
+            p { "No messages yet." }
+        }
+        @for message in messages {
+            @let kind = match (message.internal, message.author_kind) {
+                (true, _) => "message note",
+                (false, AuthorKind::Agent) => "message from-agent",
+                (false, AuthorKind::Customer) => "message from-customer",
+                (false, AuthorKind::System) => "message from-system",
+            };
+            article class=(kind) data-message-id=(message.id) {
+                div.meta {
+                    @if message.internal { strong { "Internal note" } " · " }
+                    (message.author_name) " · " (message.platform) " · " (when(message.created_at))
+                }
+                div.body { (message.body) }
+                @if !message.attachments.is_empty() {
+                    ul.attachments {
+                        @for a in &message.attachments {
+                            li {
+                                (a.kind) ": " (a.file_name.as_deref().unwrap_or("unnamed"))
+                                @if let Some(size) = a.size { " (" (size) " bytes)" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn action_form(number: i64, csrf: &str, action: &str, fields: Markup, label: &str) -> Markup {
+    html! {
+        form method="post" action={ "/console/tickets/" (number) "/actions" } data-action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value=(action);
+            (fields)
+            button type="submit" { (label) }
+        }
+    }
+}
+
+fn actions(view: &TicketView, csrf: &str) -> Markup {
+    let n = view.ticket.number;
+    let active = view.ticket.status.is_active();
+    html! {
+        section.panel.actions {
+            h2 { "Reply to the customer" }
+            (action_form(n, csrf, "reply", html! {
+                textarea name="text" aria-label="Reply" required {}
+            }, "Send reply"))
+            h2 { "Internal note" }
+            (action_form(n, csrf, "note", html! {
+                textarea name="text" aria-label="Note" required {}
+            }, "Add note"))
+            h2 { "Ticket" }
+            (action_form(n, csrf, "claim", html! {}, "Claim"))
+            (action_form(n, csrf, "assign", html! {
+                select name="text" aria-label="Agent" {
+                    @for agent in &view.agents {
+                        option value=(agent.name) selected[view.ticket.assignee_id == Some(agent.id)] { (agent.name) }
+                    }
+                }
+            }, "Assign"))
+            @if view.ticket.assignee_id.is_some() {
+                (action_form(n, csrf, "unassign", html! {}, "Unassign"))
+            }
+            (action_form(n, csrf, "priority", html! {
+                select name="text" aria-label="Priority" {
+                    @for p in Priority::ALL {
+                        option value=(p) selected[*p == view.ticket.priority] { (p) }
+                    }
+                }
+            }, "Set priority"))
+            (action_form(n, csrf, "tag", html! {
+                input type="text" name="text" aria-label="Tag" placeholder="tag";
+            }, "Add tag"))
+            @if active {
+                (action_form(n, csrf, "close", html! {
+                    input type="text" name="text" aria-label="Close reason" placeholder="reason (optional)";
+                }, "Close"))
+                (action_form(n, csrf, "merge", html! {
+                    input type="number" name="text" aria-label="Merge into ticket number" placeholder="ticket number" min="1";
+                }, "Merge into"))
+            } @else if view.ticket.status == TicketStatus::Closed {
+                (action_form(n, csrf, "reopen", html! {}, "Reopen"))
+            }
+        }
+    }
+}
+
+fn details(view: &TicketView, csrf: &str) -> Markup {
+    let n = view.ticket.number;
+    html! {
+        section.panel {
+            h2 { "Details" }
+            dl {
+                dt { "Assignee" } dd { (view.assignee.as_ref().map_or("nobody", |a| a.name.as_str())) }
+                dt { "Team" } dd { (view.team.as_deref().unwrap_or("none")) }
+                dt { "Last activity" } dd { (when(view.ticket.updated_at)) }
+                @if let Some(reason) = &view.ticket.close_reason {
+                    dt { "Close reason" } dd { (reason) }
+                }
+                dt { "Tags" }
+                dd {
+                    @if view.tags.is_empty() { "none" }
+                    @for tag in &view.tags {
+                        span.badge.tag { (tag) }
+                        (action_form(n, csrf, "untag", html! {
+                            input type="hidden" name="text" value=(tag);
+                        }, "Remove"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn goal_label(goal: Goal) -> &'static str {
+    match goal {
+        Goal::FirstResponse => "First response",
+        Goal::NextResponse => "Next response",
+        Goal::Resolution => "Resolution",
+    }
+}
+
+/// How a goal stands at `now`: `(css class, words)`.
+pub fn due_state(due: Due, now: DateTime<Utc>) -> Option<(&'static str, String)> {
+    let due_at = due.due_at?;
+    Some(if due_at <= now {
+        ("breached", format!("breached, was due {}", when(due_at)))
+    } else if due.warn_at.is_some_and(|w| w <= now) {
+        ("due-soon", format!("due soon, {}", when(due_at)))
+    } else {
+        ("on-time", format!("due {}", when(due_at)))
+    })
+}
+
+fn sla_panel(sla: Option<&TicketSla>, now: DateTime<Utc>) -> Markup {
+    html! {
+        section.panel.sla {
+            h2 { "Service level" }
+            @match sla {
+                None => p { "No service-level goal applies." },
+                Some(sla) => {
+                    @if let Some(policy) = &sla.policy { p { "Policy: " (policy) } }
+                    ul {
+                        @for goal in Goal::ALL {
+                            @if let Some((class, words)) = due_state(sla.due(goal), now) {
+                                li { (goal_label(goal)) ": " span class={ "badge " (class) } { (words) } }
+                            }
+                        }
+                    }
+                    @if let Some(since) = sla.waiting_since {
+                        p { "Customer waiting since " (when(since)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn customer_panel(view: &TicketView) -> Markup {
+    html! {
+        section.panel.customer {
+            h2 { "Customer" }
+            @if let Some(profile) = &view.customer {
+                p { strong { (profile.customer.display_name) } }
+                @if let Some(email) = &profile.customer.email { p { (email) } }
+                @if let Some(language) = &profile.customer.language { p { "Language: " (language) } }
+                h3 { "Identities" }
+                ul {
+                    @for identity in &profile.identities {
+                        li { (identity.platform) ": " (identity.display_name) " (" (identity.external_id) ")" }
+                    }
+                }
+            }
+            h3 { "Other tickets" }
+            @if view.other_tickets.is_empty() { p { "None." } }
+            ul {
+                @for other in &view.other_tickets {
+                    li {
+                        a href={ "/console/tickets/" (other.number) } { "#" (other.number) " " (other.subject) }
+                        " · " (other.status)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Listens for changes to this ticket and redraws the conversation.
+fn live_script(number: i64) -> Markup {
+    let script = format!(
+        r#"(function(){{
+  var box=document.getElementById('conversation');
+  if(!window.EventSource||!box)return;
+  var events=new EventSource('/console/tickets/{number}/events');
+  events.addEventListener('changed',function(){{
+    fetch('/console/tickets/{number}/conversation',{{credentials:'same-origin'}})
+      .then(function(r){{return r.ok?r.text():null;}})
+      .then(function(html){{if(html!==null){{box.innerHTML=html;}}}});
+  }});
+}})();"#
+    );
+    html! { script { (PreEscaped(script)) } }
+}
