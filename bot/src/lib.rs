@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod console_channel;
 pub mod desk;
 pub mod discord;
 pub mod hub;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channel::{Channel, ChannelError};
 use crate::config::Config;
+use crate::console_channel::ConsoleChannel;
 use crate::desk::HubDesk;
 use crate::hub::{Hub, HubConfig};
 use crate::outbox::{OutboxWorker, RetryPolicy, WorkerOptions};
@@ -160,6 +161,17 @@ pub async fn run_with(
             hub.clone(),
             shutdown.child_token(),
         ));
+    }
+    let mut channels = channels;
+    if !channels
+        .iter()
+        .any(|c| c.platform() == relaydesk_storage::Platform::Console)
+    {
+        // Teams may name the console as their alert channel; it is always there.
+        channels.push(Arc::new(ConsoleChannel::new(
+            store.clone(),
+            hub.clock().clone(),
+        )));
     }
     for channel in channels {
         let platform = channel.platform();

@@ -152,6 +152,15 @@ pub struct AgentCredentials {
     pub locked_until_ms: Option<i64>,
 }
 
+/// A post in a console channel (SLA warning, daily summary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsolePost {
+    pub id: i64,
+    pub channel: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A REST API token (its secret is never stored, only a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiToken {

@@ -7,6 +7,7 @@
 mod audit;
 mod auth;
 mod backfill;
+mod console_posts;
 mod listing;
 mod messages;
 mod outbox;

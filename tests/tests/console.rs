@@ -861,3 +861,72 @@ async fn an_agent_changes_the_one_time_password() {
         .await;
     assert_eq!(new.status, StatusCode::SEE_OTHER);
 }
+
+/// Polls the alerts page until it shows `n` posts.
+async fn alerts_shown(console: &mut ConsoleClient, n: usize) -> String {
+    for _ in 0..500 {
+        let page = console.get("/console/alerts").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if page.body.matches("class=\"message alert\"").count() >= n {
+            return page.body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the alerts page never showed {n} posts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sla_warnings_for_a_console_team_show_on_the_alerts_page() {
+    use chrono::TimeZone;
+    let clock = FakeClock::at(
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+            .single()
+            .expect("a valid moment"),
+    );
+    let sla: relaydesk::sla::SlaConfig = serde_json::from_value(serde_json::json!({
+        "scan_interval": "20ms",
+        "policy": [{ "name": "quick", "first_response": "10m" }],
+        "team": [{ "name": "support", "console_channel": "alerts", "summary_cron": "" }],
+    }))
+    .expect("a valid [sla] section");
+    let rules = sla.rules().expect("valid rules");
+    let config = Config {
+        sla,
+        ..Config::default()
+    };
+    // No chat channel at all: the console is the team's only channel.
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: Arc::new(clock.clone()),
+        channels: Vec::new(),
+    })
+    .await;
+    add_agent(&app.store, "anna", false).await;
+    let customers = Hub::new(
+        app.store.clone(),
+        Arc::new(clock.clone()),
+        HubConfig {
+            sla: Arc::new(rules),
+            ..HubConfig::default()
+        },
+    );
+    let number = customer_writes(&customers, Platform::Api, "olga", "<b>help</b>").await;
+    let mut console = signed_in(&app, "anna").await;
+    let page = console.get("/console/alerts").await;
+    assert!(page.body.contains("Nothing posted yet."), "{}", page.body);
+
+    clock.advance(chrono::Duration::minutes(8));
+    let body = alerts_shown(&mut console, 1).await;
+    assert!(body.contains(&format!("#{number}")), "{body}");
+    assert!(body.contains("first response due in 2m"), "{body}");
+    clock.advance(chrono::Duration::minutes(3));
+    let body = alerts_shown(&mut console, 2).await;
+    assert!(body.contains("first response overdue by"), "{body}");
+    // Each warning is posted once: later scans add nothing.
+    clock.advance(chrono::Duration::minutes(30));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let page = console.get("/console/alerts").await;
+    assert_eq!(page.body.matches("class=\"message alert\"").count(), 2);
+    app.stop().await.expect("clean stop");
+}

@@ -63,6 +63,7 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                         input type="hidden" name="view" value="all";
                         input type="search" name="q" placeholder="Search tickets, messages, customers" aria-label="Search";
                     }
+                    a href="/console/alerts" { "Alerts" }
                     a.who href="/console/password" title="Change your password" { (agent.name) }
                     form method="post" action="/console/sign-out" {
                         input type="hidden" name="csrf" value=(csrf);

@@ -4,6 +4,7 @@
 //! signed-in agent.
 
 mod actions;
+mod alerts;
 mod events;
 mod layout;
 mod password;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(password::show).post(password::change),
         )
         .route("/console/tickets", get(views::list))
+        .route("/console/alerts", get(alerts::show))
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
             "/console/tickets/{number}/conversation",

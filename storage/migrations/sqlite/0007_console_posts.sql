@@ -1,0 +1,9 @@
+-- Posts to console channels (SLA warnings, daily summaries), SQLite flavour. Keep in step
+-- with ../postgres/0007_console_posts.sql.
+CREATE TABLE console_posts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel     TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX console_posts_channel ON console_posts (channel, id);
