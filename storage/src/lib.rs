@@ -18,7 +18,7 @@ pub use error::StorageError;
 pub use model::*;
 pub use notify::OutboxListener;
 pub use store::{Backend, Store, StoreOptions};
-pub use tx::{BackfillCursor, Tx};
+pub use tx::{BackfillCursor, Tx, WidgetFile};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

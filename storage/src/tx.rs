@@ -13,12 +13,14 @@ mod people;
 mod sla;
 mod threads;
 mod tickets;
+mod widget;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 pub use backfill::BackfillCursor;
+pub use widget::WidgetFile;
 
 use crate::clock::from_ms;
 use crate::{Backend, Result, StorageError};

@@ -13,11 +13,64 @@ pub struct WebSettings {
 }
 
 /// `[web]`: the public side (widget, demo page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Site origins allowed to embed the widget (`https://www.example.com`); others are refused.
+    /// The server's own origin (the demo page) is always allowed.
+    #[serde(deserialize_with = "string_list")]
     pub allowed_origins: Vec<String>,
+    /// This server's public base URL (`https://desk.example.com`), used in links to visitors'
+    /// files shown in staff channels and transcripts. Links are relative when unset.
+    pub public_url: Option<String>,
+    /// Key that signs widget session tokens. When unset one is generated and kept in the
+    /// database, so restarts and other instances keep sessions valid.
+    pub session_secret: Option<String>,
+    /// How long a widget session stays valid without being used, in hours.
+    pub session_ttl_hours: u64,
+    /// Shared secret of identity verification: sites set `data-user-hash` to
+    /// hex(HMAC-SHA256(identity_secret, user id)). Verification is off while unset.
+    pub identity_secret: Option<String>,
+    /// Largest attachment a visitor may send, in bytes.
+    pub max_attachment_bytes: usize,
+    /// Messages one widget session may send per minute.
+    pub session_messages_per_minute: u32,
+    /// Widget connections and messages one IP address may make per minute.
+    pub ip_requests_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            public_url: None,
+            session_secret: None,
+            session_ttl_hours: 30 * 24,
+            identity_secret: None,
+            max_attachment_bytes: 5 * 1024 * 1024,
+            session_messages_per_minute: 20,
+            ip_requests_per_minute: 120,
+        }
+    }
+}
+
+/// A list from TOML (`["a", "b"]`) or from the environment (`a,b`).
+fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        One(String),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::List(items) => items,
+        Raw::One(joined) => joined.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// `[console]`: the agents' console.

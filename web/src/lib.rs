@@ -5,9 +5,11 @@
 
 pub mod config;
 pub mod desk;
+pub mod email;
 mod error;
 mod health;
 pub mod secrets;
+pub mod widget;
 
 use std::fmt;
 use std::future::Future;
@@ -45,6 +47,7 @@ impl fmt::Debug for AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(widget::routes(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -55,8 +58,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(WebError::Serve)
+    // Peer addresses are known to handlers (the widget's per-IP limits).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(WebError::Serve)
 }
