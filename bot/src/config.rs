@@ -65,6 +65,22 @@ Environment (each overrides the same key of relaydesk.toml):
                                      is still posted [default: 1h]
   RELAYDESK_WEB_ALLOWED_ORIGINS      web.allowed_origins: comma-separated site origins that may embed
                                      the widget, e.g. https://www.example.com [default: none]
+  RELAYDESK_WEB_PUBLIC_URL           web.public_url: public base URL of this server, for links to
+                                     visitors' files [default: unset, links are relative]
+  RELAYDESK_WEB_SESSION_SECRET       web.session_secret: key signing widget sessions [default: generated
+                                     once and kept in the database]
+  RELAYDESK_WEB_SESSION_TTL_HOURS    web.session_ttl_hours: how long an unused widget session stays
+                                     valid [default: 720]
+  RELAYDESK_WEB_IDENTITY_SECRET      web.identity_secret: secret for data-user-hash =
+                                     hex(HMAC-SHA256(secret, user id)) [default: unset, verification off]
+  RELAYDESK_WEB_MAX_ATTACHMENT_BYTES web.max_attachment_bytes: largest file a visitor may send
+                                     (images, PDF) [default: 5242880]
+  RELAYDESK_WEB_SESSION_MESSAGES_PER_MINUTE
+                                     web.session_messages_per_minute: messages per widget session
+                                     [default: 20]
+  RELAYDESK_WEB_IP_REQUESTS_PER_MINUTE
+                                     web.ip_requests_per_minute: widget connections and messages per
+                                     IP address [default: 120]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>

@@ -6,4 +6,5 @@ pub mod browser;
 pub mod db;
 pub mod discord_fake;
 pub mod recorder;
+pub mod smtp_sink;
 pub mod telegram_fake;
