@@ -25,7 +25,7 @@ use crate::desk::{CustomerInput, DeskError};
 use crate::AppState;
 
 /// How often a socket re-reads the store for changes made elsewhere.
-const POLL: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_secs(1);
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_NAME_CHARS: usize = 80;
