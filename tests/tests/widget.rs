@@ -441,15 +441,13 @@ async fn without_agents_on_duty_the_widget_asks_for_an_email() {
     send(&mut socket, json!({"type": "send", "id": "n-2", "text": "my email is set"})).await;
     until(&mut socket, is("ack")).await;
     let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(ack["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
     let customer = tx
-        .customer_of_identity(Platform::Web, &{
-            let ticket = tx
-                .ticket_by_number(ack["ticket"].as_i64().expect("number"))
-                .await
-                .expect("read")
-                .expect("ticket");
-            ticket.conversation
-        })
+        .customer_of_identity(Platform::Web, &ticket.conversation)
         .await
         .expect("read")
         .expect("customer");
