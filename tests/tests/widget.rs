@@ -53,7 +53,12 @@ fn agent_desk(app: &TestApp) -> HubDesk {
 async fn new_agent(app: &TestApp, name: &str) -> i64 {
     let mut tx = app.store.begin().await.expect("begin");
     let agent = tx
-        .create_agent(name, None, Role::Agent, chrono::Utc::now().timestamp_millis())
+        .create_agent(
+            name,
+            None,
+            Role::Agent,
+            chrono::Utc::now().timestamp_millis(),
+        )
         .await
         .expect("agent");
     tx.commit().await.expect("commit");
@@ -138,7 +143,11 @@ async fn open_send_resume(db: TestDb) {
     assert_eq!(welcome["name"], "Vera Visitor");
     assert_eq!(welcome["offline"], false, "anna is on duty");
 
-    send(&mut socket, json!({"type": "send", "id": "c-1", "text": "my printer is on fire"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "c-1", "text": "my printer is on fire"}),
+    )
+    .await;
     let ack = until(&mut socket, is("ack")).await;
     assert_eq!(ack["id"], "c-1");
     assert_eq!(ack["new_ticket"], true);
@@ -150,7 +159,11 @@ async fn open_send_resume(db: TestDb) {
 
     // The ticket is a web ticket like any other; the agent answers it.
     let mut tx = app.store.begin().await.expect("begin");
-    let ticket = tx.ticket_by_number(number).await.expect("read").expect("ticket");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("read")
+        .expect("ticket");
     tx.rollback().await.expect("rollback");
     assert_eq!(ticket.origin, Platform::Web);
     assert_eq!(ticket.status, TicketStatus::Open);
@@ -158,7 +171,10 @@ async fn open_send_resume(db: TestDb) {
         .agent_command(agent, number, "Unplug it, please.")
         .await
         .expect("reply");
-    let reply = until(&mut socket, |f| f["type"] == "message" && f["from"] == "agent").await;
+    let reply = until(&mut socket, |f| {
+        f["type"] == "message" && f["from"] == "agent"
+    })
+    .await;
     assert_eq!(reply["text"], "Unplug it, please.");
     assert_eq!(reply["author"], "anna");
     // Internal notes never reach the visitor.
@@ -171,13 +187,20 @@ async fn open_send_resume(db: TestDb) {
     // Coming back later with the token: same conversation, whole history, no note.
     let mut again = connect(&app).await;
     let welcome = hello(&mut again, json!({"type": "hello", "token": token})).await;
-    assert_eq!(welcome["name"], "Visitor", "the name is the browser's to keep");
+    assert_eq!(
+        welcome["name"], "Visitor",
+        "the name is the browser's to keep"
+    );
     let first = until(&mut again, is("message")).await;
     let second = until(&mut again, is("message")).await;
     assert_eq!(first["text"], "my printer is on fire");
     assert_eq!(first["client_id"], "c-1");
     assert_eq!(second["text"], "Unplug it, please.");
-    send(&mut again, json!({"type": "send", "id": "c-2", "text": "done, thanks"})).await;
+    send(
+        &mut again,
+        json!({"type": "send", "id": "c-2", "text": "done, thanks"}),
+    )
+    .await;
     let ack = until(&mut again, is("ack")).await;
     assert_eq!(ack["ticket"], number, "the same ticket goes on");
     assert_eq!(ack["new_ticket"], false);
@@ -188,9 +211,17 @@ async fn open_send_resume(db: TestDb) {
     let mut forged = connect(&app).await;
     let mut bad = token.clone();
     bad.insert(3, 'x');
-    let welcome = hello(&mut forged, json!({"type": "hello", "token": bad, "name": "Mallory"})).await;
+    let welcome = hello(
+        &mut forged,
+        json!({"type": "hello", "token": bad, "name": "Mallory"}),
+    )
+    .await;
     assert_ne!(welcome["token"], json!(token));
-    send(&mut forged, json!({"type": "send", "id": "c-1", "text": "hi"})).await;
+    send(
+        &mut forged,
+        json!({"type": "send", "id": "c-1", "text": "hi"}),
+    )
+    .await;
     let ack = until(&mut forged, is("ack")).await;
     assert_ne!(ack["ticket"], number);
     app.stop().await.expect("clean stop");
@@ -213,13 +244,25 @@ async fn resend_is_idempotent(db: TestDb) {
     let mut socket = connect(&app).await;
     let welcome = hello(&mut socket, json!({"type": "hello", "name": "Rita"})).await;
     let token = welcome["token"].as_str().expect("token").to_string();
-    send(&mut socket, json!({"type": "send", "id": "r-1", "text": "first"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "r-1", "text": "first"}),
+    )
+    .await;
     let first = until(&mut socket, is("ack")).await;
     // The connection drops before the browser saw the ack; it sends again on reconnect.
     drop(socket);
     let mut socket = connect(&app).await;
-    hello(&mut socket, json!({"type": "hello", "token": token, "name": "Rita"})).await;
-    send(&mut socket, json!({"type": "send", "id": "r-1", "text": "first"})).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Rita"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "r-1", "text": "first"}),
+    )
+    .await;
     let again = until(&mut socket, is("ack")).await;
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["message_id"], first["message_id"]);
@@ -274,7 +317,10 @@ async fn sites_not_allowed_are_refused() {
         .await
         .expect("widget.js");
     assert_eq!(
-        response.headers().get("access-control-allow-origin").map(|v| v.as_bytes()),
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
         Some(&b"https://shop.example.com"[..])
     );
     let response = client
@@ -283,7 +329,10 @@ async fn sites_not_allowed_are_refused() {
         .send()
         .await
         .expect("widget.js");
-    assert!(response.headers().get("access-control-allow-origin").is_none());
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
     app.stop().await.expect("clean stop");
 }
 
@@ -314,12 +363,23 @@ async fn identities_need_the_sites_signature() {
     .await;
     let refused = next(&mut socket).await.expect("an error frame");
     assert_eq!(refused["code"], "identity_refused");
-    assert!(next(&mut socket).await.is_none(), "closed after the refusal");
+    assert!(
+        next(&mut socket).await.is_none(),
+        "closed after the refusal"
+    );
 
     // An unverified visitor typing the same address stays a separate customer.
     let mut stranger = connect(&app).await;
-    hello(&mut stranger, json!({"type": "hello", "name": "Tom?", "email": "tom@example.com"})).await;
-    send(&mut stranger, json!({"type": "send", "id": "s-1", "text": "I am Tom, honest"})).await;
+    hello(
+        &mut stranger,
+        json!({"type": "hello", "name": "Tom?", "email": "tom@example.com"}),
+    )
+    .await;
+    send(
+        &mut stranger,
+        json!({"type": "send", "id": "s-1", "text": "I am Tom, honest"}),
+    )
+    .await;
     let ack = until(&mut stranger, is("ack")).await;
     let mut tx = app.store.begin().await.expect("begin");
     let ticket = tx
@@ -339,7 +399,11 @@ async fn identities_need_the_sites_signature() {
     )
     .await;
     assert_eq!(welcome["verified"], true);
-    send(&mut socket, json!({"type": "send", "id": "v-1", "text": "hello from the site"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "v-1", "text": "hello from the site"}),
+    )
+    .await;
     let ack = until(&mut socket, is("ack")).await;
     let mut tx = app.store.begin().await.expect("begin");
     let ticket = tx
@@ -361,14 +425,25 @@ async fn too_many_messages_are_refused_with_a_clear_error() {
     let mut socket = connect(&app).await;
     hello(&mut socket, json!({"type": "hello", "name": "Speedy"})).await;
     for id in ["a", "b"] {
-        send(&mut socket, json!({"type": "send", "id": id, "text": "quick"})).await;
+        send(
+            &mut socket,
+            json!({"type": "send", "id": id, "text": "quick"}),
+        )
+        .await;
         assert_eq!(until(&mut socket, is("ack")).await["id"], id);
     }
-    send(&mut socket, json!({"type": "send", "id": "c", "text": "quick"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "c", "text": "quick"}),
+    )
+    .await;
     let error = until(&mut socket, is("error")).await;
     assert_eq!(error["code"], "rate_limited");
     assert_eq!(error["id"], "c");
-    assert!(error["message"].as_str().expect("text").contains("too fast"));
+    assert!(error["message"]
+        .as_str()
+        .expect("text")
+        .contains("too fast"));
     app.stop().await.expect("clean stop");
 }
 
@@ -383,10 +458,19 @@ async fn an_oversized_frame_ends_only_its_own_socket() {
     hello(&mut big, json!({"type": "hello", "name": "Big"})).await;
     let huge = "x".repeat(2 * 1024 * 1024);
     let _ = big
-        .send(Message::text(json!({"type": "send", "id": "h", "text": huge}).to_string()))
+        .send(Message::text(
+            json!({"type": "send", "id": "h", "text": huge}).to_string(),
+        ))
         .await;
-    assert!(next(&mut big).await.is_none(), "the oversized frame's socket is closed");
-    send(&mut calm, json!({"type": "send", "id": "ok", "text": "still here"})).await;
+    assert!(
+        next(&mut big).await.is_none(),
+        "the oversized frame's socket is closed"
+    );
+    send(
+        &mut calm,
+        json!({"type": "send", "id": "ok", "text": "still here"}),
+    )
+    .await;
     assert_eq!(until(&mut calm, is("ack")).await["id"], "ok");
     app.stop().await.expect("clean stop");
 }
@@ -434,11 +518,23 @@ async fn without_agents_on_duty_the_widget_asks_for_an_email() {
     let welcome = hello(&mut socket, json!({"type": "hello", "name": "Night Owl"})).await;
     assert_eq!(welcome["offline"], true);
     assert_eq!(welcome["has_email"], false);
-    send(&mut socket, json!({"type": "send", "id": "n-1", "text": "anyone?"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "n-1", "text": "anyone?"}),
+    )
+    .await;
     let ack = until(&mut socket, is("ack")).await;
     assert_eq!(ack["new_ticket"], true, "the ticket is opened anyway");
-    send(&mut socket, json!({"type": "profile", "email": "owl@example.com"})).await;
-    send(&mut socket, json!({"type": "send", "id": "n-2", "text": "my email is set"})).await;
+    send(
+        &mut socket,
+        json!({"type": "profile", "email": "owl@example.com"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "n-2", "text": "my email is set"}),
+    )
+    .await;
     until(&mut socket, is("ack")).await;
     let mut tx = app.store.begin().await.expect("begin");
     let ticket = tx
@@ -470,7 +566,11 @@ async fn transcript_by_email(db: TestDb) {
         json!({"type": "hello", "name": "Carla", "email": "carla@example.com"}),
     )
     .await;
-    send(&mut socket, json!({"type": "send", "id": "t-1", "text": "where is my order <b>42</b>?"})).await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "t-1", "text": "where is my order <b>42</b>?"}),
+    )
+    .await;
     let number = until(&mut socket, is("ack")).await["ticket"]
         .as_i64()
         .expect("number");
@@ -484,7 +584,10 @@ async fn transcript_by_email(db: TestDb) {
     desk.agent_command(agent, number, "/close shipped")
         .await
         .expect("close");
-    let status = until(&mut socket, |f| f["type"] == "status" && f["closed"] == true).await;
+    let status = until(&mut socket, |f| {
+        f["type"] == "status" && f["closed"] == true
+    })
+    .await;
     assert_eq!(status["ticket"], number);
     let mails = sink.wait_for(1, WAIT).await;
     let mail = &mails[0];
@@ -494,7 +597,10 @@ async fn transcript_by_email(db: TestDb) {
     assert!(data.contains(&format!("ticket #{number}")), "{data}");
     assert!(data.contains("where is my order <b>42</b>?"), "{data}");
     assert!(data.contains("It ships today."), "{data}");
-    assert!(!data.contains("VIP customer"), "internal notes stay inside: {data}");
+    assert!(
+        !data.contains("VIP customer"),
+        "internal notes stay inside: {data}"
+    );
     // Exactly once per close, however often the outbox asks.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sink.mails().len(), 1);
@@ -528,6 +634,9 @@ async fn the_demo_page_and_script_are_served() {
         .starts_with("text/javascript"));
     let js = script.text().await.expect("js");
     assert!(js.contains("attachShadow"));
-    assert!(!js.contains("innerHTML"), "visitor and agent text is never parsed as HTML");
+    assert!(
+        !js.contains("innerHTML"),
+        "visitor and agent text is never parsed as HTML"
+    );
     app.stop().await.expect("clean stop");
 }

@@ -36,7 +36,12 @@ async fn a_visitor_chats_from_the_demo_page() {
     .await;
     let mut tx = app.store.begin().await.expect("begin");
     let agent = tx
-        .create_agent("anna", None, Role::Agent, chrono::Utc::now().timestamp_millis())
+        .create_agent(
+            "anna",
+            None,
+            Role::Agent,
+            chrono::Utc::now().timestamp_millis(),
+        )
         .await
         .expect("agent");
     tx.commit().await.expect("commit");
@@ -52,7 +57,12 @@ async fn a_visitor_chats_from_the_demo_page() {
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/")).await.expect("demo page");
     browser
-        .wait_js(&format!("document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"), WAIT)
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
+            ),
+            WAIT,
+        )
         .await;
 
     // Open the widget, give a name, send a message with markup in it.
@@ -74,7 +84,10 @@ async fn a_visitor_chats_from_the_demo_page() {
         .expect("type and send");
     // Acknowledged by the server: the ticket number line appears.
     browser
-        .wait_js(&format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")), WAIT)
+        .wait_js(
+            &format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")),
+            WAIT,
+        )
         .await;
     let mut tx = app.store.begin().await.expect("begin");
     let ticket = tx
@@ -93,7 +106,10 @@ async fn a_visitor_chats_from_the_demo_page() {
         .expect("reply");
     browser
         .wait_js(
-            &format!("{}.some(t => t.includes('We are on it <i>now</i>.'))", texts_of(".msg.agent .body")),
+            &format!(
+                "{}.some(t => t.includes('We are on it <i>now</i>.'))",
+                texts_of(".msg.agent .body")
+            ),
             WAIT,
         )
         .await;
