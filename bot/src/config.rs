@@ -538,6 +538,34 @@ mod tests {
     }
 
     #[test]
+    fn widget_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RELAYDESK_WEB_ALLOWED_ORIGINS",
+                "https://shop.example.com, https://www.example.com/",
+            );
+            jail.set_env("RELAYDESK_WEB_SESSION_TTL_HOURS", "48");
+            jail.set_env("RELAYDESK_WEB_IDENTITY_SECRET", "s3cret-key");
+            jail.set_env("RELAYDESK_WEB_SESSION_MESSAGES_PER_MINUTE", "5");
+            jail.set_env("RELAYDESK_EMAIL_SMTP_URL", "smtp://127.0.0.1:2525");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.web.allowed_origins,
+                vec!["https://shop.example.com", "https://www.example.com"]
+            );
+            assert_eq!(config.web.session_ttl_hours, 48);
+            assert_eq!(config.web.identity_secret.as_deref(), Some("s3cret-key"));
+            assert_eq!(config.web.session_messages_per_minute, 5);
+            assert_eq!(config.web.max_attachment_bytes, 5 * 1024 * 1024);
+            assert_eq!(
+                config.email.smtp_url.as_deref(),
+                Some("smtp://127.0.0.1:2525")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_named_file_must_exist() {
         let err = Config::load(Some(Path::new("/nonexistent/relaydesk.toml"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/relaydesk.toml"));
