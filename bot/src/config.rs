@@ -361,6 +361,7 @@ impl Config {
         self.telegram.validate().map_err(ConfigError::Invalid)?;
         self.sla.rules().map_err(ConfigError::Invalid)?;
         self.discord.validate()?;
+        self.web.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

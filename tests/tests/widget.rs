@@ -640,3 +640,56 @@ async fn the_demo_page_and_script_are_served() {
     );
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn out_of_business_hours_the_widget_says_so() {
+    use chrono::TimeZone;
+    let mut config = Config::default();
+    config.web.business_hours = Some(relaydesk_web::config::BusinessHoursConfig {
+        time_zone: "Europe/Helsinki".into(),
+        mon: vec!["09:00-17:00".into()],
+        tue: vec!["09:00-17:00".into()],
+        wed: vec!["09:00-17:00".into()],
+        thu: vec!["09:00-17:00".into()],
+        fri: vec!["09:00-17:00".into()],
+        sat: vec![],
+        sun: vec![],
+        holidays: vec!["2026-12-24".into()],
+    });
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 23, 10, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: clock.clone(),
+        channels: vec![widget],
+    })
+    .await;
+    new_agent(&app, "anna").await;
+    // Wednesday noon in Helsinki: open, and anna is on duty.
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Day"})).await;
+    assert_eq!(welcome["offline"], false);
+    // Christmas Eve is a holiday.
+    clock.set(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 24, 10, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Eve"})).await;
+    assert_eq!(welcome["offline"], true);
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "e-1", "text": "anyone?"}),
+    )
+    .await;
+    assert_eq!(until(&mut socket, is("ack")).await["new_ticket"], true);
+    app.stop().await.expect("clean stop");
+}

@@ -2,6 +2,7 @@
 //! `relaydesk.toml` and `RELAYDESK_…` (as `[web]`, `[console]`, `[email]`) with the rest of its
 //! configuration and hands them over in [`WebSettings`].
 
+use relaydesk_storage::sla::{BusinessHours, Calendar, Span};
 use serde::{Deserialize, Serialize};
 
 /// Everything the web server is configured with.
@@ -37,6 +38,77 @@ pub struct WebConfig {
     pub session_messages_per_minute: u32,
     /// Widget connections and messages one IP address may make per minute.
     pub ip_requests_per_minute: u32,
+    /// When agents answer; outside these hours the widget says so and asks for an email.
+    /// Always open when unset (the widget still says so when no agent is on duty).
+    pub business_hours: Option<BusinessHoursConfig>,
+}
+
+/// `[web.business_hours]`, in the format of the SLA calendars: a time zone, spans per
+/// weekday (`mon = ["09:00-17:00"]`) and holidays (`"2026-12-24"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursConfig {
+    pub time_zone: String,
+    #[serde(default)]
+    pub mon: Vec<String>,
+    #[serde(default)]
+    pub tue: Vec<String>,
+    #[serde(default)]
+    pub wed: Vec<String>,
+    #[serde(default)]
+    pub thu: Vec<String>,
+    #[serde(default)]
+    pub fri: Vec<String>,
+    #[serde(default)]
+    pub sat: Vec<String>,
+    #[serde(default)]
+    pub sun: Vec<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+impl BusinessHoursConfig {
+    /// The calendar these hours describe; errors name the key.
+    pub fn calendar(&self) -> Result<Calendar, String> {
+        let key = "web.business_hours";
+        let days = [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ];
+        let mut week: [Vec<Span>; 7] = Default::default();
+        for ((name, texts), spans) in days.iter().zip(week.iter_mut()) {
+            for text in texts.iter() {
+                spans.push(Span::parse(text).map_err(|e| format!("{key}.{name}: {e}"))?);
+            }
+        }
+        let holidays = self
+            .holidays
+            .iter()
+            .map(|h| {
+                chrono::NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").map_err(|_| {
+                    format!("{key}.holidays: `{h}` is not a date of the form 2026-12-24")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        BusinessHours::new(&self.time_zone, week, holidays)
+            .map(Calendar::Business)
+            .map_err(|e| format!("{key}: {e}"))
+    }
+}
+
+impl WebConfig {
+    /// Checks what can be checked before starting.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(hours) = &self.business_hours {
+            hours.calendar()?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for WebConfig {
@@ -50,6 +122,7 @@ impl Default for WebConfig {
             max_attachment_bytes: 5 * 1024 * 1024,
             session_messages_per_minute: 20,
             ip_requests_per_minute: 120,
+            business_hours: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, Method};
 use axum::routing::get;
 use axum::{Extension, Router};
+use relaydesk_storage::sla::{business_time_between, Calendar};
 use tokio::sync::OnceCell;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -30,13 +31,40 @@ const SESSION_SECRET_NAME: &str = "widget_session_key";
 pub(crate) struct WidgetRuntime {
     key: OnceCell<SessionKey>,
     limits: limits::Limits,
+    /// `[web.business_hours]`; always open when unset.
+    hours: Option<Calendar>,
 }
 
 impl WidgetRuntime {
     fn new(state: &AppState) -> Self {
+        let hours = state
+            .settings
+            .web
+            .business_hours
+            .as_ref()
+            .and_then(|h| match h.calendar() {
+                Ok(calendar) => Some(calendar),
+                Err(e) => {
+                    // The binary refuses such a configuration before starting.
+                    tracing::error!(error = %e, "business hours ignored");
+                    None
+                }
+            });
         Self {
             key: OnceCell::new(),
             limits: limits::Limits::new(&state.settings.web),
+            hours,
+        }
+    }
+
+    /// Whether `now` is within business hours.
+    pub(crate) fn open_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        match &self.hours {
+            None => true,
+            Some(calendar) => {
+                business_time_between(calendar, now, now + chrono::Duration::seconds(1))
+                    > chrono::Duration::zero()
+            }
         }
     }
 

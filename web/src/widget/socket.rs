@@ -331,7 +331,8 @@ impl Session {
         if let (Some(customer), Some(email)) = (customer, visitor.email.as_deref()) {
             tx.set_customer_email(customer, email).await?;
         }
-        let offline = tx.count_agents_on_duty().await? == 0;
+        let offline =
+            tx.count_agents_on_duty().await? == 0 || !self.runtime.open_at(self.state.clock.now());
         tx.commit().await?;
         Ok(offline)
     }
