@@ -539,6 +539,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn widget_settings_come_from_the_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env(
