@@ -228,12 +228,12 @@ async fn open_send_resume(db: TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_visitor_chats_and_resumes_with_history_sqlite() {
+async fn a_visitor_chats_and_resumes_with_history_on_sqlite() {
     open_send_resume(TestDb::sqlite()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_visitor_chats_and_resumes_with_history_postgres() {
+async fn a_visitor_chats_and_resumes_with_history_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         open_send_resume(db).await;
     }
@@ -286,12 +286,12 @@ async fn resend_is_idempotent(db: TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_resent_message_is_stored_once_sqlite() {
+async fn a_resent_message_is_stored_once_on_sqlite() {
     resend_is_idempotent(TestDb::sqlite()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_resent_message_is_stored_once_postgres() {
+async fn a_resent_message_is_stored_once_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         resend_is_idempotent(db).await;
     }
@@ -608,12 +608,12 @@ async fn transcript_by_email(db: TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_closed_conversation_is_mailed_as_a_transcript_sqlite() {
+async fn a_closed_conversation_is_mailed_as_a_transcript_on_sqlite() {
     transcript_by_email(TestDb::sqlite()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_closed_conversation_is_mailed_as_a_transcript_postgres() {
+async fn a_closed_conversation_is_mailed_as_a_transcript_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         transcript_by_email(db).await;
     }
