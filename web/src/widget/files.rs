@@ -82,7 +82,9 @@ pub(crate) fn attachment(file: &WidgetFile, public_url: Option<&str>) -> Attachm
         file_name: Some(file.file_name.clone()),
         mime_type: Some(file.mime_type.clone()),
         size: i64::try_from(file.data.len()).ok(),
-        platform_ref: Some(file.key.clone()),
+        // Platform refs are other platforms' file handles (Telegram file_id); staff channels
+        // show a widget file as a link.
+        platform_ref: None,
         url: Some(format!("{base}/widget/files/{}", file.key)),
     }
 }
