@@ -693,3 +693,67 @@ async fn out_of_business_hours_the_widget_says_so() {
     assert_eq!(until(&mut socket, is("ack")).await["new_ticket"], true);
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_session_starts_a_new_conversation() {
+    use chrono::TimeZone;
+    let mut config = Config::default();
+    config.web.session_ttl_hours = 24;
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: clock.clone(),
+        channels: vec![widget],
+    })
+    .await;
+    let mut socket = connect(&app).await;
+    let token = hello(&mut socket, json!({"type": "hello", "name": "Old"})).await["token"].clone();
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "o-1", "text": "before"}),
+    )
+    .await;
+    let first = until(&mut socket, is("ack")).await["ticket"].clone();
+
+    // Within the lifetime the token resumes the conversation.
+    clock.advance(chrono::Duration::hours(23));
+    let mut socket = connect(&app).await;
+    let renewed = hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Old"}),
+    )
+    .await["token"]
+        .clone();
+    assert_eq!(until(&mut socket, is("message")).await["text"], "before");
+
+    // Past it, the old token is worth nothing; the renewed one still works.
+    clock.advance(chrono::Duration::hours(2));
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Old"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "o-2", "text": "after"}),
+    )
+    .await;
+    let ack = until(&mut socket, is("ack")).await;
+    assert_ne!(ack["ticket"], first, "a new conversation");
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": renewed, "name": "Old"}),
+    )
+    .await;
+    assert_eq!(until(&mut socket, is("message")).await["text"], "before");
+    app.stop().await.expect("clean stop");
+}
