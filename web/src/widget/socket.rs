@@ -111,6 +111,8 @@ struct Shown {
     last_message: i64,
     /// The latest ticket and whether it was closed, as last told.
     status: Option<(i64, bool)>,
+    /// Ids of the conversation's tickets seen so far: changes of other tickets are not ours.
+    tickets: std::collections::HashSet<i64>,
 }
 
 enum Flow {
@@ -164,6 +166,7 @@ impl Session {
                     }
                 },
                 changed = changes.recv() => match changed {
+                    Ok(ticket) if !shown.tickets.contains(&ticket) => Flow::Continue,
                     Ok(_) | Err(RecvError::Lagged(_)) => self.refresh(&visitor, &mut shown).await,
                     Err(RecvError::Closed) => Flow::Continue,
                 },
@@ -558,6 +561,10 @@ impl Session {
             }
         };
         let prefix = format!("{}:", visitor.conversation);
+        shown.tickets.extend(numbers.keys().copied());
+        if let Some(ticket) = &latest {
+            shown.tickets.insert(ticket.id);
+        }
         for message in messages {
             shown.last_message = shown.last_message.max(message.id);
             let from_visitor = message.author_kind == AuthorKind::Customer;
