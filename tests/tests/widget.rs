@@ -757,3 +757,27 @@ async fn an_expired_session_starts_a_new_conversation() {
     assert_eq!(until(&mut socket, is("message")).await["text"], "before");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_cannot_open_endless_sessions() {
+    let mut config = Config::default();
+    config.web.ip_requests_per_minute = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    let _first = connect(&app).await;
+    let _second = connect(&app).await;
+    let third = connect_with_origin(&app, None).await;
+    assert_eq!(third.err().as_deref(), Some("HTTP 429"));
+    let body = reqwest::Client::new()
+        .get(app.url("/widget/ws"))
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(body.status(), 429);
+    let error: Value = body.json().await.expect("JSON error");
+    assert_eq!(error["error"]["code"], "rate_limited");
+    app.stop().await.expect("clean stop");
+}
