@@ -171,7 +171,7 @@
   var email = load("email") || "";
 
   function savePending() {
-    save("pending", JSON.stringify(pending.map(function (p) { return { id: p.id, text: p.text }; })));
+    save("pending", JSON.stringify(pending.map(function (p) { return { id: p.id, text: p.text, attempts: p.attempts || 0 }; })));
   }
   function scroll() { messages.scrollTop = messages.scrollHeight; }
   function systemLine(text) { messages.appendChild(el("div", "msg system", text)); scroll(); }
@@ -228,14 +228,24 @@
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
     return false;
   }
+  /* A message the server never acknowledges (each attempt ended its connection) is given up
+   * after a few tries instead of being sent forever. */
+  var MAX_ATTEMPTS = 5;
   function flush() {
     flushTimer = null;
     if (!ready) return;
-    pending.forEach(function (p) {
+    pending = pending.filter(function (p) {
+      p.attempts = (p.attempts || 0) + 1;
+      if (p.attempts > MAX_ATTEMPTS) {
+        markState(bubbles[p.id], T.failed, true);
+        return false;
+      }
       var frame = { type: "send", id: p.id, text: p.text };
       if (p.file) frame.file = p.file;
       send(frame);
+      return true;
     });
+    savePending();
   }
   function connect() {
     if (ws && (ws.readyState === 0 || ws.readyState === 1)) return;
@@ -287,6 +297,8 @@
     } else if (f.type === "error") {
       if (f.id) {
         if (f.code === "rate_limited" || f.code === "internal") {
+          // The server answered: this try does not count against the message.
+          pending.forEach(function (p) { if (p.id === f.id && p.attempts) p.attempts -= 1; });
           markState(bubbles[f.id], T.sending, false);
           if (!flushTimer) flushTimer = setTimeout(flush, 5000);
         } else {
@@ -302,7 +314,7 @@
 
   function submitMessage(text, file) {
     var id = newId();
-    var item = { id: id, text: text };
+    var item = { id: id, text: text, attempts: ready ? 1 : 0 };
     if (file) item.file = file;
     pending.push(item);
     savePending();
