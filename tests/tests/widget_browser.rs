@@ -152,3 +152,131 @@ async fn a_visitor_chats_from_the_demo_page() {
     browser.close().await;
     app.stop().await.expect("clean stop");
 }
+
+/// Runs the whole process on `listener` until the returned token is cancelled.
+async fn run_on(
+    db: &TestDb,
+    listener: tokio::net::TcpListener,
+) -> (
+    tokio_util::sync::CancellationToken,
+    tokio::task::JoinHandle<Result<(), relaydesk::serve::ServeError>>,
+) {
+    let mut config = Config::default();
+    config.database_url = db.url.clone();
+    config.listen = listener.local_addr().expect("address");
+    let store = db.store().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(relaydesk::serve::run_with(
+        config.clone(),
+        store,
+        listener,
+        Arc::new(SystemClock),
+        vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        shutdown.clone(),
+    ));
+    (shutdown, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_written_while_the_server_is_away_arrives_once_it_is_back() {
+    let db = TestDb::sqlite();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("address");
+    let (stop, task) = run_on(&db, listener).await;
+
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://{addr}/"))
+        .await
+        .expect("demo page");
+    browser
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
+            ),
+            WAIT,
+        )
+        .await;
+    let submit = |text: &str| {
+        format!(
+            "{ROOT}.querySelector('textarea.text').value = {};
+             {ROOT}.querySelector('form.compose').requestSubmit();",
+            serde_json::to_string(text).expect("json")
+        )
+    };
+    browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT};
+                 r.querySelector('.launcher').click();
+                 r.querySelector('input.name').value = 'Otto';
+                 r.querySelector('form.intro').requestSubmit();
+                 {}",
+                submit("first, while online")
+            ),
+            vec![],
+        )
+        .await
+        .expect("send");
+    browser
+        .wait_js(
+            &format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")),
+            WAIT,
+        )
+        .await;
+
+    // The server goes away; the visitor writes anyway.
+    stop.cancel();
+    task.await.expect("join").expect("clean stop");
+    browser
+        .wait_js(
+            &format!("getComputedStyle({ROOT}.querySelector('.banner')).display === 'block'"),
+            WAIT,
+        )
+        .await;
+    browser
+        .client
+        .execute(&submit("second, while offline"), vec![])
+        .await
+        .expect("send offline");
+
+    // Back on the same address: the widget reconnects and sends what was waiting, once.
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("the same port again");
+    let (stop, task) = run_on(&db, listener).await;
+    browser
+        .wait_js(
+            &format!(
+                "getComputedStyle({ROOT}.querySelector('.banner')).display === 'none' &&
+                 Array.from({ROOT}.querySelectorAll('.msg.visitor .state')).every(s => s.textContent === '')"
+            ),
+            WAIT,
+        )
+        .await;
+    let store = db.store().await;
+    let mut tx = store.begin().await.expect("begin");
+    let ticket = tx
+        .tickets_with_status(relaydesk_storage::TicketStatus::Open, 10)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .next()
+        .expect("the ticket");
+    let bodies: Vec<String> = tx
+        .messages(ticket.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    tx.rollback().await.expect("rollback");
+    assert_eq!(bodies, vec!["first, while online", "second, while offline"]);
+    browser.close().await;
+    stop.cancel();
+    task.await.expect("join").expect("clean stop");
+}

@@ -52,12 +52,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Becomes true when the server is shutting down.
+#[derive(Debug, Clone)]
+pub(crate) struct Stopping(pub(crate) tokio::sync::watch::Receiver<bool>);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
+    // Long-lived connections (widget websockets) are not waited for by the graceful
+    // shutdown: they hear it here and close, so their browsers reconnect elsewhere.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(Stopping(stopping)));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
     // Peer addresses are known to handlers (the widget's per-IP limits).
     axum::serve(
         listener,

@@ -36,6 +36,7 @@ pub(crate) async fn upgrade(
     State(state): State<AppState>,
     Extension(runtime): Extension<Arc<WidgetRuntime>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    stopping: Option<Extension<crate::Stopping>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -83,6 +84,7 @@ pub(crate) async fn upgrade(
                 key,
                 ip: peer.ip(),
                 socket,
+                stopping: stopping.map(|Extension(s)| s.0),
             };
             session.run().await;
         })
@@ -94,6 +96,19 @@ struct Session {
     key: SessionKey,
     ip: IpAddr,
     socket: WebSocket,
+    /// Turns true when the server shuts down (absent when the router runs without `serve`).
+    stopping: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// Resolves once the server is shutting down; never without a signal.
+async fn stopped(stopping: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match stopping {
+        // An error means the server is gone altogether: stopped as well.
+        Some(rx) => {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Who is writing, once the hello is accepted.
@@ -144,6 +159,7 @@ impl Session {
             return;
         };
         let mut visitor = visitor;
+        let mut stopping = self.stopping.take();
         let mut shown = Shown::default();
         let mut changes = self.state.desk.changes();
         let mut poll = tokio::time::interval(POLL);
@@ -171,6 +187,10 @@ impl Session {
                     Err(RecvError::Closed) => Flow::Continue,
                 },
                 _ = poll.tick() => self.refresh(&visitor, &mut shown).await,
+                _ = stopped(&mut stopping) => {
+                    let _ = self.socket.send(WsMessage::Close(None)).await;
+                    Flow::Stop
+                }
             };
             if let Flow::Stop = flow {
                 break;
