@@ -161,9 +161,11 @@ async fn run_on(
     tokio_util::sync::CancellationToken,
     tokio::task::JoinHandle<Result<(), relaydesk::serve::ServeError>>,
 ) {
-    let mut config = Config::default();
-    config.database_url = db.url.clone();
-    config.listen = listener.local_addr().expect("address");
+    let config = Config {
+        database_url: db.url.clone(),
+        listen: listener.local_addr().expect("address"),
+        ..Config::default()
+    };
     let store = db.store().await;
     let shutdown = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(relaydesk::serve::run_with(
