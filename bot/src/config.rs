@@ -78,6 +78,22 @@ Environment (each overrides the same key of relaydesk.toml):
                                      only (turn on behind TLS) [default: false]
   RELAYDESK_CONSOLE_REFRESH_SECONDS  console.refresh_seconds: how often an open ticket page looks
                                      for changes made by other instances [default: 5]
+  RELAYDESK_WEB_PUBLIC_URL           web.public_url: public base URL of this server, for links to
+                                     visitors' files [default: unset, links are relative]
+  RELAYDESK_WEB_SESSION_SECRET       web.session_secret: key signing widget sessions [default: generated
+                                     once and kept in the database]
+  RELAYDESK_WEB_SESSION_TTL_HOURS    web.session_ttl_hours: how long an unused widget session stays
+                                     valid [default: 720]
+  RELAYDESK_WEB_IDENTITY_SECRET      web.identity_secret: secret for data-user-hash =
+                                     hex(HMAC-SHA256(secret, user id)) [default: unset, verification off]
+  RELAYDESK_WEB_MAX_ATTACHMENT_BYTES web.max_attachment_bytes: largest file a visitor may send
+                                     (images, PDF) [default: 5242880]
+  RELAYDESK_WEB_SESSION_MESSAGES_PER_MINUTE
+                                     web.session_messages_per_minute: messages per widget session
+                                     [default: 20]
+  RELAYDESK_WEB_IP_REQUESTS_PER_MINUTE
+                                     web.ip_requests_per_minute: widget connections and messages per
+                                     IP address [default: 120]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
@@ -358,6 +374,7 @@ impl Config {
         self.telegram.validate().map_err(ConfigError::Invalid)?;
         self.sla.rules().map_err(ConfigError::Invalid)?;
         self.discord.validate()?;
+        self.web.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }
@@ -530,6 +547,35 @@ mod tests {
             assert_eq!(config.discord.agent_role_ids, vec!["33", "34"]);
             assert_eq!(config.discord.admin_role_ids, vec!["44"]);
             assert_eq!(config.discord.api_url, "http://127.0.0.1:9");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn widget_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RELAYDESK_WEB_ALLOWED_ORIGINS",
+                "https://shop.example.com, https://www.example.com/",
+            );
+            jail.set_env("RELAYDESK_WEB_SESSION_TTL_HOURS", "48");
+            jail.set_env("RELAYDESK_WEB_IDENTITY_SECRET", "s3cret-key");
+            jail.set_env("RELAYDESK_WEB_SESSION_MESSAGES_PER_MINUTE", "5");
+            jail.set_env("RELAYDESK_EMAIL_SMTP_URL", "smtp://127.0.0.1:2525");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.web.allowed_origins,
+                vec!["https://shop.example.com", "https://www.example.com"]
+            );
+            assert_eq!(config.web.session_ttl_hours, 48);
+            assert_eq!(config.web.identity_secret.as_deref(), Some("s3cret-key"));
+            assert_eq!(config.web.session_messages_per_minute, 5);
+            assert_eq!(config.web.max_attachment_bytes, 5 * 1024 * 1024);
+            assert_eq!(
+                config.email.smtp_url.as_deref(),
+                Some("smtp://127.0.0.1:2525")
+            );
             Ok(())
         });
     }

@@ -13,5 +13,6 @@ pub mod serve;
 pub mod sla;
 pub mod telegram;
 pub mod texts;
+pub mod widget_channel;
 
 pub use hub::{Hub, HubConfig, HubError};

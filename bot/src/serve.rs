@@ -124,6 +124,9 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
     {
         channels.push(Arc::new(discord));
     }
+    channels.push(Arc::new(crate::widget_channel::WidgetChannel::new(
+        config.email.clone(),
+    )));
     Ok(channels)
 }
 

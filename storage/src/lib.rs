@@ -18,6 +18,7 @@ pub use error::StorageError;
 pub use model::*;
 pub use notify::OutboxListener;
 pub use store::{Backend, Store, StoreOptions};
+pub use tx::WidgetFile;
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE,

@@ -15,6 +15,7 @@ mod people;
 mod sla;
 mod threads;
 mod tickets;
+mod widget;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -25,6 +26,7 @@ pub use listing::{
     BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE,
 };
+pub use widget::WidgetFile;
 
 use crate::clock::from_ms;
 use crate::{Backend, Result, StorageError};

@@ -7,4 +7,5 @@ pub mod console_client;
 pub mod db;
 pub mod discord_fake;
 pub mod recorder;
+pub mod smtp_sink;
 pub mod telegram_fake;

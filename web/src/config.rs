@@ -2,6 +2,7 @@
 //! `relaydesk.toml` and `RELAYDESK_…` (as `[web]`, `[console]`, `[email]`) with the rest of its
 //! configuration and hands them over in [`WebSettings`].
 
+use relaydesk_storage::sla::{BusinessHours, Calendar, Span};
 use serde::{Deserialize, Serialize};
 
 /// Everything the web server is configured with.
@@ -13,13 +14,139 @@ pub struct WebSettings {
 }
 
 /// `[web]`: the public side (widget, demo page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Site origins allowed to embed the widget (`https://www.example.com`); others are refused.
+    /// The server's own origin (the demo page) is always allowed.
+    #[serde(deserialize_with = "string_list")]
     pub allowed_origins: Vec<String>,
     /// Requests a minute one REST API token may make (default 300); more get 429.
     pub api_requests_per_minute: Option<u32>,
+    /// This server's public base URL (`https://desk.example.com`), used in links to visitors'
+    /// files shown in staff channels and transcripts. Links are relative when unset.
+    pub public_url: Option<String>,
+    /// Key that signs widget session tokens. When unset one is generated and kept in the
+    /// database, so restarts and other instances keep sessions valid.
+    pub session_secret: Option<String>,
+    /// How long a widget session stays valid without being used, in hours.
+    pub session_ttl_hours: u64,
+    /// Shared secret of identity verification: sites set `data-user-hash` to
+    /// hex(HMAC-SHA256(identity_secret, user id)). Verification is off while unset.
+    pub identity_secret: Option<String>,
+    /// Largest attachment a visitor may send, in bytes.
+    pub max_attachment_bytes: usize,
+    /// Messages one widget session may send per minute.
+    pub session_messages_per_minute: u32,
+    /// Widget connections and messages one IP address may make per minute.
+    pub ip_requests_per_minute: u32,
+    /// When agents answer; outside these hours the widget says so and asks for an email.
+    /// Always open when unset (the widget still says so when no agent is on duty).
+    pub business_hours: Option<BusinessHoursConfig>,
+}
+
+/// `[web.business_hours]`, in the format of the SLA calendars: a time zone, spans per
+/// weekday (`mon = ["09:00-17:00"]`) and holidays (`"2026-12-24"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursConfig {
+    pub time_zone: String,
+    #[serde(default)]
+    pub mon: Vec<String>,
+    #[serde(default)]
+    pub tue: Vec<String>,
+    #[serde(default)]
+    pub wed: Vec<String>,
+    #[serde(default)]
+    pub thu: Vec<String>,
+    #[serde(default)]
+    pub fri: Vec<String>,
+    #[serde(default)]
+    pub sat: Vec<String>,
+    #[serde(default)]
+    pub sun: Vec<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+impl BusinessHoursConfig {
+    /// The calendar these hours describe; errors name the key.
+    pub fn calendar(&self) -> Result<Calendar, String> {
+        let key = "web.business_hours";
+        let days = [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ];
+        let mut week: [Vec<Span>; 7] = Default::default();
+        for ((name, texts), spans) in days.iter().zip(week.iter_mut()) {
+            for text in texts.iter() {
+                spans.push(Span::parse(text).map_err(|e| format!("{key}.{name}: {e}"))?);
+            }
+        }
+        let holidays = self
+            .holidays
+            .iter()
+            .map(|h| {
+                chrono::NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").map_err(|_| {
+                    format!("{key}.holidays: `{h}` is not a date of the form 2026-12-24")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        BusinessHours::new(&self.time_zone, week, holidays)
+            .map(Calendar::Business)
+            .map_err(|e| format!("{key}: {e}"))
+    }
+}
+
+impl WebConfig {
+    /// Checks what can be checked before starting.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(hours) = &self.business_hours {
+            hours.calendar()?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            public_url: None,
+            session_secret: None,
+            session_ttl_hours: 30 * 24,
+            identity_secret: None,
+            max_attachment_bytes: 5 * 1024 * 1024,
+            session_messages_per_minute: 20,
+            ip_requests_per_minute: 120,
+            business_hours: None,
+            api_requests_per_minute: None,
+        }
+    }
+}
+
+/// A list from TOML (`["a", "b"]`) or from the environment (`a,b`).
+fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        One(String),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::List(items) => items,
+        Raw::One(joined) => joined.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// `[console]`: the agents' console.

@@ -7,9 +7,11 @@ pub mod api;
 pub mod config;
 pub mod console;
 pub mod desk;
+pub mod email;
 mod error;
 mod health;
 pub mod secrets;
+pub mod widget;
 
 use std::fmt;
 use std::future::Future;
@@ -49,9 +51,14 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(console::routes())
         .merge(api::routes(&state))
+        .merge(widget::routes(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// Becomes true when the server is shutting down.
+#[derive(Debug, Clone)]
+pub(crate) struct Stopping(pub(crate) tokio::sync::watch::Receiver<bool>);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
@@ -59,8 +66,20 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(WebError::Serve)
+    // Long-lived connections (widget websockets) are not waited for by the graceful
+    // shutdown: they hear it here and close, so their browsers reconnect elsewhere.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(Stopping(stopping)));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    // Peer addresses are known to handlers (the widget's per-IP limits).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(WebError::Serve)
 }

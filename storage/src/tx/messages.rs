@@ -7,7 +7,7 @@ use crate::{Attachment, Message, NewMessage, Platform, Result, StorageError};
 const COLUMNS: &str = "id, ticket_id, author_kind, customer_id, agent_id, author_name, body, \
      attachments, internal, platform, external_id, created_at";
 
-fn message(row: &AnyRow) -> Result<Message> {
+pub(super) fn message(row: &AnyRow) -> Result<Message> {
     let attachments: String = row.try_get("attachments")?;
     let attachments: Vec<Attachment> = serde_json::from_str(&attachments)
         .map_err(|e| StorageError::Corrupt(format!("attachments of a message: {e}")))?;

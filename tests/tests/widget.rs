@@ -1,0 +1,783 @@
+//! The web chat widget's server side over a real websocket: the whole process on a random
+//! port, a real database (SQLite and, when configured, PostgreSQL), a tungstenite client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use relaydesk::config::Config;
+use relaydesk::desk::HubDesk;
+use relaydesk::hub::{Hub, HubConfig};
+use relaydesk::widget_channel::WidgetChannel;
+use relaydesk_storage::{AuthorKind, Platform, Role, SystemClock, TicketStatus};
+use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::smtp_sink::SmtpSink;
+use relaydesk_web::Desk;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn start(db: TestDb, config: Config) -> TestApp {
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    spawn_app_with(Spawn {
+        db,
+        config,
+        channels: vec![widget],
+        ..Spawn::default()
+    })
+    .await
+}
+
+/// A desk on the same store, as an agent's console would be.
+fn agent_desk(app: &TestApp) -> HubDesk {
+    HubDesk::new(Hub::new(
+        app.store.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            customer_platforms: vec![Platform::Web],
+            ..HubConfig::default()
+        },
+    ))
+}
+
+async fn new_agent(app: &TestApp, name: &str) -> i64 {
+    let mut tx = app.store.begin().await.expect("begin");
+    let agent = tx
+        .create_agent(
+            name,
+            None,
+            Role::Agent,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .expect("agent");
+    tx.commit().await.expect("commit");
+    agent.id
+}
+
+async fn connect_with_origin(app: &TestApp, origin: Option<&str>) -> Result<Socket, String> {
+    let url = format!("ws://{}/widget/ws", app.addr);
+    let mut request = url.into_client_request().expect("request");
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).expect("origin"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(format!("HTTP {}", response.status().as_u16()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn connect(app: &TestApp) -> Socket {
+    connect_with_origin(app, Some(&format!("http://{}", app.addr)))
+        .await
+        .expect("widget socket")
+}
+
+async fn send(socket: &mut Socket, frame: Value) {
+    socket
+        .send(Message::text(frame.to_string()))
+        .await
+        .expect("send a frame");
+}
+
+/// The next JSON frame, or `None` when the server closed the socket.
+async fn next(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("a frame in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                return Some(serde_json::from_str(text.as_str()).expect("JSON frame"))
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Reads frames until one matches `pick`; fails on close.
+async fn until(socket: &mut Socket, pick: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let frame = next(socket).await.expect("the socket to stay open");
+        if pick(&frame) {
+            return frame;
+        }
+    }
+}
+
+fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |f: &Value| f["type"] == kind
+}
+
+async fn hello(socket: &mut Socket, frame: Value) -> Value {
+    send(socket, frame).await;
+    until(socket, is("welcome")).await
+}
+
+async fn open_send_resume(db: TestDb) {
+    let app = start(db, Config::default()).await;
+    let agent = new_agent(&app, "anna").await;
+    let mut socket = connect(&app).await;
+    let welcome = hello(
+        &mut socket,
+        json!({"type": "hello", "name": "Vera Visitor", "email": "vera@example.com", "language": "en"}),
+    )
+    .await;
+    let token = welcome["token"].as_str().expect("token").to_string();
+    assert_eq!(welcome["name"], "Vera Visitor");
+    assert_eq!(welcome["offline"], false, "anna is on duty");
+
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "c-1", "text": "my printer is on fire"}),
+    )
+    .await;
+    let ack = until(&mut socket, is("ack")).await;
+    assert_eq!(ack["id"], "c-1");
+    assert_eq!(ack["new_ticket"], true);
+    let number = ack["ticket"].as_i64().expect("ticket number");
+    let echo = until(&mut socket, is("message")).await;
+    assert_eq!(echo["client_id"], "c-1");
+    assert_eq!(echo["from"], "visitor");
+    assert_eq!(echo["text"], "my printer is on fire");
+
+    // The ticket is a web ticket like any other; the agent answers it.
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("read")
+        .expect("ticket");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(ticket.origin, Platform::Web);
+    assert_eq!(ticket.status, TicketStatus::Open);
+    agent_desk(&app)
+        .agent_command(agent, number, "Unplug it, please.")
+        .await
+        .expect("reply");
+    let reply = until(&mut socket, |f| {
+        f["type"] == "message" && f["from"] == "agent"
+    })
+    .await;
+    assert_eq!(reply["text"], "Unplug it, please.");
+    assert_eq!(reply["author"], "anna");
+    // Internal notes never reach the visitor.
+    agent_desk(&app)
+        .agent_command(agent, number, "// customer seems calm")
+        .await
+        .expect("note");
+    socket.close(None).await.expect("close");
+
+    // Coming back later with the token: same conversation, whole history, no note.
+    let mut again = connect(&app).await;
+    let welcome = hello(&mut again, json!({"type": "hello", "token": token})).await;
+    assert_eq!(
+        welcome["name"], "Visitor",
+        "the name is the browser's to keep"
+    );
+    let first = until(&mut again, is("message")).await;
+    let second = until(&mut again, is("message")).await;
+    assert_eq!(first["text"], "my printer is on fire");
+    assert_eq!(first["client_id"], "c-1");
+    assert_eq!(second["text"], "Unplug it, please.");
+    send(
+        &mut again,
+        json!({"type": "send", "id": "c-2", "text": "done, thanks"}),
+    )
+    .await;
+    let ack = until(&mut again, is("ack")).await;
+    assert_eq!(ack["ticket"], number, "the same ticket goes on");
+    assert_eq!(ack["new_ticket"], false);
+    let echo = until(&mut again, is("message")).await;
+    assert_eq!(echo["text"], "done, thanks", "no note in between");
+
+    // A token that was tampered with starts a fresh conversation.
+    let mut forged = connect(&app).await;
+    let mut bad = token.clone();
+    bad.insert(3, 'x');
+    let welcome = hello(
+        &mut forged,
+        json!({"type": "hello", "token": bad, "name": "Mallory"}),
+    )
+    .await;
+    assert_ne!(welcome["token"], json!(token));
+    send(
+        &mut forged,
+        json!({"type": "send", "id": "c-1", "text": "hi"}),
+    )
+    .await;
+    let ack = until(&mut forged, is("ack")).await;
+    assert_ne!(ack["ticket"], number);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visitor_chats_and_resumes_with_history_on_sqlite() {
+    open_send_resume(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visitor_chats_and_resumes_with_history_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        open_send_resume(db).await;
+    }
+}
+
+async fn resend_is_idempotent(db: TestDb) {
+    let app = start(db, Config::default()).await;
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Rita"})).await;
+    let token = welcome["token"].as_str().expect("token").to_string();
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "r-1", "text": "first"}),
+    )
+    .await;
+    let first = until(&mut socket, is("ack")).await;
+    // The connection drops before the browser saw the ack; it sends again on reconnect.
+    drop(socket);
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Rita"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "r-1", "text": "first"}),
+    )
+    .await;
+    let again = until(&mut socket, is("ack")).await;
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["message_id"], first["message_id"]);
+    assert_eq!(again["ticket"], first["ticket"]);
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(first["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
+    let customer_messages = tx
+        .messages(ticket.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .filter(|m| m.author_kind == AuthorKind::Customer)
+        .count();
+    tx.rollback().await.expect("rollback");
+    assert_eq!(customer_messages, 1, "stored once");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resent_message_is_stored_once_on_sqlite() {
+    resend_is_idempotent(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resent_message_is_stored_once_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        resend_is_idempotent(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sites_not_allowed_are_refused() {
+    let mut config = Config::default();
+    config.web.allowed_origins = vec!["https://shop.example.com".into()];
+    let app = start(TestDb::sqlite(), config).await;
+    let refused = connect_with_origin(&app, Some("https://evil.example.net")).await;
+    assert_eq!(refused.err().as_deref(), Some("HTTP 403"));
+    let mut allowed = connect_with_origin(&app, Some("https://shop.example.com"))
+        .await
+        .expect("an allowed site");
+    hello(&mut allowed, json!({"type": "hello", "name": "Shopper"})).await;
+    // CORS answers name only allowed origins.
+    let client = reqwest::Client::new();
+    let response = client
+        .get(app.url("/widget.js"))
+        .header("origin", "https://shop.example.com")
+        .send()
+        .await
+        .expect("widget.js");
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://shop.example.com"[..])
+    );
+    let response = client
+        .get(app.url("/widget.js"))
+        .header("origin", "https://evil.example.net")
+        .send()
+        .await
+        .expect("widget.js");
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identities_need_the_sites_signature() {
+    let mut config = Config::default();
+    config.web.identity_secret = Some("site-secret".into());
+    let app = start(TestDb::sqlite(), config).await;
+
+    // A customer known from Telegram with the same address.
+    let mut tx = app.store.begin().await.expect("begin");
+    let known = tx
+        .customer_for_identity(Platform::Telegram, "777", "Tom T.", None, 1)
+        .await
+        .expect("customer");
+    tx.set_customer_email(known.id, Some("tom@example.com"))
+        .await
+        .expect("email");
+    tx.commit().await.expect("commit");
+
+    // A wrong hash is refused and the socket closed.
+    let mut socket = connect(&app).await;
+    send(
+        &mut socket,
+        json!({"type": "hello", "user": {"id": "42", "name": "Tom", "email": "tom@example.com",
+               "hash": relaydesk_web::widget::identity_hash("guessed", "42")}}),
+    )
+    .await;
+    let refused = next(&mut socket).await.expect("an error frame");
+    assert_eq!(refused["code"], "identity_refused");
+    assert!(
+        next(&mut socket).await.is_none(),
+        "closed after the refusal"
+    );
+
+    // An unverified visitor typing the same address stays a separate customer.
+    let mut stranger = connect(&app).await;
+    hello(
+        &mut stranger,
+        json!({"type": "hello", "name": "Tom?", "email": "tom@example.com"}),
+    )
+    .await;
+    send(
+        &mut stranger,
+        json!({"type": "send", "id": "s-1", "text": "I am Tom, honest"}),
+    )
+    .await;
+    let ack = until(&mut stranger, is("ack")).await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(ack["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
+    tx.rollback().await.expect("rollback");
+    assert_ne!(ticket.customer_id, known.id);
+
+    // The right hash links the visitor to the customer with that address.
+    let mut socket = connect(&app).await;
+    let welcome = hello(
+        &mut socket,
+        json!({"type": "hello", "user": {"id": "42", "name": "Tom", "email": "tom@example.com",
+               "hash": relaydesk_web::widget::identity_hash("site-secret", "42")}}),
+    )
+    .await;
+    assert_eq!(welcome["verified"], true);
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "v-1", "text": "hello from the site"}),
+    )
+    .await;
+    let ack = until(&mut socket, is("ack")).await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(ack["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(ticket.customer_id, known.id, "linked by the verified email");
+    assert_eq!(ticket.conversation, "user:42");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn too_many_messages_are_refused_with_a_clear_error() {
+    let mut config = Config::default();
+    config.web.session_messages_per_minute = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    let mut socket = connect(&app).await;
+    hello(&mut socket, json!({"type": "hello", "name": "Speedy"})).await;
+    for id in ["a", "b"] {
+        send(
+            &mut socket,
+            json!({"type": "send", "id": id, "text": "quick"}),
+        )
+        .await;
+        assert_eq!(until(&mut socket, is("ack")).await["id"], id);
+    }
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "c", "text": "quick"}),
+    )
+    .await;
+    let error = until(&mut socket, is("error")).await;
+    assert_eq!(error["code"], "rate_limited");
+    assert_eq!(error["id"], "c");
+    assert!(error["message"]
+        .as_str()
+        .expect("text")
+        .contains("too fast"));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_frame_ends_only_its_own_socket() {
+    let mut config = Config::default();
+    config.web.max_attachment_bytes = 1024;
+    let app = start(TestDb::sqlite(), config).await;
+    let mut calm = connect(&app).await;
+    hello(&mut calm, json!({"type": "hello", "name": "Calm"})).await;
+    let mut big = connect(&app).await;
+    hello(&mut big, json!({"type": "hello", "name": "Big"})).await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let _ = big
+        .send(Message::text(
+            json!({"type": "send", "id": "h", "text": huge}).to_string(),
+        ))
+        .await;
+    assert!(
+        next(&mut big).await.is_none(),
+        "the oversized frame's socket is closed"
+    );
+    send(
+        &mut calm,
+        json!({"type": "send", "id": "ok", "text": "still here"}),
+    )
+    .await;
+    assert_eq!(until(&mut calm, is("ack")).await["id"], "ok");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn images_and_pdfs_are_accepted_other_files_refused() {
+    let app = start(TestDb::sqlite(), Config::default()).await;
+    let mut socket = connect(&app).await;
+    hello(&mut socket, json!({"type": "hello", "name": "Pia"})).await;
+    let png = b"\x89PNG\r\n\x1a\n-not-really-pixels-";
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "f-1", "text": "see attached",
+               "file": {"name": "../screen shot.png", "data": STANDARD.encode(png)}}),
+    )
+    .await;
+    until(&mut socket, is("ack")).await;
+    let echo = until(&mut socket, is("message")).await;
+    let file = &echo["files"][0];
+    assert_eq!(file["mime_type"], "image/png");
+    assert_eq!(file["name"], "screen shot.png");
+    let url = file["url"].as_str().expect("url");
+    let response = reqwest::get(app.url(url)).await.expect("download");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.bytes().await.expect("body").as_ref(), png);
+
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "f-2", "text": "",
+               "file": {"name": "invoice.pdf", "data": STANDARD.encode(b"MZ\x90\x00 a program")}}),
+    )
+    .await;
+    let error = until(&mut socket, is("error")).await;
+    assert_eq!(error["code"], "file_type");
+    assert_eq!(error["id"], "f-2");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_agents_on_duty_the_widget_asks_for_an_email() {
+    let app = start(TestDb::sqlite(), Config::default()).await;
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Night Owl"})).await;
+    assert_eq!(welcome["offline"], true);
+    assert_eq!(welcome["has_email"], false);
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "n-1", "text": "anyone?"}),
+    )
+    .await;
+    let ack = until(&mut socket, is("ack")).await;
+    assert_eq!(ack["new_ticket"], true, "the ticket is opened anyway");
+    send(
+        &mut socket,
+        json!({"type": "profile", "email": "owl@example.com"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "n-2", "text": "my email is set"}),
+    )
+    .await;
+    until(&mut socket, is("ack")).await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(ack["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
+    let customer = tx
+        .customer_of_identity(Platform::Web, &ticket.conversation)
+        .await
+        .expect("read")
+        .expect("customer");
+    let customer = tx.customer(customer).await.expect("customer");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(customer.email.as_deref(), Some("owl@example.com"));
+    app.stop().await.expect("clean stop");
+}
+
+async fn transcript_by_email(db: TestDb) {
+    let sink = SmtpSink::start().await;
+    let mut config = Config::default();
+    config.email.smtp_url = Some(sink.url());
+    config.email.from = Some("Support <support@example.com>".into());
+    let app = start(db, config).await;
+    let agent = new_agent(&app, "ben").await;
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "name": "Carla", "email": "carla@example.com"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "t-1", "text": "where is my order <b>42</b>?"}),
+    )
+    .await;
+    let number = until(&mut socket, is("ack")).await["ticket"]
+        .as_i64()
+        .expect("number");
+    let desk = agent_desk(&app);
+    desk.agent_command(agent, number, "It ships today.")
+        .await
+        .expect("reply");
+    desk.agent_command(agent, number, "// VIP customer")
+        .await
+        .expect("note");
+    desk.agent_command(agent, number, "/close shipped")
+        .await
+        .expect("close");
+    let status = until(&mut socket, |f| {
+        f["type"] == "status" && f["closed"] == true
+    })
+    .await;
+    assert_eq!(status["ticket"], number);
+    let mails = sink.wait_for(1, WAIT).await;
+    let mail = &mails[0];
+    assert_eq!(mail.to, vec!["carla@example.com".to_string()]);
+    assert_eq!(mail.from, "support@example.com");
+    let data = mail.data.replace("=\r\n", "");
+    assert!(data.contains(&format!("ticket #{number}")), "{data}");
+    assert!(data.contains("where is my order <b>42</b>?"), "{data}");
+    assert!(data.contains("It ships today."), "{data}");
+    assert!(
+        !data.contains("VIP customer"),
+        "internal notes stay inside: {data}"
+    );
+    // Exactly once per close, however often the outbox asks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.mails().len(), 1);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_conversation_is_mailed_as_a_transcript_on_sqlite() {
+    transcript_by_email(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_conversation_is_mailed_as_a_transcript_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        transcript_by_email(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_demo_page_and_script_are_served() {
+    let app = start(TestDb::sqlite(), Config::default()).await;
+    let page = reqwest::get(app.url("/")).await.expect("demo page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<script src="/widget.js" data-relaydesk async></script>"#));
+    let script = reqwest::get(app.url("/widget.js")).await.expect("script");
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/javascript"));
+    let js = script.text().await.expect("js");
+    assert!(js.contains("attachShadow"));
+    assert!(
+        !js.contains("innerHTML"),
+        "visitor and agent text is never parsed as HTML"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn out_of_business_hours_the_widget_says_so() {
+    use chrono::TimeZone;
+    let mut config = Config::default();
+    config.web.business_hours = Some(relaydesk_web::config::BusinessHoursConfig {
+        time_zone: "Europe/Helsinki".into(),
+        mon: vec!["09:00-17:00".into()],
+        tue: vec!["09:00-17:00".into()],
+        wed: vec!["09:00-17:00".into()],
+        thu: vec!["09:00-17:00".into()],
+        fri: vec!["09:00-17:00".into()],
+        sat: vec![],
+        sun: vec![],
+        holidays: vec!["2026-12-24".into()],
+    });
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 23, 10, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: clock.clone(),
+        channels: vec![widget],
+    })
+    .await;
+    new_agent(&app, "anna").await;
+    // Wednesday noon in Helsinki: open, and anna is on duty.
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Day"})).await;
+    assert_eq!(welcome["offline"], false);
+    // Christmas Eve is a holiday.
+    clock.set(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 24, 10, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    let mut socket = connect(&app).await;
+    let welcome = hello(&mut socket, json!({"type": "hello", "name": "Eve"})).await;
+    assert_eq!(welcome["offline"], true);
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "e-1", "text": "anyone?"}),
+    )
+    .await;
+    assert_eq!(until(&mut socket, is("ack")).await["new_ticket"], true);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_session_starts_a_new_conversation() {
+    use chrono::TimeZone;
+    let mut config = Config::default();
+    config.web.session_ttl_hours = 24;
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: clock.clone(),
+        channels: vec![widget],
+    })
+    .await;
+    let mut socket = connect(&app).await;
+    let token = hello(&mut socket, json!({"type": "hello", "name": "Old"})).await["token"].clone();
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "o-1", "text": "before"}),
+    )
+    .await;
+    let first = until(&mut socket, is("ack")).await["ticket"].clone();
+
+    // Within the lifetime the token resumes the conversation.
+    clock.advance(chrono::Duration::hours(23));
+    let mut socket = connect(&app).await;
+    let renewed = hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Old"}),
+    )
+    .await["token"]
+        .clone();
+    assert_eq!(until(&mut socket, is("message")).await["text"], "before");
+
+    // Past it, the old token is worth nothing; the renewed one still works.
+    clock.advance(chrono::Duration::hours(2));
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": token, "name": "Old"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "o-2", "text": "after"}),
+    )
+    .await;
+    let ack = until(&mut socket, is("ack")).await;
+    assert_ne!(ack["ticket"], first, "a new conversation");
+    let mut socket = connect(&app).await;
+    hello(
+        &mut socket,
+        json!({"type": "hello", "token": renewed, "name": "Old"}),
+    )
+    .await;
+    assert_eq!(until(&mut socket, is("message")).await["text"], "before");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_cannot_open_endless_sessions() {
+    let mut config = Config::default();
+    config.web.ip_requests_per_minute = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    let _first = connect(&app).await;
+    let _second = connect(&app).await;
+    let third = connect_with_origin(&app, None).await;
+    assert_eq!(third.err().as_deref(), Some("HTTP 429"));
+    let body = reqwest::Client::new()
+        .get(app.url("/widget/ws"))
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(body.status(), 429);
+    let error: Value = body.json().await.expect("JSON error");
+    assert_eq!(error["error"]["code"], "rate_limited");
+    app.stop().await.expect("clean stop");
+}

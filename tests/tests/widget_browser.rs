@@ -1,0 +1,284 @@
+//! The widget in a real headless Chromium: the demo page, a visitor's message, an agent's
+//! reply arriving live, history after a reload, and markup typed by the visitor shown as text.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk::config::Config;
+use relaydesk::desk::HubDesk;
+use relaydesk::hub::{Hub, HubConfig};
+use relaydesk::widget_channel::WidgetChannel;
+use relaydesk_storage::{Platform, Role, SystemClock};
+use relaydesk_tests::app::{spawn_app_with, Spawn};
+use relaydesk_tests::browser::Browser;
+use relaydesk_tests::db::TestDb;
+use relaydesk_web::Desk;
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// JavaScript reaching into the widget's shadow root.
+const ROOT: &str = "document.getElementById('relaydesk-widget').shadowRoot";
+
+fn texts_of(selector: &str) -> String {
+    format!("Array.from({ROOT}.querySelectorAll('{selector}')).map(e => e.textContent)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visitor_chats_from_the_demo_page() {
+    let config = Config::default();
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        channels: vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        config,
+        ..Spawn::default()
+    })
+    .await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let agent = tx
+        .create_agent(
+            "anna",
+            None,
+            Role::Agent,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .expect("agent");
+    tx.commit().await.expect("commit");
+    let desk = HubDesk::new(Hub::new(
+        app.store.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            customer_platforms: vec![Platform::Web],
+            ..HubConfig::default()
+        },
+    ));
+
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/")).await.expect("demo page");
+    browser
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
+            ),
+            WAIT,
+        )
+        .await;
+
+    // Open the widget, give a name, send a message with markup in it.
+    let typed = "<script>window.__pwned = 1</script><b>bold?</b> my order is late";
+    browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT};
+                 r.querySelector('.launcher').click();
+                 r.querySelector('input.name').value = 'Vera';
+                 r.querySelector('form.intro').requestSubmit();
+                 r.querySelector('textarea.text').value = arguments[0];
+                 r.querySelector('form.compose').requestSubmit();"
+            ),
+            vec![json!(typed)],
+        )
+        .await
+        .expect("type and send");
+    // Acknowledged by the server: the ticket number line appears.
+    browser
+        .wait_js(
+            &format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")),
+            WAIT,
+        )
+        .await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .tickets_with_status(relaydesk_storage::TicketStatus::Open, 10)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .next()
+        .expect("the visitor's ticket");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(ticket.origin, Platform::Web);
+
+    // The agent answers; the reply shows up in the open widget.
+    desk.agent_command(agent.id, ticket.number, "We are on it <i>now</i>.")
+        .await
+        .expect("reply");
+    browser
+        .wait_js(
+            &format!(
+                "{}.some(t => t.includes('We are on it <i>now</i>.'))",
+                texts_of(".msg.agent .body")
+            ),
+            WAIT,
+        )
+        .await;
+
+    // The visitor's markup is text: no element was created from it and no script ran.
+    let check = browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT};
+                 return [r.querySelectorAll('.msg b, .msg script, .msg i').length,
+                         window.__pwned === undefined,
+                         Array.from(r.querySelectorAll('.msg.visitor .body')).map(e => e.textContent)];"
+            ),
+            vec![],
+        )
+        .await
+        .expect("inspect");
+    assert_eq!(check[0], json!(0), "no elements from typed markup");
+    assert_eq!(check[1], json!(true), "no script ran");
+    assert_eq!(check[2], json!([typed]));
+
+    // A reload resumes the conversation with its history.
+    browser.client.refresh().await.expect("reload");
+    browser
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {}.some(t => t.includes('We are on it'))",
+                texts_of(".msg.agent .body")
+            ),
+            WAIT,
+        )
+        .await;
+    let history = browser
+        .client
+        .execute(&format!("return {};", texts_of(".msg .body")), vec![])
+        .await
+        .expect("history");
+    assert_eq!(history, json!([typed, "We are on it <i>now</i>."]));
+    browser.close().await;
+    app.stop().await.expect("clean stop");
+}
+
+/// Runs the whole process on `listener` until the returned token is cancelled.
+async fn run_on(
+    db: &TestDb,
+    listener: tokio::net::TcpListener,
+) -> (
+    tokio_util::sync::CancellationToken,
+    tokio::task::JoinHandle<Result<(), relaydesk::serve::ServeError>>,
+) {
+    let config = Config {
+        database_url: db.url.clone(),
+        listen: listener.local_addr().expect("address"),
+        ..Config::default()
+    };
+    let store = db.store().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(relaydesk::serve::run_with(
+        config.clone(),
+        store,
+        listener,
+        Arc::new(SystemClock),
+        vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        shutdown.clone(),
+    ));
+    (shutdown, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_written_while_the_server_is_away_arrives_once_it_is_back() {
+    let db = TestDb::sqlite();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("address");
+    let (stop, task) = run_on(&db, listener).await;
+
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://{addr}/"))
+        .await
+        .expect("demo page");
+    browser
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
+            ),
+            WAIT,
+        )
+        .await;
+    let submit = |text: &str| {
+        format!(
+            "{ROOT}.querySelector('textarea.text').value = {};
+             {ROOT}.querySelector('form.compose').requestSubmit();",
+            serde_json::to_string(text).expect("json")
+        )
+    };
+    browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT};
+                 r.querySelector('.launcher').click();
+                 r.querySelector('input.name').value = 'Otto';
+                 r.querySelector('form.intro').requestSubmit();
+                 {}",
+                submit("first, while online")
+            ),
+            vec![],
+        )
+        .await
+        .expect("send");
+    browser
+        .wait_js(
+            &format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")),
+            WAIT,
+        )
+        .await;
+
+    // The server goes away; the visitor writes anyway.
+    stop.cancel();
+    task.await.expect("join").expect("clean stop");
+    browser
+        .wait_js(
+            &format!("getComputedStyle({ROOT}.querySelector('.banner')).display === 'block'"),
+            WAIT,
+        )
+        .await;
+    browser
+        .client
+        .execute(&submit("second, while offline"), vec![])
+        .await
+        .expect("send offline");
+
+    // Back on the same address: the widget reconnects and sends what was waiting, once.
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("the same port again");
+    let (stop, task) = run_on(&db, listener).await;
+    browser
+        .wait_js(
+            &format!(
+                "getComputedStyle({ROOT}.querySelector('.banner')).display === 'none' &&
+                 Array.from({ROOT}.querySelectorAll('.msg.visitor .state')).every(s => s.textContent === '')"
+            ),
+            WAIT,
+        )
+        .await;
+    let store = db.store().await;
+    let mut tx = store.begin().await.expect("begin");
+    let ticket = tx
+        .tickets_with_status(relaydesk_storage::TicketStatus::Open, 10)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .next()
+        .expect("the ticket");
+    let bodies: Vec<String> = tx
+        .messages(ticket.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    tx.rollback().await.expect("rollback");
+    assert_eq!(bodies, vec!["first, while online", "second, while offline"]);
+    browser.close().await;
+    stop.cancel();
+    task.await.expect("join").expect("clean stop");
+}

@@ -1,0 +1,672 @@
+//! One visitor's websocket: hello → welcome + history, then messages both ways.
+//!
+//! What the visitor sees is read from the store: after each of our own changes, when this
+//! process reports a change of one of the conversation's tickets, and every few seconds (for
+//! changes made by other instances).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use relaydesk_storage::{AuthorKind, Platform, TicketStatus, WidgetFile};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::files::{self, UploadError};
+use super::protocol::{ClientFrame, FileView, ServerFrame, SiteUser};
+use super::session::{identity_verified, Claims, SessionKey};
+use super::WidgetRuntime;
+use crate::desk::{CustomerInput, DeskError};
+use crate::AppState;
+
+/// How often a socket re-reads the store for changes made elsewhere.
+const POLL: Duration = Duration::from_secs(1);
+/// How long a new connection may take to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_NAME_CHARS: usize = 80;
+const MAX_CLIENT_ID_CHARS: usize = 64;
+
+/// `GET /widget/ws`.
+pub(crate) async fn upgrade(
+    State(state): State<AppState>,
+    Extension(runtime): Extension<Arc<WidgetRuntime>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    stopping: Option<Extension<crate::Stopping>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let allowed = origin.to_str().is_ok_and(|origin| {
+            super::origin_allowed(&state.settings.web.allowed_origins, origin, host)
+        });
+        if !allowed {
+            tracing::info!(origin = ?origin, "widget connection from a site that is not allowed");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this site may not use the chat",
+            );
+        }
+    }
+    if !runtime.limits.ip(peer.ip()) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many connections; please wait a minute",
+        );
+    }
+    let key = match runtime.key(&state).await {
+        Ok(key) => key.clone(),
+        Err(e) => return e.into_response(),
+    };
+    // Room for the largest attachment in base64 plus its message; larger frames end only
+    // this socket.
+    let frame_limit = state.settings.web.max_attachment_bytes / 3 * 4 + 256 * 1024;
+    ws.max_message_size(frame_limit)
+        .max_frame_size(frame_limit)
+        .on_upgrade(move |socket| async move {
+            let session = Session {
+                state,
+                runtime,
+                key,
+                ip: peer.ip(),
+                socket,
+                stopping: stopping.map(|Extension(s)| s.0),
+            };
+            session.run().await;
+        })
+}
+
+struct Session {
+    state: AppState,
+    runtime: Arc<WidgetRuntime>,
+    key: SessionKey,
+    ip: IpAddr,
+    socket: WebSocket,
+    /// Turns true when the server shuts down (absent when the router runs without `serve`).
+    stopping: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// Resolves once the server is shutting down; never without a signal.
+async fn stopped(stopping: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match stopping {
+        // An error means the server is gone altogether: stopped as well.
+        Some(rx) => {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Who is writing, once the hello is accepted.
+struct Visitor {
+    conversation: String,
+    verified: bool,
+    name: String,
+    email: Option<String>,
+    language: Option<String>,
+}
+
+/// What the socket has shown so far.
+#[derive(Default)]
+struct Shown {
+    last_message: i64,
+    /// The latest ticket and whether it was closed, as last told.
+    status: Option<(i64, bool)>,
+    /// Ids of the conversation's tickets seen so far: changes of other tickets are not ours.
+    tickets: std::collections::HashSet<i64>,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Session {
+    async fn send(&mut self, frame: &ServerFrame) -> Flow {
+        let text = match serde_json::to_string(frame) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a widget frame");
+                return Flow::Stop;
+            }
+        };
+        match self
+            .socket
+            .send(WsMessage::Text(Utf8Bytes::from(text)))
+            .await
+        {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+
+    async fn run(mut self) {
+        let Some(visitor) = self.hello().await else {
+            return;
+        };
+        let mut visitor = visitor;
+        let mut stopping = self.stopping.take();
+        let mut shown = Shown::default();
+        let mut changes = self.state.desk.changes();
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if let Flow::Stop = self.refresh(&visitor, &mut shown).await {
+            return;
+        }
+        loop {
+            let flow = tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(WsMessage::Text(text))) => self.on_frame(&mut visitor, &mut shown, text.as_str()).await,
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        self.send(&ServerFrame::error("bad_frame", "send JSON text frames", None)).await
+                    }
+                    Some(Ok(WsMessage::Close(_))) | None => Flow::Stop,
+                    Some(Ok(_)) => Flow::Continue,
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "a widget socket failed");
+                        Flow::Stop
+                    }
+                },
+                changed = changes.recv() => match changed {
+                    Ok(ticket) if !shown.tickets.contains(&ticket) => Flow::Continue,
+                    Ok(_) | Err(RecvError::Lagged(_)) => self.refresh(&visitor, &mut shown).await,
+                    Err(RecvError::Closed) => Flow::Continue,
+                },
+                _ = poll.tick() => self.refresh(&visitor, &mut shown).await,
+                _ = stopped(&mut stopping) => {
+                    let _ = self.socket.send(WsMessage::Close(None)).await;
+                    Flow::Stop
+                }
+            };
+            if let Flow::Stop = flow {
+                break;
+            }
+        }
+    }
+
+    /// Waits for the hello frame and answers it; `None` ends the connection.
+    async fn hello(&mut self) -> Option<Visitor> {
+        let first = tokio::time::timeout(HELLO_TIMEOUT, self.socket.recv()).await;
+        let text = match first {
+            Ok(Some(Ok(WsMessage::Text(text)))) => text,
+            _ => return None,
+        };
+        let Ok(ClientFrame::Hello {
+            token,
+            name,
+            email,
+            language,
+            user,
+        }) = serde_json::from_str::<ClientFrame>(text.as_str())
+        else {
+            self.send(&ServerFrame::error(
+                "bad_frame",
+                "the first frame must be a hello",
+                None,
+            ))
+            .await;
+            return None;
+        };
+        let now = self.state.clock.now_ms();
+        let mut visitor = match user {
+            Some(user) => match self.verified_user(&user) {
+                Some(visitor) => visitor,
+                None => {
+                    self.send(&ServerFrame::error(
+                        "identity_refused",
+                        "the site's identity check failed",
+                        None,
+                    ))
+                    .await;
+                    return None;
+                }
+            },
+            None => {
+                let resumed = token.and_then(|t| match self.key.verify(&t, now) {
+                    Ok(claims) => Some(claims),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "a widget session token was not accepted");
+                        None
+                    }
+                });
+                let (conversation, verified) = match resumed {
+                    Some(claims) => (claims.conversation, claims.verified),
+                    None => (format!("s:{}", crate::secrets::new_token("")), false),
+                };
+                Visitor {
+                    conversation,
+                    verified,
+                    name: String::new(),
+                    email: None,
+                    language: None,
+                }
+            }
+        };
+        if let Some(name) = name.as_deref().and_then(clean_name) {
+            visitor.name = name;
+        }
+        if visitor.name.is_empty() {
+            visitor.name = "Visitor".to_string();
+        }
+        if visitor.email.is_none() {
+            visitor.email = email.as_deref().and_then(clean_email);
+        }
+        visitor.language = language.filter(|l| l.len() <= 16);
+        let offline = match self.visitor_setup(&visitor).await {
+            Ok(offline) => offline,
+            Err(e) => {
+                tracing::error!(error = %e, "widget session setup failed");
+                self.send(&ServerFrame::error(
+                    "internal",
+                    "something went wrong; please try again",
+                    None,
+                ))
+                .await;
+                return None;
+            }
+        };
+        let ttl_ms = i64::try_from(self.state.settings.web.session_ttl_hours)
+            .unwrap_or(i64::MAX / 3_600_000)
+            .saturating_mul(3_600_000);
+        let token = self.key.sign(&Claims {
+            conversation: visitor.conversation.clone(),
+            verified: visitor.verified,
+            expires_ms: now.saturating_add(ttl_ms),
+        });
+        let welcome = ServerFrame::Welcome {
+            token,
+            name: visitor.name.clone(),
+            verified: visitor.verified,
+            offline,
+            has_email: visitor.email.is_some(),
+            max_file_bytes: self.state.settings.web.max_attachment_bytes,
+        };
+        match self.send(&welcome).await {
+            Flow::Continue => Some(visitor),
+            Flow::Stop => None,
+        }
+    }
+
+    /// A site-verified user, or `None` when the hash does not vouch for the id.
+    fn verified_user(&self, user: &SiteUser) -> Option<Visitor> {
+        let secret = self
+            .state
+            .settings
+            .web
+            .identity_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())?;
+        let id = user.id.trim();
+        if id.is_empty() || id.len() > 200 || !identity_verified(secret, id, &user.hash) {
+            return None;
+        }
+        Some(Visitor {
+            conversation: format!("user:{id}"),
+            verified: true,
+            name: user
+                .name
+                .as_deref()
+                .and_then(clean_name)
+                .unwrap_or_default(),
+            email: user.email.as_deref().and_then(clean_email),
+            language: None,
+        })
+    }
+
+    /// Links a verified user to the customer known by the same email, keeps the visitor's
+    /// email, and says whether no agent is on duty.
+    async fn visitor_setup(
+        &mut self,
+        visitor: &Visitor,
+    ) -> Result<bool, relaydesk_storage::StorageError> {
+        let mut tx = self.state.store.begin().await?;
+        let mut customer = tx
+            .customer_of_identity(Platform::Web, &visitor.conversation)
+            .await?;
+        if customer.is_none() && visitor.verified {
+            if let Some(email) = visitor.email.as_deref() {
+                if let Some(known) = tx.trusted_customer_by_email(email).await? {
+                    tx.link_customer_identity(
+                        Platform::Web,
+                        &visitor.conversation,
+                        known,
+                        &visitor.name,
+                    )
+                    .await?;
+                    customer = Some(known);
+                }
+            }
+        }
+        if let (Some(customer), Some(email)) = (customer, visitor.email.as_deref()) {
+            tx.set_customer_email(customer, Some(email)).await?;
+        }
+        let offline =
+            tx.count_agents_on_duty().await? == 0 || !self.runtime.open_at(self.state.clock.now());
+        tx.commit().await?;
+        Ok(offline)
+    }
+
+    async fn on_frame(&mut self, visitor: &mut Visitor, shown: &mut Shown, text: &str) -> Flow {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(_) => {
+                return self
+                    .send(&ServerFrame::error("bad_frame", "unknown frame", None))
+                    .await
+            }
+        };
+        match frame {
+            ClientFrame::Hello { .. } => {
+                self.send(&ServerFrame::error("bad_frame", "already said hello", None))
+                    .await
+            }
+            ClientFrame::Profile { name, email } => {
+                if let Some(name) = name.as_deref().and_then(clean_name) {
+                    visitor.name = name;
+                }
+                if let Some(email) = email.as_deref().and_then(clean_email) {
+                    visitor.email = Some(email);
+                    if let Err(e) = self.remember_email(visitor).await {
+                        tracing::error!(error = %e, "cannot store a visitor's email");
+                    }
+                }
+                Flow::Continue
+            }
+            ClientFrame::Send { id, text, file } => {
+                if let Flow::Stop = self.on_send(visitor, id, text, file).await {
+                    return Flow::Stop;
+                }
+                self.refresh(visitor, shown).await
+            }
+        }
+    }
+
+    async fn remember_email(
+        &mut self,
+        visitor: &Visitor,
+    ) -> Result<(), relaydesk_storage::StorageError> {
+        let Some(email) = visitor.email.as_deref() else {
+            return Ok(());
+        };
+        let mut tx = self.state.store.begin().await?;
+        if let Some(customer) = tx
+            .customer_of_identity(Platform::Web, &visitor.conversation)
+            .await?
+        {
+            tx.set_customer_email(customer, Some(email)).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn on_send(
+        &mut self,
+        visitor: &Visitor,
+        id: String,
+        text: String,
+        file: Option<super::protocol::Upload>,
+    ) -> Flow {
+        let id = id.trim().to_string();
+        if id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS {
+            return self
+                .send(&ServerFrame::error(
+                    "bad_frame",
+                    "a message needs an id",
+                    None,
+                ))
+                .await;
+        }
+        if text.trim().is_empty() && file.is_none() {
+            return self
+                .send(&ServerFrame::error(
+                    "empty",
+                    "the message is empty",
+                    Some(id),
+                ))
+                .await;
+        }
+        if !self.runtime.limits.message(&visitor.conversation, self.ip) {
+            return self
+                .send(&ServerFrame::error(
+                    "rate_limited",
+                    "You are sending messages too fast. Please wait a moment.",
+                    Some(id),
+                ))
+                .await;
+        }
+        let mut attachments = Vec::new();
+        if let Some(upload) = file {
+            match self.store_file(visitor, &id, &upload).await {
+                Ok(attachment) => attachments.push(attachment),
+                Err(frame) => return self.send(&frame).await,
+            }
+        }
+        let input = CustomerInput {
+            platform: Platform::Web,
+            external_message_id: Some(format!("{}:{id}", visitor.conversation)),
+            customer_external_id: visitor.conversation.clone(),
+            display_name: visitor.name.clone(),
+            language: visitor.language.clone(),
+            conversation: visitor.conversation.clone(),
+            subject: None,
+            text,
+            attachments,
+        };
+        let frame = match self.state.desk.customer_message(input).await {
+            Ok(accepted) => {
+                if accepted.new_ticket {
+                    if let Err(e) = self.remember_email(visitor).await {
+                        tracing::error!(error = %e, "cannot store a visitor's email");
+                    }
+                }
+                ServerFrame::Ack {
+                    id,
+                    message_id: accepted.message_id,
+                    ticket: accepted.ticket_number,
+                    new_ticket: accepted.new_ticket,
+                    duplicate: accepted.duplicate,
+                }
+            }
+            Err(DeskError::TooLarge { limit, .. }) => ServerFrame::error(
+                "too_large",
+                format!("The message is too long (at most {limit} bytes)."),
+                Some(id),
+            ),
+            Err(DeskError::Internal(_)) => ServerFrame::error(
+                "internal",
+                "The message could not be stored; it will be sent again.",
+                Some(id),
+            ),
+            Err(e) => ServerFrame::error("refused", e.to_string(), Some(id)),
+        };
+        self.send(&frame).await
+    }
+
+    /// Checks and keeps an attachment. The file's key follows from the conversation and the
+    /// message id, so a resend stores it once.
+    async fn store_file(
+        &mut self,
+        visitor: &Visitor,
+        id: &str,
+        upload: &super::protocol::Upload,
+    ) -> Result<relaydesk_storage::Attachment, ServerFrame> {
+        let limit = self.state.settings.web.max_attachment_bytes;
+        let (data, mime) = files::decode(&upload.data, limit).map_err(|e| match e {
+            UploadError::TooLarge { limit } => ServerFrame::error(
+                "file_too_large",
+                format!("The file is too large (at most {} KB).", limit / 1024),
+                Some(id.to_string()),
+            ),
+            UploadError::NotAllowed => ServerFrame::error(
+                "file_type",
+                "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
+                Some(id.to_string()),
+            ),
+            UploadError::Malformed => {
+                ServerFrame::error("bad_frame", "the file is not base64", Some(id.to_string()))
+            }
+        })?;
+        let file = WidgetFile {
+            key: self.file_key(&visitor.conversation, id),
+            conversation: visitor.conversation.clone(),
+            file_name: files::clean_name(&upload.name, mime),
+            mime_type: mime.to_string(),
+            data,
+        };
+        let stored = async {
+            let mut tx = self.state.store.begin().await?;
+            tx.put_widget_file(&file, self.state.clock.now_ms()).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "cannot store a widget file");
+            return Err(ServerFrame::error(
+                "internal",
+                "The file could not be stored; it will be sent again.",
+                Some(id.to_string()),
+            ));
+        }
+        Ok(files::attachment(
+            &file,
+            self.state.settings.web.public_url.as_deref(),
+        ))
+    }
+
+    fn file_key(&self, conversation: &str, id: &str) -> String {
+        self.key
+            .derive(&format!("widget file\n{conversation}\n{id}"))
+    }
+
+    /// Sends what the store holds that this socket has not shown yet.
+    async fn refresh(&mut self, visitor: &Visitor, shown: &mut Shown) -> Flow {
+        let read = async {
+            let mut tx = self.state.store.begin().await?;
+            let messages = tx
+                .conversation_messages(Platform::Web, &visitor.conversation, shown.last_message)
+                .await?;
+            let latest = tx
+                .latest_ticket(Platform::Web, &visitor.conversation)
+                .await?;
+            let mut numbers = std::collections::HashMap::new();
+            for message in &messages {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    numbers.entry(message.ticket_id)
+                {
+                    slot.insert(tx.ticket(message.ticket_id).await?.number);
+                }
+            }
+            tx.rollback().await?;
+            Ok::<_, relaydesk_storage::StorageError>((messages, latest, numbers))
+        }
+        .await;
+        let (messages, latest, numbers) = match read {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, "a widget socket could not read the store");
+                return Flow::Continue;
+            }
+        };
+        let prefix = format!("{}:", visitor.conversation);
+        shown.tickets.extend(numbers.keys().copied());
+        if let Some(ticket) = &latest {
+            shown.tickets.insert(ticket.id);
+        }
+        for message in messages {
+            shown.last_message = shown.last_message.max(message.id);
+            let from_visitor = message.author_kind == AuthorKind::Customer;
+            let frame = ServerFrame::Message {
+                id: message.id,
+                ticket: numbers.get(&message.ticket_id).copied().unwrap_or_default(),
+                from: if from_visitor { "visitor" } else { "agent" },
+                author: message.author_name,
+                text: message.body,
+                at: message.created_at.timestamp_millis(),
+                client_id: message
+                    .external_id
+                    .as_deref()
+                    .filter(|_| from_visitor && message.platform == Platform::Web)
+                    .and_then(|e| e.strip_prefix(&prefix))
+                    .map(str::to_string),
+                files: message
+                    .attachments
+                    .into_iter()
+                    .map(|a| FileView {
+                        name: a.file_name,
+                        mime_type: a.mime_type,
+                        url: a.url,
+                    })
+                    .collect(),
+            };
+            if let Flow::Stop = self.send(&frame).await {
+                return Flow::Stop;
+            }
+        }
+        if let Some(ticket) = latest {
+            let closed = !ticket.status.is_active() && ticket.status != TicketStatus::Merged;
+            let now = (ticket.number, closed);
+            if shown.status != Some(now) {
+                shown.status = Some(now);
+                return self
+                    .send(&ServerFrame::Status {
+                        ticket: ticket.number,
+                        closed,
+                    })
+                    .await;
+            }
+        }
+        Flow::Continue
+    }
+}
+
+fn clean_name(name: &str) -> Option<String> {
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn clean_email(email: &str) -> Option<String> {
+    let email = email.trim();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+    plausible.then(|| email.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_emails_are_cleaned() {
+        assert_eq!(clean_name("  Anna\u{0}  "), Some("Anna".into()));
+        assert_eq!(clean_name("   "), None);
+        assert_eq!(clean_email(" a@b.example "), Some("a@b.example".into()));
+        assert_eq!(clean_email("a@b"), None);
+        assert_eq!(clean_email("a@b.example, c@d.example"), None);
+        assert_eq!(clean_email("nobody"), None);
+    }
+}
