@@ -12,6 +12,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
+/// JavaScript reaching into the widget's shadow root.
+pub const WIDGET_ROOT: &str = "document.getElementById('relaydesk-widget').shadowRoot";
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -108,6 +111,78 @@ impl Browser {
                 Err(e) => panic!("`{probe}` failed: {e}"),
             }
         }
+    }
+
+    /// Waits for the widget's launcher on the current page.
+    pub async fn wait_for_widget(&self, timeout: Duration) {
+        self.wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {WIDGET_ROOT}.querySelector('.launcher')"
+            ),
+            timeout,
+        )
+        .await;
+    }
+
+    /// Opens the widget, gives `name` and sends `text`.
+    pub async fn widget_say(&self, name: &str, text: &str) {
+        self.client
+            .execute(
+                &format!(
+                    "const r = {WIDGET_ROOT};
+                     r.querySelector('.launcher').click();
+                     r.querySelector('input.name').value = arguments[0];
+                     r.querySelector('form.intro').requestSubmit();
+                     r.querySelector('textarea.text').value = arguments[1];
+                     r.querySelector('form.compose').requestSubmit();"
+                ),
+                vec![json!(name), json!(text)],
+            )
+            .await
+            .expect("open the widget and send");
+    }
+
+    /// Signs in to the console at `base` (`http://127.0.0.1:port`).
+    pub async fn console_sign_in(&self, base: &str, email: &str, password: &str) {
+        let c = &self.client;
+        c.goto(&format!("{base}/console"))
+            .await
+            .expect("open the console");
+        self.wait_css("form.sign-in", Duration::from_secs(20)).await;
+        for (field, value) in [
+            ("input[name=email]", email),
+            ("input[name=password]", password),
+        ] {
+            c.find(Locator::Css(field))
+                .await
+                .expect("a sign-in field")
+                .send_keys(value)
+                .await
+                .expect("type into the sign-in form");
+        }
+        c.find(Locator::Css("form.sign-in button[type=submit]"))
+            .await
+            .expect("the sign-in button")
+            .click()
+            .await
+            .expect("sign in");
+    }
+
+    /// Types `text` into the open console ticket's reply form and sends it.
+    pub async fn console_reply(&self, text: &str) {
+        let c = &self.client;
+        c.find(Locator::Css("form[data-action=reply] textarea"))
+            .await
+            .expect("the reply box")
+            .send_keys(text)
+            .await
+            .expect("type the reply");
+        c.find(Locator::Css("form[data-action=reply] button[type=submit]"))
+            .await
+            .expect("the send button")
+            .click()
+            .await
+            .expect("send the reply");
     }
 
     /// Ends the session and the driver.

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fantoccini::Locator;
 use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::hub::{CustomerMessage, Hub, HubConfig, Inbound, Ingested, Outbound, PlatformUser};
@@ -74,28 +73,9 @@ async fn an_agent_answers_a_customer_from_the_console_in_chromium() {
 
     let browser = Browser::start().await;
     let c = &browser.client;
-    c.goto(&app.url("/console"))
-        .await
-        .expect("open the console");
-    browser.wait_css("form.sign-in", WAIT).await;
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .expect("email field")
-        .send_keys("anna@example.com")
-        .await
-        .expect("type email");
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("password field")
-        .send_keys("correct horse battery")
-        .await
-        .expect("type password");
-    c.find(Locator::Css("form.sign-in button[type=submit]"))
-        .await
-        .expect("sign-in button")
-        .click()
-        .await
-        .expect("sign in");
+    browser
+        .console_sign_in(&app.url(""), "anna@example.com", "correct horse battery")
+        .await;
 
     let link = browser
         .wait_css(&format!("tr[data-ticket='{number}'] a"), WAIT)
@@ -123,18 +103,9 @@ async fn an_agent_answers_a_customer_from_the_console_in_chromium() {
         )
         .await;
 
-    c.find(Locator::Css("form[data-action=reply] textarea"))
-        .await
-        .expect("reply box")
-        .send_keys("It leaves the warehouse today <b>promise</b>")
-        .await
-        .expect("type the reply");
-    c.find(Locator::Css("form[data-action=reply] button[type=submit]"))
-        .await
-        .expect("send button")
-        .click()
-        .await
-        .expect("send");
+    browser
+        .console_reply("It leaves the warehouse today <b>promise</b>")
+        .await;
     browser
         .wait_js(
             "document.getElementById('conversation').textContent.includes('It leaves the warehouse today <b>promise</b>')",

@@ -10,15 +10,14 @@ use relaydesk::hub::{Hub, HubConfig};
 use relaydesk::widget_channel::WidgetChannel;
 use relaydesk_storage::{Platform, Role, SystemClock};
 use relaydesk_tests::app::{spawn_app_with, Spawn};
-use relaydesk_tests::browser::Browser;
+use relaydesk_tests::browser::{Browser, WIDGET_ROOT};
 use relaydesk_tests::db::TestDb;
 use relaydesk_web::Desk;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// JavaScript reaching into the widget's shadow root.
-const ROOT: &str = "document.getElementById('relaydesk-widget').shadowRoot";
+const ROOT: &str = WIDGET_ROOT;
 
 fn texts_of(selector: &str) -> String {
     format!("Array.from({ROOT}.querySelectorAll('{selector}')).map(e => e.textContent)")
@@ -56,32 +55,11 @@ async fn a_visitor_chats_from_the_demo_page() {
 
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/")).await.expect("demo page");
-    browser
-        .wait_js(
-            &format!(
-                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
-            ),
-            WAIT,
-        )
-        .await;
+    browser.wait_for_widget(WAIT).await;
 
     // Open the widget, give a name, send a message with markup in it.
     let typed = "<script>window.__pwned = 1</script><b>bold?</b> my order is late";
-    browser
-        .client
-        .execute(
-            &format!(
-                "const r = {ROOT};
-                 r.querySelector('.launcher').click();
-                 r.querySelector('input.name').value = 'Vera';
-                 r.querySelector('form.intro').requestSubmit();
-                 r.querySelector('textarea.text').value = arguments[0];
-                 r.querySelector('form.compose').requestSubmit();"
-            ),
-            vec![json!(typed)],
-        )
-        .await
-        .expect("type and send");
+    browser.widget_say("Vera", typed).await;
     // Acknowledged by the server: the ticket number line appears.
     browser
         .wait_js(
@@ -194,14 +172,7 @@ async fn a_message_written_while_the_server_is_away_arrives_once_it_is_back() {
         .goto(&format!("http://{addr}/"))
         .await
         .expect("demo page");
-    browser
-        .wait_js(
-            &format!(
-                "document.getElementById('relaydesk-widget') && {ROOT}.querySelector('.launcher')"
-            ),
-            WAIT,
-        )
-        .await;
+    browser.wait_for_widget(WAIT).await;
     let submit = |text: &str| {
         format!(
             "{ROOT}.querySelector('textarea.text').value = {};
