@@ -2,7 +2,7 @@
 //! `relaydesk.toml` and `RELAYDESK_…` (as `[web]`, `[console]`, `[email]`) with the rest of its
 //! configuration and hands them over in [`WebSettings`].
 
-use relaydesk_storage::sla::{BusinessHours, Calendar, Span};
+use relaydesk_storage::sla::{BusinessHours, Calendar};
 use serde::{Deserialize, Serialize};
 
 /// Everything the web server is configured with.
@@ -73,21 +73,6 @@ impl BusinessHoursConfig {
     /// The calendar these hours describe; errors name the key.
     pub fn calendar(&self) -> Result<Calendar, String> {
         let key = "web.business_hours";
-        let days = [
-            ("mon", &self.mon),
-            ("tue", &self.tue),
-            ("wed", &self.wed),
-            ("thu", &self.thu),
-            ("fri", &self.fri),
-            ("sat", &self.sat),
-            ("sun", &self.sun),
-        ];
-        let mut week: [Vec<Span>; 7] = Default::default();
-        for ((name, texts), spans) in days.iter().zip(week.iter_mut()) {
-            for text in texts.iter() {
-                spans.push(Span::parse(text).map_err(|e| format!("{key}.{name}: {e}"))?);
-            }
-        }
         let holidays = self
             .holidays
             .iter()
@@ -97,9 +82,11 @@ impl BusinessHoursConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        BusinessHours::new(&self.time_zone, week, holidays)
-            .map(Calendar::Business)
-            .map_err(|e| format!("{key}: {e}"))
+        let week = [
+            &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+        ]
+        .map(Vec::as_slice);
+        BusinessHours::from_config(key, &self.time_zone, week, holidays).map(Calendar::Business)
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use relaydesk_storage::sla::{BusinessHours, Calendar, DueSoon, Policy, PolicySet, Span, Target};
+use relaydesk_storage::sla::{BusinessHours, Calendar, DueSoon, Policy, PolicySet, Target};
 use relaydesk_storage::{Platform, Priority};
 use serde::{Deserialize, Serialize};
 
@@ -191,21 +191,13 @@ impl SlaConfig {
                 ));
             }
             zone(&format!("{key}.time_zone"), &c.time_zone)?;
-            let days = [&c.mon, &c.tue, &c.wed, &c.thu, &c.fri, &c.sat, &c.sun];
-            let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-            let mut week: [Vec<Span>; 7] = Default::default();
-            for ((day, name), spans) in days.iter().zip(names).zip(week.iter_mut()) {
-                for text in day.iter() {
-                    spans.push(Span::parse(text).map_err(|e| format!("{key}.{name}: {e}"))?);
-                }
-            }
             let holidays = c
                 .holidays
                 .iter()
                 .map(|h| h.date().map_err(|e| format!("{key}.holidays: {e}")))
                 .collect::<Result<Vec<_>, _>>()?;
-            let hours = BusinessHours::new(&c.time_zone, week, holidays)
-                .map_err(|e| format!("{key}: {e}"))?;
+            let week = [&c.mon, &c.tue, &c.wed, &c.thu, &c.fri, &c.sat, &c.sun].map(Vec::as_slice);
+            let hours = BusinessHours::from_config(&key, &c.time_zone, week, holidays)?;
             calendars.push((c.name.clone(), Arc::new(Calendar::Business(hours))));
         }
 

@@ -125,6 +125,24 @@ impl BusinessHours {
         })
     }
 
+    /// [`BusinessHours::new`] from configuration text: each weekday's spans as written
+    /// (`"09:00-17:00"`), Monday first. Errors name `key` (e.g. `web.business_hours`), and the
+    /// weekday of a bad span.
+    pub fn from_config(
+        key: &str,
+        zone: &str,
+        week: [&[String]; 7],
+        holidays: impl IntoIterator<Item = NaiveDate>,
+    ) -> Result<Self, String> {
+        let mut spans: [Vec<Span>; 7] = Default::default();
+        for ((texts, day), out) in week.iter().zip(WEEKDAYS).zip(spans.iter_mut()) {
+            for text in texts.iter() {
+                out.push(Span::parse(text).map_err(|e| format!("{key}.{day}: {e}"))?);
+            }
+        }
+        Self::new(zone, spans, holidays).map_err(|e| format!("{key}: {e}"))
+    }
+
     pub fn zone(&self) -> Tz {
         self.zone
     }
