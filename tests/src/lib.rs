@@ -2,6 +2,7 @@
 //! app on a random port, and loopback stand-ins for the platforms we talk to.
 
 pub mod app;
+pub mod binary;
 pub mod browser;
 pub mod console_client;
 pub mod db;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::server::{Shared, BOT_ID, BOT_USERNAME};
-use super::state::{as_i64, Topic};
+use super::state::{as_i64, NewTopic, Topic};
 
 /// Each served method as documented; the real server matches names case-insensitively.
 const METHODS: &[&str] = &[
@@ -202,6 +202,14 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
                     closed: false,
                 },
             );
+            let created = NewTopic {
+                chat,
+                topic: id,
+                name: name.clone(),
+            };
+            state
+                .topic_watchers
+                .retain(|watcher| watcher.send(created.clone()).is_ok());
             Answer::Ok(json!({"message_thread_id": id, "name": name, "icon_color": 7_322_096}))
         }
         "editForumTopic" | "closeForumTopic" | "reopenForumTopic" => {
@@ -295,7 +303,13 @@ fn send(shared: &Shared, chat: i64, params: &Value, content: Value) -> Answer {
     if let Err(answer) = can_send(shared, chat, params) {
         return answer;
     }
-    let id = shared.lock().next_message_id(chat);
+    let id = {
+        let mut state = shared.lock();
+        let id = state.next_message_id(chat);
+        let topic = int(params, "message_thread_id");
+        state.sent.insert((chat, id), topic);
+        id
+    };
     let mut message = json!({
         "message_id": id, "date": 1_700_000_000, "chat": chat_json(chat), "from": bot_user(),
     });

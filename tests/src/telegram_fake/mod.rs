@@ -13,4 +13,4 @@ mod server;
 mod state;
 
 pub use server::TelegramFake;
-pub use state::{Call, Fault, TgUser};
+pub use state::{Call, Fault, NewTopic, TgUser};

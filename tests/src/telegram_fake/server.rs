@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Notify;
 
 use super::methods::{self, Answer};
-use super::state::{Call, Fault, State, TgUser};
+use super::state::{Call, Fault, NewTopic, State, TgUser};
 
 /// The fake's bot: what `getMe` answers.
 pub const BOT_ID: i64 = 777_000_111;
@@ -235,6 +235,31 @@ impl TelegramFake {
         topics
     }
 
+    /// From now on, every forum topic the bot creates is told to the returned receiver, at the
+    /// moment the fake creates it: before the bot has the answer to `createForumTopic` (as
+    /// members of the group see a new topic while the bot's request is still on its way back).
+    pub fn watch_topics(&self) -> tokio::sync::mpsc::UnboundedReceiver<NewTopic> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.lock().topic_watchers.push(sender);
+        receiver
+    }
+
+    /// The messages the bot sent (any `send*` method answered 200) to `chat`: into topic
+    /// `topic`, or outside any topic for `None`; by message id, each with its current text
+    /// (after any edits; empty for messages without text).
+    pub fn bot_messages(&self, chat: i64, topic: Option<i64>) -> Vec<(i64, String)> {
+        let state = self.shared.lock();
+        state
+            .sent
+            .iter()
+            .filter(|((c, _), t)| *c == chat && **t == topic)
+            .map(|((c, id), _)| {
+                let text = state.texts.get(&(*c, *id)).cloned().unwrap_or_default();
+                (*id, text)
+            })
+            .collect()
+    }
+
     /// Updates not yet confirmed by `getUpdates`.
     pub fn pending_updates(&self) -> usize {
         self.shared.lock().updates.len()
@@ -368,6 +393,7 @@ async fn call(
                 method: method.to_string(),
                 params,
                 status: 504,
+                at: std::time::Instant::now(),
             });
             shared.changed.notify_waiters();
             tokio::time::sleep(wait).await;
@@ -382,6 +408,7 @@ async fn call(
         method: method.to_string(),
         params,
         status: response.status().as_u16(),
+        at: std::time::Instant::now(),
     });
     shared.changed.notify_waiters();
     response

@@ -1,6 +1,6 @@
 //! What the fake Bot API remembers.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,6 +12,8 @@ pub struct Call {
     pub params: Value,
     /// The HTTP status the fake answered with (200, 400, 429, …).
     pub status: u16,
+    /// When the fake answered (for a hang: when the call came in).
+    pub at: std::time::Instant,
 }
 
 impl Call {
@@ -97,6 +99,15 @@ impl TgUser {
     }
 }
 
+/// A forum topic the bot just created, as told to [`super::TelegramFake::watch_topics`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopic {
+    pub chat: i64,
+    /// The topic's `message_thread_id`.
+    pub topic: i64,
+    pub name: String,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Topic {
     pub name: String,
@@ -124,6 +135,11 @@ pub(crate) struct State {
     pub blocked: HashSet<i64>,
     pub webhook: Option<(String, Option<String>)>,
     pub faults: HashMap<String, VecDeque<Fault>>,
+    /// Every message the bot sent (any `send*` method), by (chat, message id): the topic it
+    /// went to, `None` outside topics.
+    pub sent: BTreeMap<(i64, i64), Option<i64>>,
+    /// Told about every topic `createForumTopic` creates, before the bot gets the answer.
+    pub topic_watchers: Vec<tokio::sync::mpsc::UnboundedSender<NewTopic>>,
 }
 
 impl State {

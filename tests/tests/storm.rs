@@ -1,0 +1,893 @@
+//! Nothing is lost: a kill -9 storm against the real `relaydesk` binary.
+//!
+//! Customers write to the bot in their private chats (the loopback Telegram fake is the Bot
+//! API); an agent answers in each ticket's forum topic the moment the topic is created (before
+//! the ticket card is posted) and again later; meanwhile the binary is killed with SIGKILL at
+//! random moments and restarted at once on the same database. After a calm phase every message
+//! must be where it belongs:
+//!
+//! * every customer text in the ticket's staff topic, in order (several texts may share one
+//!   post, each on its own line after an author line; the first may share the ticket card);
+//! * every agent reply in the customer's private chat exactly once, in order;
+//! * exactly one forum topic per ticket;
+//! * no customer sent the same message twice.
+//!
+//! Legs: SQLite with one instance (polling); PostgreSQL with one instance (polling);
+//! PostgreSQL with three instances in webhook mode (the documented way to run several: the
+//! test delivers the updates as Telegram does, one at a time, in order, to the instances in
+//! turn, again until one answers 200), one of them killed over and over.
+//!
+//! `STORM_SEED=<n>` repeats a run's random schedule (the seed is printed).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use relaydesk_tests::binary::{self, KillOnDrop};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::telegram_fake::Call;
+use relaydesk_tests::telegram_fake::{NewTopic, TelegramFake, TgUser};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// The staff supergroup.
+const STAFF: i64 = -1_001_234_567_890;
+const CUSTOMERS: usize = 15;
+/// Texts each customer writes.
+const TEXTS_EACH: usize = 10;
+/// Replies the agent writes into each ticket's topic…
+const REPLIES_EACH: usize = 4;
+/// …of which this many the moment the topic is created.
+const REPLIES_AT_ONCE: usize = 2;
+/// Customers' texts are spread over this long.
+const LOAD_PHASE: Duration = Duration::from_secs(20);
+/// SIGKILLs per leg, one every 1–4 s.
+const KILLS: usize = 8;
+const KILL_GAP_MS: (u64, u64) = (1_000, 4_000);
+/// After the last kill: how long everything has to arrive.
+const CALM_DEADLINE: Duration = Duration::from_secs(90);
+/// Once everything arrived: how long to keep watching for late duplicates.
+const SETTLE: Duration = Duration::from_secs(3);
+/// Longest wait for a started instance to answer `/healthz`.
+const START_LIMIT: Duration = Duration::from_secs(60);
+/// A SIGKILL this soon after Telegram accepted a send may come before the sender could record
+/// it; the Bot API has no idempotency key and no way to read back a private chat or list forum
+/// topics, so no implementation can tell whether it went out: it is sent again. A duplicate
+/// (message or topic) whose first copy was accepted this shortly before a kill is counted as
+/// unavoidable, reported, and not failed on; every other duplicate fails the test.
+const AMBIGUOUS: Duration = Duration::from_millis(500);
+const WEBHOOK_PATH: &str = "/telegram/updates";
+const WEBHOOK_SECRET: &str = "storm_secret-1";
+/// The header Telegram sends the webhook's `secret_token` in (Bot API, setWebhook).
+const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+
+/// One storm at a time: the legs share two cores, and each one's timing should be its own.
+static ONE_STORM_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_storm_loses_nothing_on_sqlite() {
+    let _turn = ONE_STORM_AT_A_TIME.lock().await;
+    storm("sqlite", TestDb::sqlite(), 1, Mode::Polling).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_storm_loses_nothing_on_postgres() {
+    let _turn = ONE_STORM_AT_A_TIME.lock().await;
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    storm("postgres", db, 1, Mode::Polling).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_storm_with_three_instances_loses_nothing_on_postgres() {
+    let _turn = ONE_STORM_AT_A_TIME.lock().await;
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    storm("postgres, 3 instances", db, 3, Mode::Webhook).await;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Polling,
+    Webhook,
+}
+
+/// A small deterministic generator (SplitMix64): the schedule of a run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> (Self, u64) {
+        let seed = std::env::var("STORM_SEED")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(42)
+            });
+        (Self(seed), seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low).max(1)
+    }
+}
+
+fn customer(i: usize) -> TgUser {
+    TgUser::new(700_000 + i as i64, &customer_name(i))
+}
+
+fn customer_name(i: usize) -> String {
+    format!("Cust{i:02}")
+}
+
+fn customer_text(i: usize, j: usize) -> String {
+    format!("c{i:02} m{j:02}")
+}
+
+fn reply_text(i: usize, k: usize) -> String {
+    format!("reply c{i:02} r{k}")
+}
+
+fn agent() -> TgUser {
+    TgUser::new(5_000_001, "Agnes").username("agnes")
+}
+
+/// The customer a topic belongs to, from its name `#1001 · Cust07 · subject` (a closed topic
+/// starts with ✅), and the ticket number.
+fn topic_owner(name: &str) -> Option<(usize, i64)> {
+    let mut parts = name.trim_start_matches("✅ ").split(" · ");
+    let number = parts.next()?.strip_prefix('#')?.parse().ok()?;
+    let owner = parts.next()?.strip_prefix("Cust")?.parse().ok()?;
+    Some((owner, number))
+}
+
+/// One `relaydesk serve` process, restarted on its own port and configuration.
+struct Instance {
+    name: String,
+    config: PathBuf,
+    port: u16,
+    log: PathBuf,
+    dir: PathBuf,
+    token: String,
+    process: Option<KillOnDrop>,
+    starts: usize,
+}
+
+impl Instance {
+    fn start(&mut self) {
+        self.starts += 1;
+        let mut command = std::process::Command::new(binary::relaydesk());
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .current_dir(&self.dir);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("RELAYDESK_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("RELAYDESK_TELEGRAM_TOKEN", &self.token)
+            .env("RELAYDESK_LOG", "info")
+            .env("NO_COLOR", "1");
+        let label = format!("instance {} start {}", self.name, self.starts);
+        self.process = Some(
+            KillOnDrop::spawn(command, &self.log, &label).expect("start the relaydesk binary"),
+        );
+    }
+
+    /// SIGKILL, no goodbye.
+    fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+
+    fn running(&mut self) -> bool {
+        self.process.as_mut().is_some_and(KillOnDrop::is_running)
+    }
+
+    /// Waits until the web server answers, or fails with the log's tail.
+    async fn wait_healthy(&mut self) {
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        let deadline = Instant::now() + START_LIMIT;
+        loop {
+            if !self.running() {
+                panic!(
+                    "instance {} exited at start; its log ends:\n{}",
+                    self.name,
+                    binary::tail(&self.log, 40)
+                );
+            }
+            let answered = client
+                .get(&url)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "instance {} did not answer {url} within {START_LIMIT:?}; its log ends:\n{}",
+                    self.name,
+                    binary::tail(&self.log, 40)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// The configuration file of one instance. `pacing`: the send-limit keys, set high so the
+/// storm is not slowed by Telegram's real limits (the pacer has its own tests).
+fn config_text(db_url: &str, port: u16, fake: &TelegramFake, mode: Mode, pacing: bool) -> String {
+    let mut text = format!(
+        "database_url = \"{db_url}\"\nlisten = \"127.0.0.1:{port}\"\n\n\
+         [outbox]\npoll = \"250ms\"\n\n\
+         [telegram]\napi_url = \"{api}\"\nstaff_chat_id = {STAFF}\n",
+        api = fake.url(),
+    );
+    if mode == Mode::Webhook {
+        // Telegram posts to one public address (a load balancer in front of the instances);
+        // the test plays both, posting to each instance's own port on this path.
+        text.push_str(&format!(
+            "mode = \"webhook\"\nwebhook_url = \"https://desk.example.test{WEBHOOK_PATH}\"\n\
+             webhook_secret = \"{WEBHOOK_SECRET}\"\n"
+        ));
+    }
+    if pacing {
+        text.push_str(
+            "messages_per_second = 1000\ngroup_messages_per_minute = 1000\ntopics_per_minute = 1000\n",
+        );
+    }
+    text
+}
+
+/// Applies the migrations once with the instances' configuration (as a deploy does), which also
+/// checks that the binary takes it. The error is the command's output.
+async fn migrate(config: &Path, token: &str, dir: &Path) -> Result<(), String> {
+    let mut command = std::process::Command::new(binary::relaydesk());
+    command
+        .arg("--config")
+        .arg(config)
+        .arg("migrate")
+        .current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("RELAYDESK_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("RELAYDESK_TELEGRAM_TOKEN", token);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the migrate run finished")
+        .expect("run relaydesk migrate");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// What the agent wrote, per customer (reply numbers in the order written), and the first
+/// topic seen for each customer (the one the agent works in).
+#[derive(Debug, Default)]
+struct AgentLog {
+    written: HashMap<usize, Vec<usize>>,
+    topic: HashMap<usize, i64>,
+}
+
+/// The agent: answers in every ticket's topic the moment it is created (before the bot even has
+/// the `createForumTopic` answer, so before any ticket card), then more over the next seconds.
+async fn agent_at_work(
+    fake: TelegramFake,
+    mut topics: tokio::sync::mpsc::UnboundedReceiver<NewTopic>,
+    log: Arc<Mutex<AgentLog>>,
+    seed: u64,
+) {
+    let mut later = JoinSet::new();
+    let mut rng = Rng(seed ^ 0xA6E7);
+    let me = agent();
+    while let Some(created) = topics.recv().await {
+        if created.chat != STAFF {
+            continue;
+        }
+        let Some((owner, _)) = topic_owner(&created.name) else {
+            continue;
+        };
+        {
+            let mut log = log.lock().expect("agent log");
+            if log.topic.contains_key(&owner) {
+                // A second topic for the same ticket: the agent keeps to the first.
+                continue;
+            }
+            log.topic.insert(owner, created.topic);
+            for k in 0..REPLIES_AT_ONCE {
+                fake.push_topic_text(STAFF, created.topic, &me, &reply_text(owner, k));
+                log.written.entry(owner).or_default().push(k);
+            }
+        }
+        let gaps: Vec<u64> = (REPLIES_AT_ONCE..REPLIES_EACH)
+            .map(|_| rng.between(1_000, 6_000))
+            .collect();
+        let (fake, log, me) = (fake.clone(), log.clone(), me.clone());
+        later.spawn(async move {
+            for (k, gap) in (REPLIES_AT_ONCE..REPLIES_EACH).zip(gaps) {
+                tokio::time::sleep(Duration::from_millis(gap)).await;
+                fake.push_topic_text(STAFF, created.topic, &me, &reply_text(owner, k));
+                log.lock()
+                    .expect("agent log")
+                    .written
+                    .entry(owner)
+                    .or_default()
+                    .push(k);
+            }
+        });
+    }
+    later.shutdown().await;
+}
+
+/// Plays Telegram's side of webhook mode: each update is posted to the instances in turn, one
+/// at a time and in order, and posted again (to the next instance) until one answers 200.
+async fn deliver_webhooks(fake: TelegramFake, ports: Vec<u16>) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client");
+    let mut queue: VecDeque<serde_json::Value> = VecDeque::new();
+    let mut next = 0usize;
+    loop {
+        queue.extend(fake.take_pending_updates());
+        let Some(update) = queue.front() else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let port = ports[next % ports.len()];
+        next += 1;
+        let body = serde_json::to_vec(update).expect("an update as JSON");
+        let answered = client
+            .post(format!("http://127.0.0.1:{port}{WEBHOOK_PATH}"))
+            .header(SECRET_HEADER, WEBHOOK_SECRET)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        match answered {
+            Ok(response) if response.status().is_success() => {
+                queue.pop_front();
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// Where everything ended up.
+#[derive(Debug, Default)]
+struct Report {
+    texts_expected: usize,
+    texts_written: usize,
+    /// Customer texts in no topic of their ticket.
+    texts_lost: Vec<String>,
+    /// Customers whose texts appear out of order in their topic.
+    texts_out_of_order: Vec<String>,
+    /// Customer texts shown more than once in staff topics (allowed: a post the platform took
+    /// just before a crash is sent again; reported for information).
+    texts_shown_twice: usize,
+    topics: usize,
+    customers_without_topic: Vec<String>,
+    /// Customers with more than one topic, and how many.
+    duplicate_topics: Vec<String>,
+    /// Ticket numbers used by topics of more than one customer.
+    shared_numbers: Vec<i64>,
+    /// Topics whose name names no customer of this run.
+    stray_topics: Vec<String>,
+    replies_expected: usize,
+    replies_written: usize,
+    /// Replies written by the agent that never reached the customer.
+    replies_lost: Vec<String>,
+    /// Replies the customer got more than once.
+    replies_duplicated: Vec<String>,
+    replies_out_of_order: Vec<String>,
+    /// Replies that reached another customer.
+    replies_misrouted: Vec<String>,
+    /// Messages a customer got more than once (same text).
+    customer_duplicates: Vec<String>,
+    /// Duplicates (topics, messages to customers) whose first copy Telegram accepted just
+    /// before a SIGKILL: see [`AMBIGUOUS`].
+    unavoidable: Vec<String>,
+}
+
+impl Report {
+    /// Everything written arrived (duplicates aside): the calm phase may end.
+    fn complete(&self) -> bool {
+        self.texts_written == self.texts_expected
+            && self.texts_lost.is_empty()
+            && self.customers_without_topic.is_empty()
+            && self.replies_written == self.replies_expected
+            && self.replies_lost.is_empty()
+    }
+
+    fn passed(&self) -> bool {
+        self.complete()
+            && self.texts_out_of_order.is_empty()
+            && self.duplicate_topics.is_empty()
+            && self.shared_numbers.is_empty()
+            && self.stray_topics.is_empty()
+            && self.replies_duplicated.is_empty()
+            && self.replies_out_of_order.is_empty()
+            && self.replies_misrouted.is_empty()
+            && self.customer_duplicates.is_empty()
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "customer texts lost {}/{} (written {}, out of order for {} customers, shown twice in topics {}); \
+             agent replies lost {}/{} written ({} expected; duplicated {}, out of order for {} customers, misrouted {}); \
+             topics {} for {CUSTOMERS} customers (customers with duplicate topics {}, without a topic {}, shared ticket numbers {}, stray {}); \
+             messages a customer got twice {} (plus {} unavoidable duplicates: first copy accepted just before a kill)",
+            self.texts_lost.len(),
+            self.texts_expected,
+            self.texts_written,
+            self.texts_out_of_order.len(),
+            self.texts_shown_twice,
+            self.replies_lost.len(),
+            self.replies_written,
+            self.replies_expected,
+            self.replies_duplicated.len(),
+            self.replies_out_of_order.len(),
+            self.replies_misrouted.len(),
+            self.topics,
+            self.duplicate_topics.len(),
+            self.customers_without_topic.len(),
+            self.shared_numbers.len(),
+            self.stray_topics.len(),
+            self.customer_duplicates.len(),
+            self.unavoidable.len(),
+        )
+    }
+}
+
+/// Whether the positions (of the first time each item was seen, in the order written; `None`
+/// for items never seen) ever go backwards.
+fn out_of_order<P: PartialOrd>(positions: &[Option<P>]) -> bool {
+    let seen: Vec<&P> = positions.iter().flatten().collect();
+    seen.windows(2).any(|w| w[0] >= w[1])
+}
+
+/// Whether a kill came within [`AMBIGUOUS`] after `accepted`.
+fn killed_right_after(kills: &[std::time::Instant], accepted: std::time::Instant) -> bool {
+    kills
+        .iter()
+        .any(|k| *k >= accepted && k.duration_since(accepted) <= AMBIGUOUS)
+}
+
+/// When Telegram first accepted a `sendMessage` to `chat` whose text is `text` (or, with
+/// `whole_line`, has `text` as one of its lines).
+fn first_accepted(
+    calls: &[Call],
+    chat: i64,
+    text: &str,
+    whole_line: bool,
+) -> Option<std::time::Instant> {
+    calls
+        .iter()
+        .filter(|c| c.ok() && c.method == "sendMessage" && c.int("chat_id") == Some(chat))
+        .find(|c| {
+            let sent = c.str("text").unwrap_or_default();
+            if whole_line {
+                sent.lines().any(|l| l.trim_end() == text)
+            } else {
+                sent == text
+            }
+        })
+        .map(|c| c.at)
+}
+
+fn examine(
+    fake: &TelegramFake,
+    texts_written: usize,
+    agent: &AgentLog,
+    kills: &[std::time::Instant],
+) -> Report {
+    let calls = fake.calls();
+    let mut report = Report {
+        texts_expected: CUSTOMERS * TEXTS_EACH,
+        texts_written,
+        replies_expected: CUSTOMERS * REPLIES_EACH,
+        replies_written: agent.written.values().map(Vec::len).sum(),
+        ..Report::default()
+    };
+
+    // Staff side: topics per customer, customer texts in them.
+    let topics = fake.topics(STAFF);
+    report.topics = topics.len();
+    let mut by_customer: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut numbers: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (id, name, _) in &topics {
+        match topic_owner(name) {
+            Some((owner, number)) if owner < CUSTOMERS => {
+                by_customer.entry(owner).or_default().push(*id);
+                let owners = numbers.entry(number).or_default();
+                if !owners.contains(&owner) {
+                    owners.push(owner);
+                }
+            }
+            _ => report.stray_topics.push(name.clone()),
+        }
+    }
+    report.shared_numbers = numbers
+        .iter()
+        .filter(|(_, owners)| owners.len() > 1)
+        .map(|(number, _)| *number)
+        .collect();
+    for i in 0..CUSTOMERS {
+        let own = by_customer.get(&i).cloned().unwrap_or_default();
+        if own.is_empty() {
+            report.customers_without_topic.push(customer_name(i));
+        }
+        if own.len() > 1 {
+            // Each topic after the first is unavoidable only when the one before it was
+            // created just before a kill.
+            let created: Vec<std::time::Instant> = calls
+                .iter()
+                .filter(|c| c.ok() && c.method == "createForumTopic")
+                .filter(|c| {
+                    c.str("name")
+                        .and_then(topic_owner)
+                        .is_some_and(|(owner, _)| owner == i)
+                })
+                .map(|c| c.at)
+                .collect();
+            let excused = created
+                .iter()
+                .take(own.len() - 1)
+                .filter(|at| killed_right_after(kills, **at))
+                .count();
+            let what = format!("{} has {} topics", customer_name(i), own.len());
+            if excused >= own.len() - 1 {
+                report.unavoidable.push(what);
+            } else {
+                report.duplicate_topics.push(what);
+            }
+        }
+        // Every line of every message the bot posted in the customer's topics, in order.
+        let mut lines: Vec<((usize, i64, usize), String)> = Vec::new();
+        for (t, topic) in own.iter().enumerate() {
+            for (message, text) in fake.bot_messages(STAFF, Some(*topic)) {
+                for (l, line) in text.lines().enumerate() {
+                    lines.push(((t, message, l), line.trim_end().to_string()));
+                }
+            }
+        }
+        let mut first_seen = Vec::with_capacity(TEXTS_EACH);
+        for j in 0..TEXTS_EACH {
+            let text = customer_text(i, j);
+            let mut found = lines.iter().filter(|(_, line)| *line == text);
+            let first = found.next().map(|(at, _)| *at);
+            report.texts_shown_twice += found.count();
+            if first.is_none() {
+                report.texts_lost.push(text);
+            }
+            first_seen.push(first);
+        }
+        if out_of_order(&first_seen) {
+            report.texts_out_of_order.push(format!(
+                "{}: {:?}",
+                customer_name(i),
+                lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>()
+            ));
+        }
+    }
+
+    // Customer side: replies in each private chat.
+    for i in 0..CUSTOMERS {
+        let chat = customer(i).id;
+        let messages = fake.bot_messages(chat, None);
+        let mut seen_texts: HashMap<&str, usize> = HashMap::new();
+        for (_, text) in &messages {
+            *seen_texts.entry(text.as_str()).or_default() += 1;
+        }
+        for (text, n) in seen_texts {
+            if n > 1 {
+                let what = format!("{} got {n}× {text:?}", customer_name(i));
+                let first = first_accepted(&calls, chat, text, false);
+                if n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
+                    report.unavoidable.push(what);
+                } else {
+                    report.customer_duplicates.push(what);
+                }
+            }
+        }
+        let mut counts: HashMap<String, (usize, (i64, usize))> = HashMap::new();
+        for (message, text) in &messages {
+            for (l, line) in text.lines().enumerate() {
+                let line = line.trim_end();
+                if let Some(rest) = line.strip_prefix("reply c") {
+                    let belongs = rest.split(' ').next().and_then(|n| n.parse::<usize>().ok());
+                    if belongs != Some(i) {
+                        report
+                            .replies_misrouted
+                            .push(format!("{line:?} reached {}", customer_name(i)));
+                        continue;
+                    }
+                    let entry = counts.entry(line.to_string()).or_insert((0, (*message, l)));
+                    entry.0 += 1;
+                }
+            }
+        }
+        let written = agent.written.get(&i).cloned().unwrap_or_default();
+        let mut first_seen = Vec::with_capacity(written.len());
+        for k in written {
+            let text = reply_text(i, k);
+            match counts.get(&text) {
+                None => {
+                    report.replies_lost.push(text);
+                    first_seen.push(None);
+                }
+                Some((n, at)) => {
+                    if *n > 1 {
+                        let what = format!("{text} ×{n}");
+                        let first = first_accepted(&calls, chat, &text, true);
+                        if *n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
+                            report.unavoidable.push(what);
+                        } else {
+                            report.replies_duplicated.push(what);
+                        }
+                    }
+                    first_seen.push(Some(*at));
+                }
+            }
+        }
+        if out_of_order(&first_seen) {
+            report.replies_out_of_order.push(format!(
+                "{} got {:?}",
+                customer_name(i),
+                messages.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>()
+            ));
+        }
+    }
+    report
+}
+
+async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
+    let (mut rng, seed) = Rng::seeded();
+    eprintln!("storm [{leg}]: seed {seed} (STORM_SEED={seed} repeats the schedule)");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fake = TelegramFake::start().await;
+    let topics = fake.watch_topics();
+
+    // Configuration: with the pacing keys when the binary knows them.
+    let ports: Vec<u16> = (0..instances).map(|_| free_port()).collect();
+    let config_of = |n: usize| dir.path().join(format!("relaydesk-{n}.toml"));
+    let mut pacing = true;
+    std::fs::write(
+        config_of(0),
+        config_text(&db.url, ports[0], &fake, mode, pacing),
+    )
+    .expect("write the configuration");
+    if let Err(output) = migrate(&config_of(0), fake.token(), dir.path()).await {
+        if output.contains("messages_per_second") {
+            pacing = false;
+            eprintln!(
+                "storm [{leg}]: note: this binary has no [telegram] messages_per_second / \
+                 group_messages_per_minute / topics_per_minute; it runs at its built-in pace \
+                 (about 20 messages a minute into the staff group), too slow for the deadline"
+            );
+            std::fs::write(
+                config_of(0),
+                config_text(&db.url, ports[0], &fake, mode, pacing),
+            )
+            .expect("write the configuration");
+            if let Err(output) = migrate(&config_of(0), fake.token(), dir.path()).await {
+                panic!("relaydesk migrate failed:\n{output}");
+            }
+        } else {
+            panic!("relaydesk migrate failed:\n{output}");
+        }
+    }
+    let mut fleet: Vec<Instance> = Vec::new();
+    for (n, port) in ports.iter().enumerate() {
+        std::fs::write(
+            config_of(n),
+            config_text(&db.url, *port, &fake, mode, pacing),
+        )
+        .expect("write the configuration");
+        fleet.push(Instance {
+            name: ["a", "b", "c", "d"][n % 4].to_string(),
+            config: config_of(n),
+            port: *port,
+            log: dir.path().join(format!("relaydesk-{n}.log")),
+            dir: dir.path().to_path_buf(),
+            token: fake.token().to_string(),
+            process: None,
+            starts: 0,
+        });
+    }
+    for instance in &mut fleet {
+        instance.start();
+    }
+    for instance in &mut fleet {
+        instance.wait_healthy().await;
+    }
+
+    let mut background = JoinSet::new();
+    if mode == Mode::Webhook {
+        background.spawn(deliver_webhooks(fake.clone(), ports.clone()));
+    }
+    let agent_log = Arc::new(Mutex::new(AgentLog::default()));
+    background.spawn(agent_at_work(
+        fake.clone(),
+        topics,
+        agent_log.clone(),
+        rng.next(),
+    ));
+
+    // The customers' texts, each customer's in order, spread over the load phase.
+    let mut schedule: Vec<(u64, usize)> = Vec::new();
+    for i in 0..CUSTOMERS {
+        for _ in 0..TEXTS_EACH {
+            schedule.push((rng.between(0, LOAD_PHASE.as_millis() as u64), i));
+        }
+    }
+    schedule.sort_unstable();
+    let texts_written = Arc::new(Mutex::new(0usize));
+    {
+        let (fake, texts_written) = (fake.clone(), texts_written.clone());
+        background.spawn(async move {
+            let start = Instant::now();
+            let mut next_text = [0usize; CUSTOMERS];
+            for (at, i) in schedule {
+                tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                fake.push_private_text(&customer(i), &customer_text(i, next_text[i]));
+                next_text[i] += 1;
+                *texts_written.lock().expect("text count") += 1;
+            }
+        });
+    }
+
+    // The storm: the first instance is killed with SIGKILL and restarted at once, again and
+    // again.
+    let mut kills = Vec::with_capacity(KILLS);
+    for _ in 0..KILLS {
+        let gap = rng.between(KILL_GAP_MS.0, KILL_GAP_MS.1);
+        tokio::time::sleep(Duration::from_millis(gap)).await;
+        kills.push(std::time::Instant::now());
+        fleet[0].kill();
+        fleet[0].start();
+    }
+    eprintln!("storm [{leg}]: {KILLS} kills done; calm phase");
+
+    // Calm: wait until everything arrived, or the deadline.
+    let deadline = Instant::now() + CALM_DEADLINE;
+    let look = || {
+        let written = *texts_written.lock().expect("text count");
+        let agent = agent_log.lock().expect("agent log");
+        examine(&fake, written, &agent, &kills)
+    };
+    let calm_started = Instant::now();
+    let mut report = look();
+    while !report.complete() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        report = look();
+    }
+    let calm_took = calm_started.elapsed();
+    if report.complete() {
+        tokio::time::sleep(SETTLE).await;
+        report = look();
+    }
+    let exited: Vec<String> = fleet
+        .iter_mut()
+        .filter_map(|i| (!i.running()).then(|| i.name.clone()))
+        .collect();
+    background.shutdown().await;
+    for instance in &mut fleet {
+        instance.kill();
+    }
+    eprintln!(
+        "storm [{leg}]: {} after a calm phase of {:.1}s: {}",
+        if report.complete() {
+            "everything arrived"
+        } else {
+            "NOT everything arrived"
+        },
+        calm_took.as_secs_f64(),
+        report.summary()
+    );
+    if !report.unavoidable.is_empty() {
+        eprintln!(
+            "storm [{leg}]: duplicates no implementation can avoid (first copy accepted within {AMBIGUOUS:?} before a kill): {:?}",
+            report.unavoidable
+        );
+    }
+    if !exited.is_empty() {
+        eprintln!("storm [{leg}]: instances that had exited by themselves: {exited:?}");
+    }
+    if !report.passed() {
+        eprintln!("storm [{leg}]: details: {report:#?}");
+        for instance in &fleet {
+            eprintln!(
+                "----- instance {} ({} starts), last lines of {}:\n{}",
+                instance.name,
+                instance.starts,
+                instance.log.display(),
+                binary::tail(&instance.log, 40)
+            );
+        }
+    }
+
+    let summary = report.summary();
+    assert!(
+        report.texts_lost.is_empty() && report.texts_written == report.texts_expected,
+        "[{leg}] customer texts lost: {} of {} never reached the ticket's topic: {:?}\n{summary}",
+        report.texts_lost.len(),
+        report.texts_expected,
+        report.texts_lost
+    );
+    assert!(
+        report.texts_out_of_order.is_empty(),
+        "[{leg}] customer texts out of order in the topic of {:?}\n{summary}",
+        report.texts_out_of_order
+    );
+    assert!(
+        report.customers_without_topic.is_empty()
+            && report.duplicate_topics.is_empty()
+            && report.shared_numbers.is_empty()
+            && report.stray_topics.is_empty(),
+        "[{leg}] not exactly one topic per ticket: {} topics for {CUSTOMERS} customers; \
+         duplicates {:?}, without a topic {:?}, ticket numbers in topics of several customers {:?}, \
+         stray topics {:?}\n{summary}",
+        report.topics,
+        report.duplicate_topics,
+        report.customers_without_topic,
+        report.shared_numbers,
+        report.stray_topics
+    );
+    assert!(
+        report.replies_lost.is_empty() && report.replies_written == report.replies_expected,
+        "[{leg}] agent replies lost: {} of {} written never reached the customer ({} expected): {:?}\n{summary}",
+        report.replies_lost.len(),
+        report.replies_written,
+        report.replies_expected,
+        report.replies_lost
+    );
+    assert!(
+        report.replies_duplicated.is_empty() && report.customer_duplicates.is_empty(),
+        "[{leg}] customers got messages twice: replies {:?}, messages {:?}\n{summary}",
+        report.replies_duplicated,
+        report.customer_duplicates
+    );
+    assert!(
+        report.replies_out_of_order.is_empty() && report.replies_misrouted.is_empty(),
+        "[{leg}] replies out of order for {:?}, misrouted {:?}\n{summary}",
+        report.replies_out_of_order,
+        report.replies_misrouted
+    );
+}
