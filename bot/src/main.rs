@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::token::TokenCommand,
     },
+    /// Sends given up for good: list them, queue one again.
+    Outbox {
+        #[command(subcommand)]
+        command: relaydesk::cli::outbox::OutboxCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +167,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !printed.out.is_empty() {
                     println!("{}", printed.out);
                 }
+            }
+            Command::Outbox { command } => {
+                let store = serve::open_store(&config).await?;
+                let printed = cli::outbox::run(&store, &SystemClock, command).await;
+                store.close().await;
+                println!("{}", printed?);
             }
         }
         Ok(())

@@ -18,11 +18,11 @@ pub use error::StorageError;
 pub use model::*;
 pub use notify::OutboxListener;
 pub use store::{Backend, Store, StoreOptions};
-pub use tx::WidgetFile;
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE,
 };
+pub use tx::{HeldPost, Pace, WidgetFile};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -8,9 +8,11 @@ mod audit;
 mod auth;
 mod backfill;
 mod console_posts;
+mod held;
 mod listing;
 mod messages;
 mod outbox;
+mod pacing;
 mod people;
 mod sla;
 mod threads;
@@ -22,10 +24,12 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 pub use backfill::BackfillCursor;
+pub use held::HeldPost;
 pub use listing::{
     BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE,
 };
+pub use pacing::Pace;
 pub use widget::WidgetFile;
 
 use crate::clock::from_ms;

@@ -81,7 +81,12 @@ impl Deliver for Recorder {
             _ => format!("msg-{}", state.next_ref),
         };
         state.sent.push(outbound.clone());
-        Ok(Delivered::with_ref(external_ref))
+        let mut delivered = Delivered::with_ref(external_ref);
+        if let Outbound::ThreadPost { card: true, .. } = outbound {
+            // Like the real adapters: the card heads the thread's first post.
+            delivered.card_ref = delivered.external_ref.clone();
+        }
+        Ok(delivered)
     }
 }
 

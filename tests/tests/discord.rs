@@ -113,7 +113,7 @@ async fn thread_with(fake: &FakeDiscord, index: usize, posts: usize) -> u64 {
 async fn anna_opens_ticket(fake: &FakeDiscord, text: &str) -> (u64, u64) {
     let dm = fake.dm_channel_for(ANNA, "Anna K.");
     fake.customer_dm(dm, ANNA, "Anna K.", text);
-    let thread = thread_with(fake, 0, 1).await;
+    let thread = thread_with(fake, 0, 0).await;
     (dm, thread)
 }
 
@@ -157,7 +157,8 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     assert_eq!(buttons[0]["custom_id"], "relaydesk:claim");
     assert_eq!(buttons[1]["custom_id"], "relaydesk:close");
 
-    let relayed = &posts[1];
+    // The card and the first message are one post.
+    let relayed = &posts[0];
     assert_eq!(content(relayed), format!("💬 Anna K.:\n{text}"));
     assert_eq!(relayed["allowed_mentions"]["parse"], json!([]));
     assert_eq!(relayed["allowed_mentions"]["roles"], json!([]));
@@ -172,12 +173,12 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     // A second DM lands in the same thread, not a new one.
     fake.customer_dm(dm, ANNA, "Anna K.", "still broken");
     fake.wait_for("second post", |f| {
-        (f.messages_in(thread).len() == 3).then_some(())
+        (f.messages_in(thread).len() == 2).then_some(())
     })
     .await;
     assert_eq!(fake.threads().len(), 1);
     assert_eq!(
-        content(&fake.messages_in(thread)[2]),
+        content(&fake.messages_in(thread)[1]),
         "💬 Anna K.:\nstill broken"
     );
     app.stop().await.expect("clean stop");
@@ -239,10 +240,12 @@ async fn long_customer_text_is_split_in_order() {
     let parts = fake
         .wait_for("all parts", |f| {
             let posts = f.messages_in(thread);
-            (posts.len() >= 4).then_some(posts)
+            (posts.len() >= 3).then_some(posts)
         })
         .await;
-    let joined: String = parts[1..].iter().map(content).collect();
+    // The card heads the first part.
+    assert_eq!(parts[0]["embeds"][0]["title"], "Ticket #1001");
+    let joined: String = parts.iter().map(content).collect();
     assert_eq!(joined, format!("💬 Anna K.:\n{long}"));
     assert!(parts.iter().all(|p| content(p).chars().count() <= 2000));
     app.stop().await.expect("clean stop");
@@ -613,7 +616,7 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
     // An admin merges it into another customer's ticket: its thread is closed like a close.
     let dora_dm = fake.dm_channel_for(4006, "Dora");
     fake.customer_dm(dora_dm, 4006, "Dora", "same problem");
-    thread_with(&fake, 1, 1).await;
+    thread_with(&fake, 1, 0).await;
     let merge = json!([{"name": "ticket", "type": 4, "value": 1002}]);
     let merged = slash(
         &fake,
@@ -1104,11 +1107,11 @@ async fn panel_form_and_ticket_command_open_private_customer_threads() {
                 customer_thread.id
             )));
 
-    let staff_thread = thread_with(&fake, 0, 1).await;
+    let staff_thread = thread_with(&fake, 0, 0).await;
     let name = fake.channel(staff_thread).expect("staff thread").name;
     assert!(name.starts_with("#1001 · Anna K. · Login broken"), "{name}");
     assert_eq!(
-        content(&fake.messages_in(staff_thread)[1]),
+        content(&fake.messages_in(staff_thread)[0]),
         "💬 Anna K.:\nI cannot log in since Monday"
     );
     let ack = fake
@@ -1151,7 +1154,7 @@ async fn panel_form_and_ticket_command_open_private_customer_threads() {
         answer_text(&answer).contains("Your ticket is open"),
         "{answer}"
     );
-    let staff_thread = thread_with(&fake, 1, 1).await;
+    let staff_thread = thread_with(&fake, 1, 0).await;
     let name = fake
         .channel(staff_thread)
         .expect("second staff thread")
@@ -1169,9 +1172,9 @@ async fn customer_files_are_linked_in_the_thread() {
     let file = payloads::attachment(fake.snowflake(), "error.png", "image/png", 2048);
     let url = file["url"].as_str().expect("url").to_string();
     fake.customer_dm_with_files(dm, (ANNA, "Anna K."), "see screenshot", vec![file]);
-    let thread = thread_with(&fake, 0, 1).await;
+    let thread = thread_with(&fake, 0, 0).await;
     assert_eq!(
-        content(&fake.messages_in(thread)[1]),
+        content(&fake.messages_in(thread)[0]),
         format!("💬 Anna K.:\nsee screenshot\n📎 error.png: {url}")
     );
     let mut tx = app.store.begin().await.expect("tx");
@@ -1335,7 +1338,7 @@ async fn breach_warning_pings_the_assignee(db: TestDb) {
     let (_, thread) = anna_opens_ticket(&fake, "printer on fire").await;
     let carl_dm = fake.dm_channel_for(CARL, "Carl");
     fake.customer_dm(carl_dm, CARL, "Carl", "no one answers");
-    thread_with(&fake, 1, 1).await;
+    thread_with(&fake, 1, 0).await;
     let claimed = slash(
         &fake,
         thread,

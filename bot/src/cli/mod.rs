@@ -1,5 +1,6 @@
 //! Administration commands of the `relaydesk` binary that work on the store directly (agents,
-//! API tokens), kept apart from `main.rs` so they can be tested against a temporary database.
+//! API tokens, the outbox), kept apart from `main.rs` so they can be tested against a temporary database.
 
 pub mod agent;
+pub mod outbox;
 pub mod token;

@@ -17,7 +17,7 @@ use super::card;
 use super::rest::Rest;
 use super::{DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::split_for_limit;
-use crate::hub::{Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
+use crate::hub::{CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
 
 /// A customer conversation given as `user:<id>` is a user to open a DM with; anything else is
 /// a channel id (the DM channel the customer wrote from).
@@ -89,11 +89,27 @@ impl DiscordDeliver {
         text: &str,
         key: Option<&str>,
     ) -> Result<Option<MessageId>, DeliveryError> {
+        self.post_parts(channel, text, key, None).await
+    }
+
+    /// [`Self::post_text`], the first part carrying the ticket card of `card` when given.
+    async fn post_parts(
+        &self,
+        channel: ChannelId,
+        text: &str,
+        key: Option<&str>,
+        card: Option<&TicketView>,
+    ) -> Result<Option<MessageId>, DeliveryError> {
         let mut first = None;
         for (i, part) in split_for_limit(text, MESSAGE_LIMIT).into_iter().enumerate() {
             let mut message = CreateMessage::new()
                 .content(part)
                 .allowed_mentions(no_mentions());
+            if let (Some(ticket), 0) = (card, i) {
+                message = message
+                    .embed(card::ticket_card(ticket))
+                    .components(card::card_buttons());
+            }
             if let Some(key) = key {
                 message = message
                     .nonce(Nonce::String(format!("rd{key}.{i}")))
@@ -157,8 +173,11 @@ impl DiscordDeliver {
             return Ok(Delivered {
                 external_ref: Some(thread.id.to_string()),
                 card_ref: Some(thread.id.to_string()),
+                card_tail: None,
             });
         }
+        // A private thread: created alone, so its id reaches the store at once; the card
+        // goes out with its first post.
         let create = CreateThread::new(card::thread_name(ticket))
             .kind(ChannelType::PrivateThread)
             .invitable(false)
@@ -167,28 +186,45 @@ impl DiscordDeliver {
             .rest
             .call(route, LightMethod::Post, Some(&create))
             .await?;
-        // The thread exists now: its id must reach the store even if the card does not, or a
-        // retry would open a second thread.
-        let card_ref = match self.post(thread.id, Self::card(ticket, key)).await {
-            Ok(card) => Some(card.id.to_string()),
-            Err(e) => {
-                tracing::warn!(thread = %thread.id, error = %e, "ticket card could not be posted");
-                None
-            }
-        };
-        Ok(Delivered {
-            external_ref: Some(thread.id.to_string()),
-            card_ref,
-        })
+        Ok(Delivered::with_ref(thread.id.to_string()))
+    }
+
+    /// Says in a second thread of a ticket where its conversation is, and archives and locks
+    /// it.
+    async fn retire_thread(
+        &self,
+        thread: ChannelId,
+        live: &str,
+        ticket: &TicketView,
+        key: Option<&str>,
+    ) -> Result<(), DeliveryError> {
+        let text = format!(
+            "ℹ️ This thread was opened twice for ticket #{}. Its conversation continues in <#{live}>; this one is closed.",
+            ticket.number
+        );
+        self.post_text(thread, &text, key).await?;
+        let edit = EditThread::new().archived(true).locked(true);
+        let _: GuildChannel = self
+            .rest
+            .call(
+                Route::Channel { channel_id: thread },
+                LightMethod::Patch,
+                Some(&edit),
+            )
+            .await?;
+        Ok(())
     }
 
     /// Redraws the ticket card (message `card` in `thread`) as the ticket is now.
     async fn refresh_card(
         &self,
         thread: ChannelId,
-        card: &str,
+        card: &CardRef,
         ticket: &TicketView,
     ) -> Result<(), DeliveryError> {
+        // Only the embed and buttons are redrawn: the text that shares the card's message
+        // stays as it is.
+        let card = card.message.as_str();
         let edit = EditMessage::new()
             .embed(card::ticket_card(ticket))
             .components(card::card_buttons())
@@ -239,7 +275,7 @@ impl DiscordDeliver {
         &self,
         thread: ChannelId,
         ticket: &crate::hub::TicketView,
-        card: Option<&str>,
+        card: Option<&CardRef>,
     ) -> Result<(), DeliveryError> {
         let closed = !ticket.status.is_active();
         // An archived thread's messages cannot be edited: the card is redrawn before the
@@ -289,22 +325,38 @@ impl DiscordDeliver {
     ) -> Result<Delivered, DeliveryError> {
         let sent = |first: Option<MessageId>| Delivered {
             external_ref: first.map(|m| m.to_string()),
-            card_ref: None,
+            ..Delivered::default()
         };
         match outbound {
             Outbound::OpenThread { ticket } => self.open_thread(ticket, key).await,
             Outbound::ThreadPost {
                 thread,
+                ticket,
                 author,
                 internal,
                 text,
                 attachments,
-                ..
+                card,
             } => {
                 let body = card::thread_post(author, *internal, text, attachments);
-                Ok(sent(
-                    self.post_text(id("thread", thread)?, &body, key).await?,
-                ))
+                let with_card = card.then_some(ticket);
+                let first = self
+                    .post_parts(id("thread", thread)?, &body, key, with_card)
+                    .await?;
+                let mut delivered = sent(first);
+                if *card {
+                    delivered.card_ref = delivered.external_ref.clone();
+                }
+                Ok(delivered)
+            }
+            Outbound::RetireThread {
+                thread,
+                live,
+                ticket,
+            } => {
+                self.retire_thread(id("thread", thread)?, live, ticket, key)
+                    .await?;
+                Ok(Delivered::default())
             }
             Outbound::ThreadNotice { thread, text } => Ok(sent(
                 self.post_text(id("thread", thread)?, text, key).await?,
@@ -314,7 +366,7 @@ impl DiscordDeliver {
                 ticket,
                 card,
             } => {
-                self.sync_thread(id("thread", thread)?, ticket, card.as_deref())
+                self.sync_thread(id("thread", thread)?, ticket, card.as_ref())
                     .await?;
                 Ok(Delivered::default())
             }

@@ -12,8 +12,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Delivery {
-    /// Create the ticket's staff thread (topic) with its ticket card.
+    /// Create the ticket's staff thread (topic). The thread is linked to the ticket as soon as
+    /// the platform returns it; the ticket card goes out with the thread's first post.
     OpenThread,
+    /// Close a second thread opened for a ticket that has one (`thread`), pointing to the
+    /// ticket's thread.
+    RetireThread { thread: String },
     /// Post a stored message (customer message, agent reply from another platform, note) in the
     /// staff thread.
     StaffMessage { message_id: i64 },
@@ -92,6 +96,12 @@ impl Delivery {
     pub fn channel_lane(platform: Platform, channel: &str) -> String {
         format!("channel:{platform}:{channel}")
     }
+
+    /// Delivery marks on a ticket's staff messages: apart from the thread's posts, so they
+    /// never wait behind them nor split a run of customer texts that could go out as one.
+    pub fn marks_lane(ticket_id: i64, platform: Platform) -> String {
+        format!("{ticket_id}:marks:{platform}")
+    }
 }
 
 /// What a ticket card and thread title show.
@@ -123,14 +133,25 @@ impl TicketView {
     }
 }
 
+/// The ticket card's message in a staff thread, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRef {
+    /// The platform's id of the message.
+    pub message: String,
+    /// Text that shares the card's message (the ticket's first post), kept when it is redrawn.
+    pub tail: Option<String>,
+}
+
 /// One send, fully resolved. Text is plain text: adapters must send it without markup parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outbound {
-    /// Create a staff thread for the ticket and post its card. Returns the thread reference.
+    /// Create a staff thread for the ticket, nothing more. Returns the thread reference (and,
+    /// where creating it posts the card too, as a Discord forum post does, the card's id).
     OpenThread {
         ticket: TicketView,
     },
-    /// Post in a staff thread. `author` is who wrote it (customer or agent name).
+    /// Post in a staff thread. `author` is who wrote it (customer or agent name). With `card`,
+    /// the ticket card goes out in the same post, first (the thread has none yet).
     ThreadPost {
         thread: String,
         ticket: TicketView,
@@ -138,6 +159,13 @@ pub enum Outbound {
         internal: bool,
         text: String,
         attachments: Vec<Attachment>,
+        card: bool,
+    },
+    /// Close `thread`, a second thread of a ticket whose thread is `live`, saying so in it.
+    RetireThread {
+        thread: String,
+        live: String,
+        ticket: TicketView,
     },
     ThreadNotice {
         thread: String,
@@ -148,12 +176,12 @@ pub enum Outbound {
     SyncThread {
         thread: String,
         ticket: TicketView,
-        card: Option<String>,
+        card: Option<CardRef>,
     },
-    /// Redraw the ticket card (`card`: the platform's id of the card message).
+    /// Redraw the ticket card.
     RefreshCard {
         thread: String,
-        card: String,
+        card: CardRef,
         ticket: TicketView,
     },
     /// Send to the customer's conversation.
@@ -180,8 +208,10 @@ pub enum Outbound {
 pub struct Delivered {
     /// The platform's id of what was created (message id, thread id), if any.
     pub external_ref: Option<String>,
-    /// For a new thread: the platform's id of its ticket card message, when it was posted.
+    /// The platform's id of a ticket card message this send posted, if it posted one.
     pub card_ref: Option<String>,
+    /// Text this send put in the card's message after the card, if any.
+    pub card_tail: Option<String>,
 }
 
 impl Delivered {
@@ -189,7 +219,7 @@ impl Delivered {
     pub fn with_ref(external_ref: impl Into<String>) -> Self {
         Self {
             external_ref: Some(external_ref.into()),
-            card_ref: None,
+            ..Self::default()
         }
     }
 }
@@ -232,6 +262,14 @@ pub trait Deliver: Send + Sync {
     /// default): one post per row.
     fn coalesce_limit(&self) -> Option<usize> {
         None
+    }
+
+    /// The send limits `outbound` falls under, kept in the store for every instance: the
+    /// outbox takes a slot of each before the send, and when one has no room yet the row
+    /// waits for it in the outbox (its lane waits, other lanes go on). The default: none.
+    fn paces(&self, outbound: &Outbound) -> Vec<relaydesk_storage::Pace> {
+        let _ = outbound;
+        Vec::new()
     }
 }
 

@@ -1,11 +1,12 @@
 //! What adapters hand to the hub.
 
 use relaydesk_storage::{Attachment, Platform, Role};
+use serde::{Deserialize, Serialize};
 
 use super::CommandReply;
 
 /// A person on a platform, as the platform describes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformUser {
     pub external_id: String,
     pub display_name: String,
@@ -29,8 +30,9 @@ pub struct CustomerMessage {
     pub attachments: Vec<Attachment>,
 }
 
-/// An agent wrote in a ticket's staff thread.
-#[derive(Debug, Clone)]
+/// An agent wrote in a ticket's staff thread. Serialisable: a post in a thread not yet linked
+/// to its ticket is kept as it came until the link commits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaffMessage {
     pub platform: Platform,
     pub external_message_id: Option<String>,
@@ -73,4 +75,7 @@ pub enum StaffOutcome {
     Command(CommandReply),
     /// The thread is not a ticket thread; the message was not stored.
     NotATicketThread,
+    /// The thread is not linked to a ticket yet (it may have been created a moment ago): the
+    /// post is kept and ingested when the link commits.
+    Held,
 }

@@ -21,7 +21,7 @@ impl Hub {
     pub async fn ingest(&self, inbound: Inbound) -> Result<Ingested, HubError> {
         match inbound {
             Inbound::Customer(message) => self.ingest_customer(message).await,
-            Inbound::Staff(message) => self.ingest_staff(message).await,
+            Inbound::Staff(message) => self.ingest_staff(message, None).await,
         }
     }
 
@@ -217,11 +217,23 @@ impl Hub {
         self.config.customer_platforms.contains(&platform)
     }
 
-    async fn ingest_staff(&self, message: StaffMessage) -> Result<Ingested, HubError> {
+    /// `held`: the post was held until its thread was linked (see [`Hub::release_held`]); it
+    /// is let go in the same transaction that ingests it.
+    pub(super) async fn ingest_staff(
+        &self,
+        message: StaffMessage,
+        held: Option<i64>,
+    ) -> Result<Ingested, HubError> {
         self.check_size(&message.text)?;
         let input = parse_staff_text(&message.text, self.config.relay_mode)?;
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
+        if let Some(id) = held {
+            if !tx.release_held_post(id).await? {
+                // Another instance ingested it a moment ago.
+                return Ok(Ingested::Duplicate);
+            }
+        }
         if let Some(id) = &message.external_message_id {
             if tx
                 .message_by_external(message.platform, id)
@@ -235,7 +247,7 @@ impl Hub {
             .ticket_id_by_thread(message.platform, &message.thread_ref)
             .await?
         else {
-            return Ok(Ingested::Staff(StaffOutcome::NotATicketThread));
+            return self.hold(tx, &message, &input, now).await;
         };
         let actor = Actor::Staff {
             platform: message.platform,

@@ -10,6 +10,7 @@ mod delivery;
 mod effects;
 mod error;
 mod execute;
+mod held;
 mod inbound;
 mod ingest;
 mod notify;
@@ -24,7 +25,9 @@ use relaydesk_storage::{Clock, Platform, Store};
 use tokio::sync::broadcast;
 
 pub use command::{parse_staff_text, Command, RelayMode, StaffInput};
-pub use delivery::{Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView};
+pub use delivery::{
+    CardRef, Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView,
+};
 pub use error::HubError;
 pub use execute::{Actor, CommandReply, TicketRef};
 pub use inbound::{CustomerMessage, Inbound, Ingested, PlatformUser, StaffMessage, StaffOutcome};

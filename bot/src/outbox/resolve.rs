@@ -3,7 +3,7 @@
 
 use relaydesk_storage::{OutboxItem, Ticket, Tx};
 
-use crate::hub::{Delivery, Outbound, TicketView};
+use crate::hub::{CardRef, Delivery, Outbound, TicketView};
 use crate::sla::card_due;
 
 /// Why an outbox row cannot be turned into a send.
@@ -56,6 +56,21 @@ async fn thread(tx: &mut Tx, ticket_id: i64, item: &OutboxItem) -> Result<String
         })
 }
 
+/// The ticket card's message in the ticket's thread on the row's platform, when recorded.
+async fn card(
+    tx: &mut Tx,
+    ticket_id: i64,
+    item: &OutboxItem,
+) -> Result<Option<CardRef>, Unresolvable> {
+    let Some(message) = tx.thread_card(ticket_id, item.platform).await? else {
+        return Ok(None);
+    };
+    Ok(Some(CardRef {
+        message,
+        tail: tx.thread_card_tail(ticket_id, item.platform).await?,
+    }))
+}
+
 pub(super) async fn resolve(
     tx: &mut Tx,
     item: &OutboxItem,
@@ -88,7 +103,22 @@ pub(super) async fn resolve(
             text: text.clone(),
             mention: mention.clone(),
         },
-        Delivery::OpenThread => Outbound::OpenThread {
+        Delivery::OpenThread => {
+            // A retry after the thread was linked (by this row's earlier try or another
+            // instance's) must not open a second one.
+            if let Some(thread) = tx.thread_of(ticket_id, item.platform).await? {
+                return Err(Unresolvable::Moot(format!(
+                    "ticket {ticket_id} has its {} thread {thread} already",
+                    item.platform
+                )));
+            }
+            Outbound::OpenThread {
+                ticket: ticket_view(tx, &ticket).await?,
+            }
+        }
+        Delivery::RetireThread { thread } => Outbound::RetireThread {
+            thread: thread.clone(),
+            live: self::thread(tx, ticket_id, item).await?,
             ticket: ticket_view(tx, &ticket).await?,
         },
         Delivery::StaffMessage { message_id } => {
@@ -101,6 +131,9 @@ pub(super) async fn resolve(
                 internal: message.internal,
                 text: message.body,
                 attachments: message.attachments,
+                // The thread's first post carries the card (and so does the next one, should
+                // posting it have failed).
+                card: card(tx, ticket_id, item).await?.is_none(),
             }
         }
         Delivery::StaffNotice { text } => Outbound::ThreadNotice {
@@ -110,22 +143,19 @@ pub(super) async fn resolve(
         Delivery::SyncThread => Outbound::SyncThread {
             thread: thread(tx, ticket_id, item).await?,
             ticket: ticket_view(tx, &ticket).await?,
-            card: tx.thread_card(ticket_id, item.platform).await?,
+            card: card(tx, ticket_id, item).await?,
         },
         Delivery::RefreshCard => {
             let thread = thread(tx, ticket_id, item).await.map_err(|e| match e {
                 Unresolvable::Permanent(why) => Unresolvable::Moot(why),
                 other => other,
             })?;
-            let card = tx
-                .thread_card(ticket_id, item.platform)
-                .await?
-                .ok_or_else(|| {
-                    Unresolvable::Moot(format!(
-                        "ticket {ticket_id} has no {} card on record",
-                        item.platform
-                    ))
-                })?;
+            let card = card(tx, ticket_id, item).await?.ok_or_else(|| {
+                Unresolvable::Moot(format!(
+                    "ticket {ticket_id} has no {} card on record",
+                    item.platform
+                ))
+            })?;
             Outbound::RefreshCard {
                 thread,
                 card,

@@ -1,8 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use relaydesk_storage::{OutboxItem, StorageError};
+use relaydesk_storage::{OutboxItem, Platform, StorageError};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::coalesce::{self, Joinable};
@@ -21,12 +22,15 @@ pub enum OutboxError {
 /// Tuning of one worker.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// Rows leased at once (each from a different lane, delivered concurrently).
+    /// Sends under way at once (each from a different lane).
     pub batch: i64,
-    /// How long a lease lasts; a worker that dies mid-send frees its rows after this.
+    /// How long a lease lasts; it is renewed while its send is under way, so a worker that
+    /// dies mid-send frees its rows after this.
     pub lease: Duration,
     /// How often to look for due rows when nothing woke the worker.
     pub poll: Duration,
+    /// How often to look for staff posts held until their thread is linked.
+    pub held_sweep: Duration,
     pub retry: RetryPolicy,
 }
 
@@ -34,12 +38,23 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
             batch: 64,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
+            held_sweep: Duration::from_secs(15),
             retry: RetryPolicy::default(),
         }
     }
 }
+
+/// What a row's last error says while it waits for a send slot.
+const WAITING_FOR_SLOT: &str = "waiting for a send slot";
+
+/// Longest wait for a send slot taken in place; a row whose slot is further off goes back to
+/// the outbox until then (its lane waits, other lanes go on).
+const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
+
+/// Sends under way, each yielding the outcome of its rows.
+type InFlight = JoinSet<Vec<Finished>>;
 
 /// Delivers one platform's outbox rows through its adapter.
 #[derive(Clone)]
@@ -102,30 +117,93 @@ impl OutboxWorker {
         }
     }
 
-    /// Delivers until `shutdown` is cancelled. Storage errors are logged and retried.
+    /// Delivers until `shutdown` is cancelled. Sends run concurrently, each lane's head on its
+    /// own: a send waiting on a slow platform never holds back another lane, and a finished
+    /// send is recorded (and its lane's next row started) at once. Storage errors are logged
+    /// and retried.
     pub async fn run(self, shutdown: CancellationToken) {
         let platform = self.adapter.platform();
         let wake = self.hub.wakers().for_platform(platform);
+        let capacity = usize::try_from(self.options.batch.max(1)).unwrap_or(64);
+        let mut in_flight = InFlight::new();
+        let mut next_sweep = Instant::now();
         tracing::info!(%platform, "outbox worker started");
         loop {
-            let handled = match self.run_once().await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(%platform, error = %e, "outbox pass failed; retrying");
-                    0
+            let done = finished_now(&mut in_flight);
+            self.record_logged(done).await;
+            if Instant::now() >= next_sweep {
+                self.sweep_held().await;
+                next_sweep = Instant::now() + self.options.held_sweep;
+            }
+            let room = capacity.saturating_sub(in_flight.len());
+            let started = if room == 0 {
+                0
+            } else {
+                match self.start_due(&mut in_flight, room).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::error!(%platform, error = %e, "outbox pass failed; retrying");
+                        0
+                    }
                 }
             };
-            if handled > 0 {
+            if started > 0 && started == room {
+                // More may be due: look again once a place is free.
+                if let Some(joined) = in_flight.join_next().await {
+                    let mut done = collect(joined);
+                    done.extend(finished_now(&mut in_flight));
+                    self.record_logged(done).await;
+                }
                 continue;
             }
-            let pause = self.until_next_due().await.min(self.options.poll);
+            let pause = if started > 0 {
+                Duration::ZERO
+            } else {
+                self.until_next_due().await.min(self.options.poll)
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    let mut done = collect(joined);
+                    done.extend(finished_now(&mut in_flight));
+                    self.record_logged(done).await;
+                }
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
             }
         }
+        // Sends under way get a moment to finish and be recorded; the rest keep their lease
+        // and are tried again after it (by this process's successor or another instance).
+        let grace = async {
+            while let Some(joined) = in_flight.join_next().await {
+                self.record_logged(collect(joined)).await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(5), grace)
+            .await
+            .is_err()
+        {
+            in_flight.abort_all();
+        }
         tracing::info!(%platform, "outbox worker stopped");
+    }
+
+    /// Records outcomes, logging (not returning) a failure: unrecorded rows are tried again
+    /// after their lease.
+    async fn record_logged(&self, done: Vec<Finished>) {
+        if done.is_empty() {
+            return;
+        }
+        if let Err(e) = self.record_all(done).await {
+            tracing::error!(platform = %self.adapter.platform(), error = %e, "recording outcomes failed");
+        }
+    }
+
+    /// Ingests staff posts whose thread got linked (and lets go of stale ones).
+    async fn sweep_held(&self) {
+        if let Err(e) = self.hub.release_held(self.adapter.platform()).await {
+            tracing::warn!(platform = %self.adapter.platform(), error = %e, "held staff posts not released yet");
+        }
     }
 
     async fn until_next_due(&self) -> Duration {
@@ -142,11 +220,33 @@ impl OutboxWorker {
         }
     }
 
-    /// One pass: leases due rows and delivers them (different lanes concurrently). Returns how
-    /// many rows were handled.
+    /// One pass: leases due rows, delivers them (different lanes concurrently) and records
+    /// every outcome before returning. Returns how many rows were handled. For tests and
+    /// tools; [`OutboxWorker::run`] does not wait for a whole pass.
     pub async fn run_once(&self) -> Result<usize, OutboxError> {
+        let capacity = usize::try_from(self.options.batch.max(1)).unwrap_or(64);
+        let mut in_flight = InFlight::new();
+        let count = self.start_due(&mut in_flight, capacity).await?;
+        let mut first_error = None;
+        while let Some(joined) = in_flight.join_next().await {
+            let mut done = collect(joined);
+            done.extend(finished_now(&mut in_flight));
+            if let Err(e) = self.record_all(done).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(count),
+        }
+    }
+
+    /// Leases up to `room` due rows, settles those that need no send, takes a send slot for
+    /// each of the others (or gives it back to wait for one) and starts their sends in
+    /// `in_flight`. Returns how many rows were leased.
+    async fn start_due(&self, in_flight: &mut InFlight, room: usize) -> Result<usize, OutboxError> {
         let now = self.hub.clock().now_ms();
-        let lease_ms = i64::try_from(self.options.lease.as_millis()).unwrap_or(60_000);
+        let lease_ms = i64::try_from(self.options.lease.as_millis()).unwrap_or(30_000);
         let mut tx = self.hub.store().begin().await?;
         let items = tx
             .lease(
@@ -154,48 +254,64 @@ impl OutboxWorker {
                 &self.owner,
                 now,
                 lease_ms,
-                self.options.batch,
+                i64::try_from(room).unwrap_or(64),
             )
             .await?;
         tx.commit().await?;
         let count = items.len();
-        let mut finished = Vec::new();
-        let mut tasks = JoinSet::new();
+        if count == 0 {
+            return Ok(0);
+        }
+        let mut settled = Vec::new();
+        let mut sends = Vec::new();
         for prepared in self.prepare(items).await? {
             match prepared {
-                Prepared::Send(rows, outbound) => {
-                    let worker = self.clone();
-                    tasks.spawn(async move { worker.send(rows, outbound).await });
-                }
+                Prepared::Send(rows, outbound) => sends.push((rows, outbound)),
                 Prepared::Settle(item, delivery, outcome) => {
-                    finished.push((item, delivery, outcome))
+                    settled.push((item, delivery, outcome))
                 }
             }
         }
-        // Outcomes are recorded as they come in; whatever finished together is written in one
-        // transaction, so a slow send never holds back the record of a fast one.
-        let mut first_error = None;
+        for (rows, outbound) in sends {
+            let worker = self.clone();
+            in_flight.spawn(async move { worker.send(rows, outbound).await });
+        }
+        if !settled.is_empty() {
+            self.record_all(settled).await?;
+        }
+        Ok(count)
+    }
+
+    /// Takes a send slot of every pace `outbound` falls under (see
+    /// [`crate::hub::Deliver::paces`]), waiting in place for a short while. `Err` with the wait
+    /// when the slot is further off: the row is given back to wait for it in the outbox.
+    /// Slots are measured in wall-clock time, whatever clock the hub keeps.
+    async fn take_slot(&self, outbound: &Outbound) -> Result<(), Duration> {
+        let paces = self.adapter.paces(outbound);
+        if paces.is_empty() {
+            return Ok(());
+        }
         loop {
-            if !finished.is_empty() {
-                if let Err(e) = self.record_all(std::mem::take(&mut finished)).await {
-                    first_error.get_or_insert(e);
+            let claimed = async {
+                let mut tx = self.hub.store().begin().await?;
+                let wait = tx
+                    .claim_paces(&paces, chrono::Utc::now().timestamp_millis())
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, StorageError>(wait)
+            };
+            let wait = match claimed.await {
+                Ok(None) => return Ok(()),
+                Ok(Some(ms)) => Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not take a send slot");
+                    return Err(PAUSE_IN_PLACE);
                 }
-            }
-            let Some(joined) = tasks.join_next().await else {
-                break;
             };
-            let mut push = |joined: Result<Vec<Finished>, tokio::task::JoinError>| match joined {
-                Ok(done) => finished.extend(done),
-                Err(e) => tracing::error!(error = %e, "delivery task panicked"),
-            };
-            push(joined);
-            while let Some(joined) = tasks.try_join_next() {
-                push(joined);
+            if wait > PAUSE_IN_PLACE {
+                return Err(wait);
             }
-        }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(count),
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -373,7 +489,25 @@ impl OutboxWorker {
         };
         // Rate limits and retries are judged by the head row.
         let item = &rows[0].0;
-        let outcome = match self.adapter.deliver_keyed(&key, &outbound).await {
+        if let Err(wait) = self.take_slot(&outbound).await {
+            let outcome = Outcome::Retry(wait, WAITING_FOR_SLOT.into(), false);
+            return rows
+                .into_iter()
+                .map(|(item, delivery)| (item, Some(delivery), outcome.clone()))
+                .collect();
+        }
+        let ids: Vec<i64> = rows.iter().map(|(item, _)| item.id).collect();
+        let sent = self.adapter.deliver_keyed(&key, &outbound);
+        tokio::pin!(sent);
+        let mut renew = tokio::time::interval(self.options.lease / 3);
+        renew.tick().await;
+        let result = loop {
+            tokio::select! {
+                result = &mut sent => break result,
+                _ = renew.tick() => self.renew(&ids).await,
+            }
+        };
+        let outcome = match result {
             Ok(delivered) => Outcome::Delivered(delivered),
             Err(DeliveryError::RetryAfter(wait)) => Outcome::Retry(
                 self.options.retry.retry_after(wait),
@@ -401,24 +535,56 @@ impl OutboxWorker {
             .collect()
     }
 
+    /// Keeps the leases of rows whose send is still under way, so no other worker takes them
+    /// and sends them a second time.
+    async fn renew(&self, ids: &[i64]) {
+        let until = self
+            .hub
+            .clock()
+            .now_ms()
+            .saturating_add(i64::try_from(self.options.lease.as_millis()).unwrap_or(30_000));
+        let renewed = async {
+            let mut tx = self.hub.store().begin().await?;
+            let held = tx.renew_leases(ids, &self.owner, until).await?;
+            tx.commit().await?;
+            Ok::<_, StorageError>(held)
+        };
+        match renewed.await {
+            Ok(held) if held < ids.len() as u64 => {
+                tracing::warn!(
+                    ?ids,
+                    "lease lost while sending; another worker may have the row"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not renew a lease"),
+        }
+    }
+
     /// Records finished rows in one transaction. If that fails, each row is tried on its own,
     /// so one bad row cannot leave the others unrecorded (and sent again after their lease).
     async fn record_all(&self, finished: Vec<Finished>) -> Result<(), OutboxError> {
         let together = async {
             let mut tx = self.hub.store().begin().await?;
             let mut woken = Vec::new();
+            let mut linked = false;
             for (item, delivery, outcome) in &finished {
-                woken.extend(
-                    self.record(&mut tx, item, delivery.as_ref(), outcome)
-                        .await?,
-                );
+                let recorded = self
+                    .record(&mut tx, item, delivery.as_ref(), outcome)
+                    .await?;
+                woken.extend(recorded.woken);
+                linked |= recorded.linked;
             }
             tx.commit().await?;
-            Ok::<_, OutboxError>(woken)
+            Ok::<_, OutboxError>((woken, linked))
         };
         match together.await {
-            Ok(woken) => {
+            Ok((woken, linked)) => {
                 self.hub.wakers().wake(woken);
+                if linked {
+                    // Posts an agent wrote in a thread before it was linked go in now.
+                    self.sweep_held().await;
+                }
                 Ok(())
             }
             Err(e) if finished.len() > 1 => {
@@ -435,18 +601,18 @@ impl OutboxWorker {
         }
     }
 
-    /// Writes one outcome, and what follows from it, into `tx`. Returns the platforms that got
-    /// new rows.
+    /// Writes one outcome, and what follows from it, into `tx`.
     async fn record(
         &self,
         tx: &mut relaydesk_storage::Tx,
         item: &OutboxItem,
         delivery: Option<&Delivery>,
         outcome: &Outcome,
-    ) -> Result<Vec<relaydesk_storage::Platform>, OutboxError> {
+    ) -> Result<Recorded, OutboxError> {
+        let mut linked = false;
         let now = self.hub.clock().now_ms();
         let platform = self.adapter.platform();
-        let mut follow_ups: Vec<(String, relaydesk_storage::Platform, Delivery)> = Vec::new();
+        let mut follow_ups: Vec<(String, Platform, Delivery)> = Vec::new();
         let ticket_id = item.ticket_id.unwrap_or_default();
         let owned = match outcome {
             Outcome::Delivered(delivered) => {
@@ -454,11 +620,24 @@ impl OutboxWorker {
                     .mark_delivered(item.id, &self.owner, delivered.external_ref.as_deref(), now)
                     .await?;
                 if owned {
+                    let mut card_ref = delivered.card_ref.as_deref();
                     match (delivery, delivered.external_ref.as_deref()) {
                         (Some(Delivery::OpenThread), Some(thread)) => {
-                            tx.bind_thread(ticket_id, platform, thread, now).await?;
-                            if let Some(card) = &delivered.card_ref {
-                                tx.set_thread_card(ticket_id, platform, card).await?;
+                            let live = tx.bind_thread(ticket_id, platform, thread, now).await?;
+                            if live == thread {
+                                linked = true;
+                            } else {
+                                // Opened twice (a lease lost mid-send): the ticket keeps its
+                                // thread, the second one is closed with a pointer to it.
+                                tracing::warn!(ticket = ticket_id, %thread, %live, "a second thread was opened; closing it");
+                                card_ref = None;
+                                follow_ups.push((
+                                    Delivery::staff_lane(ticket_id, platform),
+                                    platform,
+                                    Delivery::RetireThread {
+                                        thread: thread.to_string(),
+                                    },
+                                ));
                             }
                         }
                         (Some(Delivery::CustomerMessage { message_id }), _) => {
@@ -470,7 +649,7 @@ impl OutboxWorker {
                                 .contains(&message.platform);
                             if staff && message.external_id.is_some() {
                                 follow_ups.push((
-                                    Delivery::staff_lane(ticket_id, message.platform),
+                                    Delivery::marks_lane(ticket_id, message.platform),
                                     message.platform,
                                     Delivery::ConfirmDelivered {
                                         message_id: *message_id,
@@ -479,6 +658,10 @@ impl OutboxWorker {
                             }
                         }
                         _ => {}
+                    }
+                    if let (Some(card), Some(ticket)) = (card_ref, item.ticket_id) {
+                        tx.set_thread_card(ticket, platform, card, delivered.card_tail.as_deref())
+                            .await?;
                     }
                 }
                 owned
@@ -530,6 +713,37 @@ impl OutboxWorker {
             )
             .await?;
         }
-        Ok(follow_ups.into_iter().map(|(_, p, _)| p).collect())
+        Ok(Recorded {
+            woken: follow_ups.into_iter().map(|(_, p, _)| p).collect(),
+            linked,
+        })
     }
+}
+
+/// What recording one outcome led to.
+struct Recorded {
+    /// Platforms that got new rows.
+    woken: Vec<Platform>,
+    /// A ticket was linked to its new thread.
+    linked: bool,
+}
+
+/// The outcomes of a joined send task.
+fn collect(joined: Result<Vec<Finished>, tokio::task::JoinError>) -> Vec<Finished> {
+    match joined {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(error = %e, "delivery task panicked");
+            Vec::new()
+        }
+    }
+}
+
+/// The outcomes of every send that has finished by now.
+fn finished_now(in_flight: &mut InFlight) -> Vec<Finished> {
+    let mut done = Vec::new();
+    while let Some(joined) = in_flight.try_join_next() {
+        done.extend(collect(joined));
+    }
+    done
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::pacing::Pacing;
+
 /// The official Bot API server.
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
 
@@ -30,6 +32,12 @@ pub struct TelegramConfig {
     pub webhook_url: Option<String>,
     /// Expected `X-Telegram-Bot-Api-Secret-Token` (webhook mode).
     pub webhook_secret: Option<String>,
+    /// Messages a second the bot sends, all chats together (0: no limit).
+    pub messages_per_second: u32,
+    /// Messages a minute the bot sends into one group, the staff group included (0: no limit).
+    pub group_messages_per_minute: u32,
+    /// Forum topics a minute the bot creates in the staff group (0: no limit).
+    pub topics_per_minute: u32,
 }
 
 impl Default for TelegramConfig {
@@ -41,6 +49,9 @@ impl Default for TelegramConfig {
             mode: TelegramMode::Polling,
             webhook_url: None,
             webhook_secret: None,
+            messages_per_second: Pacing::default().per_second,
+            group_messages_per_minute: Pacing::default().per_group_minute,
+            topics_per_minute: Pacing::default().topics_per_minute,
         }
     }
 }
@@ -56,11 +67,23 @@ impl std::fmt::Debug for TelegramConfig {
             .field("mode", &self.mode)
             .field("webhook_url", &self.webhook_url)
             .field("webhook_secret", &redact(&self.webhook_secret))
+            .field("messages_per_second", &self.messages_per_second)
+            .field("group_messages_per_minute", &self.group_messages_per_minute)
+            .field("topics_per_minute", &self.topics_per_minute)
             .finish()
     }
 }
 
 impl TelegramConfig {
+    /// The send limits this section sets.
+    pub fn pacing(&self) -> Pacing {
+        Pacing {
+            per_second: self.messages_per_second,
+            per_group_minute: self.group_messages_per_minute,
+            topics_per_minute: self.topics_per_minute,
+        }
+    }
+
     /// The token, when the channel is on (set and not blank).
     pub fn enabled_token(&self) -> Option<&str> {
         self.token

@@ -15,9 +15,9 @@ use teloxide::{ApiError, Bot, RequestError};
 use super::card::{author_line, ticket_card, TOPIC_NAME_CHARS};
 use super::errors::delivery_error;
 use super::inbound::message_ref;
-use super::pacing::{Pacer, Pacing};
-use crate::hub::text::split_for_limit;
-use crate::hub::{Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
+use super::pacing::Pacing;
+use crate::hub::text::{split_for_limit, truncate_chars};
+use crate::hub::{CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
 
 /// Longest text of one Telegram message, in characters.
 pub const MESSAGE_CHARS: usize = 4096;
@@ -26,16 +26,12 @@ pub const MESSAGE_CHARS: usize = 4096;
 /// the row back to the outbox would send it twice.
 const FOLLOW_UP_ATTEMPTS: u32 = 6;
 
-/// Longest pause taken in place to keep within the send limits; a longer one hands the row
-/// back to the outbox (its lane waits, other lanes go on).
-const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
-
 /// Sends through the Bot API.
 #[derive(Clone)]
 pub struct TelegramSender {
     bot: Bot,
     staff_chat: ChatId,
-    pacer: std::sync::Arc<Pacer>,
+    pacing: Pacing,
 }
 
 impl std::fmt::Debug for TelegramSender {
@@ -58,21 +54,7 @@ impl TelegramSender {
         Self {
             bot,
             staff_chat: ChatId(staff_chat_id),
-            pacer: std::sync::Arc::new(Pacer::new(pacing)),
-        }
-    }
-
-    /// Waits for a send slot into `chat`. When nothing of this send went out yet and the wait
-    /// is long, the outbox is asked to come back later instead.
-    async fn slot(&self, chat: ChatId, may_defer: bool) -> Result<(), DeliveryError> {
-        loop {
-            match self.pacer.claim(chat.0) {
-                Ok(()) => return Ok(()),
-                Err(wait) if may_defer && wait > PAUSE_IN_PLACE => {
-                    return Err(DeliveryError::RetryAfter(wait))
-                }
-                Err(wait) => tokio::time::sleep(wait).await,
-            }
+            pacing,
         }
     }
 
@@ -93,7 +75,6 @@ impl TelegramSender {
     ) -> Result<Option<MessageId>, DeliveryError> {
         let mut first = None;
         for (i, part) in split_for_limit(text, MESSAGE_CHARS).into_iter().enumerate() {
-            self.slot(to.chat, leading && i == 0).await?;
             let send = || {
                 let mut request = self.bot.send_message(to.chat, part.clone());
                 if let Some(topic) = to.topic {
@@ -129,7 +110,6 @@ impl TelegramSender {
                 continue;
             };
             let leading = nothing_sent_yet && first.is_none();
-            self.slot(to.chat, leading).await?;
             let send = || self.send_file(to, &attachment.kind, file_id.clone());
             let sent = if leading {
                 send().await.map_err(delivery_error)?
@@ -189,53 +169,78 @@ impl TelegramSender {
         Ok(first.or(files))
     }
 
-    async fn open_thread(
-        &self,
-        ticket: &crate::hub::TicketView,
-    ) -> Result<Delivered, DeliveryError> {
-        self.slot(self.staff_chat, true).await?;
+    /// Creates the ticket's topic, nothing more: its id reaches the store at once, and the card
+    /// goes out with the topic's first post.
+    async fn open_thread(&self, ticket: &TicketView) -> Result<Delivered, DeliveryError> {
         let topic = self
             .bot
             .create_forum_topic(self.staff_chat, ticket.title(TOPIC_NAME_CHARS))
             .send()
             .await
             .map_err(delivery_error)?;
-        let to = Target {
-            chat: self.staff_chat,
-            topic: Some(topic.thread_id),
-        };
-        // The topic exists now: failing the row would create a second one, so the card is
-        // retried here and, at worst, left out.
-        let card = ticket_card(ticket);
-        self.slot(self.staff_chat, false).await?;
-        let sent = follow_up(|| {
-            self.bot
-                .send_message(to.chat, card.clone())
-                .message_thread_id(topic.thread_id)
-                .send()
-        })
-        .await;
-        let card_ref = match sent {
-            Ok(message) => Some(message_ref(to.chat.0, message.id.0)),
-            Err(e) => {
-                tracing::warn!(ticket = ticket.number, error = %e, "ticket card not posted");
-                None
-            }
-        };
+        Ok(Delivered::with_ref(topic.thread_id.0 .0.to_string()))
+    }
+
+    /// A post in a ticket's topic; with `card`, the ticket card heads its first message, and
+    /// that message is recorded as the card.
+    async fn thread_post(&self, post: ThreadPost<'_>) -> Result<Delivered, DeliveryError> {
+        let to = self.topic(post.thread)?;
+        let body = format!("{}\n{}", author_line(post.author, post.internal), post.text);
+        if !post.card {
+            let first = self.post(to, &body, post.attachments).await?;
+            return Ok(Delivered {
+                external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
+                ..Delivered::default()
+            });
+        }
+        let card = ticket_card(post.ticket);
+        let combined = format!("{card}\n\n{body}");
+        let tail = split_for_limit(&combined, MESSAGE_CHARS)
+            .into_iter()
+            .next()
+            .and_then(|first| {
+                first
+                    .strip_prefix(&format!("{card}\n\n"))
+                    .map(str::to_string)
+            });
+        let first = self.post(to, &combined, post.attachments).await?;
+        let reference = first.map(|id| message_ref(to.chat.0, id.0));
         Ok(Delivered {
-            external_ref: Some(topic.thread_id.0 .0.to_string()),
-            card_ref,
+            external_ref: reference.clone(),
+            card_ref: reference,
+            card_tail: tail,
         })
     }
 
-    /// Redraws the ticket card (`chat:message`) as the ticket is now. An unchanged card is
-    /// fine.
-    async fn refresh_card(&self, card: &str, ticket: &TicketView) -> Result<(), DeliveryError> {
-        let (chat, message) = parse_message_ref(card)?;
-        self.slot(chat, true).await?;
+    /// Says in a second topic of a ticket where its conversation is, and closes it.
+    async fn retire_thread(
+        &self,
+        thread: &str,
+        live: &str,
+        ticket: &TicketView,
+    ) -> Result<(), DeliveryError> {
+        let to = self.topic(thread)?;
+        let text = format!(
+            "ℹ️ This topic was opened twice for ticket #{}. Its conversation continues in the \
+             ticket's topic (id {live}); this one is closed.",
+            ticket.number
+        );
+        self.send_text(to, &text, true).await?;
+        let closed = self
+            .bot
+            .close_forum_topic(self.staff_chat, parse_thread(thread)?)
+            .send()
+            .await;
+        unchanged_is_fine(closed)
+    }
+
+    /// Redraws the ticket card as the ticket is now, with the text that shares its message.
+    /// An unchanged card is fine.
+    async fn refresh_card(&self, card: &CardRef, ticket: &TicketView) -> Result<(), DeliveryError> {
+        let (chat, message) = parse_message_ref(&card.message)?;
         let edited = self
             .bot
-            .edit_message_text(chat, message, ticket_card(ticket))
+            .edit_message_text(chat, message, card_text(ticket, card.tail.as_deref()))
             .send()
             .await;
         unchanged_is_fine(edited)
@@ -270,7 +275,6 @@ impl TelegramSender {
             // Not where it should be, or too long for one message: the name stays plain.
             _ => return self.send_text(to, text, true).await,
         };
-        self.slot(to.chat, true).await?;
         let mut request = self.bot.send_message(to.chat, text).entities(vec![entity]);
         if let Some(topic) = to.topic {
             request = request.message_thread_id(topic);
@@ -283,7 +287,7 @@ impl TelegramSender {
         &self,
         thread: &str,
         ticket: &crate::hub::TicketView,
-        card: Option<&str>,
+        card: Option<&CardRef>,
     ) -> Result<Delivered, DeliveryError> {
         let topic = parse_thread(thread)?;
         let renamed = self
@@ -329,22 +333,39 @@ impl Deliver for TelegramSender {
                 thread,
                 ticket,
                 card,
-            } => return self.sync_thread(thread, ticket, card.as_deref()).await,
+            } => return self.sync_thread(thread, ticket, card.as_ref()).await,
             Outbound::RefreshCard { card, ticket, .. } => {
                 self.refresh_card(card, ticket).await?;
                 return Ok(Delivered::default());
             }
             Outbound::ThreadPost {
                 thread,
+                ticket,
                 author,
                 internal,
                 text,
                 attachments,
-                ..
+                card,
             } => {
-                let to = self.topic(thread)?;
-                let body = format!("{}\n{text}", author_line(author, *internal));
-                (to, self.post(to, &body, attachments).await?)
+                return self
+                    .thread_post(ThreadPost {
+                        thread,
+                        ticket,
+                        author,
+                        internal: *internal,
+                        text,
+                        attachments,
+                        card: *card,
+                    })
+                    .await
+            }
+            Outbound::RetireThread {
+                thread,
+                live,
+                ticket,
+            } => {
+                self.retire_thread(thread, live, ticket).await?;
+                return Ok(Delivered::default());
             }
             Outbound::ThreadNotice { thread, text } => {
                 let to = self.topic(thread)?;
@@ -393,8 +414,74 @@ impl Deliver for TelegramSender {
         let (to, first) = sent;
         Ok(Delivered {
             external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
-            card_ref: None,
+            ..Delivered::default()
         })
+    }
+
+    fn paces(&self, outbound: &Outbound) -> Vec<relaydesk_storage::Pace> {
+        let staff = self.staff_chat.0;
+        let parts = |text: &str| split_for_limit(text, MESSAGE_CHARS).len().max(1);
+        let files = |attachments: &[Attachment]| {
+            attachments
+                .iter()
+                .filter(|a| a.platform_ref.is_some())
+                .count()
+        };
+        let (chat, cost, topic) = match outbound {
+            Outbound::OpenThread { .. } => (staff, 1, true),
+            Outbound::ThreadPost {
+                text,
+                attachments,
+                card,
+                ..
+            } => {
+                // The card, when it comes along, shares the first message.
+                let extra = if *card { 1 } else { 0 };
+                (staff, parts(text) + extra + files(attachments), false)
+            }
+            Outbound::ThreadNotice { text, .. } => (staff, parts(text), false),
+            Outbound::RetireThread { .. } => (staff, 2, false),
+            Outbound::SyncThread { .. } | Outbound::RefreshCard { .. } => (staff, 1, false),
+            // A reaction posts nothing into the group.
+            Outbound::MarkDelivered { .. } => (0, 1, false),
+            Outbound::CustomerPost {
+                conversation,
+                text,
+                attachments,
+            } => (
+                parse_chat(conversation).map_or(0, |c| c.0),
+                parts(text) + files(attachments),
+                false,
+            ),
+            Outbound::ChannelPost { channel, text, .. } => (
+                parse_channel(channel).map_or(0, |t| t.chat.0),
+                parts(text),
+                false,
+            ),
+        };
+        self.pacing
+            .paces(chat, i64::try_from(cost).unwrap_or(i64::MAX), topic)
+    }
+}
+
+/// The parts of a thread post, borrowed from its [`Outbound`].
+struct ThreadPost<'a> {
+    thread: &'a str,
+    ticket: &'a TicketView,
+    author: &'a str,
+    internal: bool,
+    text: &'a str,
+    attachments: &'a [Attachment],
+    card: bool,
+}
+
+/// The card's message: the card, then the text that shared its message when it was posted,
+/// cut to fit should the card have grown.
+fn card_text(ticket: &TicketView, tail: Option<&str>) -> String {
+    let card = ticket_card(ticket);
+    match tail {
+        Some(tail) => truncate_chars(&format!("{card}\n\n{tail}"), MESSAGE_CHARS),
+        None => card,
     }
 }
 

@@ -43,8 +43,6 @@ pub struct TelegramOptions {
     pub long_poll: Duration,
     /// Longest wait for any one Bot API answer (must exceed `long_poll`).
     pub request_timeout: Duration,
-    /// Send limits kept before Telegram enforces them.
-    pub pacing: Pacing,
 }
 
 impl Default for TelegramOptions {
@@ -52,7 +50,6 @@ impl Default for TelegramOptions {
         Self {
             long_poll: Duration::from_secs(25),
             request_timeout: Duration::from_secs(40),
-            pacing: Pacing::default(),
         }
     }
 }
@@ -115,7 +112,7 @@ impl TelegramChannel {
             sender: Arc::new(TelegramSender::new(
                 bot.clone(),
                 staff_chat_id,
-                options.pacing,
+                config.pacing(),
             )),
             bot,
             staff_chat_id,

@@ -1,17 +1,19 @@
 //! Staying inside Telegram's send limits before Telegram has to say 429: about 30 messages a
-//! second overall and about 20 a minute into one group.
+//! second overall, about 20 a minute into one group, and a pace for creating forum topics.
+//! The limits are kept in the store ([`relaydesk_storage::Pace`]), so restarts and every
+//! instance sharing the database respect them together.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use relaydesk_storage::Pace;
 
-/// The limits to keep.
+/// The limits to keep; 0 turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pacing {
     /// Messages a second, all chats together.
     pub per_second: u32,
     /// Messages a minute into one group or supergroup.
     pub per_group_minute: u32,
+    /// Forum topics created a minute in one group (each also counts as a group message).
+    pub topics_per_minute: u32,
 }
 
 impl Default for Pacing {
@@ -19,68 +21,45 @@ impl Default for Pacing {
         Self {
             per_second: 30,
             per_group_minute: 20,
+            topics_per_minute: 20,
         }
     }
 }
 
-const MINUTE: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Default)]
-struct Sent {
-    last: Option<Instant>,
-    /// Send times into each group within the last minute, oldest first.
-    groups: HashMap<i64, VecDeque<Instant>>,
-}
-
-#[derive(Debug)]
-pub struct Pacer {
-    gap: Duration,
-    per_group: usize,
-    sent: Mutex<Sent>,
-}
-
-impl Pacer {
-    pub fn new(pacing: Pacing) -> Self {
-        Self {
-            gap: Duration::from_secs(1) / pacing.per_second.max(1),
-            per_group: usize::try_from(pacing.per_group_minute.max(1)).unwrap_or(usize::MAX),
-            sent: Mutex::new(Sent::default()),
-        }
+/// Spacing between two sends for `count` sends per `period_ms`, rounded up; 0 when off.
+fn gap(count: u32, period_ms: i64) -> i64 {
+    if count == 0 {
+        return 0;
     }
+    let count = i64::from(count);
+    (period_ms + count - 1) / count
+}
 
-    /// Takes a send slot for `chat` at `now`, or tells how long until there is one.
-    /// Group chats have negative ids.
-    pub fn claim_at(&self, chat: i64, now: Instant) -> Result<(), Duration> {
-        let mut sent = match self.sent.lock() {
-            Ok(sent) => sent,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some(last) = sent.last {
-            let free_at = last + self.gap;
-            if free_at > now {
-                return Err(free_at - now);
-            }
-        }
+impl Pacing {
+    /// The paces of `cost` messages into `chat` (group chats have negative ids), creating a
+    /// topic there when `topic` is set.
+    pub fn paces(&self, chat: i64, cost: i64, topic: bool) -> Vec<Pace> {
+        let mut paces = vec![Pace {
+            key: "telegram:all".into(),
+            gap_ms: gap(self.per_second, 1_000),
+            cost,
+        }];
         if chat < 0 {
-            let window = sent.groups.entry(chat).or_default();
-            while window
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= MINUTE)
-            {
-                window.pop_front();
-            }
-            if window.len() >= self.per_group {
-                let oldest = window.front().copied().unwrap_or(now);
-                return Err((oldest + MINUTE).saturating_duration_since(now));
-            }
-            window.push_back(now);
+            paces.push(Pace {
+                key: format!("telegram:group:{chat}"),
+                gap_ms: gap(self.per_group_minute, 60_000),
+                cost,
+            });
         }
-        sent.last = Some(now);
-        Ok(())
-    }
-
-    pub fn claim(&self, chat: i64) -> Result<(), Duration> {
-        self.claim_at(chat, Instant::now())
+        if topic {
+            paces.push(Pace {
+                key: format!("telegram:topics:{chat}"),
+                gap_ms: gap(self.topics_per_minute, 60_000),
+                cost: 1,
+            });
+        }
+        paces.retain(|p| p.gap_ms > 0);
+        paces
     }
 }
 
@@ -89,32 +68,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spaces_all_sends_and_caps_each_group_per_minute() {
-        let pacer = Pacer::new(Pacing {
-            per_second: 10,
-            per_group_minute: 3,
-        });
-        let t0 = Instant::now();
-        assert!(pacer.claim_at(1, t0).is_ok());
-        // 100 ms between any two sends.
+    fn groups_get_a_minute_pace_private_chats_only_the_overall_one() {
+        let pacing = Pacing::default();
+        let private = pacing.paces(42, 1, false);
+        assert_eq!(private.len(), 1);
+        assert_eq!(private[0].gap_ms, 34, "30 a second, rounded up");
+        let group = pacing.paces(-100, 2, true);
+        let keys: Vec<&str> = group.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(
-            pacer.claim_at(2, t0 + Duration::from_millis(40)),
-            Err(Duration::from_millis(60))
+            keys,
+            [
+                "telegram:all",
+                "telegram:group:-100",
+                "telegram:topics:-100"
+            ]
         );
-        let mut t = t0;
-        for _ in 0..3 {
-            t += Duration::from_millis(100);
-            assert!(pacer.claim_at(-5, t).is_ok());
-        }
-        t += Duration::from_millis(100);
-        // The group had three in this minute: wait until the first of them is a minute old.
-        let wait = pacer.claim_at(-5, t).expect_err("group is full");
-        assert_eq!(wait, Duration::from_secs(60) - Duration::from_millis(300));
-        // Other chats are not held up by it.
-        assert!(pacer.claim_at(-6, t).is_ok());
-        assert!(pacer.claim_at(7, t + Duration::from_millis(100)).is_ok());
-        assert!(pacer
-            .claim_at(-5, t0 + Duration::from_millis(100) + MINUTE)
-            .is_ok());
+        assert_eq!(group[1].gap_ms, 3_000, "20 a minute");
+        assert_eq!(group[1].cost, 2);
+        let off = Pacing {
+            per_second: 0,
+            per_group_minute: 0,
+            topics_per_minute: 0,
+        };
+        assert!(off.paces(-100, 1, true).is_empty());
     }
 }

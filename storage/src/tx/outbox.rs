@@ -254,6 +254,58 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Extends the leases `owner` holds on `ids` to `until_ms`, while their send is still under
+    /// way. Returns how many are still held.
+    pub async fn renew_leases(&mut self, ids: &[i64], owner: &str, until_ms: i64) -> Result<u64> {
+        let mut held = 0;
+        for id in ids {
+            let done = sqlx::query(
+                "UPDATE outbox SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(until_ms)
+            .execute(&mut *self.inner)
+            .await?;
+            held += done.rows_affected();
+        }
+        Ok(held)
+    }
+
+    /// Rows given up for good, newest first, at most `limit`.
+    pub async fn failed_outbox(&mut self, limit: i64) -> Result<Vec<OutboxRow>> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT $1"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(limit)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    /// Puts a failed row back in its lane to be tried again from now, with its attempts
+    /// counted afresh. False when the row is not a failed one.
+    pub async fn retry_failed(&mut self, id: i64, now_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, finished_at = NULL, \
+             lease_owner = NULL, lease_until = NULL, joined_to = NULL WHERE id = $1 AND status = 'failed'",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
+        if done.rows_affected() == 1 {
+            let row = sqlx::query("SELECT platform FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *self.inner)
+                .await?;
+            self.queued_for.insert(parse(&row, "platform")?);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// What a delivered row's platform send returned (its message id), if delivered.
     pub async fn outbox_row(&mut self, id: i64) -> Result<Option<OutboxRow>> {
         let sql = format!("SELECT {ROW_COLUMNS} FROM outbox WHERE id = $1");

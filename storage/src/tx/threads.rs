@@ -4,17 +4,20 @@ use super::Tx;
 use crate::{Platform, Result};
 
 impl Tx {
-    /// Records the staff thread (Discord thread, Telegram topic) of a ticket on a platform.
+    /// Links a ticket to its staff thread (Discord thread, Telegram topic) on a platform,
+    /// unless it has one already: a ticket never moves to a second thread, where agents would
+    /// lose the first. Returns the thread the ticket is linked to now (`thread_ref`, or the
+    /// one it had).
     pub async fn bind_thread(
         &mut self,
         ticket_id: i64,
         platform: Platform,
         thread_ref: &str,
         now_ms: i64,
-    ) -> Result<()> {
+    ) -> Result<String> {
         sqlx::query(
             "INSERT INTO staff_threads (ticket_id, platform, thread_ref, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (ticket_id, platform) DO UPDATE SET thread_ref = $3",
+             ON CONFLICT DO NOTHING",
         )
         .bind(ticket_id)
         .bind(platform.as_str())
@@ -22,25 +25,51 @@ impl Tx {
         .bind(now_ms)
         .execute(&mut *self.inner)
         .await?;
-        Ok(())
+        self.thread_of(ticket_id, platform).await?.ok_or_else(|| {
+            crate::StorageError::Corrupt(format!(
+                "{platform} thread {thread_ref} belongs to another ticket than {ticket_id}"
+            ))
+        })
     }
 
-    /// Records the platform's id of the ticket card posted in the ticket's staff thread.
+    /// Records the platform's id of the ticket card posted in the ticket's staff thread, and
+    /// the text that shares the card's message (`tail`), if any.
     pub async fn set_thread_card(
         &mut self,
         ticket_id: i64,
         platform: Platform,
         card_ref: &str,
+        tail: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE staff_threads SET card_ref = $3 WHERE ticket_id = $1 AND platform = $2",
+            "UPDATE staff_threads SET card_ref = $3, card_tail = $4 WHERE ticket_id = $1 AND platform = $2",
         )
         .bind(ticket_id)
         .bind(platform.as_str())
         .bind(card_ref)
+        .bind(tail)
         .execute(&mut *self.inner)
         .await?;
         Ok(())
+    }
+
+    /// The text posted in the same message as the ticket card, when there is one.
+    pub async fn thread_card_tail(
+        &mut self,
+        ticket_id: i64,
+        platform: Platform,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT card_tail FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
+        )
+        .bind(ticket_id)
+        .bind(platform.as_str())
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("card_tail"))
+            .transpose()?
+            .flatten())
     }
 
     /// The platform's id of the ticket card in the ticket's staff thread, when known.
