@@ -267,6 +267,29 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// Where a message to the customer stands: queued (`Pending`, with the last error of a try
+/// that will be repeated), sent (`Delivered`) or given up (`Failed`, with why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyDelivery {
+    pub message_id: i64,
+    pub platform: Platform,
+    pub status: OutboxStatus,
+    pub last_error: Option<String>,
+}
+
+impl ReplyDelivery {
+    /// `queued`, `sent` or `failed`, and why when it is not sent (the last error of a send
+    /// that will be tried again, or the reason it was given up).
+    pub fn state(&self) -> (&'static str, Option<&str>) {
+        let why = self.last_error.as_deref().filter(|e| !e.is_empty());
+        match self.status {
+            OutboxStatus::Pending => ("queued", why),
+            OutboxStatus::Delivered => ("sent", None),
+            OutboxStatus::Failed => ("failed", why),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub id: i64,

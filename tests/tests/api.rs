@@ -755,3 +755,116 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// An agent's reply shows how its send to the customer stands: sent, or failed with the
+/// platform's reason (after which the send can be queued again from the CLI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_shows_whether_it_reached_the_customer() {
+    use relaydesk::cli::outbox::{run as outbox_command, OutboxCommand};
+    use relaydesk::hub::{CustomerMessage, DeliveryError, Hub, HubConfig, Inbound, PlatformUser};
+
+    let recorder = Recorder::new(Platform::Discord);
+    let api = spawn(TestDb::sqlite(), Config::default(), Some(&recorder)).await;
+    let store = api.app.store.clone();
+    let agent = token_for(&store, "bruno", Role::Agent).await;
+    // A Discord customer writes (through a hub on the same store, as the gateway would).
+    let hub = Hub::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            staff_platforms: vec![Platform::Discord],
+            customer_platforms: vec![Platform::Discord],
+            ..HubConfig::default()
+        },
+    );
+    hub.ingest(Inbound::Customer(CustomerMessage {
+        platform: Platform::Discord,
+        external_message_id: Some("dm-1".into()),
+        customer: PlatformUser {
+            external_id: "anna".into(),
+            display_name: "Anna".into(),
+            language: None,
+        },
+        conversation: "dm-anna".into(),
+        subject: None,
+        text: "hello?".into(),
+        attachments: Vec::new(),
+    }))
+    .await
+    .expect("ingest");
+    assert!(wait_for(&recorder, "hello?").await, "the ticket is open");
+
+    let path = "/api/v1/tickets/1001";
+    let reply = |text: &'static str| {
+        let api = &api;
+        let agent = &agent;
+        async move {
+            let (status, body) = api
+                .post(&format!("{path}/reply"), agent, json!({ "text": text }))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["message_id"].as_i64().expect("a message id")
+        }
+    };
+    let delivery_of = |id: i64| {
+        let api = &api;
+        let agent = &agent;
+        async move {
+            for _ in 0..200 {
+                let (_, ticket) = api.get(path, agent).await;
+                let message = ticket["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .find(|m| m["id"] == id)
+                    .cloned()
+                    .expect("the reply is in the conversation");
+                if message["delivery"]["state"] != "queued" {
+                    return message["delivery"].clone();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the reply's send never settled");
+        }
+    };
+
+    let sent = reply("try this").await;
+    let delivery = delivery_of(sent).await;
+    assert_eq!(delivery["state"], "sent", "{delivery}");
+    assert_eq!(delivery["platform"], "discord");
+
+    recorder.fail_next([DeliveryError::Permanent("the user blocked the bot".into())]);
+    let failed = reply("and this").await;
+    let delivery = delivery_of(failed).await;
+    assert_eq!(delivery["state"], "failed", "{delivery}");
+    assert!(
+        delivery["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("blocked")),
+        "{delivery}"
+    );
+    // Notes and customer messages carry no delivery state.
+    let (_, ticket) = api.get(path, &agent).await;
+    let first = &ticket["messages"][0];
+    assert_eq!(first["body"], "hello?");
+    assert!(first.get("delivery").is_none(), "{first}");
+
+    // The operator sees it in `relaydesk outbox failed` and queues it again.
+    let listed = outbox_command(&store, &SystemClock, OutboxCommand::Failed { limit: 10 })
+        .await
+        .expect("list");
+    assert!(listed.contains("reply to customer"), "{listed}");
+    assert!(listed.contains("blocked"), "{listed}");
+    let id: i64 = listed
+        .lines()
+        .find(|l| l.contains("reply to customer"))
+        .and_then(|l| l.split('\t').next())
+        .and_then(|id| id.parse().ok())
+        .expect("a failed send's id");
+    outbox_command(&store, &SystemClock, OutboxCommand::Retry { id })
+        .await
+        .expect("retry");
+    assert_eq!(delivery_of(failed).await["state"], "sent");
+    let again = outbox_command(&store, &SystemClock, OutboxCommand::Retry { id }).await;
+    assert!(again.is_err(), "only a failed send can be queued again");
+}

@@ -97,6 +97,14 @@ impl Delivery {
         format!("channel:{platform}:{channel}")
     }
 
+    /// The stored message this delivery carries to the customer, if it does.
+    pub fn carried_message(&self) -> Option<i64> {
+        match self {
+            Delivery::CustomerMessage { message_id } => Some(*message_id),
+            _ => None,
+        }
+    }
+
     /// Delivery marks on a ticket's staff messages: apart from the thread's posts, so they
     /// never wait behind them nor split a run of customer texts that could go out as one.
     pub fn marks_lane(ticket_id: i64, platform: Platform) -> String {

@@ -56,8 +56,15 @@ impl Effects {
     pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
         for (ticket_id, lane, platform, delivery) in &self.queued {
             let payload = serde_json::to_string(delivery)?;
-            tx.enqueue(Some(*ticket_id), lane, *platform, &payload, now_ms)
-                .await?;
+            tx.enqueue_carrying(
+                Some(*ticket_id),
+                lane,
+                *platform,
+                &payload,
+                delivery.carried_message(),
+                now_ms,
+            )
+            .await?;
         }
         Ok(())
     }

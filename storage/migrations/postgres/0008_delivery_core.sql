@@ -24,3 +24,8 @@ CREATE INDEX held_staff_posts_thread ON held_staff_posts (platform, thread_ref);
 -- The text posted in the same message as the ticket card (the ticket's first post), so that
 -- redrawing the card keeps it.
 ALTER TABLE staff_threads ADD COLUMN card_tail TEXT;
+
+-- The message a send carries to the customer, so agents can see whether their reply went out
+-- (queued, sent, failed and why).
+ALTER TABLE outbox ADD COLUMN message_id BIGINT;
+CREATE INDEX outbox_message ON outbox (ticket_id, message_id) WHERE message_id IS NOT NULL;

@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{parse, Tx};
-use crate::{Backend, OutboxItem, OutboxRow, OutboxStatus, Platform, Result};
+use crate::{Backend, OutboxItem, OutboxRow, OutboxStatus, Platform, ReplyDelivery, Result};
 
 const ROW_COLUMNS: &str =
     "id, ticket_id, lane, platform, payload, status, attempts, next_attempt_at, external_ref, last_error";
@@ -32,19 +32,58 @@ impl Tx {
         payload: &str,
         now_ms: i64,
     ) -> Result<i64> {
+        self.enqueue_carrying(ticket_id, lane, platform, payload, None, now_ms)
+            .await
+    }
+
+    /// [`Tx::enqueue`] for a send that carries stored message `message_id` to the customer, so
+    /// its state can be shown with the message ([`Tx::reply_deliveries`]).
+    pub async fn enqueue_carrying(
+        &mut self,
+        ticket_id: Option<i64>,
+        lane: &str,
+        platform: Platform,
+        payload: &str,
+        message_id: Option<i64>,
+        now_ms: i64,
+    ) -> Result<i64> {
         self.queued_for.insert(platform);
         let row = sqlx::query(
-            "INSERT INTO outbox (ticket_id, lane, platform, payload, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO outbox (ticket_id, lane, platform, payload, message_id, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
         .bind(ticket_id)
         .bind(lane)
         .bind(platform.as_str())
         .bind(payload)
+        .bind(message_id)
         .bind(now_ms)
         .fetch_one(&mut *self.inner)
         .await?;
         Ok(row.try_get("id")?)
+    }
+
+    /// How the sends carrying a ticket's messages to the customer stand, one per message (the
+    /// latest send of each), in no particular order.
+    pub async fn reply_deliveries(&mut self, ticket_id: i64) -> Result<Vec<ReplyDelivery>> {
+        let rows = sqlx::query(
+            "SELECT o.message_id, o.platform, o.status, o.last_error FROM outbox o \
+             WHERE o.ticket_id = $1 AND o.message_id IS NOT NULL AND o.id = \
+             (SELECT MAX(l.id) FROM outbox l WHERE l.ticket_id = o.ticket_id AND l.message_id = o.message_id)",
+        )
+        .bind(ticket_id)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReplyDelivery {
+                    message_id: r.try_get("message_id")?,
+                    platform: parse(r, "platform")?,
+                    status: parse(r, "status")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
     }
 
     /// Leases up to `limit` due rows of a platform to `owner` until `now + lease_ms`. Only the

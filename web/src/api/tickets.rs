@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiAgent;
 use super::body::ApiJson;
 use super::error::{ApiError, ErrorBody};
-use super::views::{CommandResult, CreatedMessage, TicketDetail, TicketList};
+use super::views::{CommandResult, CreatedMessage, MessageView, TicketDetail, TicketList};
 use crate::desk::CustomerInput;
 use crate::AppState;
 
@@ -226,13 +226,17 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::not_found("the ticket's customer is gone"))?;
     let messages = tx.messages(ticket.id).await?;
+    let deliveries = tx.reply_deliveries(ticket.id).await?;
     tx.rollback().await?;
     Ok(Json(TicketDetail {
         ticket: row.into(),
         close_reason: ticket.close_reason,
         merged_into,
         customer_profile: profile.into(),
-        messages: messages.into_iter().map(Into::into).collect(),
+        messages: messages
+            .into_iter()
+            .map(|m| MessageView::with_delivery(m, &deliveries))
+            .collect(),
     }))
 }
 

@@ -1,7 +1,7 @@
 //! What the API returns: plain JSON shapes with their OpenAPI schemas, made from store rows.
 
 use chrono::{DateTime, Utc};
-use relaydesk_storage::{CustomerProfile, Message, TicketPage, TicketRow};
+use relaydesk_storage::{CustomerProfile, Message, ReplyDelivery, TicketPage, TicketRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -113,6 +113,46 @@ pub struct MessageView {
     pub platform: String,
     pub attachments: Vec<AttachmentView>,
     pub created_at: DateTime<Utc>,
+    /// For a reply to the customer: how its send stands. Absent for everything else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryView>,
+}
+
+/// How the send of a reply to the customer stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// `queued` (not sent yet, or being retried), `sent` or `failed` (given up).
+    #[schema(example = "sent")]
+    pub state: String,
+    /// The customer's channel it goes to.
+    pub platform: String,
+    /// Why it is not sent: the last error of a retried send, or why it was given up.
+    pub reason: Option<String>,
+}
+
+impl From<&ReplyDelivery> for DeliveryView {
+    fn from(d: &ReplyDelivery) -> Self {
+        let (state, reason) = d.state();
+        Self {
+            state: state.to_string(),
+            platform: d.platform.to_string(),
+            reason: reason.map(str::to_string),
+        }
+    }
+}
+
+impl MessageView {
+    /// The message, with its send's state when `deliveries` has one for it.
+    pub fn with_delivery(message: Message, deliveries: &[ReplyDelivery]) -> Self {
+        let delivery = deliveries
+            .iter()
+            .find(|d| d.message_id == message.id)
+            .map(DeliveryView::from);
+        Self {
+            delivery,
+            ..message.into()
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -146,6 +186,7 @@ impl From<Message> for MessageView {
                 })
                 .collect(),
             created_at: m.created_at,
+            delivery: None,
         }
     }
 }

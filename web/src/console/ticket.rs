@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, PreEscaped};
 use relaydesk_storage::sla::{Due, Goal, TicketSla};
 use relaydesk_storage::{
-    Agent, AuthorKind, CustomerProfile, Message, Priority, Ticket, TicketRow, TicketStatus,
+    Agent, AuthorKind, CustomerProfile, Message, Priority, ReplyDelivery, Ticket,
+    TicketRow, TicketStatus,
 };
 
 use super::layout::{self, when};
@@ -19,6 +20,8 @@ use crate::{AppState, WebError};
 pub struct TicketView {
     pub ticket: Ticket,
     pub messages: Vec<Message>,
+    /// How each reply's send to the customer stands.
+    pub deliveries: Vec<ReplyDelivery>,
     pub tags: Vec<String>,
     pub assignee: Option<Agent>,
     pub team: Option<String>,
@@ -36,6 +39,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         return Ok(None);
     };
     let messages = tx.messages(ticket.id).await?;
+    let deliveries = tx.reply_deliveries(ticket.id).await?;
     let tags = tx.tags(ticket.id).await?;
     let assignee = match ticket.assignee_id {
         Some(id) => Some(tx.agent(id).await?),
@@ -62,6 +66,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
     Ok(Some(TicketView {
         ticket,
         messages,
+        deliveries,
         tags,
         assignee,
         team,
@@ -121,7 +126,7 @@ async fn render(
         div.ticket {
             div {
                 div #conversation.conversation aria-live="polite" {
-                    (conversation(&view.messages))
+                    (conversation(&view.messages, &view.deliveries))
                 }
                 (actions(&view, &session.csrf))
             }
@@ -164,12 +169,14 @@ pub async fn conversation_fragment(
         return Ok(not_found(&session, number));
     };
     let messages = tx.messages(ticket.id).await?;
+    let deliveries = tx.reply_deliveries(ticket.id).await?;
     tx.commit().await?;
-    Ok(conversation(&messages).into_response())
+    Ok(conversation(&messages, &deliveries).into_response())
 }
 
-/// Every message in order; notes are marked and never reach the customer.
-pub fn conversation(messages: &[Message]) -> Markup {
+/// Every message in order; notes are marked and never reach the customer. Replies show how
+/// their send to the customer stands.
+pub fn conversation(messages: &[Message], deliveries: &[ReplyDelivery]) -> Markup {
     html! {
         @if messages.is_empty() {
             p { "No messages yet." }
@@ -187,6 +194,13 @@ pub fn conversation(messages: &[Message]) -> Markup {
                     (message.author_name) " · " (message.platform) " · " (when(message.created_at))
                 }
                 div.body { (message.body) }
+                @if let Some(delivery) = deliveries.iter().find(|d| d.message_id == message.id) {
+                    @let (state, why) = delivery.state();
+                    div class={ "delivery delivery-" (state) } data-delivery=(state) {
+                        "Delivery: " (state)
+                        @if let Some(why) = why { " — " (why) }
+                    }
+                }
                 @if !message.attachments.is_empty() {
                     ul.attachments {
                         @for a in &message.attachments {
