@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, PreEscaped};
 use relaydesk_storage::sla::{Due, Goal, TicketSla};
 use relaydesk_storage::{
-    Agent, AuthorKind, CustomerProfile, Message, Priority, ReplyDelivery, Ticket,
-    TicketRow, TicketStatus,
+    Agent, AuthorKind, CustomerProfile, Message, Priority, ReplyDelivery, Ticket, TicketRow,
+    TicketStatus,
 };
 
 use super::layout::{self, when};
