@@ -49,6 +49,15 @@ Environment (each overrides the same key of relaydesk.toml):
                                      path is served by the web server (webhook mode)
   RELAYDESK_TELEGRAM_WEBHOOK_SECRET  telegram.webhook_secret: checked against X-Telegram-Bot-Api-Secret-Token
                                      (webhook mode; 1-256 characters A-Z a-z 0-9 _ -)
+  RELAYDESK_TELEGRAM_MESSAGES_PER_SECOND
+                                     telegram.messages_per_second: sends a second, all chats (0: no
+                                     limit) [default: 30]
+  RELAYDESK_TELEGRAM_GROUP_MESSAGES_PER_MINUTE
+                                     telegram.group_messages_per_minute: sends a minute into one
+                                     group (0: no limit) [default: 20]
+  RELAYDESK_TELEGRAM_TOPICS_PER_MINUTE
+                                     telegram.topics_per_minute: topics created a minute (0: no
+                                     limit) [default: 20]
   RELAYDESK_DISCORD_TOKEN            discord.token: bot token; the Discord channel is on when set
   RELAYDESK_DISCORD_API_URL          discord.api_url: REST base URL; the gateway URL is the one it
                                      returns [default: https://discord.com]
@@ -94,6 +103,8 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_WEB_IP_REQUESTS_PER_MINUTE
                                      web.ip_requests_per_minute: widget connections and messages per
                                      IP address [default: 120]
+  RELAYDESK_WEB_MAX_WIDGET_SOCKETS   web.max_widget_sockets: widget sockets open at once; more get 503
+                                     [default: 20000]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>

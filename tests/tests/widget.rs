@@ -781,3 +781,26 @@ async fn one_address_cannot_open_endless_sessions() {
     assert_eq!(error["error"]["code"], "rate_limited");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sockets_beyond_the_servers_cap_are_refused_until_one_closes() {
+    let mut config = Config::default();
+    config.web.max_widget_sockets = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    let first = connect(&app).await;
+    let _second = connect(&app).await;
+    let origin = format!("http://{}", app.addr);
+    let third = connect_with_origin(&app, Some(&origin)).await;
+    assert_eq!(third.err().as_deref(), Some("HTTP 503"));
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..100 {
+        if let Ok(socket) = connect_with_origin(&app, Some(&origin)).await {
+            reopened = Some(socket);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(reopened.is_some(), "a closed socket frees its place");
+    app.stop().await.expect("clean stop");
+}

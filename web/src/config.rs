@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub session_messages_per_minute: u32,
     /// Widget connections and messages one IP address may make per minute.
     pub ip_requests_per_minute: u32,
+    /// Widget sockets open at once on this server; more are refused with 503 until some close.
+    pub max_widget_sockets: usize,
     /// When agents answer; outside these hours the widget says so and asks for an email.
     /// Always open when unset (the widget still says so when no agent is on duty).
     pub business_hours: Option<BusinessHoursConfig>,
@@ -111,6 +113,7 @@ impl Default for WebConfig {
             max_attachment_bytes: 5 * 1024 * 1024,
             session_messages_per_minute: 20,
             ip_requests_per_minute: 120,
+            max_widget_sockets: 20_000,
             business_hours: None,
             api_requests_per_minute: None,
         }

@@ -33,6 +33,8 @@ pub(crate) struct WidgetRuntime {
     limits: limits::Limits,
     /// `[web.business_hours]`; always open when unset.
     hours: Option<Calendar>,
+    /// One permit per open socket, `[web] max_widget_sockets` in all.
+    sockets: Arc<tokio::sync::Semaphore>,
 }
 
 impl WidgetRuntime {
@@ -54,6 +56,9 @@ impl WidgetRuntime {
             key: OnceCell::new(),
             limits: limits::Limits::new(&state.settings.web),
             hours,
+            sockets: Arc::new(tokio::sync::Semaphore::new(
+                state.settings.web.max_widget_sockets,
+            )),
         }
     }
 

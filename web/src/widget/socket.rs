@@ -26,6 +26,8 @@ use crate::AppState;
 
 /// How often a socket re-reads the store for changes made elsewhere.
 const POLL: Duration = Duration::from_secs(1);
+/// Bytes read from a socket at a time (tungstenite's default is 128 KiB per socket).
+const READ_BUFFER: usize = 4 * 1024;
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_NAME_CHARS: usize = 80;
@@ -68,6 +70,14 @@ pub(crate) async fn upgrade(
             "too many connections; please wait a minute",
         );
     }
+    let Ok(permit) = runtime.sockets.clone().try_acquire_owned() else {
+        tracing::warn!("widget socket refused: the server holds as many as it may");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "the chat is busy; please try again in a minute",
+        );
+    };
     let key = match runtime.key(&state).await {
         Ok(key) => key.clone(),
         Err(e) => return e.into_response(),
@@ -75,9 +85,13 @@ pub(crate) async fn upgrade(
     // Room for the largest attachment in base64 plus its message; larger frames end only
     // this socket.
     let frame_limit = state.settings.web.max_attachment_bytes / 3 * 4 + 256 * 1024;
+    // An idle socket keeps little memory: a small read buffer that grows with a large frame.
     ws.max_message_size(frame_limit)
         .max_frame_size(frame_limit)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
+            let _permit = permit;
             let session = Session {
                 state,
                 runtime,
