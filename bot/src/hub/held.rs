@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use relaydesk_storage::{Platform, Tx};
+use relaydesk_storage::{HeldPost, Platform, Tx};
 
 use super::{Hub, HubError, Ingested, StaffInput, StaffMessage, StaffOutcome};
 
@@ -66,28 +66,55 @@ impl Hub {
         tx.commit().await?;
         let mut ingested = 0;
         for post in ready {
-            let message: StaffMessage = match serde_json::from_str(&post.payload) {
-                Ok(message) => message,
-                Err(e) => {
-                    tracing::error!(id = post.id, error = %e, "a held post cannot be read; dropped");
-                    let mut tx = self.store.begin().await?;
-                    tx.release_held_post(post.id).await?;
-                    tx.commit().await?;
-                    continue;
-                }
-            };
-            match self.ingest_staff(message, Some(post.id)).await {
-                Ok(_) => ingested += 1,
-                Err(e @ (HubError::Storage(_) | HubError::Encode(_))) => return Err(e),
-                Err(e) => {
-                    // The post itself is refused (too large, …): nothing to keep it for.
-                    tracing::warn!(id = post.id, error = %e, "a held post was refused");
-                    let mut tx = self.store.begin().await?;
-                    tx.release_held_post(post.id).await?;
-                    tx.commit().await?;
-                }
-            }
+            ingested += usize::from(self.ingest_held(post).await?);
         }
         Ok(ingested)
+    }
+
+    /// Ingests the posts held for `thread_ref`, oldest first, before a newer post of that
+    /// thread is ingested: the thread's posts keep the order they were written in.
+    pub(super) async fn release_thread(
+        &self,
+        platform: Platform,
+        thread_ref: &str,
+    ) -> Result<(), HubError> {
+        let mut tx = self.store.begin().await?;
+        let held = tx.held_posts_of_thread(platform, thread_ref).await?;
+        tx.rollback().await?;
+        for post in held {
+            self.ingest_held(post).await?;
+        }
+        Ok(())
+    }
+
+    /// Ingests one held post (once, whoever else tries). Returns whether it was ingested
+    /// here; a post that is refused for good, or cannot be read, is let go.
+    async fn ingest_held(&self, post: HeldPost) -> Result<bool, HubError> {
+        let message: StaffMessage = match serde_json::from_str(&post.payload) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::error!(id = post.id, error = %e, "a held post cannot be read; dropped");
+                self.let_go(post.id).await?;
+                return Ok(false);
+            }
+        };
+        match Box::pin(self.ingest_staff(message, Some(post.id))).await {
+            Ok(Ingested::Duplicate) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(e @ (HubError::Storage(_) | HubError::Encode(_))) => Err(e),
+            Err(e) => {
+                // The post itself is refused (too large, …): nothing to keep it for.
+                tracing::warn!(id = post.id, error = %e, "a held post was refused");
+                self.let_go(post.id).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn let_go(&self, id: i64) -> Result<(), HubError> {
+        let mut tx = self.store.begin().await?;
+        tx.release_held_post(id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -249,6 +249,18 @@ impl Hub {
         else {
             return self.hold(tx, &message, &input, now).await;
         };
+        if held.is_none()
+            && !tx
+                .held_posts_of_thread(message.platform, &message.thread_ref)
+                .await?
+                .is_empty()
+        {
+            // Posts written in this thread before it was linked go first.
+            tx.rollback().await?;
+            self.release_thread(message.platform, &message.thread_ref)
+                .await?;
+            return Box::pin(self.ingest_staff(message, None)).await;
+        }
         let actor = Actor::Staff {
             platform: message.platform,
             user: message.agent.clone(),

@@ -68,6 +68,23 @@ impl Tx {
         rows.iter().map(held).collect()
     }
 
+    /// Held posts of one thread, oldest first.
+    pub async fn held_posts_of_thread(
+        &mut self,
+        platform: Platform,
+        thread_ref: &str,
+    ) -> Result<Vec<HeldPost>> {
+        let rows = sqlx::query(
+            "SELECT id, thread_ref, payload, created_at FROM held_staff_posts \
+             WHERE platform = $1 AND thread_ref = $2 ORDER BY id",
+        )
+        .bind(platform.as_str())
+        .bind(thread_ref)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(held).collect()
+    }
+
     /// Held posts older than `before_ms` whose thread is still unknown, oldest first.
     pub async fn held_posts_expired(
         &mut self,
