@@ -177,6 +177,43 @@ async fn start_greets_in_the_customers_language_without_a_ticket() {
     app.stop().await.expect("clean stop");
 }
 
+/// The staff group's pace holds back only the staff group: while the topic's first post waits
+/// for the group's next slot (30 s away at 2 a minute), an agent's reply written in the new
+/// topic reaches the customer's private chat at once, and the post follows in its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_saturated_staff_group_does_not_hold_back_replies_to_customers() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.telegram.group_messages_per_minute = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    fake.push_private_text(&anna(), "help");
+    let topic = topic_of(&fake, 1001).await;
+    // The topic took the group's slot: its first post (card and "help") waits for the next.
+    fake.push_topic_text(STAFF, topic, &bo(), "On it, one moment.");
+    sent(&fake, 1001, None, "On it, one moment.").await;
+    assert!(
+        fake.texts_to(STAFF, Some(topic)).is_empty(),
+        "the reply went out before the group's next slot: {:?}",
+        fake.texts_to(STAFF, Some(topic))
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let waiting = tx.outbox_for_ticket(ticket.id).await.expect("outbox");
+    drop(tx);
+    assert!(
+        waiting
+            .iter()
+            .any(|row| row.status == relaydesk_storage::OutboxStatus::Pending
+                && row.last_error.as_deref() == Some("waiting for a send slot")),
+        "the first post waits in the outbox for its slot, not in a worker"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agent_replies_reach_the_customer_and_get_marked_notes_stay_internal() {
     let fake = TelegramFake::start().await;
