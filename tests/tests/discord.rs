@@ -1532,3 +1532,33 @@ async fn joined_post_retried_as_the_same_post(db: TestDb) {
     );
     app.stop().await.expect("clean stop");
 }
+
+/// With the guild at Discord's cap of active threads (code 160006), opening a ticket's thread
+/// is retried, not given up: once a thread can be created, the ticket gets it and the
+/// customer's message arrives in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
+    let fake = FakeDiscord::start().await;
+    fake.inject(
+        &format!("POST /api/v10/channels/{STAFF_CHANNEL_ID}/threads"),
+        Fault::Refused {
+            status: 400,
+            code: 160_006,
+        },
+        2,
+    );
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (_, thread) = anna_opens_ticket(&fake, "is anyone there?").await;
+    assert_eq!(
+        content(&fake.messages_in(thread)[0]),
+        "💬 Anna K.:\nis anyone there?"
+    );
+    let tries = fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with(&format!("{STAFF_CHANNEL_ID}/threads")))
+        .count();
+    assert_eq!(tries, 3, "two refusals, then the thread");
+    assert_eq!(fake.threads().len(), 1);
+    app.stop().await.expect("clean stop");
+}

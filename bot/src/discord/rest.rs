@@ -196,6 +196,12 @@ impl Rest {
                 DeliveryError::RetryAfter(wait)
             }
             500..=599 => DeliveryError::Transient(described),
+            // The guild's active threads are at Discord's cap: tickets that close archive
+            // theirs, so a later try can succeed. Retried, never given up at once.
+            _ if error.code == Some(MAX_ACTIVE_THREADS) => {
+                tracing::warn!(%what, "the guild has reached Discord's limit of active threads");
+                DeliveryError::Transient(described)
+            }
             _ => DeliveryError::Permanent(described),
         })
     }
@@ -220,9 +226,16 @@ fn global_wait(recent: &mut VecDeque<Instant>, now: Instant) -> Option<Duration>
         .map(|oldest| second.saturating_sub(now.duration_since(*oldest)))
 }
 
+/// Discord's error code for "maximum number of active threads reached".
+const MAX_ACTIVE_THREADS: i64 = 160_006;
+
 /// What Discord's commonest refusals mean for the people reading the warning.
 fn explain(code: i64) -> Option<&'static str> {
     Some(match code {
+        MAX_ACTIVE_THREADS => {
+            "the server has as many active threads as Discord allows; closing tickets archives \
+             theirs (or archive some by hand); "
+        }
         50007 => "the user does not accept direct messages from the bot; ",
         10003 => "the channel no longer exists; ",
         10008 => "the message no longer exists; ",
