@@ -203,7 +203,16 @@ impl DiscordDeliver {
             ticket.number
         );
         self.post_text(thread, &text, key).await?;
-        let edit = EditThread::new().archived(true).locked(true);
+        self.edit_thread(thread, EditThread::new().archived(true).locked(true))
+            .await
+    }
+
+    /// Renames, archives or locks a thread.
+    async fn edit_thread(
+        &self,
+        thread: ChannelId,
+        edit: EditThread<'_>,
+    ) -> Result<(), DeliveryError> {
         let _: GuildChannel = self
             .rest
             .call(
@@ -287,14 +296,7 @@ impl DiscordDeliver {
             .name(card::thread_name(ticket))
             .archived(closed)
             .locked(closed);
-        let _: GuildChannel = self
-            .rest
-            .call(
-                Route::Channel { channel_id: thread },
-                LightMethod::Patch,
-                Some(&edit),
-            )
-            .await?;
+        self.edit_thread(thread, edit).await?;
         if let (Some(card), false) = (card, closed) {
             card_kept_as_is(ticket.number, self.refresh_card(thread, card, ticket).await)?;
         }
