@@ -62,13 +62,10 @@ async fn card(
     ticket_id: i64,
     item: &OutboxItem,
 ) -> Result<Option<CardRef>, Unresolvable> {
-    let Some(message) = tx.thread_card(ticket_id, item.platform).await? else {
-        return Ok(None);
-    };
-    Ok(Some(CardRef {
-        message,
-        tail: tx.thread_card_tail(ticket_id, item.platform).await?,
-    }))
+    Ok(tx
+        .thread_card(ticket_id, item.platform)
+        .await?
+        .map(|(message, tail)| CardRef { message, tail }))
 }
 
 pub(super) async fn resolve(

@@ -72,23 +72,24 @@ impl Tx {
             .flatten())
     }
 
-    /// The platform's id of the ticket card in the ticket's staff thread, when known.
+    /// The platform's id of the ticket card in the ticket's staff thread, when known, with the
+    /// text that shares its message (if any).
     pub async fn thread_card(
         &mut self,
         ticket_id: i64,
         platform: Platform,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, Option<String>)>> {
         let row = sqlx::query(
-            "SELECT card_ref FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
+            "SELECT card_ref, card_tail FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
         )
         .bind(ticket_id)
         .bind(platform.as_str())
         .fetch_optional(&mut *self.inner)
         .await?;
-        Ok(row
-            .map(|r| r.try_get::<Option<String>, _>("card_ref"))
-            .transpose()?
-            .flatten())
+        let Some(row) = row else { return Ok(None) };
+        let card: Option<String> = row.try_get("card_ref")?;
+        let tail: Option<String> = row.try_get("card_tail")?;
+        Ok(card.map(|card| (card, tail)))
     }
 
     pub async fn thread_of(
