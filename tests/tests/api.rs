@@ -833,7 +833,22 @@ async fn a_reply_shows_whether_it_reached_the_customer() {
     assert_eq!(delivery["state"], "sent", "{delivery}");
     assert_eq!(delivery["platform"], "discord");
 
-    recorder.fail_next([DeliveryError::Permanent("the user blocked the bot".into())]);
+    // Once nothing else is on its way (the first reply's delivered mark), the next reply's
+    // sends fail: its copy in the staff thread and its send to the customer.
+    for _ in 0..200 {
+        let mut tx = store.begin().await.expect("tx");
+        let pending = tx
+            .count_outbox(relaydesk_storage::OutboxStatus::Pending)
+            .await
+            .expect("count");
+        drop(tx);
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let blocked = || DeliveryError::Permanent("the user blocked the bot".into());
+    recorder.fail_next([blocked(), blocked()]);
     let failed = reply("and this").await;
     let delivery = delivery_of(failed).await;
     assert_eq!(delivery["state"], "failed", "{delivery}");

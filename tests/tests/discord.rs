@@ -1232,6 +1232,8 @@ async fn a_forum_staff_channel_gets_one_post_per_ticket() {
     fake.make_forum(STAFF_CHANNEL_ID);
     let app = start(&fake, TestDb::sqlite()).await;
     let (_, post) = anna_opens_ticket(&fake, "forum please").await;
+    // A forum post opens with its card; the message follows it.
+    thread_with(&fake, 0, 1).await;
     let created = fake.channel(post).expect("forum post");
     assert_eq!(created.kind, 11, "a forum post is a public thread");
     assert!(
