@@ -2,8 +2,8 @@
 //! tickets only through here.
 
 use async_trait::async_trait;
+use relaydesk_storage::TicketWatch;
 use relaydesk_web::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
-use tokio::sync::broadcast;
 
 use crate::hub::{
     parse_staff_text, Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested,
@@ -145,8 +145,8 @@ impl Desk for HubDesk {
         })
     }
 
-    fn changes(&self) -> broadcast::Receiver<i64> {
-        self.hub.changes()
+    fn watch(&self) -> TicketWatch {
+        self.hub.feed().watch()
     }
 }
 

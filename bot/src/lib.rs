@@ -8,6 +8,7 @@ pub mod console_channel;
 pub mod desk;
 pub mod discord;
 pub mod hub;
+pub mod live;
 pub mod outbox;
 pub mod serve;
 pub mod sla;

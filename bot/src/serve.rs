@@ -158,13 +158,18 @@ pub async fn run_with(
     });
     let mut workers = tokio::task::JoinSet::new();
     let mut receivers = tokio::task::JoinSet::new();
-    if let Some(listener) = store.outbox_listener().await? {
-        workers.spawn(wake_on_notifications(
+    if let Some(listener) = store.change_listener().await? {
+        workers.spawn(crate::live::hear_other_instances(
             listener,
             hub.clone(),
             shutdown.child_token(),
         ));
     }
+    workers.spawn(crate::live::retell_recent_changes(
+        hub.clone(),
+        crate::live::SWEEP_EVERY,
+        shutdown.child_token(),
+    ));
     let mut channels = channels;
     if !channels
         .iter()
@@ -214,28 +219,4 @@ pub async fn run_with(
     store.close().await;
     tracing::info!("stopped");
     result
-}
-
-/// Wakes this instance's workers when any instance sharing the PostgreSQL database queued work.
-async fn wake_on_notifications(
-    mut listener: relaydesk_storage::OutboxListener,
-    hub: Hub,
-    shutdown: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            heard = listener.recv() => match heard {
-                Ok(Some(platform)) => hub.wakers().wake([platform]),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox notifications interrupted; workers keep polling");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                    }
-                }
-            },
-        }
-    }
 }

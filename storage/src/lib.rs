@@ -7,6 +7,7 @@
 
 pub mod clock;
 mod error;
+mod feed;
 pub mod model;
 mod notify;
 pub mod sla;
@@ -15,8 +16,9 @@ mod tx;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::StorageError;
+pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
-pub use notify::OutboxListener;
+pub use notify::{ChangeListener, Heard};
 pub use store::{Backend, Store, StoreOptions};
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,

@@ -71,6 +71,8 @@ pub struct Store {
     backend: Backend,
     /// Kept for the PostgreSQL notification listener, which needs a connection of its own.
     url: std::sync::Arc<str>,
+    /// Tells this process's notifications from other instances'.
+    instance: u64,
 }
 
 impl Store {
@@ -128,6 +130,7 @@ impl Store {
             pool,
             backend,
             url: url.into(),
+            instance: rand::random(),
         })
     }
 
@@ -149,7 +152,11 @@ impl Store {
 
     /// Starts a transaction. Everything that must happen together goes through one.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx::new(self.pool.begin().await?, self.backend))
+        Ok(Tx::new(
+            self.pool.begin().await?,
+            self.backend,
+            self.instance,
+        ))
     }
 
     /// Ready = the database answers and every migration this build knows is applied.
@@ -182,12 +189,15 @@ impl Store {
         Ok(())
     }
 
-    /// On PostgreSQL, a listener that hears when any instance queued outbox rows; `None` on
-    /// SQLite (one process owns the file, and its hub wakes its own workers).
-    pub async fn outbox_listener(&self) -> Result<Option<crate::OutboxListener>> {
+    /// On PostgreSQL, a listener that hears when another instance queued outbox rows or changed
+    /// tickets; `None` on SQLite (one process owns the file, and its hub tells its own workers
+    /// and views).
+    pub async fn change_listener(&self) -> Result<Option<crate::ChangeListener>> {
         match self.backend {
             Backend::Sqlite => Ok(None),
-            Backend::Postgres => Ok(Some(crate::OutboxListener::connect(&self.url).await?)),
+            Backend::Postgres => Ok(Some(
+                crate::ChangeListener::connect(&self.url, self.instance).await?,
+            )),
         }
     }
 

@@ -41,6 +41,10 @@ pub struct Tx {
     backend: Backend,
     /// Platforms that got outbox rows in this transaction: told to every instance on commit.
     queued_for: std::collections::BTreeSet<crate::Platform>,
+    /// Tickets this transaction changed, told to the other instances on commit.
+    changed: std::collections::BTreeSet<i64>,
+    /// Which process this is, so that its listener skips its own ticket notifications.
+    instance: u64,
 }
 
 impl std::fmt::Debug for Tx {
@@ -52,11 +56,21 @@ impl std::fmt::Debug for Tx {
 }
 
 impl Tx {
-    pub(crate) fn new(inner: Transaction<'static, Any>, backend: Backend) -> Self {
+    pub(crate) fn new(inner: Transaction<'static, Any>, backend: Backend, instance: u64) -> Self {
         Self {
             inner,
             backend,
             queued_for: std::collections::BTreeSet::new(),
+            changed: std::collections::BTreeSet::new(),
+            instance,
+        }
+    }
+
+    /// Tells the other instances, once this transaction commits, that these tickets changed
+    /// (PostgreSQL; on SQLite one process owns the file and its hub tells its own views).
+    pub fn announce_changes(&mut self, tickets: impl IntoIterator<Item = i64>) {
+        if self.backend == Backend::Postgres {
+            self.changed.extend(tickets);
         }
     }
 
@@ -66,16 +80,40 @@ impl Tx {
 
     pub async fn commit(mut self) -> Result<()> {
         if self.backend == Backend::Postgres {
-            // NOTIFY is transactional: it is delivered only if this commit succeeds.
-            for platform in std::mem::take(&mut self.queued_for) {
-                sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_notify($1, $2)) AS sent")
-                    .bind(crate::notify::OUTBOX_CHANNEL)
-                    .bind(platform.as_str())
-                    .execute(&mut *self.inner)
-                    .await?;
-            }
+            self.notify().await?;
         }
         self.inner.commit().await?;
+        Ok(())
+    }
+
+    /// Every notification of this transaction in one statement. `NOTIFY` is transactional: it
+    /// is delivered only if the commit succeeds.
+    async fn notify(&mut self) -> Result<()> {
+        let mut notes: Vec<(&str, String)> = std::mem::take(&mut self.queued_for)
+            .into_iter()
+            .map(|platform| (crate::notify::OUTBOX_CHANNEL, platform.as_str().to_string()))
+            .collect();
+        let changed: Vec<i64> = std::mem::take(&mut self.changed).into_iter().collect();
+        notes.extend(
+            crate::notify::ticket_payloads(self.instance, &changed)
+                .into_iter()
+                .map(|payload| (crate::notify::TICKETS_CHANNEL, payload)),
+        );
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let selects: Vec<String> = (0..notes.len())
+            .map(|i| format!("SELECT pg_notify(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM ({}) AS sent",
+            selects.join(" UNION ALL ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (channel, payload) in notes {
+            query = query.bind(channel).bind(payload);
+        }
+        query.execute(&mut *self.inner).await?;
         Ok(())
     }
 

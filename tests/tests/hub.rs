@@ -685,3 +685,43 @@ both_backends!(
         assert_eq!(tx.count_tickets(TicketStatus::Open).await.unwrap(), 1);
     }
 );
+
+both_backends!(
+    a_change_written_outside_the_hub_reaches_live_views_at_the_next_sweep,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let ticket_id = match desk.customer_says("anna", "m-1", "hello").await.unwrap() {
+            Ingested::Customer { ticket_id, .. } => ticket_id,
+            other => panic!("expected a customer message, got {other:?}"),
+        };
+        let mut watch = desk.hub.feed().watch();
+        watch.add(ticket_id);
+        // Another tool closes the ticket straight in the store: no hub hears of it.
+        desk.clock.advance(chrono::Duration::seconds(1));
+        let mut tx = store.begin().await.unwrap();
+        tx.set_status(ticket_id, TicketStatus::Closed, None, desk.clock.now_ms())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            !woken(&watch, 300).await,
+            "nothing announced the change yet"
+        );
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let sweep = tokio::spawn(relaydesk::live::retell_recent_changes(
+            desk.hub.clone(),
+            Duration::from_millis(100),
+            shutdown.clone(),
+        ));
+        assert!(woken(&watch, 5000).await, "the sweep told the view");
+        shutdown.cancel();
+        sweep.await.unwrap();
+    }
+);
+
+/// Whether the watch wakes within `ms` milliseconds.
+async fn woken(watch: &relaydesk_storage::TicketWatch, ms: u64) -> bool {
+    tokio::time::timeout(Duration::from_millis(ms), watch.changed())
+        .await
+        .is_ok()
+}

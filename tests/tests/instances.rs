@@ -90,3 +90,100 @@ async fn work_queued_by_one_instance_wakes_the_workers_of_another() {
     store_a.close().await;
     instance_b.stop().await.expect("clean stop");
 }
+
+/// Reads widget frames until one matches `pick`.
+async fn widget_frame(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    wait: Duration,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> Option<serde_json::Value> {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let next = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??;
+        if let Ok(tokio_tungstenite::tungstenite::Message::Text(text)) = next {
+            let frame: serde_json::Value = serde_json::from_str(text.as_str()).ok()?;
+            if pick(&frame) {
+                return Some(frame);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_written_on_one_instance_is_pushed_to_a_widget_on_another() {
+    use futures_util::SinkExt;
+    use relaydesk_web::Desk;
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let config = Config::default();
+    let widget = Arc::new(relaydesk::widget_channel::WidgetChannel::new(
+        config.email.clone(),
+    ));
+    let instance_b = spawn_app_with(Spawn {
+        db,
+        config,
+        channels: vec![widget],
+        ..Spawn::default()
+    })
+    .await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/widget/ws", instance_b.addr))
+            .await
+            .expect("widget socket on instance B");
+    let send =
+        |frame: serde_json::Value| tokio_tungstenite::tungstenite::Message::text(frame.to_string());
+    socket
+        .send(send(serde_json::json!({"type": "hello", "name": "Wanda"})))
+        .await
+        .expect("hello");
+    socket
+        .send(send(
+            serde_json::json!({"type": "send", "id": "w-1", "text": "is anyone there?"}),
+        ))
+        .await
+        .expect("send");
+    let ack = widget_frame(&mut socket, Duration::from_secs(15), |f| f["type"] == "ack")
+        .await
+        .expect("ack");
+    let number = ack["ticket"].as_i64().expect("ticket number");
+
+    // Instance A: another process's hub on the same database answers the ticket.
+    let store_a = Store::open(&url, &StoreOptions::default())
+        .await
+        .expect("open");
+    let mut tx = store_a.begin().await.expect("begin");
+    let agent = tx
+        .create_agent("anna", None, relaydesk_storage::Role::Agent, 0)
+        .await
+        .expect("agent");
+    tx.commit().await.expect("commit");
+    let desk_a = relaydesk::desk::HubDesk::new(Hub::new(
+        store_a.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            customer_platforms: vec![Platform::Web],
+            ..HubConfig::default()
+        },
+    ));
+    desk_a
+        .agent_command(agent.id, number, "Yes, Anna here.")
+        .await
+        .expect("reply on instance A");
+    // Instance B's sockets read nothing unless told: its periodic sweep is 30 s away, so the
+    // frame arriving well before that is the notification's doing.
+    let reply = widget_frame(&mut socket, Duration::from_secs(10), |f| {
+        f["type"] == "message" && f["from"] == "agent"
+    })
+    .await
+    .expect("the reply reached the widget on instance B");
+    assert_eq!(reply["text"], "Yes, Anna here.");
+    store_a.close().await;
+    instance_b.stop().await.expect("clean stop");
+}

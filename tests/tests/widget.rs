@@ -8,14 +8,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use relaydesk::config::Config;
-use relaydesk::desk::HubDesk;
-use relaydesk::hub::{Hub, HubConfig};
 use relaydesk::widget_channel::WidgetChannel;
 use relaydesk_storage::{AuthorKind, Platform, Role, SystemClock, TicketStatus};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::smtp_sink::SmtpSink;
-use relaydesk_web::Desk;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -38,22 +35,18 @@ async fn start(db: TestDb, config: Config) -> TestApp {
     .await
 }
 
-/// A desk on the same store, as an agent's console would be.
-fn agent_desk(app: &TestApp) -> HubDesk {
-    HubDesk::new(Hub::new(
-        app.store.clone(),
-        Arc::new(SystemClock),
-        HubConfig {
-            customer_platforms: vec![Platform::Web],
-            ..HubConfig::default()
-        },
-    ))
+/// An agent answering through the running app's REST API, as an integration would.
+struct Agent {
+    base: String,
+    token: String,
+    client: reqwest::Client,
 }
 
-async fn new_agent(app: &TestApp, name: &str) -> i64 {
-    let mut tx = app.store.begin().await.expect("begin");
-    let agent = tx
-        .create_agent(
+impl Agent {
+    /// Creates the agent and an API token acting as them.
+    async fn new(app: &TestApp, name: &str) -> Self {
+        let mut tx = app.store.begin().await.expect("begin");
+        tx.create_agent(
             name,
             None,
             Role::Agent,
@@ -61,8 +54,38 @@ async fn new_agent(app: &TestApp, name: &str) -> i64 {
         )
         .await
         .expect("agent");
-    tx.commit().await.expect("commit");
-    agent.id
+        tx.commit().await.expect("commit");
+        let printed = relaydesk::cli::token::run(
+            &app.store,
+            &SystemClock,
+            relaydesk::cli::token::TokenCommand::Create {
+                name: format!("{name}-widget-test"),
+                agent: name.to_string(),
+            },
+        )
+        .await
+        .expect("token create");
+        Self {
+            base: app.url(""),
+            token: printed.out.trim().to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Runs a chat command (`/reply …`, `/note …`, `/close …`) on ticket `number`.
+    async fn command(&self, number: i64, command: &str) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/tickets/{number}/commands", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "command": command }))
+            .send()
+            .await
+            .expect("API call");
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{command}: {status} {body}");
+    }
 }
 
 async fn connect_with_origin(app: &TestApp, origin: Option<&str>) -> Result<Socket, String> {
@@ -132,7 +155,7 @@ async fn hello(socket: &mut Socket, frame: Value) -> Value {
 
 async fn open_send_resume(db: TestDb) {
     let app = start(db, Config::default()).await;
-    let agent = new_agent(&app, "anna").await;
+    let agent = Agent::new(&app, "anna").await;
     let mut socket = connect(&app).await;
     let welcome = hello(
         &mut socket,
@@ -167,10 +190,7 @@ async fn open_send_resume(db: TestDb) {
     tx.rollback().await.expect("rollback");
     assert_eq!(ticket.origin, Platform::Web);
     assert_eq!(ticket.status, TicketStatus::Open);
-    agent_desk(&app)
-        .agent_command(agent, number, "Unplug it, please.")
-        .await
-        .expect("reply");
+    agent.command(number, "/reply Unplug it, please.").await;
     let reply = until(&mut socket, |f| {
         f["type"] == "message" && f["from"] == "agent"
     })
@@ -178,10 +198,7 @@ async fn open_send_resume(db: TestDb) {
     assert_eq!(reply["text"], "Unplug it, please.");
     assert_eq!(reply["author"], "anna");
     // Internal notes never reach the visitor.
-    agent_desk(&app)
-        .agent_command(agent, number, "// customer seems calm")
-        .await
-        .expect("note");
+    agent.command(number, "/note customer seems calm").await;
     socket.close(None).await.expect("close");
 
     // Coming back later with the token: same conversation, whole history, no note.
@@ -559,7 +576,7 @@ async fn transcript_by_email(db: TestDb) {
     config.email.smtp_url = Some(sink.url());
     config.email.from = Some("Support <support@example.com>".into());
     let app = start(db, config).await;
-    let agent = new_agent(&app, "ben").await;
+    let agent = Agent::new(&app, "ben").await;
     let mut socket = connect(&app).await;
     hello(
         &mut socket,
@@ -574,16 +591,9 @@ async fn transcript_by_email(db: TestDb) {
     let number = until(&mut socket, is("ack")).await["ticket"]
         .as_i64()
         .expect("number");
-    let desk = agent_desk(&app);
-    desk.agent_command(agent, number, "It ships today.")
-        .await
-        .expect("reply");
-    desk.agent_command(agent, number, "// VIP customer")
-        .await
-        .expect("note");
-    desk.agent_command(agent, number, "/close shipped")
-        .await
-        .expect("close");
+    agent.command(number, "/reply It ships today.").await;
+    agent.command(number, "/note VIP customer").await;
+    agent.command(number, "/close shipped").await;
     let status = until(&mut socket, |f| {
         f["type"] == "status" && f["closed"] == true
     })
@@ -670,7 +680,7 @@ async fn out_of_business_hours_the_widget_says_so() {
         channels: vec![widget],
     })
     .await;
-    new_agent(&app, "anna").await;
+    Agent::new(&app, "anna").await;
     // Wednesday noon in Helsinki: open, and anna is on duty.
     let mut socket = connect(&app).await;
     let welcome = hello(&mut socket, json!({"type": "hello", "name": "Day"})).await;

@@ -151,8 +151,8 @@ pub struct ConsoleConfig {
     pub lockout_minutes: u32,
     /// Mark the session cookie `Secure` (only sent over HTTPS). Turn on behind TLS.
     pub secure_cookie: bool,
-    /// An open ticket page re-reads the store this often, to show changes made by other
-    /// instances.
+    /// An open ticket page re-reads the store this often, for what the change feed does not
+    /// carry (delivery states) and as a safety net.
     pub refresh_seconds: u32,
 }
 
@@ -163,7 +163,7 @@ impl Default for ConsoleConfig {
             max_failed_sign_ins: 5,
             lockout_minutes: 15,
             secure_cookie: false,
-            refresh_seconds: 5,
+            refresh_seconds: 30,
         }
     }
 }

@@ -6,9 +6,8 @@
 //! hub and hands it to [`crate::AppState`].
 
 use async_trait::async_trait;
-use relaydesk_storage::{Attachment, Platform};
+use relaydesk_storage::{Attachment, Platform, TicketWatch};
 use serde::Serialize;
-use tokio::sync::broadcast;
 
 /// A customer wrote to us through the web (widget visitor, REST integration).
 #[derive(Debug, Clone)]
@@ -87,8 +86,7 @@ pub trait Desk: Send + Sync + 'static {
         input: &str,
     ) -> Result<CommandOutcome, DeskError>;
 
-    /// Ticket ids changed by this process (new message, command, status), as they commit.
-    /// Other instances' changes are not heard here: live views also re-read the store now and
-    /// then.
-    fn changes(&self) -> broadcast::Receiver<i64>;
+    /// A watch that wakes when one of the tickets added to it changes (new message, command,
+    /// status), here or, on PostgreSQL, in another instance.
+    fn watch(&self) -> TicketWatch;
 }

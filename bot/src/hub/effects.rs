@@ -85,12 +85,10 @@ impl Hub {
         now_ms: i64,
     ) -> Result<(), HubError> {
         effects.flush(&mut tx, now_ms).await?;
+        tx.announce_changes(effects.touched.iter().copied());
         tx.commit().await?;
         self.wakers.wake(effects.platforms());
-        for &ticket_id in &effects.touched {
-            // Nobody listening is fine: live views are optional.
-            let _ = self.changes.send(ticket_id);
-        }
+        self.feed.announce(effects.touched.iter().copied());
         Ok(())
     }
 }

@@ -21,8 +21,7 @@ pub mod text;
 use std::sync::Arc;
 use std::time::Duration;
 
-use relaydesk_storage::{Clock, Platform, Store};
-use tokio::sync::broadcast;
+use relaydesk_storage::{ChangeFeed, Clock, Platform, Store};
 
 pub use command::{parse_staff_text, Command, RelayMode, StaffInput};
 pub use delivery::{
@@ -62,9 +61,6 @@ impl Default for HubConfig {
     }
 }
 
-/// Changes a slow live view may fall behind by before it is told to re-read.
-const CHANGE_FEED_CAPACITY: usize = 1024;
-
 /// The hub. Cheap to clone; clones share the store, clock and wakers.
 #[derive(Debug, Clone)]
 pub struct Hub {
@@ -72,7 +68,7 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     config: Arc<HubConfig>,
     wakers: Wakers,
-    changes: broadcast::Sender<i64>,
+    feed: ChangeFeed,
 }
 
 impl Hub {
@@ -82,7 +78,7 @@ impl Hub {
             clock,
             config: Arc::new(config),
             wakers: Wakers::default(),
-            changes: broadcast::channel(CHANGE_FEED_CAPACITY).0,
+            feed: ChangeFeed::default(),
         }
     }
 
@@ -103,9 +99,9 @@ impl Hub {
         &self.wakers
     }
 
-    /// Ids of tickets changed by this hub (and its clones), sent after each commit. A
-    /// subscriber that falls behind gets `Lagged` and should re-read what it shows.
-    pub fn changes(&self) -> broadcast::Receiver<i64> {
-        self.changes.subscribe()
+    /// Live views watch tickets here: woken after each commit of this hub (and its clones)
+    /// that changed one, and when another instance reports a change (see `serve`).
+    pub fn feed(&self) -> &ChangeFeed {
+        &self.feed
     }
 }

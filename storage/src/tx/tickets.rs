@@ -283,4 +283,18 @@ impl Tx {
             .await?;
         rows.iter().map(|r| Ok(r.try_get("tag")?)).collect()
     }
+
+    /// Tickets changed at or after `since_ms` (any status; the `IN` list lets the
+    /// `(status, updated_at)` index serve the range). Live views are re-told about these now
+    /// and then, in case a notification was missed.
+    pub async fn tickets_changed_since(&mut self, since_ms: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT id FROM tickets WHERE status IN ('open', 'pending', 'closed', 'merged') \
+             AND updated_at >= $1",
+        )
+        .bind(since_ms)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
 }

@@ -1,6 +1,7 @@
 //! Live updates of an open ticket page: a server-sent event `changed` whenever the ticket
-//! changes. Changes made by this process arrive from the desk's change feed at once; changes
-//! made by other instances are noticed by re-reading the ticket every few seconds.
+//! changes. Changes arrive from the desk's change feed at once (made here or, on PostgreSQL,
+//! by another instance); the page also re-reads the ticket now and then
+//! (`console.refresh_seconds`) for what the feed does not carry, such as delivery states.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use tokio::sync::broadcast;
+use relaydesk_storage::TicketWatch;
 
 use super::session::Session;
 use crate::{AppState, WebError};
@@ -21,7 +22,7 @@ struct Watch {
     state: AppState,
     ticket_id: i64,
     number: i64,
-    changes: Option<broadcast::Receiver<i64>>,
+    changes: TicketWatch,
     tick: tokio::time::Interval,
     seen: Option<Fingerprint>,
 }
@@ -41,8 +42,10 @@ pub async fn ticket_events(
     let every = Duration::from_secs(u64::from(state.settings.console.refresh_seconds.max(1)));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = state.desk.watch();
+    changes.add(ticket.id);
     let watch = Watch {
-        changes: Some(state.desk.changes()),
+        changes,
         seen: fingerprint(&state, ticket.id).await.ok(),
         state,
         ticket_id: ticket.id,
@@ -58,7 +61,7 @@ fn changed_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>>
     stream::unfold(watch, |mut w| async move {
         loop {
             let heard = tokio::select! {
-                heard = next_change(&mut w.changes, w.ticket_id) => heard,
+                () = w.changes.changed() => true,
                 _ = w.tick.tick() => {
                     let now = fingerprint(&w.state, w.ticket_id).await.ok();
                     now.is_some() && now != w.seen
@@ -71,22 +74,6 @@ fn changed_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>>
             }
         }
     })
-}
-
-/// Waits for the next change to any ticket; true when it is (or, after missed news, may be)
-/// ours. Once the feed is gone this waits forever and the periodic re-read carries on alone.
-async fn next_change(changes: &mut Option<broadcast::Receiver<i64>>, ticket_id: i64) -> bool {
-    let Some(receiver) = changes else {
-        return std::future::pending().await;
-    };
-    match receiver.recv().await {
-        Ok(id) => id == ticket_id,
-        Err(broadcast::error::RecvError::Lagged(_)) => true,
-        Err(broadcast::error::RecvError::Closed) => {
-            *changes = None;
-            false
-        }
-    }
 }
 
 async fn fingerprint(state: &AppState, ticket_id: i64) -> Result<Fingerprint, WebError> {

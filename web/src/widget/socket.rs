@@ -1,8 +1,8 @@
 //! One visitor's websocket: hello → welcome + history, then messages both ways.
 //!
-//! What the visitor sees is read from the store: after each of our own changes, when this
-//! process reports a change of one of the conversation's tickets, and every few seconds (for
-//! changes made by other instances).
+//! What the visitor sees is read from the store: after each of our own changes, and when the
+//! change feed reports a change of one of the conversation's tickets (made here, by another
+//! instance, or found by the feed's periodic sweep). An idle socket reads nothing.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -13,9 +13,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use relaydesk_storage::{AuthorKind, Platform, TicketStatus, WidgetFile};
+use relaydesk_storage::{AuthorKind, Platform, TicketStatus, TicketWatch, WidgetFile};
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::files::{self, UploadError};
 use super::protocol::{ClientFrame, FileView, ServerFrame, SiteUser};
@@ -24,8 +23,6 @@ use super::WidgetRuntime;
 use crate::desk::{CustomerInput, DeskError};
 use crate::AppState;
 
-/// How often a socket re-reads the store for changes made elsewhere.
-const POLL: Duration = Duration::from_secs(1);
 /// Bytes read from a socket at a time (tungstenite's default is 128 KiB per socket).
 const READ_BUFFER: usize = 4 * 1024;
 /// How long a new connection may take to say hello.
@@ -135,13 +132,12 @@ struct Visitor {
 }
 
 /// What the socket has shown so far.
-#[derive(Default)]
 struct Shown {
     last_message: i64,
     /// The latest ticket and whether it was closed, as last told.
     status: Option<(i64, bool)>,
-    /// Ids of the conversation's tickets seen so far: changes of other tickets are not ours.
-    tickets: std::collections::HashSet<i64>,
+    /// The conversation's tickets seen so far: a change of one of them wakes the socket.
+    tickets: TicketWatch,
 }
 
 enum Flow {
@@ -174,10 +170,11 @@ impl Session {
         };
         let mut visitor = visitor;
         let mut stopping = self.stopping.take();
-        let mut shown = Shown::default();
-        let mut changes = self.state.desk.changes();
-        let mut poll = tokio::time::interval(POLL);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shown = Shown {
+            last_message: 0,
+            status: None,
+            tickets: self.state.desk.watch(),
+        };
         if let Flow::Stop = self.refresh(&visitor, &mut shown).await {
             return;
         }
@@ -195,12 +192,7 @@ impl Session {
                         Flow::Stop
                     }
                 },
-                changed = changes.recv() => match changed {
-                    Ok(ticket) if !shown.tickets.contains(&ticket) => Flow::Continue,
-                    Ok(_) | Err(RecvError::Lagged(_)) => self.refresh(&visitor, &mut shown).await,
-                    Err(RecvError::Closed) => Flow::Continue,
-                },
-                _ = poll.tick() => self.refresh(&visitor, &mut shown).await,
+                () = shown.tickets.changed() => self.refresh(&visitor, &mut shown).await,
                 _ = stopped(&mut stopping) => {
                     let _ = self.socket.send(WsMessage::Close(None)).await;
                     Flow::Stop
@@ -595,9 +587,11 @@ impl Session {
             }
         };
         let prefix = format!("{}:", visitor.conversation);
-        shown.tickets.extend(numbers.keys().copied());
+        for &ticket in numbers.keys() {
+            shown.tickets.add(ticket);
+        }
         if let Some(ticket) = &latest {
-            shown.tickets.insert(ticket.id);
+            shown.tickets.add(ticket.id);
         }
         for message in messages {
             shown.last_message = shown.last_message.max(message.id);
