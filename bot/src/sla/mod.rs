@@ -30,4 +30,6 @@ pub enum SlaError {
     Storage(#[from] StorageError),
     #[error("could not encode an outbox payload: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("a ticket check stopped unexpectedly: {0}")]
+    Task(String),
 }

@@ -23,11 +23,17 @@ use crate::hub::{Delivery, Hub, Mention};
 pub struct SchedulerOptions {
     /// Tickets looked at per pass; more wait for the next pass (which follows at once).
     pub batch: i64,
+    /// Due tickets checked at once, each in its own transaction on its own connection
+    /// (PostgreSQL; SQLite has one connection and takes them in turn).
+    pub parallel: usize,
 }
 
 impl Default for SchedulerOptions {
     fn default() -> Self {
-        Self { batch: 200 }
+        Self {
+            batch: 200,
+            parallel: 8,
+        }
     }
 }
 
@@ -111,9 +117,23 @@ impl SlaScheduler {
             tx.commit().await?;
             ids
         };
+        // Tickets are independent (each locks only its own rows), so several are checked at
+        // once; a failure stops the pass, and the unfinished tickets stay due for the next.
         let mut alerts = 0;
-        for ticket_id in &due {
-            alerts += self.check_ticket(*ticket_id, now).await?;
+        let mut pending = due.iter().copied();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < self.options.parallel.max(1) {
+                let Some(ticket_id) = pending.next() else {
+                    break;
+                };
+                let scheduler = self.clone();
+                running.spawn(async move { scheduler.check_ticket(ticket_id, now).await });
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            alerts += done.map_err(|e| SlaError::Task(e.to_string()))??;
         }
         Ok((due.len(), alerts))
     }
