@@ -24,7 +24,7 @@ pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE,
 };
-pub use tx::{HeldPost, Pace, WidgetFile};
+pub use tx::{DeliveryContext, HeldPost, Pace, WidgetFile};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

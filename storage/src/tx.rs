@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod backfill;
 mod console_posts;
+mod delivery;
 mod held;
 mod listing;
 mod messages;
@@ -24,6 +25,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 pub use backfill::BackfillCursor;
+pub use delivery::DeliveryContext;
 pub use held::HeldPost;
 pub use listing::{
     BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,

@@ -1,7 +1,7 @@
 //! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
 //! the store as it is now (thread created by an earlier row, current title and state).
 
-use relaydesk_storage::{OutboxItem, Ticket, Tx};
+use relaydesk_storage::{DeliveryContext, OutboxItem, Tx};
 
 use crate::hub::{CardRef, Delivery, Outbound, TicketView};
 use crate::sla::card_due;
@@ -22,52 +22,41 @@ impl From<relaydesk_storage::StorageError> for Unresolvable {
     }
 }
 
-pub(super) async fn ticket_view(tx: &mut Tx, ticket: &Ticket) -> Result<TicketView, Unresolvable> {
-    let customer = tx.customer(ticket.customer_id).await?;
-    let assignee = match ticket.assignee_id {
-        Some(id) => Some(tx.agent(id).await?.name),
-        None => None,
-    };
-    Ok(TicketView {
+fn ticket_view(context: &DeliveryContext) -> TicketView {
+    let ticket = &context.ticket;
+    TicketView {
         id: ticket.id,
         number: ticket.number,
         subject: ticket.subject.clone(),
-        customer_name: customer.display_name,
+        customer_name: context.customer_name.clone(),
         origin: ticket.origin,
         status: ticket.status,
         priority: ticket.priority,
-        assignee,
-        tags: tx.tags(ticket.id).await?,
-        sla_due: tx
-            .ticket_sla(ticket.id)
-            .await?
-            .and_then(|sla| card_due(&sla)),
+        assignee: context.assignee_name.clone(),
+        tags: context.tags.clone(),
+        sla_due: context.sla.as_ref().and_then(card_due),
+    }
+}
+
+fn thread(context: &DeliveryContext, item: &OutboxItem) -> Result<String, Unresolvable> {
+    context.thread.clone().ok_or_else(|| {
+        Unresolvable::Permanent(format!(
+            "ticket {} has no {} staff thread",
+            context.ticket.id, item.platform
+        ))
     })
 }
 
-async fn thread(tx: &mut Tx, ticket_id: i64, item: &OutboxItem) -> Result<String, Unresolvable> {
-    tx.thread_of(ticket_id, item.platform)
-        .await?
-        .ok_or_else(|| {
-            Unresolvable::Permanent(format!(
-                "ticket {ticket_id} has no {} staff thread",
-                item.platform
-            ))
-        })
-}
-
 /// The ticket card's message in the ticket's thread on the row's platform, when recorded.
-async fn card(
-    tx: &mut Tx,
-    ticket_id: i64,
-    item: &OutboxItem,
-) -> Result<Option<CardRef>, Unresolvable> {
-    Ok(tx
-        .thread_card(ticket_id, item.platform)
-        .await?
-        .map(|(message, tail)| CardRef { message, tail }))
+fn card(context: &DeliveryContext) -> Option<CardRef> {
+    context
+        .card
+        .clone()
+        .map(|(message, tail)| CardRef { message, tail })
 }
 
+/// Reads what the row needs (the ticket and its thread in one query, a message if it names
+/// one) and builds the send.
 pub(super) async fn resolve(
     tx: &mut Tx,
     item: &OutboxItem,
@@ -88,7 +77,8 @@ pub(super) async fn resolve(
     let ticket_id = item.ticket_id.ok_or_else(|| {
         Unresolvable::Permanent(format!("outbox row {} names no ticket", item.id))
     })?;
-    let ticket = tx.ticket(ticket_id).await?;
+    let context = tx.delivery_context(ticket_id, item.platform).await?;
+    let ticket = &context.ticket;
     Ok(match delivery {
         // Answered before the ticket is read.
         Delivery::ChannelPost {
@@ -103,51 +93,51 @@ pub(super) async fn resolve(
         Delivery::OpenThread => {
             // A retry after the thread was linked (by this row's earlier try or another
             // instance's) must not open a second one.
-            if let Some(thread) = tx.thread_of(ticket_id, item.platform).await? {
+            if let Some(thread) = &context.thread {
                 return Err(Unresolvable::Moot(format!(
                     "ticket {ticket_id} has its {} thread {thread} already",
                     item.platform
                 )));
             }
             Outbound::OpenThread {
-                ticket: ticket_view(tx, &ticket).await?,
+                ticket: ticket_view(&context),
             }
         }
         Delivery::RetireThread { thread } => Outbound::RetireThread {
             thread: thread.clone(),
-            live: self::thread(tx, ticket_id, item).await?,
-            ticket: ticket_view(tx, &ticket).await?,
+            live: self::thread(&context, item)?,
+            ticket: ticket_view(&context),
         },
         Delivery::StaffMessage { message_id } => {
             let message = tx.message(*message_id).await?;
             // A merge may have moved the message; it is posted in the thread it was queued for.
             Outbound::ThreadPost {
-                thread: thread(tx, ticket_id, item).await?,
-                ticket: ticket_view(tx, &ticket).await?,
+                thread: thread(&context, item)?,
+                ticket: ticket_view(&context),
                 author: message.author_name,
                 internal: message.internal,
                 text: message.body,
                 attachments: message.attachments,
                 // The thread's first post carries the card (and so does the next one, should
                 // posting it have failed).
-                card: card(tx, ticket_id, item).await?.is_none(),
+                card: card(&context).is_none(),
             }
         }
         Delivery::StaffNotice { text } => Outbound::ThreadNotice {
-            thread: thread(tx, ticket_id, item).await?,
+            thread: thread(&context, item)?,
             text: text.clone(),
         },
         Delivery::SyncThread => Outbound::SyncThread {
-            thread: thread(tx, ticket_id, item).await?,
-            ticket: ticket_view(tx, &ticket).await?,
-            card: card(tx, ticket_id, item).await?,
+            thread: thread(&context, item)?,
+            ticket: ticket_view(&context),
+            card: card(&context),
         },
         Delivery::RefreshCard => {
-            let thread = thread(tx, ticket_id, item).await.map_err(|e| match e {
+            let thread = thread(&context, item).map_err(|e| match e {
                 Unresolvable::Permanent(why) => Unresolvable::Moot(why),
                 other => other,
             })?;
-            let card = card(tx, ticket_id, item).await?.ok_or_else(|| {
+            let card = card(&context).ok_or_else(|| {
                 Unresolvable::Moot(format!(
                     "ticket {ticket_id} has no {} card on record",
                     item.platform
@@ -156,19 +146,19 @@ pub(super) async fn resolve(
             Outbound::RefreshCard {
                 thread,
                 card,
-                ticket: ticket_view(tx, &ticket).await?,
+                ticket: ticket_view(&context),
             }
         }
         Delivery::CustomerMessage { message_id } => {
             let message = tx.message(*message_id).await?;
             Outbound::CustomerPost {
-                conversation: ticket.conversation,
+                conversation: ticket.conversation.clone(),
                 text: message.body,
                 attachments: message.attachments,
             }
         }
         Delivery::CustomerNotice { text } => Outbound::CustomerPost {
-            conversation: ticket.conversation,
+            conversation: ticket.conversation.clone(),
             text: text.clone(),
             attachments: Vec::new(),
         },
@@ -178,7 +168,7 @@ pub(super) async fn resolve(
                 Unresolvable::Permanent(format!("message {message_id} has no platform id"))
             })?;
             Outbound::MarkDelivered {
-                thread: thread(tx, ticket_id, item).await?,
+                thread: thread(&context, item)?,
                 message_ref,
             }
         }

@@ -9,11 +9,11 @@ use super::{opt_time, parse, time, Tx};
 use crate::sla::{AlertKey, Due, OpenTicket, Pause, Scope, SummaryFacts, TicketSla};
 use crate::{Platform, Priority, Result};
 
-const SLA_COLUMNS: &str =
+pub(super) const SLA_COLUMNS: &str =
     "ticket_id, policy, waiting_since, first_response_due, first_response_warn, \
      next_response_due, next_response_warn, resolution_due, resolution_warn, next_due_at";
 
-fn ticket_sla(row: &AnyRow) -> Result<TicketSla> {
+pub(super) fn ticket_sla(row: &AnyRow) -> Result<TicketSla> {
     let due = |warn: &str, due: &str| -> Result<Due> {
         Ok(Due {
             warn_at: opt_time(row, warn)?,

@@ -4,11 +4,12 @@ use sqlx::Row;
 use super::{opt_time, parse, time, Tx};
 use crate::{Backend, NewTicket, Priority, Result, StorageError, Ticket, TicketStatus};
 
-const COLUMNS: &str = "id, number, subject, customer_id, origin, conversation, status, priority, \
+pub(super) const COLUMNS: &str =
+    "id, number, subject, customer_id, origin, conversation, status, priority, \
      assignee_id, team_id, merged_into, previous_ticket_id, close_reason, created_at, updated_at, \
      first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at";
 
-fn ticket(row: &AnyRow) -> Result<Ticket> {
+pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
         id: row.try_get("id")?,
         number: row.try_get("number")?,

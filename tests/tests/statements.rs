@@ -1,0 +1,247 @@
+//! How many SQL statements the hot paths cost: one customer message into an open ticket, a
+//! first message (a new ticket), an agent's reply from a staff thread, and one delivery by the
+//! outbox worker. Counted from sqlx's own statement log (`sqlx::query` events, one per
+//! statement executed, `BEGIN`/`COMMIT` included where the driver runs them as statements),
+//! so a change that adds a round trip to these paths fails here.
+//!
+//! One test function measures everything in turn: the counter is process-wide.
+//! `SHOW_STATEMENTS=1 cargo test -p relaydesk-tests --test statements -- --nocapture` prints
+//! the SQL of each step.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use relaydesk::hub::{
+    CustomerMessage, Hub, HubConfig, Inbound, Ingested, PlatformUser, StaffMessage,
+};
+use relaydesk::outbox::{OutboxWorker, WorkerOptions};
+use relaydesk_storage::{Platform, Role, Store, SystemClock};
+use relaydesk_tests::db::TestDb;
+use relaydesk_tests::recorder::Recorder;
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts sqlx's per-statement log events, whatever thread runs the statement.
+struct CountStatements;
+
+impl<S: Subscriber> Layer<S> for CountStatements {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if metadata.target() == "sqlx::query" {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            if showing() {
+                struct Show;
+                impl tracing::field::Visit for Show {
+                    fn record_debug(
+                        &mut self,
+                        field: &tracing::field::Field,
+                        value: &dyn std::fmt::Debug,
+                    ) {
+                        if field.name() == "db.statement" || field.name() == "summary" {
+                            eprintln!("  {}: {:?}", field.name(), value);
+                        }
+                    }
+                }
+                event.record(&mut Show);
+            }
+        }
+    }
+}
+
+fn showing() -> bool {
+    std::env::var_os("SHOW_STATEMENTS").is_some()
+}
+
+/// With `SHOW_STATEMENTS=1`, each statement's SQL is printed under the step it belongs to.
+fn show_step(name: &str) {
+    if showing() {
+        eprintln!("--- {name}");
+    }
+}
+
+async fn counted<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let out = work.await;
+    (out, STATEMENTS.load(Ordering::SeqCst) - before)
+}
+
+fn customer(id: &str, text: &str) -> Inbound {
+    Inbound::Customer(CustomerMessage {
+        platform: Platform::Telegram,
+        external_message_id: Some(id.into()),
+        customer: PlatformUser {
+            external_id: "c-1".into(),
+            display_name: "Carla".into(),
+            language: None,
+        },
+        conversation: "chat-1".into(),
+        subject: None,
+        text: text.into(),
+        attachments: Vec::new(),
+    })
+}
+
+/// Statements of each step, for the report and the budget.
+#[derive(Debug)]
+struct Counts {
+    first_message: usize,
+    next_message: usize,
+    duplicate: usize,
+    agent_reply: usize,
+    delivery: usize,
+}
+
+async fn measure(store: Store) -> Counts {
+    let hub = Hub::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        HubConfig {
+            staff_platforms: vec![Platform::Discord],
+            customer_platforms: vec![Platform::Telegram],
+            ..HubConfig::default()
+        },
+    );
+    let staff = Recorder::new(Platform::Discord);
+    let customers = Recorder::new(Platform::Telegram);
+    let staff_worker = OutboxWorker::new(hub.clone(), staff.as_deliver(), WorkerOptions::default());
+    let customer_worker = OutboxWorker::new(
+        hub.clone(),
+        customers.as_deliver(),
+        WorkerOptions::default(),
+    );
+
+    let (first, first_message) = counted(hub.ingest(customer("m-1", "hello"))).await;
+    assert!(matches!(
+        first.expect("first"),
+        Ingested::Customer {
+            new_ticket: true,
+            ..
+        }
+    ));
+    // Open the thread and deliver everything queued so far.
+    while staff_worker.run_once().await.expect("staff pass") > 0
+        || customer_worker.run_once().await.expect("customer pass") > 0
+    {}
+    let ticket_number = staff
+        .sent()
+        .iter()
+        .find_map(|sent| match sent {
+            relaydesk::hub::Outbound::OpenThread { ticket } => Some(ticket.number),
+            _ => None,
+        })
+        .expect("a thread was opened");
+    // The recorder names a thread after its ticket.
+    let thread = format!("thread-{ticket_number}");
+
+    show_step("next message");
+    let (next, next_message) = counted(hub.ingest(customer("m-2", "more detail"))).await;
+    assert!(matches!(
+        next.expect("next"),
+        Ingested::Customer {
+            new_ticket: false,
+            ..
+        }
+    ));
+    let (duplicate, duplicate_count) = counted(hub.ingest(customer("m-2", "more detail"))).await;
+    assert_eq!(duplicate.expect("duplicate"), Ingested::Duplicate);
+    // The one delivery queued by the second message: lease, send, record.
+    show_step("delivery");
+    let (handled, delivery) = counted(staff_worker.run_once()).await;
+    assert_eq!(handled.expect("delivery pass"), 1);
+
+    show_step("agent reply");
+    let (reply, agent_reply) = counted(hub.ingest(Inbound::Staff(StaffMessage {
+        platform: Platform::Discord,
+        external_message_id: Some("s-1".into()),
+        thread_ref: thread,
+        agent: PlatformUser {
+            external_id: "a-1".into(),
+            display_name: "Anna".into(),
+            language: None,
+        },
+        role: Role::Agent,
+        text: "On it.".into(),
+        attachments: Vec::new(),
+    })))
+    .await;
+    reply.expect("agent reply");
+    Counts {
+        first_message,
+        next_message,
+        duplicate: duplicate_count,
+        agent_reply,
+        delivery,
+    }
+}
+
+/// Upper bounds: what the paths cost now. Lower them when a change saves a statement. SQLite's
+/// `BEGIN`/`COMMIT` are not statements of the log there; PostgreSQL's `COMMIT`, `ROLLBACK` and
+/// the one `pg_notify` per commit are.
+fn check(backend: &str, counts: &Counts, budget: &Counts) {
+    eprintln!("{backend}: {counts:?}");
+    assert!(counts.next_message > 0, "the counter sees statements");
+    let pairs = [
+        ("first message", counts.first_message, budget.first_message),
+        ("next message", counts.next_message, budget.next_message),
+        ("duplicate", counts.duplicate, budget.duplicate),
+        ("agent reply", counts.agent_reply, budget.agent_reply),
+        ("delivery", counts.delivery, budget.delivery),
+    ];
+    for (what, got, most) in pairs {
+        assert!(
+            got <= most,
+            "{backend}: {what} took {got} statements, more than its budget of {most}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hot_paths_stay_within_their_statement_budgets() {
+    let subscriber = tracing_subscriber::registry().with(CountStatements);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+
+    let sqlite = TestDb::sqlite();
+    let counts = measure(sqlite.store().await).await;
+    check(
+        "sqlite",
+        &counts,
+        &Counts {
+            first_message: 12,
+            next_message: 5,
+            duplicate: 3,
+            agent_reply: 11,
+            delivery: 4,
+        },
+    );
+    if let Some(db) = TestDb::postgres().await {
+        let store = db.store().await;
+        let counts = measure(store.clone()).await;
+        store.close().await;
+        check(
+            "postgres",
+            &counts,
+            &Counts {
+                first_message: 14,
+                next_message: 7,
+                duplicate: 3,
+                agent_reply: 13,
+                delivery: 7,
+            },
+        );
+    }
+}
