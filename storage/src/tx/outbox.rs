@@ -107,7 +107,7 @@ impl Tx {
                  WHERE o.status = 'pending' AND o.platform = $3 AND o.next_attempt_at <= $4 \
                  AND (o.lease_until IS NULL OR o.lease_until < $4) \
                  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.lane = o.lane AND p.status = 'pending' AND p.id < o.id) \
-                 ORDER BY o.id LIMIT $5 {skip_locked}) \
+                 ORDER BY o.next_attempt_at, o.id LIMIT $5 {skip_locked}) \
              RETURNING id, ticket_id, lane, platform, payload, attempts"
         );
         let rows = sqlx::query(&sql)
