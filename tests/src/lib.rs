@@ -1,6 +1,7 @@
 //! Shared pieces of Relaydesk's end-to-end tests: fresh databases on both backends, a running
 //! app on a random port, and loopback stand-ins for the platforms we talk to.
 
+pub mod api_agent;
 pub mod app;
 pub mod binary;
 pub mod browser;

@@ -9,7 +9,8 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use relaydesk::config::Config;
 use relaydesk::widget_channel::WidgetChannel;
-use relaydesk_storage::{AuthorKind, Platform, Role, SystemClock, TicketStatus};
+use relaydesk_storage::{AuthorKind, Platform, TicketStatus};
+use relaydesk_tests::api_agent::ApiAgent as Agent;
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::smtp_sink::SmtpSink;
@@ -33,59 +34,6 @@ async fn start(db: TestDb, config: Config) -> TestApp {
         ..Spawn::default()
     })
     .await
-}
-
-/// An agent answering through the running app's REST API, as an integration would.
-struct Agent {
-    base: String,
-    token: String,
-    client: reqwest::Client,
-}
-
-impl Agent {
-    /// Creates the agent and an API token acting as them.
-    async fn new(app: &TestApp, name: &str) -> Self {
-        let mut tx = app.store.begin().await.expect("begin");
-        tx.create_agent(
-            name,
-            None,
-            Role::Agent,
-            chrono::Utc::now().timestamp_millis(),
-        )
-        .await
-        .expect("agent");
-        tx.commit().await.expect("commit");
-        let printed = relaydesk::cli::token::run(
-            &app.store,
-            &SystemClock,
-            relaydesk::cli::token::TokenCommand::Create {
-                name: format!("{name}-widget-test"),
-                agent: name.to_string(),
-            },
-        )
-        .await
-        .expect("token create");
-        Self {
-            base: app.url(""),
-            token: printed.out.trim().to_string(),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    /// Runs a chat command (`/reply …`, `/note …`, `/close …`) on ticket `number`.
-    async fn command(&self, number: i64, command: &str) {
-        let response = self
-            .client
-            .post(format!("{}/api/v1/tickets/{number}/commands", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({ "command": command }))
-            .send()
-            .await
-            .expect("API call");
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "{command}: {status} {body}");
-    }
 }
 
 async fn connect_with_origin(app: &TestApp, origin: Option<&str>) -> Result<Socket, String> {

@@ -5,14 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relaydesk::config::Config;
-use relaydesk::desk::HubDesk;
-use relaydesk::hub::{Hub, HubConfig};
 use relaydesk::widget_channel::WidgetChannel;
-use relaydesk_storage::{Platform, Role, SystemClock};
+use relaydesk_storage::{Platform, SystemClock};
+use relaydesk_tests::api_agent::ApiAgent;
 use relaydesk_tests::app::{spawn_app_with, Spawn};
 use relaydesk_tests::browser::{Browser, WIDGET_ROOT};
 use relaydesk_tests::db::TestDb;
-use relaydesk_web::Desk;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -33,25 +31,7 @@ async fn a_visitor_chats_from_the_demo_page() {
         ..Spawn::default()
     })
     .await;
-    let mut tx = app.store.begin().await.expect("begin");
-    let agent = tx
-        .create_agent(
-            "anna",
-            None,
-            Role::Agent,
-            chrono::Utc::now().timestamp_millis(),
-        )
-        .await
-        .expect("agent");
-    tx.commit().await.expect("commit");
-    let desk = HubDesk::new(Hub::new(
-        app.store.clone(),
-        Arc::new(SystemClock),
-        HubConfig {
-            customer_platforms: vec![Platform::Web],
-            ..HubConfig::default()
-        },
-    ));
+    let agent = ApiAgent::new(&app, "anna").await;
 
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/")).await.expect("demo page");
@@ -79,9 +59,9 @@ async fn a_visitor_chats_from_the_demo_page() {
     assert_eq!(ticket.origin, Platform::Web);
 
     // The agent answers; the reply shows up in the open widget.
-    desk.agent_command(agent.id, ticket.number, "We are on it <i>now</i>.")
-        .await
-        .expect("reply");
+    agent
+        .command(ticket.number, "/reply We are on it <i>now</i>.")
+        .await;
     browser
         .wait_js(
             &format!(
