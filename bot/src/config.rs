@@ -86,7 +86,7 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_CONSOLE_SECURE_COOKIE    console.secure_cookie: send the session cookie over HTTPS
                                      only (turn on behind TLS) [default: false]
   RELAYDESK_CONSOLE_REFRESH_SECONDS  console.refresh_seconds: how often an open ticket page re-reads
-                                     it besides pushed changes (delivery states) [default: 30]
+                                     it besides pushed changes (a safety net) [default: 30]
   RELAYDESK_WEB_PUBLIC_URL           web.public_url: public base URL of this server, for links to
                                      visitors' files [default: unset, links are relative]
   RELAYDESK_WEB_SESSION_SECRET       web.session_secret: key signing widget sessions [default: generated

@@ -725,3 +725,29 @@ async fn woken(watch: &relaydesk_storage::TicketWatch, ms: u64) -> bool {
         .await
         .is_ok()
 }
+
+both_backends!(
+    a_reply_reaching_the_customer_wakes_the_views_of_its_ticket,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let ticket_id = match desk.customer_says("anna", "m-1", "hello").await.unwrap() {
+            Ingested::Customer { ticket_id, .. } => ticket_id,
+            other => panic!("expected a customer message, got {other:?}"),
+        };
+        desk.drain().await;
+        let mut watch = desk.hub.feed().watch();
+        watch.add(ticket_id);
+        let thread = desk.staff.sent().iter().find_map(|o| match o {
+            Outbound::OpenThread { ticket } => Some(format!("thread-{}", ticket.number)),
+            _ => None,
+        });
+        desk.agent_says(&thread.expect("a thread"), "s-1", "On it.")
+            .await
+            .unwrap();
+        assert!(woken(&watch, 5000).await, "the reply itself is a change");
+        assert!(!woken(&watch, 300).await, "nothing else happened yet");
+        // The send to the customer settles the reply's delivery state, which views show.
+        desk.drain().await;
+        assert!(woken(&watch, 5000).await, "the delivery woke the view");
+    }
+);

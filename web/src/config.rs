@@ -151,8 +151,8 @@ pub struct ConsoleConfig {
     pub lockout_minutes: u32,
     /// Mark the session cookie `Secure` (only sent over HTTPS). Turn on behind TLS.
     pub secure_cookie: bool,
-    /// An open ticket page re-reads the store this often, for what the change feed does not
-    /// carry (delivery states) and as a safety net.
+    /// An open ticket page re-reads the store this often besides the changes pushed to it
+    /// (a safety net).
     pub refresh_seconds: u32,
 }
 

@@ -568,19 +568,23 @@ impl OutboxWorker {
             let mut tx = self.hub.store().begin().await?;
             let mut woken = Vec::new();
             let mut linked = false;
+            let mut changed = Vec::new();
             for (item, delivery, outcome) in &finished {
                 let recorded = self
                     .record(&mut tx, item, delivery.as_ref(), outcome)
                     .await?;
                 woken.extend(recorded.woken);
                 linked |= recorded.linked;
+                changed.extend(recorded.changed);
             }
+            tx.announce_changes(changed.iter().copied());
             tx.commit().await?;
-            Ok::<_, OutboxError>((woken, linked))
+            Ok::<_, OutboxError>((woken, linked, changed))
         };
         match together.await {
-            Ok((woken, linked)) => {
+            Ok((woken, linked, changed)) => {
                 self.hub.wakers().wake(woken);
+                self.hub.feed().announce(changed);
                 if linked {
                     // Posts an agent wrote in a thread before it was linked go in now.
                     self.sweep_held().await;
@@ -713,9 +717,13 @@ impl OutboxWorker {
             )
             .await?;
         }
+        let reply_settled = owned
+            && matches!(delivery, Some(Delivery::CustomerMessage { .. }))
+            && !matches!(outcome, Outcome::Retry(..));
         Ok(Recorded {
             woken: follow_ups.into_iter().map(|(_, p, _)| p).collect(),
             linked,
+            changed: item.ticket_id.filter(|_| reply_settled),
         })
     }
 }
@@ -726,6 +734,9 @@ struct Recorded {
     woken: Vec<Platform>,
     /// A ticket was linked to its new thread.
     linked: bool,
+    /// A ticket whose view changed: a reply to its customer was sent or failed for good
+    /// (the console shows each reply's delivery state).
+    changed: Option<i64>,
 }
 
 /// The outcomes of a joined send task.

@@ -1,7 +1,7 @@
 //! Live updates of an open ticket page: a server-sent event `changed` whenever the ticket
 //! changes. Changes arrive from the desk's change feed at once (made here or, on PostgreSQL,
-//! by another instance); the page also re-reads the ticket now and then
-//! (`console.refresh_seconds`) for what the feed does not carry, such as delivery states.
+//! by another instance; a reply's delivery settling counts as a change); the page also
+//! re-reads the ticket now and then (`console.refresh_seconds`) as a safety net.
 
 use std::convert::Infallible;
 use std::time::Duration;
