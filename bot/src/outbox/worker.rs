@@ -490,7 +490,10 @@ impl OutboxWorker {
         // Rate limits and retries are judged by the head row.
         let item = &rows[0].0;
         if let Err(wait) = self.take_slot(&outbound).await {
-            let outcome = Outcome::Retry(wait, WAITING_FOR_SLOT.into(), false);
+            // Back a little before the slot, to wait the rest in place and send right at it:
+            // coming back late would leave the slot unused and the platform's rate short.
+            let back = wait.saturating_sub(PAUSE_IN_PLACE / 2);
+            let outcome = Outcome::Retry(back, WAITING_FOR_SLOT.into(), false);
             return rows
                 .into_iter()
                 .map(|(item, delivery)| (item, Some(delivery), outcome.clone()))

@@ -430,14 +430,22 @@ impl Deliver for TelegramSender {
         let (chat, cost, topic) = match outbound {
             Outbound::OpenThread { .. } => (staff, 1, true),
             Outbound::ThreadPost {
+                ticket,
+                author,
+                internal,
                 text,
                 attachments,
                 card,
                 ..
             } => {
-                // The card, when it comes along, shares the first message.
-                let extra = if *card { 1 } else { 0 };
-                (staff, parts(text) + extra + files(attachments), false)
+                // Counted as sent: the card, when it comes along, heads the first message.
+                let body = format!("{}\n{text}", author_line(author, *internal));
+                let sent = if *card {
+                    format!("{}\n\n{body}", ticket_card(ticket))
+                } else {
+                    body
+                };
+                (staff, parts(&sent) + files(attachments), false)
             }
             Outbound::ThreadNotice { text, .. } => (staff, parts(text), false),
             Outbound::RetireThread { .. } => (staff, 2, false),
