@@ -26,7 +26,7 @@ const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
 pub const ENVIRONMENT_HELP: &str = "\
 Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_CONFIG                   path of the configuration file [default: relaydesk.toml if present]
-  RELAYDESK_DATABASE_URL             database_url: sqlite://PATH?mode=rwc or postgres://USER@HOST:PORT/DB
+  RELAYDESK_DATABASE_URL             database_url: sqlite://PATH (created when missing) or postgres://USER@HOST:PORT/DB
                                      [default: sqlite://relaydesk.db?mode=rwc]
   RELAYDESK_LISTEN                   listen: address of the web server [default: 127.0.0.1:8080]
   RELAYDESK_RELAY_MODE               relay_mode: implicit (agent text in a ticket thread goes to the

@@ -80,6 +80,7 @@ impl Store {
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
+        let url = &with_sqlite_create(url, backend);
         let connect_options = AnyConnectOptions::from_str(url)
             .map_err(|_| StorageError::UnsupportedUrl(redact(url)))?;
         let max = match backend {
@@ -129,7 +130,7 @@ impl Store {
         Ok(Self {
             pool,
             backend,
-            url: url.into(),
+            url: url.as_str().into(),
             instance: rand::random(),
         })
     }
@@ -207,6 +208,22 @@ impl Store {
     }
 }
 
+/// A SQLite URL that names no `mode` opens read-write and creates the file when missing, as
+/// one expects of an embedded database (SQLite alone would refuse a missing file with "unable
+/// to open database file"). A `mode` given in the URL is kept.
+fn with_sqlite_create(url: &str, backend: Backend) -> String {
+    if backend != Backend::Sqlite
+        || url
+            .split('?')
+            .nth(1)
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("mode=")))
+    {
+        return url.to_string();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}mode=rwc")
+}
+
 /// The file path inside a SQLite URL, for error messages.
 fn sqlite_path(url: &str) -> String {
     let rest = url
@@ -242,6 +259,52 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_without_a_mode_create_the_file() {
+        let s = Backend::Sqlite;
+        assert_eq!(
+            with_sqlite_create("sqlite://x.db", s),
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            with_sqlite_create("sqlite://x.db?cache=shared", s),
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            with_sqlite_create("sqlite://x.db?mode=ro", s),
+            "sqlite://x.db?mode=ro"
+        );
+        let pg = "postgres://u@h/db";
+        assert_eq!(with_sqlite_create(pg, Backend::Postgres), pg);
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_file_is_created_without_mode_in_the_url() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("fresh.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::open(&url, &StoreOptions::default())
+            .await
+            .expect("a missing file is created");
+        store.check_ready().await.expect("migrated");
+        store.close().await;
+        assert!(path.exists());
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_file_in_a_missing_directory_names_the_path() {
+        let url = "sqlite:///nonexistent-relaydesk-dir/sub/r.db";
+        let error = Store::open(url, &StoreOptions::default())
+            .await
+            .expect_err("no such directory");
+        assert!(
+            error
+                .to_string()
+                .contains("/nonexistent-relaydesk-dir/sub/r.db"),
+            "{error}"
+        );
     }
 
     #[test]
