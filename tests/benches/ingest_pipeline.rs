@@ -17,6 +17,7 @@ use relaydesk::hub::{
 };
 use relaydesk::outbox::{OutboxWorker, WorkerOptions};
 use relaydesk_storage::{OutboxStatus, Platform, Store, SystemClock};
+use relaydesk_tests::bench::env_number;
 use relaydesk_tests::db::TestDb;
 use tokio_util::sync::CancellationToken;
 
@@ -36,13 +37,6 @@ impl Deliver for NoOp {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         Ok(Delivered::with_ref(id.to_string()))
     }
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 struct Report {
@@ -152,9 +146,9 @@ async fn run(
 }
 
 fn main() {
-    let messages = env("BENCH_MESSAGES", 100_000);
-    let tickets = env("BENCH_TICKETS", 1_000);
-    let producers = env("BENCH_PRODUCERS", 32);
+    let messages = env_number("BENCH_MESSAGES", 100_000);
+    let tickets = env_number("BENCH_TICKETS", 1_000);
+    let producers = env_number("BENCH_PRODUCERS", 32);
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();

@@ -23,18 +23,12 @@ use std::time::{Duration, Instant};
 use relaydesk::config::Config;
 use relaydesk::telegram::{TelegramChannel, TelegramConfig, TelegramOptions};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::bench::{env_number, percentile};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::telegram_fake::{Call, TelegramFake, TgUser};
 
 const STAFF: i64 = -1_001_000_000_001;
 const AGENT: i64 = 9_000_001;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn customer(i: usize) -> TgUser {
     TgUser::new(1_000 + i as i64, &format!("Cust{i:03}"))
@@ -154,11 +148,7 @@ impl Latencies {
     }
 
     fn pick(&self, p: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p / 100.0) * self.0.len() as f64).ceil() as usize;
-        self.0[rank.clamp(1, self.0.len()) - 1].as_secs_f64() * 1000.0
+        percentile(&self.0, p).as_secs_f64() * 1000.0
     }
 
     fn line(&self) -> String {

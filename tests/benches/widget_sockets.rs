@@ -15,17 +15,11 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use relaydesk::cli::token::{run as token_command, TokenCommand};
 use relaydesk_storage::{Role, Store, StoreOptions, SystemClock};
+use relaydesk_tests::bench::{env_number, percentile};
 use relaydesk_tests::binary::{self, KillOnDrop};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Resident memory of `pid` in KiB.
 fn rss_kib(pid: u32) -> u64 {
@@ -55,14 +49,6 @@ fn clock_ticks_per_second() -> u64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// One open socket: frames it receives arrive on `frames`.

@@ -3,6 +3,7 @@
 
 pub mod api_agent;
 pub mod app;
+pub mod bench;
 pub mod binary;
 pub mod browser;
 pub mod console_client;

@@ -120,6 +120,13 @@ fn admin() -> Actor {
     }
 }
 
+fn ticket_id_of(ingested: &Ingested) -> i64 {
+    match ingested {
+        Ingested::Customer { ticket_id, .. } => *ticket_id,
+        other => panic!("expected a customer message, got {other:?}"),
+    }
+}
+
 fn ticket_number(ingested: &Ingested) -> i64 {
     match ingested {
         Ingested::Customer { ticket_number, .. } => *ticket_number,
@@ -690,10 +697,7 @@ both_backends!(
     a_change_written_outside_the_hub_reaches_live_views_at_the_next_sweep,
     |store: Store| async move {
         let desk = new_desk(store.clone());
-        let ticket_id = match desk.customer_says("anna", "m-1", "hello").await.unwrap() {
-            Ingested::Customer { ticket_id, .. } => ticket_id,
-            other => panic!("expected a customer message, got {other:?}"),
-        };
+        let ticket_id = ticket_id_of(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
         let mut watch = desk.hub.feed().watch();
         watch.add(ticket_id);
         // Another tool closes the ticket straight in the store: no hub hears of it.
@@ -730,10 +734,7 @@ both_backends!(
     a_reply_reaching_the_customer_wakes_the_views_of_its_ticket,
     |store: Store| async move {
         let desk = new_desk(store.clone());
-        let ticket_id = match desk.customer_says("anna", "m-1", "hello").await.unwrap() {
-            Ingested::Customer { ticket_id, .. } => ticket_id,
-            other => panic!("expected a customer message, got {other:?}"),
-        };
+        let ticket_id = ticket_id_of(&desk.customer_says("anna", "m-1", "hello").await.unwrap());
         desk.drain().await;
         let mut watch = desk.hub.feed().watch();
         watch.add(ticket_id);

@@ -53,45 +53,6 @@ impl Tx {
         Ok(())
     }
 
-    /// The text posted in the same message as the ticket card, when there is one.
-    pub async fn thread_card_tail(
-        &mut self,
-        ticket_id: i64,
-        platform: Platform,
-    ) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT card_tail FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
-        )
-        .bind(ticket_id)
-        .bind(platform.as_str())
-        .fetch_optional(&mut *self.inner)
-        .await?;
-        Ok(row
-            .map(|r| r.try_get::<Option<String>, _>("card_tail"))
-            .transpose()?
-            .flatten())
-    }
-
-    /// The platform's id of the ticket card in the ticket's staff thread, when known, with the
-    /// text that shares its message (if any).
-    pub async fn thread_card(
-        &mut self,
-        ticket_id: i64,
-        platform: Platform,
-    ) -> Result<Option<(String, Option<String>)>> {
-        let row = sqlx::query(
-            "SELECT card_ref, card_tail FROM staff_threads WHERE ticket_id = $1 AND platform = $2",
-        )
-        .bind(ticket_id)
-        .bind(platform.as_str())
-        .fetch_optional(&mut *self.inner)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let card: Option<String> = row.try_get("card_ref")?;
-        let tail: Option<String> = row.try_get("card_tail")?;
-        Ok(card.map(|card| (card, tail)))
-    }
-
     pub async fn thread_of(
         &mut self,
         ticket_id: i64,
