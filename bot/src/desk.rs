@@ -2,12 +2,11 @@
 //! tickets only through here.
 
 use async_trait::async_trait;
+use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 use relaydesk_storage::TicketWatch;
-use relaydesk_web::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 
 use crate::hub::{
-    parse_staff_text, Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested,
-    PlatformUser, RelayMode, StaffInput, TicketRef,
+    Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested, PlatformUser, TicketRef,
 };
 
 /// [`Desk`] over a [`Hub`].
@@ -40,31 +39,6 @@ impl HubDesk {
         tx.rollback().await?;
         Ok(Some((ticket.id, ticket.number, message.id)))
     }
-}
-
-impl From<HubError> for DeskError {
-    fn from(error: HubError) -> Self {
-        match error {
-            HubError::Forbidden(m) => DeskError::Forbidden(m),
-            HubError::Invalid(m) => DeskError::Invalid(m),
-            HubError::NotFound(m) => DeskError::NotFound(m),
-            HubError::TooLarge { size, limit } => DeskError::TooLarge { size, limit },
-            internal @ (HubError::Storage(_) | HubError::Encode(_)) => {
-                tracing::error!(error = %internal, "a web request failed in the hub");
-                DeskError::Internal(internal.to_string())
-            }
-        }
-    }
-}
-
-/// Console and API input: `/command args`, `//note`, or plain text, which is a reply (these
-/// have separate reply and note actions, so the chat relay mode does not apply).
-fn command_of(input: &str) -> Result<Command, HubError> {
-    Ok(match parse_staff_text(input, RelayMode::Implicit)? {
-        StaffInput::Reply(text) => Command::Reply(text),
-        StaffInput::Note(text) => Command::Note(text),
-        StaffInput::Command(command) => command,
-    })
 }
 
 #[async_trait]
@@ -123,13 +97,12 @@ impl Desk for HubDesk {
         }
     }
 
-    async fn agent_command(
+    async fn execute(
         &self,
         agent_id: i64,
         ticket_number: i64,
-        input: &str,
+        command: Command,
     ) -> Result<CommandOutcome, DeskError> {
-        let command = command_of(input)?;
         let reply = self
             .hub
             .execute(
@@ -139,7 +112,7 @@ impl Desk for HubDesk {
             )
             .await?;
         Ok(CommandOutcome {
-            ticket_number: reply.ticket_number,
+            ticket_number: reply.ticket_number.unwrap_or(ticket_number),
             text: reply.text,
             message_id: reply.stored_message.map(|(id, _)| id),
         })
@@ -147,24 +120,5 @@ impl Desk for HubDesk {
 
     fn watch(&self) -> TicketWatch {
         self.hub.feed().watch()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_text_is_a_reply_and_slashes_are_commands() {
-        assert_eq!(
-            command_of("hello there").ok(),
-            Some(Command::Reply("hello there".into()))
-        );
-        assert_eq!(
-            command_of("// just us").ok(),
-            Some(Command::Note("just us".into()))
-        );
-        assert_eq!(command_of("/claim").ok(), Some(Command::Claim));
-        assert!(command_of("/frobnicate").is_err());
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! [`Browser::start`] runs its own `chromedriver` on a free port with a fresh profile; dropping
 //! the [`Browser`] ends both. Set `RELAYDESK_TEST_CHROMEDRIVER` / `RELAYDESK_TEST_CHROMIUM` to
-//! use other binaries.
+//! use other binaries. Browser tests start with [`Browser::available`]: without the binaries
+//! they are skipped with one note on stderr, unless `RELAYDESK_TEST_BROWSER=required` (as CI
+//! sets it), which makes a missing browser a failure.
 
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
@@ -21,6 +23,14 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+fn driver_bin() -> String {
+    std::env::var("RELAYDESK_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
+
+fn chromium_bin() -> String {
+    std::env::var("RELAYDESK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -29,13 +39,39 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
+    /// Whether Chromium and ChromeDriver are installed. When they are not: with
+    /// `RELAYDESK_TEST_BROWSER=required` this panics; otherwise it writes one note (once per
+    /// test binary) and the caller skips its test.
+    pub fn available() -> bool {
+        let missing: Vec<String> = [driver_bin(), chromium_bin()]
+            .into_iter()
+            .filter(|bin| !std::path::Path::new(bin).exists())
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let install = "apt-get install -y chromium chromium-driver";
+        if std::env::var("RELAYDESK_TEST_BROWSER").is_ok_and(|v| v == "required") {
+            panic!("the browser tests are required but {missing:?} is missing: {install}");
+        }
+        static NOTE: std::sync::Once = std::sync::Once::new();
+        NOTE.call_once(|| {
+            use std::io::Write;
+            // Past the harness's capture, so it shows in every run.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: browser suite skipped: {} not found ({install})",
+                missing.join(" and ")
+            );
+        });
+        false
+    }
+
     /// Starts chromedriver and a headless Chromium session. Panics with what to install when
     /// they are missing: browser tests never pass by skipping.
     pub async fn start() -> Browser {
-        let driver_bin = std::env::var("RELAYDESK_TEST_CHROMEDRIVER")
-            .unwrap_or_else(|_| "/usr/bin/chromedriver".to_string());
-        let chromium_bin = std::env::var("RELAYDESK_TEST_CHROMIUM")
-            .unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        let driver_bin = driver_bin();
+        let chromium_bin = chromium_bin();
         let port = free_port();
         let driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))

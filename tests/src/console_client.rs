@@ -133,12 +133,16 @@ impl ConsoleClient {
         page.csrf().expect("signed-in pages carry a CSRF token")
     }
 
-    /// Runs a ticket action with this session's token.
-    pub async fn action(&mut self, number: i64, action: &str, text: &str) -> Page {
+    /// Runs a ticket action with this session's token; `value` goes in the field named after
+    /// the command's argument, as the ticket page's form sends it.
+    pub async fn action(&mut self, number: i64, action: &str, value: &str) -> Page {
         let csrf = self.session_csrf().await;
+        let field = relaydesk_desk::catalogue::find(action)
+            .and_then(|spec| spec.arg)
+            .map_or("value", |arg| arg.name);
         self.post(
             &format!("/console/tickets/{number}/actions"),
-            &[("csrf", &csrf), ("action", action), ("text", text)],
+            &[("csrf", &csrf), ("action", action), (field, value)],
         )
         .await
     }

@@ -378,27 +378,32 @@ fn is_ephemeral(body: &Value) -> bool {
 async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;
-    let names: Vec<String> = fake
-        .commands()
-        .iter()
-        .filter_map(|c| c["name"].as_str().map(str::to_string))
-        .collect();
-    for expected in [
-        "assign",
-        "claim",
-        "unassign",
-        "close",
-        "reopen",
-        "merge",
-        "priority",
-        "tag",
-        "note",
-        "ticket-info",
-    ] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "{expected} missing: {names:?}"
+    // Every catalogue command is registered, typed, with its argument as an option.
+    let registered = fake.commands();
+    for spec in relaydesk_desk::CATALOGUE {
+        let command = registered
+            .iter()
+            .find(|c| c["name"] == spec.name)
+            .unwrap_or_else(|| panic!("/{} not registered: {registered:#?}", spec.name));
+        assert_eq!(command["description"], spec.help.en);
+        assert_eq!(
+            command["description_localizations"]["de"], spec.help.de,
+            "{command}"
         );
+        let options = command["options"].as_array().cloned().unwrap_or_default();
+        match &spec.arg {
+            None => assert!(options.is_empty(), "{command}"),
+            Some(arg) => {
+                assert_eq!(options.len(), 1, "{command}");
+                assert_eq!(options[0]["name"], arg.name);
+                assert_eq!(options[0]["required"], arg.required);
+                let choices: Vec<&str> = options[0]["choices"]
+                    .as_array()
+                    .map(|c| c.iter().filter_map(|c| c["value"].as_str()).collect())
+                    .unwrap_or_default();
+                assert_eq!(choices, arg.choices(), "{command}");
+            }
+        }
     }
     let (dm, thread) = anna_opens_ticket(&fake, "need help").await;
     let bob = (BOB, "Bob");
@@ -451,7 +456,7 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         "{claimed}"
     );
 
-    let assign_options = json!([{"name": "user", "type": 6, "value": BOB.to_string()}]);
+    let assign_options = json!([{"name": "agent", "type": 6, "value": BOB.to_string()}]);
     let resolved = json!({"users": {BOB.to_string(): {"id": BOB.to_string(), "username": "Bob", "discriminator": "0", "global_name": "Bob", "avatar": null}}});
     let assigned = slash(
         &fake,
@@ -488,7 +493,7 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         bob,
         agent,
         "priority",
-        json!([{"name": "level", "type": 3, "value": "high"}]),
+        json!([{"name": "priority", "type": 3, "value": "high"}]),
         empty.clone(),
     )
     .await;
@@ -496,7 +501,16 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         answer_text(&priority).contains("priority set to high"),
         "{priority}"
     );
-    let tag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "add", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
+    let tag = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "tag",
+        json!([{"name": "tag", "type": 3, "value": "billing"}]),
+        empty.clone(),
+    )
+    .await;
     assert!(answer_text(&tag).contains("tagged billing"), "{tag}");
     let note = slash(
         &fake,
@@ -514,7 +528,7 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         thread,
         bob,
         agent,
-        "ticket-info",
+        "status",
         none.clone(),
         empty.clone(),
     )
@@ -523,7 +537,16 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
         answer_text(&info).contains("priority high") && answer_text(&info).contains("billing"),
         "{info}"
     );
-    let untag = slash(&fake, thread, bob, agent, "tag", json!([{"name": "remove", "type": 1, "options": [{"name": "name", "type": 3, "value": "billing"}]}]), empty.clone()).await;
+    let untag = slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "untag",
+        json!([{"name": "tag", "type": 3, "value": "billing"}]),
+        empty.clone(),
+    )
+    .await;
     assert!(answer_text(&untag).contains("untagged billing"), "{untag}");
 
     // Merging needs an admin.
@@ -1437,7 +1460,7 @@ async fn priority_change_redraws_the_card(db: TestDb) {
         (BOB, "Bob"),
         &[AGENT_ROLE_ID],
         "priority",
-        json!([{"name": "level", "type": 3, "value": "urgent"}]),
+        json!([{"name": "priority", "type": 3, "value": "urgent"}]),
         json!({}),
     )
     .await;

@@ -10,6 +10,7 @@ use relaydesk::hub::{
     Outbound, PlatformUser, StaffMessage, StaffOutcome, TicketRef,
 };
 use relaydesk::outbox::{OutboxWorker, WorkerOptions};
+use relaydesk_desk::DeskError;
 use relaydesk_storage::{
     Clock, FakeClock, OutboxStatus, Platform, Role, Store, StoreOptions, TicketStatus,
 };
@@ -361,7 +362,10 @@ both_backends!(
             .execute(&customer, &TicketRef::Number(n), Command::Close(None))
             .await
             .unwrap_err();
-        assert!(matches!(refused, HubError::Forbidden(_)), "{refused:?}");
+        assert!(
+            matches!(refused, HubError::Refused(DeskError::Forbidden(_))),
+            "{refused:?}"
+        );
         let agent = Actor::Staff {
             platform: Platform::Discord,
             user: user("agent-1", "Bob"),
@@ -373,7 +377,10 @@ both_backends!(
             .execute(&agent, &TicketRef::Number(n), Command::Merge(other))
             .await
             .unwrap_err();
-        assert!(matches!(refused, HubError::Forbidden(_)), "{refused:?}");
+        assert!(
+            matches!(refused, HubError::Refused(DeskError::Forbidden(_))),
+            "{refused:?}"
+        );
         let mut tx = store.begin().await.unwrap();
         assert_eq!(
             tx.ticket_by_number(n).await.unwrap().unwrap().status,
@@ -406,7 +413,7 @@ both_backends!(
             .execute(&admin(), &TicketRef::Number(a), Command::Merge(a))
             .await
             .unwrap_err();
-        assert!(matches!(refused, HubError::Invalid(_)));
+        assert!(matches!(refused, HubError::Refused(DeskError::Invalid(_))));
 
         let merged = desk
             .hub
@@ -492,7 +499,7 @@ both_backends!(
             .execute(&admin(), &at, Command::Assign("nobody".into()))
             .await
             .unwrap_err();
-        assert!(matches!(missing, HubError::NotFound(_)));
+        assert!(matches!(missing, HubError::Refused(DeskError::NotFound(_))));
         desk.hub
             .execute(&admin(), &at, Command::Close(Some("fixed".into())))
             .await
@@ -598,7 +605,7 @@ both_backends!(
         let huge = "x".repeat(64 * 1024 + 1);
         let refused = desk.customer_says("anna", "m-1", &huge).await.unwrap_err();
         assert!(
-            matches!(refused, HubError::TooLarge { size, limit } if size == huge.len() && limit == 64 * 1024)
+            matches!(refused, HubError::Refused(DeskError::TooLarge { size, limit }) if size == huge.len() && limit == 64 * 1024)
         );
         let mut tx = store.begin().await.unwrap();
         assert_eq!(tx.count_messages().await.unwrap(), 0);

@@ -117,7 +117,7 @@ async fn widget_frame(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reply_written_on_one_instance_is_pushed_to_a_widget_on_another() {
     use futures_util::SinkExt;
-    use relaydesk_web::Desk;
+    use relaydesk_desk::{Command, Desk};
     let Some(db) = TestDb::postgres().await else {
         return;
     };
@@ -173,7 +173,7 @@ async fn a_reply_written_on_one_instance_is_pushed_to_a_widget_on_another() {
         },
     ));
     desk_a
-        .agent_command(agent.id, number, "Yes, Anna here.")
+        .execute(agent.id, number, Command::Reply("Yes, Anna here.".into()))
         .await
         .expect("reply on instance A");
     // Instance B's sockets read nothing unless told: its periodic sweep is 30 s away, so the

@@ -2,8 +2,7 @@
 //! an outage, and from which message on; the same on SQLite and PostgreSQL.
 
 use relaydesk_storage::{
-    AuthorKind, BackfillCursor, NewMessage, NewTicket, Platform, Priority, Role, Store,
-    TicketStatus, Tx,
+    AuthorKind, BackfillCursor, NewMessage, NewTicket, Platform, Priority, Store, TicketStatus, Tx,
 };
 use relaydesk_tests::both_backends;
 
@@ -36,7 +35,7 @@ async fn message(tx: &mut Tx, ticket_id: i64, kind: AuthorKind, external: &str, 
     let (customer_id, agent_id) = match kind {
         AuthorKind::Agent => {
             let agent = tx
-                .agent_for_identity(Platform::Discord, "bob", "Bob", Role::Agent, now)
+                .agent_for_identity(Platform::Discord, "bob", "Bob", now)
                 .await
                 .expect("agent");
             (None, Some(agent.id))

@@ -353,21 +353,23 @@ both_backends!(
         assert!(tx.agent_by_name("nobody").await.unwrap().is_none());
 
         let bob = tx
-            .agent_for_identity(Platform::Telegram, "7", "Bob", Role::Agent, T0)
+            .agent_for_identity(Platform::Telegram, "7", "Bob", T0)
             .await
             .unwrap();
+        assert_eq!(bob.role, Role::Agent, "first sight makes a plain agent");
+        tx.set_agent_role(bob.id, Role::Admin).await.unwrap();
         let bob_again = tx
-            .agent_for_identity(Platform::Telegram, "7", "Bob", Role::Admin, T0)
+            .agent_for_identity(Platform::Telegram, "7", "Bob", T0)
             .await
             .unwrap();
         assert_eq!(bob.id, bob_again.id);
         assert_eq!(
             bob_again.role,
             Role::Admin,
-            "the platform's word on the role is kept current"
+            "the stored role is kept: chat identities never change it"
         );
         let other_anna = tx
-            .agent_for_identity(Platform::Telegram, "8", "Anna", Role::Agent, T0)
+            .agent_for_identity(Platform::Telegram, "8", "Anna", T0)
             .await
             .unwrap();
         assert_ne!(other_anna.id, anna.id, "a name clash gets a distinct agent");

@@ -23,6 +23,9 @@ fn texts_of(selector: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_visitor_chats_from_the_demo_page() {
+    if !Browser::available() {
+        return;
+    }
     let config = Config::default();
     let app = spawn_app_with(Spawn {
         db: TestDb::sqlite(),
@@ -139,6 +142,9 @@ async fn run_on(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_message_written_while_the_server_is_away_arrives_once_it_is_back() {
+    if !Browser::available() {
+        return;
+    }
     let db = TestDb::sqlite();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

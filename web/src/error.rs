@@ -1,6 +1,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use relaydesk_desk::DeskError;
 use serde_json::json;
 use thiserror::Error;
 
@@ -35,5 +36,18 @@ impl IntoResponse for WebError {
             Json(json!({ "error": { "code": code, "message": message } })),
         )
             .into_response()
+    }
+}
+
+/// The HTTP status for a [`DeskError`]: the one place the desk's refusals meet HTTP, for the
+/// REST API and the console alike.
+pub fn desk_status(error: &DeskError) -> StatusCode {
+    match error {
+        DeskError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DeskError::NotFound(_) => StatusCode::NOT_FOUND,
+        DeskError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        DeskError::Conflict(_) => StatusCode::CONFLICT,
+        DeskError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

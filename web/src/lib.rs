@@ -6,7 +6,6 @@
 pub mod api;
 pub mod config;
 pub mod console;
-pub mod desk;
 pub mod email;
 mod error;
 mod health;
@@ -23,8 +22,8 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use config::{ConsoleConfig, EmailConfig, WebConfig, WebSettings};
-pub use desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
-pub use error::WebError;
+pub use error::{desk_status, WebError};
+pub use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 
 /// What every handler can reach.
 #[derive(Clone)]

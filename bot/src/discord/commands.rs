@@ -1,72 +1,80 @@
-//! Slash commands: what is registered in the guild, and an invocation read as a hub
-//! [`Command`].
+//! Slash commands: the catalogue registered as guild application commands (typed options,
+//! choices for fixed values, descriptions in every language), and an invocation read straight
+//! into a [`Command`].
 
+use relaydesk_desk::catalogue::{ArgKind, ArgSpec, CATALOGUE};
+use relaydesk_desk::{catalogue, Command, DeskError, Language, Value};
 use serenity::all::{
     CommandData, CommandOptionType, CreateCommand, CreateCommandOption, ResolvedOption,
     ResolvedValue,
 };
 
-use crate::hub::{Command, HubError};
+/// `/ticket`: how a guild member opens a ticket. Customers' entry point, not a staff command,
+/// so it is not in the catalogue.
+pub const TICKET: &str = "ticket";
 
-fn text_option(name: &str, description: &str, required: bool) -> CreateCommandOption {
-    CreateCommandOption::new(CommandOptionType::String, name, description).required(required)
+/// Discord's locale for a language other than English (the default description).
+fn locale(language: Language) -> Option<&'static str> {
+    match language {
+        Language::En => None,
+        Language::De => Some("de"),
+        Language::Fi => Some("fi"),
+        Language::Sv => Some("sv-SE"),
+        Language::Ru => Some("ru"),
+    }
 }
 
-/// The guild commands registered at start; `/ticket` only when there is a support channel
-/// to open customer threads in.
+fn option(arg: &ArgSpec) -> CreateCommandOption {
+    let kind = match arg.kind {
+        ArgKind::Agent => CommandOptionType::User,
+        ArgKind::Ticket => CommandOptionType::Integer,
+        ArgKind::Text | ArgKind::Priority | ArgKind::Tag => CommandOptionType::String,
+    };
+    let mut option = CreateCommandOption::new(kind, arg.name, arg.help.en).required(arg.required);
+    for language in Language::ALL {
+        if let Some(locale) = locale(language) {
+            option = option.description_localized(locale, arg.help.get(language));
+        }
+    }
+    for choice in arg.choices() {
+        option = option.add_string_choice(*choice, *choice);
+    }
+    if arg.kind == ArgKind::Ticket {
+        option = option.min_int_value(1);
+    }
+    option
+}
+
+/// The guild commands registered at start: every catalogue command, and `/ticket` when there
+/// is a support channel to open customer threads in.
 pub fn definitions(with_ticket: bool) -> Vec<CreateCommand> {
-    let simple = |name: &str, description: &str| CreateCommand::new(name).description(description);
-    let mut commands = vec![
-        simple("assign", "Assign this ticket to an agent").add_option(
-            CreateCommandOption::new(CommandOptionType::User, "user", "The agent").required(true),
-        ),
-        simple("claim", "Assign this ticket to yourself"),
-        simple("unassign", "Remove the ticket's assignee"),
-        simple("close", "Close this ticket (the customer is told)").add_option(text_option(
-            "reason",
-            "Why it is closed",
-            false,
-        )),
-        simple("reopen", "Reopen this closed ticket"),
-        simple("merge", "Merge this ticket into another (admins)").add_option(
-            CreateCommandOption::new(CommandOptionType::Integer, "ticket", "Ticket number")
-                .required(true),
-        ),
-        simple("priority", "Set the ticket's priority").add_option(
-            text_option("level", "low, normal, high or urgent", true)
-                .add_string_choice("low", "low")
-                .add_string_choice("normal", "normal")
-                .add_string_choice("high", "high")
-                .add_string_choice("urgent", "urgent"),
-        ),
-        simple("tag", "Add or remove a tag")
-            .add_option(
-                CreateCommandOption::new(CommandOptionType::SubCommand, "add", "Add a tag")
-                    .add_sub_option(text_option("name", "The tag", true)),
-            )
-            .add_option(
-                CreateCommandOption::new(CommandOptionType::SubCommand, "remove", "Remove a tag")
-                    .add_sub_option(text_option("name", "The tag", true)),
-            ),
-        simple(
-            "note",
-            "Write an internal note (the customer does not see it)",
-        )
-        .add_option(text_option("text", "The note", true)),
-        simple("reply", "Send a reply to the customer").add_option(text_option(
-            "text",
-            "The reply",
-            true,
-        )),
-        simple("ticket-info", "Show this ticket's status"),
-    ];
+    let mut commands: Vec<CreateCommand> = CATALOGUE
+        .iter()
+        .map(|spec| {
+            let mut command = CreateCommand::new(spec.name).description(spec.help.en);
+            for language in Language::ALL {
+                if let Some(locale) = locale(language) {
+                    command = command.description_localized(locale, spec.help.get(language));
+                }
+            }
+            match &spec.arg {
+                Some(arg) => command.add_option(option(arg)),
+                None => command,
+            }
+        })
+        .collect();
     if with_ticket {
         commands.push(
-            simple("ticket", "Open a support ticket").add_option(text_option(
-                "subject",
-                "What do you need help with?",
-                true,
-            )),
+            CreateCommand::new(TICKET)
+                .description("Open a support ticket")
+                .add_option(
+                    CreateCommandOption::new(
+                        CommandOptionType::String,
+                        "subject",
+                        "What do you need help with?",
+                    )
+                    .required(true),
+                ),
         );
     }
     commands
@@ -91,54 +99,21 @@ fn string<'a>(options: &'a [ResolvedOption<'a>], name: &str) -> Option<&'a str> 
         })
 }
 
-/// Reads a slash command invocation.
-pub fn command_of(data: &CommandData) -> Result<Command, HubError> {
+/// Reads a slash command invocation: its typed options become the command's argument.
+pub fn command_of(data: &CommandData) -> Result<Command, DeskError> {
+    let spec = catalogue::find(&data.name)
+        .ok_or_else(|| DeskError::Invalid(format!("unknown command /{}", data.name)))?;
     let options = data.options();
-    let name = data.name.as_str();
-    match name {
-        "assign" => {
-            let user = options.iter().find_map(|o| match o.value {
-                ResolvedValue::User(user, _) if o.name == "user" => Some(user),
-                _ => None,
-            });
-            match user {
-                Some(user) => Ok(Command::Assign(user.display_name().to_string())),
-                None => Err(HubError::Invalid("/assign needs a user".into())),
-            }
-        }
-        "close" => Ok(Command::Close(
-            string(&options, "reason")
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_string),
-        )),
-        "merge" => options
-            .iter()
-            .find_map(|o| match o.value {
-                ResolvedValue::Integer(n) if o.name == "ticket" => Some(Command::Merge(n)),
-                _ => None,
-            })
-            .ok_or_else(|| HubError::Invalid("/merge needs a ticket number".into())),
-        "priority" => Command::parse("priority", string(&options, "level").unwrap_or("")),
-        "note" | "reply" => Command::parse(name, string(&options, "text").unwrap_or("")),
-        "tag" => {
-            let (sub, args) = options
-                .iter()
-                .find_map(|o| match &o.value {
-                    ResolvedValue::SubCommand(args) => Some((o.name, args.as_slice())),
-                    _ => None,
-                })
-                .ok_or_else(|| HubError::Invalid("/tag needs add or remove".into()))?;
-            let tag = string(args, "name").unwrap_or("");
-            match sub {
-                "add" => Command::parse("tag", tag),
-                "remove" => Command::parse("untag", tag),
-                other => Err(HubError::Invalid(format!("unknown /tag {other}"))),
-            }
-        }
-        "ticket-info" => Ok(Command::Status),
-        other => Command::parse(other, ""),
-    }
+    let value = spec
+        .arg
+        .and_then(|arg| options.iter().find(|o| o.name == arg.name))
+        .and_then(|o| match &o.value {
+            ResolvedValue::String(s) => Some(Value::Text(s.to_string())),
+            ResolvedValue::Integer(n) => Some(Value::Integer(*n)),
+            ResolvedValue::User(user, _) => Some(Value::Text(user.display_name().to_string())),
+            _ => None,
+        });
+    Command::build(spec.name, value)
 }
 
 /// What the thread shows for a successful command: notes and replies typed as slash commands

@@ -101,7 +101,7 @@ impl Worker {
     }
 
     pub(super) async fn slash_command(&self, interaction: &CommandInteraction) {
-        if interaction.data.name == "ticket" {
+        if interaction.data.name == commands::TICKET {
             let text = match commands::ticket_subject(&interaction.data) {
                 Some(subject) => match self
                     .open_guild_ticket(
@@ -141,7 +141,7 @@ impl Worker {
                     Err(e) => (e.user_message(), true),
                 }
             }
-            Err(e) => (e.user_message(), true),
+            Err(e) => (e.chat_text(), true),
         };
         let response = answer(&text, ephemeral);
         if let Err(e) = interaction.create_response(&self.http, response).await {

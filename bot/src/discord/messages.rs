@@ -166,7 +166,7 @@ impl Worker {
                         }
                         Err(e) => e.user_message(),
                     },
-                    Err(e) => e.user_message(),
+                    Err(e) => e.chat_text(),
                 };
                 say(&self.http, thread, &format!("⚠️ {refusal}")).await;
             }

@@ -1,20 +1,13 @@
+use relaydesk_desk::DeskError;
 use relaydesk_storage::StorageError;
 use thiserror::Error;
 
-/// Why the hub refused or failed a request. The `Display` text of the first four is meant for
-/// the person who asked (short, no internals).
+/// Why the hub refused or failed a request: a refusal meant for the person who asked (the
+/// edges show it as it is), or an internal failure (logged, retried, shown vaguely).
 #[derive(Debug, Error)]
 pub enum HubError {
-    /// The actor may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// The request does not make sense (bad arguments, wrong ticket state).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("message too large: {size} bytes, the limit is {limit} bytes")]
-    TooLarge { size: usize, limit: usize },
+    #[error(transparent)]
+    Refused(#[from] DeskError),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error("could not encode an outbox payload: {0}")]
@@ -22,13 +15,45 @@ pub enum HubError {
 }
 
 impl HubError {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        HubError::Refused(DeskError::Forbidden(message.into()))
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        HubError::Refused(DeskError::Invalid(message.into()))
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HubError::Refused(DeskError::NotFound(message.into()))
+    }
+
+    /// The ticket's state does not allow it.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        HubError::Refused(DeskError::Conflict(message.into()))
+    }
+
+    /// A failure inside, not the asker's fault: the platform update must be tried again.
+    pub fn is_internal(&self) -> bool {
+        !matches!(self, HubError::Refused(_))
+    }
+
     /// Text to show to the user who caused it; internal failures stay vague.
     pub fn user_message(&self) -> String {
         match self {
-            HubError::Storage(_) | HubError::Encode(_) => {
-                "Something went wrong on our side; please try again.".to_string()
+            HubError::Refused(refused) => refused.chat_text(),
+            _ => "Something went wrong on our side; please try again.".to_string(),
+        }
+    }
+}
+
+impl From<HubError> for DeskError {
+    fn from(error: HubError) -> Self {
+        match error {
+            HubError::Refused(refused) => refused,
+            internal => {
+                tracing::error!(error = %internal, "a request failed in the hub");
+                DeskError::Internal(internal.to_string())
             }
-            other => other.to_string(),
         }
     }
 }

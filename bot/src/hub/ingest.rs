@@ -1,11 +1,12 @@
 //! `Hub::ingest`: one platform message in, one transaction, outbox rows queued.
 
+use relaydesk_desk::{DeskError, Scope};
 use relaydesk_storage::{
     AuthorKind, NewMessage, NewTicket, Platform, Priority, Ticket, TicketStatus, Tx,
 };
 
+use super::commands::{Actor, ApplyContext, TicketRef};
 use super::effects::Effects;
-use super::execute::{Actor, ApplyContext, TicketRef};
 use super::{
     parse_staff_text, Command, CustomerMessage, Delivery, Hub, HubError, Inbound, Ingested,
     StaffInput, StaffMessage, StaffOutcome,
@@ -28,10 +29,10 @@ impl Hub {
     fn check_size(&self, text: &str) -> Result<(), HubError> {
         let limit = self.config.max_message_bytes;
         if text.len() > limit {
-            return Err(HubError::TooLarge {
+            return Err(HubError::Refused(DeskError::TooLarge {
                 size: text.len(),
                 limit,
-            });
+            }));
         }
         Ok(())
     }
@@ -189,7 +190,7 @@ impl Hub {
             .active_ticket(message.platform, &message.conversation)
             .await?
             .ok_or_else(|| {
-                HubError::NotFound("the conversation's ticket vanished; please retry".into())
+                HubError::not_found("the conversation's ticket vanished; please retry")
             })?;
         Ok((active, false, false))
     }
@@ -226,6 +227,20 @@ impl Hub {
     ) -> Result<Ingested, HubError> {
         self.check_size(&message.text)?;
         let input = parse_staff_text(&message.text, self.config.relay_mode)?;
+        if let StaffInput::Command(command) = &input {
+            if command.spec().scope == Scope::Staff {
+                // Meant for anywhere (`/help`): no ticket, nothing stored.
+                let actor = Actor::Staff {
+                    platform: message.platform,
+                    user: message.agent.clone(),
+                    role: message.role,
+                };
+                let reply = self
+                    .execute(&actor, &TicketRef::None, command.clone())
+                    .await?;
+                return Ok(Ingested::Staff(StaffOutcome::Command(reply)));
+            }
+        }
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         if let Some(id) = held {
@@ -295,17 +310,19 @@ impl Hub {
                 now,
             )
             .await?;
-        Ok(Ingested::Staff(match reply.stored_message {
-            Some((message_id, true)) => StaffOutcome::Noted {
-                ticket_number: reply.ticket_number,
-                message_id,
+        Ok(Ingested::Staff(
+            match (reply.stored_message, reply.ticket_number) {
+                (Some((message_id, true)), Some(ticket_number)) => StaffOutcome::Noted {
+                    ticket_number,
+                    message_id,
+                },
+                (Some((message_id, false)), Some(ticket_number)) => StaffOutcome::Relayed {
+                    ticket_number,
+                    message_id,
+                },
+                _ => StaffOutcome::Command(reply),
             },
-            Some((message_id, false)) => StaffOutcome::Relayed {
-                ticket_number: reply.ticket_number,
-                message_id,
-            },
-            None => StaffOutcome::Command(reply),
-        }))
+        ))
     }
 }
 

@@ -5,11 +5,10 @@
 //! in the outbox; the outbox workers turn them into [`Outbound`] sends through an adapter's
 //! [`Deliver`] implementation. The hub knows no platform crate.
 
-mod command;
+mod commands;
 mod delivery;
 mod effects;
 mod error;
-mod execute;
 mod held;
 mod inbound;
 mod ingest;
@@ -23,14 +22,14 @@ use std::time::Duration;
 
 use relaydesk_storage::{ChangeFeed, Clock, Platform, Store};
 
-pub use command::{parse_staff_text, Command, RelayMode, StaffInput};
+pub use commands::{Actor, CommandReply, TicketRef};
 pub use delivery::{
     CardRef, Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView,
 };
 pub use error::HubError;
-pub use execute::{Actor, CommandReply, TicketRef};
 pub use inbound::{CustomerMessage, Inbound, Ingested, PlatformUser, StaffMessage, StaffOutcome};
 pub use notify::Wakers;
+pub use relaydesk_desk::{parse_staff_text, Command, RelayMode, StaffInput};
 
 /// How the hub behaves; built from the configuration.
 #[derive(Debug, Clone)]

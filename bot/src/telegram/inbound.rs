@@ -17,8 +17,8 @@ pub enum Incoming {
     },
     /// An agent wrote in a topic of the staff supergroup.
     Staff(StaffPost),
-    /// A command typed in the staff supergroup outside any topic.
-    StaffCommandOutsideTopic { chat_id: i64 },
+    /// A command typed in the staff supergroup outside any topic (`topic` is 0).
+    StaffCommandOutsideTopic(StaffPost),
     /// Nothing for us (service messages, other chats, bots, edits).
     Ignore,
 }
@@ -94,38 +94,45 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
     if chat_id != staff_chat_id {
         return Incoming::Ignore;
     }
-    match message.thread_id.filter(|_| message.is_topic_message) {
-        Some(topic) => Incoming::Staff(StaffPost {
-            chat_id,
-            topic: topic.0 .0,
-            message_id: message.id.0,
-            agent: if anonymous_admin {
-                // One agent per signature (the admin's custom title), if they set one.
-                let name = message
-                    .author_signature()
-                    .map_or_else(|| "Anonymous admin".to_string(), str::to_string);
-                PlatformUser {
-                    external_id: format!("anonymous:{name}"),
-                    display_name: name,
-                    language: None,
-                }
-            } else {
-                PlatformUser {
-                    external_id: from.id.0.to_string(),
-                    display_name: agent_name(from),
-                    language: from.language_code.clone(),
-                }
-            },
-            user_id: from.id.0,
-            anonymous_admin,
-            text,
-            attachments,
-        }),
-        None if text.trim_start().starts_with('/') && !text.trim_start().starts_with("//") => {
-            Incoming::StaffCommandOutsideTopic { chat_id }
+    let agent = if anonymous_admin {
+        // One agent per signature (the admin's custom title), if they set one.
+        let name = message
+            .author_signature()
+            .map_or_else(|| "Anonymous admin".to_string(), str::to_string);
+        PlatformUser {
+            external_id: format!("anonymous:{name}"),
+            display_name: name,
+            language: None,
         }
+    } else {
+        PlatformUser {
+            external_id: from.id.0.to_string(),
+            display_name: agent_name(from),
+            language: from.language_code.clone(),
+        }
+    };
+    let command = is_command(&text);
+    let post = |topic| StaffPost {
+        chat_id,
+        topic,
+        message_id: message.id.0,
+        agent,
+        user_id: from.id.0,
+        anonymous_admin,
+        text,
+        attachments,
+    };
+    match message.thread_id.filter(|_| message.is_topic_message) {
+        Some(topic) => Incoming::Staff(post(topic.0 .0)),
+        None if command => Incoming::StaffCommandOutsideTopic(post(0)),
         None => Incoming::Ignore,
     }
+}
+
+/// A slash command (`//text` is a note, not a command).
+fn is_command(text: &str) -> bool {
+    let text = text.trim_start();
+    text.starts_with('/') && !text.starts_with("//")
 }
 
 /// `/start` or `/start payload` (deep links), also `/start@bot`.
@@ -287,7 +294,7 @@ mod tests {
         general["text"] = "/claim".into();
         assert!(matches!(
             translate(&update(general.clone()), STAFF),
-            Incoming::StaffCommandOutsideTopic { chat_id: STAFF }
+            Incoming::StaffCommandOutsideTopic(StaffPost { chat_id: STAFF, .. })
         ));
         general["text"] = "chatting".into();
         assert!(matches!(

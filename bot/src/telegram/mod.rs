@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relaydesk_desk::{Language, CATALOGUE};
 use relaydesk_storage::Platform;
 use teloxide::payloads::setters::*;
 use teloxide::requests::{Request, Requester};
@@ -53,22 +54,6 @@ impl Default for TelegramOptions {
         }
     }
 }
-
-/// The commands agents see in the staff chat's command menu.
-const STAFF_COMMANDS: &[(&str, &str)] = &[
-    ("claim", "Assign this ticket to yourself"),
-    ("assign", "Assign this ticket: /assign @user"),
-    ("unassign", "Remove the assignee"),
-    ("close", "Close this ticket: /close [reason]"),
-    ("reopen", "Reopen this ticket"),
-    ("priority", "Set priority: low, normal, high or urgent"),
-    ("tag", "Add a tag: /tag billing"),
-    ("untag", "Remove a tag: /untag billing"),
-    ("merge", "Merge into another ticket: /merge #1042 (admins)"),
-    ("note", "Internal note: /note text (or start with //)"),
-    ("reply", "Reply to the customer: /reply text"),
-    ("status", "Show this ticket's state"),
-];
 
 pub struct TelegramChannel {
     config: TelegramConfig,
@@ -153,15 +138,23 @@ impl TelegramChannel {
         }
     }
 
+    /// The staff group's command menu, from the catalogue: the English one for everyone, and
+    /// one per other language for members whose Telegram speaks it.
     async fn register_commands(&self) {
-        let commands = STAFF_COMMANDS
-            .iter()
-            .map(|(name, about)| BotCommand::new(*name, *about));
         let scope = BotCommandScope::Chat {
             chat_id: Recipient::Id(ChatId(self.staff_chat_id)),
         };
-        if let Err(e) = self.bot.set_my_commands(commands).scope(scope).send().await {
-            tracing::warn!(error = %e, "could not register the staff commands");
+        for language in Language::ALL {
+            let commands = CATALOGUE
+                .iter()
+                .map(|spec| BotCommand::new(spec.name, spec.help.get(language)));
+            let mut request = self.bot.set_my_commands(commands).scope(scope.clone());
+            if language != Language::En {
+                request = request.language_code(language.code());
+            }
+            if let Err(e) = request.send().await {
+                tracing::warn!(error = %e, language = language.code(), "could not register the staff commands");
+            }
         }
     }
 

@@ -8,8 +8,11 @@ use teloxide::Bot;
 
 use super::admins::Admins;
 use super::inbound::{message_ref, translate, Incoming, StaffPost};
-use crate::hub::{Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome};
+use crate::hub::{
+    Actor, Command, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome, TicketRef,
+};
 use crate::texts;
+use relaydesk_desk::Scope;
 
 /// Said when a command is typed in the staff group but not in a ticket's topic.
 pub const OUTSIDE_TOPIC: &str =
@@ -62,28 +65,59 @@ impl Receiver {
                 let chat = message.conversation.clone();
                 match self.hub.ingest(Inbound::Customer(message)).await {
                     Ok(_) => Ok(()),
-                    Err(e) if is_internal(&e) => Err(failed(e)),
+                    Err(e) if e.is_internal() => Err(failed(e)),
                     Err(e) => {
                         self.answer(&chat, &e.user_message()).await;
                         Ok(())
                     }
                 }
             }
-            Incoming::StaffCommandOutsideTopic { chat_id } => self
-                .hub
-                .post_to_channel(Platform::Telegram, &chat_id.to_string(), OUTSIDE_TOPIC)
-                .await
-                .map_err(failed),
+            Incoming::StaffCommandOutsideTopic(post) => {
+                self.outside_topic(post).await.map_err(failed)
+            }
             Incoming::Staff(post) => self.staff(post).await.map_err(failed),
         }
     }
 
-    async fn staff(&self, post: StaffPost) -> Result<(), HubError> {
-        let role = if post.anonymous_admin {
+    /// What the platform says this poster is: anonymous admins and group admins are admins.
+    async fn role(&self, post: &StaffPost) -> Role {
+        if post.anonymous_admin {
             Role::Admin
         } else {
             self.admins.role(&self.bot, post.user_id).await
+        }
+    }
+
+    /// A command in the staff group's general area: commands meant for anywhere (`/help`) run;
+    /// ticket commands are pointed to the ticket's topic.
+    async fn outside_topic(&self, post: StaffPost) -> Result<(), HubError> {
+        let chat = post.chat_id.to_string();
+        let command = match Command::parse_text(&post.text) {
+            Ok(command) if command.spec().scope == Scope::Staff => command,
+            Ok(_) => {
+                self.answer(&chat, OUTSIDE_TOPIC).await;
+                return Ok(());
+            }
+            Err(refused) => {
+                self.answer(&chat, &refused.chat_text()).await;
+                return Ok(());
+            }
         };
+        let actor = Actor::Staff {
+            platform: Platform::Telegram,
+            role: self.role(&post).await,
+            user: post.agent,
+        };
+        match self.hub.execute(&actor, &TicketRef::None, command).await {
+            Ok(reply) => self.answer(&chat, &reply.text).await,
+            Err(e) if e.is_internal() => return Err(e),
+            Err(e) => self.answer(&chat, &e.user_message()).await,
+        }
+        Ok(())
+    }
+
+    async fn staff(&self, post: StaffPost) -> Result<(), HubError> {
+        let role = self.role(&post).await;
         let topic = format!("{}:{}", post.chat_id, post.topic);
         let is_command = post.text.trim_start().starts_with('/');
         let message = StaffMessage {
@@ -103,7 +137,7 @@ impl Receiver {
                 self.answer(&topic, OUTSIDE_TOPIC).await;
             }
             Ok(_) => {}
-            Err(e) if is_internal(&e) => return Err(e),
+            Err(e) if e.is_internal() => return Err(e),
             Err(e) => self.answer(&topic, &e.user_message()).await,
         }
         Ok(())
@@ -120,9 +154,4 @@ impl Receiver {
             tracing::error!(channel, error = %e, "could not queue an answer");
         }
     }
-}
-
-/// Storage trouble: the update was not handled and must be tried again.
-fn is_internal(error: &HubError) -> bool {
-    matches!(error, HubError::Storage(_) | HubError::Encode(_))
 }

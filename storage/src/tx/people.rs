@@ -227,6 +227,19 @@ impl Tx {
         rows.iter().map(|r| Ok(r.try_get("team_id")?)).collect()
     }
 
+    /// Sets an agent's stored role: an admin's action (CLI, console, API), never a chat's.
+    pub async fn set_agent_role(&mut self, id: i64, role: Role) -> Result<()> {
+        let done = sqlx::query("UPDATE agents SET role = $2 WHERE id = $1")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *self.inner)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound(format!("agent {id}")));
+        }
+        Ok(())
+    }
+
     pub async fn agent(&mut self, id: i64) -> Result<Agent> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1");
         let row = sqlx::query(&sql)
@@ -239,32 +252,28 @@ impl Tx {
             .ok_or_else(|| StorageError::NotFound(format!("agent id {id}")))
     }
 
-    /// The agent behind a chat identity, created on first use with that identity's name
-    /// (made unique with the platform and id if needed). The role follows what the platform says.
+    /// The agent behind a chat identity, created (as a plain agent) on first sight. The
+    /// stored role is never changed here: what a platform says about someone's role counts
+    /// for that message only (see `relaydesk_desk::access`).
     pub async fn agent_for_identity(
         &mut self,
         platform: Platform,
         external_id: &str,
         display_name: &str,
-        role: Role,
         now_ms: i64,
     ) -> Result<Agent> {
         if let Some(found) = self.agent_by_identity(platform, external_id).await? {
-            if found.role != role {
-                sqlx::query("UPDATE agents SET role = $2 WHERE id = $1")
-                    .bind(found.id)
-                    .bind(role.as_str())
-                    .execute(&mut *self.inner)
-                    .await?;
-                return self.agent(found.id).await;
-            }
             return Ok(found);
         }
-        let created = match self.create_agent(display_name, None, role, now_ms).await {
+        let created = match self
+            .create_agent(display_name, None, Role::Agent, now_ms)
+            .await
+        {
             Ok(agent) => agent,
             Err(StorageError::Conflict(_)) => {
                 let unique = format!("{display_name} ({platform} {external_id})");
-                self.create_agent(&unique, None, role, now_ms).await?
+                self.create_agent(&unique, None, Role::Agent, now_ms)
+                    .await?
             }
             Err(e) => return Err(e),
         };

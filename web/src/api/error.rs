@@ -8,7 +8,7 @@ use relaydesk_storage::{BadCursor, StorageError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::desk::DeskError;
+use crate::DeskError;
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,21 +132,19 @@ impl From<StorageError> for ApiError {
 
 impl From<DeskError> for ApiError {
     fn from(error: DeskError) -> Self {
-        match error {
-            DeskError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
-            DeskError::NotFound(m) => ApiError::not_found(m),
-            DeskError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
-            DeskError::Conflict(m) => ApiError::conflict(m),
-            DeskError::TooLarge { size, limit } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("message too large: {size} bytes, at most {limit}"),
-            ),
+        let status = crate::desk_status(&error);
+        let code = match &error {
+            DeskError::Forbidden(_) => "forbidden",
+            DeskError::NotFound(_) => "not_found",
+            DeskError::Invalid(_) => "invalid",
+            DeskError::Conflict(_) => "conflict",
+            DeskError::TooLarge { .. } => "too_large",
             DeskError::Internal(detail) => {
                 tracing::error!(error = %detail, "an API request failed in the desk");
-                ApiError::internal()
+                return ApiError::internal();
             }
-        }
+        };
+        ApiError::new(status, code, error.to_string())
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod commands;
 mod customers;
 mod error;
 mod tickets;
@@ -80,9 +81,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tickets::list, tickets::create))
         .routes(routes!(tickets::get))
-        .routes(routes!(tickets::reply))
-        .routes(routes!(tickets::note))
-        .routes(routes!(tickets::command))
+        .routes(routes!(commands::reply))
+        .routes(routes!(commands::note))
+        .routes(routes!(commands::command))
         .routes(routes!(customers::get))
         .routes(routes!(customers::tickets))
         .routes(routes!(openapi))

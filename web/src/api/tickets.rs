@@ -14,9 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiAgent;
 use super::body::ApiJson;
 use super::error::{ApiError, ErrorBody};
-use super::views::{CommandResult, CreatedMessage, MessageView, TicketDetail, TicketList};
-use crate::desk::CustomerInput;
+use super::views::{CreatedMessage, MessageView, TicketDetail, TicketList};
 use crate::AppState;
+use crate::CustomerInput;
 
 /// Rows per page when `limit` is not given.
 const DEFAULT_PAGE: i64 = 50;
@@ -240,7 +240,7 @@ pub async fn get(
     }))
 }
 
-fn ticket_number(raw: &str) -> Result<i64, ApiError> {
+pub(super) fn ticket_number(raw: &str) -> Result<i64, ApiError> {
     raw.trim_start_matches('#')
         .parse()
         .map_err(|_| ApiError::invalid("number", format!("`{raw}` is not a ticket number")))
@@ -281,7 +281,7 @@ pub struct NewCustomer {
     pub language: Option<String>,
 }
 
-fn required(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub(super) fn required(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {
         return Err(ApiError::invalid(
             field,
@@ -401,162 +401,4 @@ pub async fn create(
             duplicate: accepted.duplicate,
         }),
     ))
-}
-
-/// Text for a reply or a note.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TextBody {
-    /// Plain text.
-    #[schema(example = "Thanks, we are on it.")]
-    pub text: String,
-}
-
-/// A chat command.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CommandBody {
-    /// The same grammar as in the ticket threads: `/assign anna`, `/claim`, `/close solved`,
-    /// `/reopen`, `/priority urgent`, `/tag billing`, `/untag billing`, `/merge #1042`,
-    /// `/unassign`, `/status`, `/sla`, `/note text`, `/reply text`.
-    #[schema(example = "/close solved")]
-    pub command: String,
-}
-
-/// Runs `input` on ticket `number` as the token's agent, after checking the ticket exists.
-async fn run(
-    state: &AppState,
-    who: &ApiAgent,
-    number: i64,
-    input: &str,
-    needs_active: bool,
-) -> Result<CommandResult, ApiError> {
-    let mut tx = state.store.begin().await?;
-    let ticket = tx
-        .ticket_by_number(number)
-        .await?
-        .ok_or_else(|| no_ticket(number))?;
-    tx.rollback().await?;
-    if needs_active && !ticket.status.is_active() {
-        return Err(ApiError::conflict(format!(
-            "#{number} is {}: reopen it first (/reopen)",
-            ticket.status
-        )));
-    }
-    let outcome = state
-        .desk
-        .agent_command(who.agent.id, number, input)
-        .await?;
-    Ok(CommandResult {
-        ticket_number: outcome.ticket_number,
-        text: outcome.text,
-        message_id: outcome.message_id,
-    })
-}
-
-/// Reply to the customer, on the channel they wrote from.
-#[utoipa::path(
-    post,
-    path = "/api/v1/tickets/{number}/reply",
-    tag = "tickets",
-    params(("number" = i64, Path, description = "Ticket number")),
-    request_body = TextBody,
-    responses(
-        (status = 201, description = "Stored and queued for delivery", body = CommandResult),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 409, description = "The ticket is closed or merged", body = ErrorBody),
-        (status = 413, description = "Too large", body = ErrorBody),
-        (status = 422, description = "`text` is empty", body = ErrorBody),
-        (status = 429, description = "Rate limited: see Retry-After", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn reply(
-    State(state): State<AppState>,
-    who: ApiAgent,
-    Path(number): Path<String>,
-    ApiJson(body): ApiJson<TextBody>,
-) -> Result<(StatusCode, Json<CommandResult>), ApiError> {
-    let number = ticket_number(&number)?;
-    required("text", &body.text, usize::MAX)?;
-    let result = run(&state, &who, number, &format!("/reply {}", body.text), true).await?;
-    Ok((StatusCode::CREATED, Json(result)))
-}
-
-/// Add an internal note (never sent to the customer).
-#[utoipa::path(
-    post,
-    path = "/api/v1/tickets/{number}/notes",
-    tag = "tickets",
-    params(("number" = i64, Path, description = "Ticket number")),
-    request_body = TextBody,
-    responses(
-        (status = 201, description = "Stored", body = CommandResult),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 413, description = "Too large", body = ErrorBody),
-        (status = 422, description = "`text` is empty", body = ErrorBody),
-        (status = 429, description = "Rate limited: see Retry-After", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn note(
-    State(state): State<AppState>,
-    who: ApiAgent,
-    Path(number): Path<String>,
-    ApiJson(body): ApiJson<TextBody>,
-) -> Result<(StatusCode, Json<CommandResult>), ApiError> {
-    let number = ticket_number(&number)?;
-    required("text", &body.text, usize::MAX)?;
-    let result = run(&state, &who, number, &format!("/note {}", body.text), false).await?;
-    Ok((StatusCode::CREATED, Json(result)))
-}
-
-/// Run a chat command on a ticket, with the token's agent's permissions.
-#[utoipa::path(
-    post,
-    path = "/api/v1/tickets/{number}/commands",
-    tag = "tickets",
-    params(("number" = i64, Path, description = "Ticket number")),
-    request_body = CommandBody,
-    responses(
-        (status = 200, description = "Done; `text` says what happened", body = CommandResult),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 403, description = "The token's agent may not run this command", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 422, description = "Unknown command or bad argument", body = ErrorBody),
-        (status = 429, description = "Rate limited: see Retry-After", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn command(
-    State(state): State<AppState>,
-    who: ApiAgent,
-    Path(number): Path<String>,
-    ApiJson(body): ApiJson<CommandBody>,
-) -> Result<Json<CommandResult>, ApiError> {
-    let number = ticket_number(&number)?;
-    required("command", &body.command, usize::MAX)?;
-    if !body.command.trim_start().starts_with('/') {
-        return Err(ApiError::invalid(
-            "command",
-            "a command starts with `/`, e.g. /close solved",
-        ));
-    }
-    let is_reply = body
-        .command
-        .trim_start()
-        .get(..7)
-        .is_some_and(|w| w.eq_ignore_ascii_case("/reply "));
-    let result = run(&state, &who, number, body.command.trim(), is_reply)
-        .await
-        .map_err(|e| match e.status {
-            StatusCode::UNPROCESSABLE_ENTITY => ApiError {
-                field: Some("command".into()),
-                ..e
-            },
-            _ => e,
-        })?;
-    Ok(Json(result))
 }

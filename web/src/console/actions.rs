@@ -1,64 +1,27 @@
-//! Ticket actions posted from the console, turned into the chat command grammar and run by the
-//! desk as the signed-in agent, so permissions and effects are the same as in chat.
+//! Ticket actions posted from the console: the form names a catalogue command (`action`) and
+//! carries its argument under the argument's name; it becomes a [`Command`] here and runs
+//! through the desk as the signed-in agent, so permissions and effects are the chat's.
+
+use std::collections::HashMap;
 
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
+use relaydesk_desk::{catalogue, Command, Value};
 
 use super::session::{csrf_refused, Session};
 use super::ticket;
-use crate::desk::DeskError;
-use crate::{AppState, WebError};
+use crate::{desk_status, AppState, DeskError, WebError};
 
-#[derive(Debug, Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    text: String,
-}
-
-/// Why a form cannot become a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadAction(pub String);
-
-/// The chat-grammar input for a console action: `reply` and `note` carry text; the others are
-/// the chat commands of the same name with `text` as their argument.
-pub fn command_text(action: &str, text: &str) -> Result<String, BadAction> {
-    let text = text.trim();
-    let one_line = text.lines().next().unwrap_or_default().trim();
-    let needs = |what: &str| -> Result<&str, BadAction> {
-        if one_line.is_empty() {
-            Err(BadAction(format!("Give {what}.")))
-        } else {
-            Ok(one_line)
-        }
-    };
-    Ok(match action {
-        "reply" if text.is_empty() => return Err(BadAction("Write a reply first.".into())),
-        // A reply starting with a slash is still a reply, not a command.
-        "reply" if text.starts_with('/') => format!("/reply {text}"),
-        "reply" => text.to_string(),
-        "note" if text.is_empty() => return Err(BadAction("Write a note first.".into())),
-        "note" => format!("/note {text}"),
-        "assign" => format!("/assign {}", needs("an agent name")?),
-        "unassign" => "/unassign".into(),
-        "claim" => "/claim".into(),
-        "close" if one_line.is_empty() => "/close".into(),
-        "close" => format!("/close {one_line}"),
-        "reopen" => "/reopen".into(),
-        "merge" => format!(
-            "/merge {}",
-            needs("the number of the ticket to merge into")?.trim_start_matches('#')
-        ),
-        "priority" => format!("/priority {}", needs("a priority")?),
-        "tag" => format!("/tag {}", needs("a tag")?),
-        "untag" => format!("/untag {}", needs("a tag")?),
-        other => return Err(BadAction(format!("There is no action `{other}`."))),
-    })
+/// The command a console form asks for.
+pub fn command_of(form: &HashMap<String, String>) -> Result<Command, DeskError> {
+    let action = form.get("action").map(String::as_str).unwrap_or_default();
+    let spec = catalogue::find(action)
+        .ok_or_else(|| DeskError::Invalid(format!("There is no action `{action}`.")))?;
+    let value = spec
+        .arg
+        .and_then(|arg| form.get(arg.name))
+        .map(|text| Value::Text(text.clone()));
+    Command::build(spec.name, value)
 }
 
 /// Runs one action and goes back to the ticket; a refusal shows the ticket page with the
@@ -67,89 +30,70 @@ pub async fn run(
     State(state): State<AppState>,
     session: Session,
     Path(number): Path<i64>,
-    Form(input): Form<ActionForm>,
+    Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    if !session.csrf_ok(&input.csrf) {
+    let csrf = form.get("csrf").map(String::as_str).unwrap_or_default();
+    if !session.csrf_ok(csrf) {
         return Ok(csrf_refused());
     }
-    let command = match command_text(&input.action, &input.text) {
-        Ok(command) => command,
-        Err(BadAction(problem)) => {
-            return ticket::page_with_problem(
-                &state,
-                &session,
-                number,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &problem,
-            )
-            .await
-        }
+    let result = match command_of(&form) {
+        Ok(command) => state.desk.execute(session.agent.id, number, command).await,
+        Err(refused) => Err(refused),
     };
-    match state
-        .desk
-        .agent_command(session.agent.id, number, &command)
-        .await
-    {
+    match result {
         Ok(outcome) => Ok(
             Redirect::to(&format!("/console/tickets/{}", outcome.ticket_number)).into_response(),
         ),
         Err(error) => {
-            let (status, problem) = match &error {
-                DeskError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-                DeskError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-                DeskError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
-                DeskError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
-                DeskError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, error.to_string()),
-                DeskError::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong; it has been logged. Try again.".to_string(),
-                ),
+            let problem = match &error {
+                DeskError::Internal(_) => {
+                    "Something went wrong; it has been logged. Try again.".to_string()
+                }
+                other => other.to_string(),
             };
-            ticket::page_with_problem(&state, &session, number, status, &problem).await
+            ticket::page_with_problem(&state, &session, number, desk_status(&error), &problem).await
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use relaydesk_storage::Priority;
+
     use super::*;
 
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn actions_become_chat_commands() {
-        assert_eq!(command_text("reply", " hello ").as_deref(), Ok("hello"));
+    fn forms_become_commands_by_their_argument_names() {
+        let command = |pairs: &[(&str, &str)]| command_of(&form(pairs));
         assert_eq!(
-            command_text("reply", "/etc/hosts is wrong").as_deref(),
-            Ok("/reply /etc/hosts is wrong")
+            command(&[("action", "reply"), ("text", " /etc/hosts is wrong ")]),
+            Ok(Command::Reply("/etc/hosts is wrong".into()))
         );
         assert_eq!(
-            command_text("note", "just us").as_deref(),
-            Ok("/note just us")
+            command(&[("action", "assign"), ("agent", "anna")]),
+            Ok(Command::Assign("anna".into()))
         );
         assert_eq!(
-            command_text("assign", "anna").as_deref(),
-            Ok("/assign anna")
-        );
-        assert_eq!(command_text("claim", "").as_deref(), Ok("/claim"));
-        assert_eq!(command_text("close", "").as_deref(), Ok("/close"));
-        assert_eq!(
-            command_text("close", "done\nmore").as_deref(),
-            Ok("/close done")
-        );
-        assert_eq!(command_text("merge", "#12").as_deref(), Ok("/merge 12"));
-        assert_eq!(
-            command_text("priority", "high").as_deref(),
-            Ok("/priority high")
+            command(&[("action", "close"), ("reason", "")]),
+            Ok(Command::Close(None))
         );
         assert_eq!(
-            command_text("tag", "billing").as_deref(),
-            Ok("/tag billing")
+            command(&[("action", "merge"), ("ticket", "#12")]),
+            Ok(Command::Merge(12))
         );
         assert_eq!(
-            command_text("untag", "billing").as_deref(),
-            Ok("/untag billing")
+            command(&[("action", "priority"), ("priority", "high")]),
+            Ok(Command::Priority(Priority::High))
         );
-        assert!(command_text("reply", "  ").is_err());
-        assert!(command_text("assign", "").is_err());
-        assert!(command_text("explode", "x").is_err());
+        assert!(command(&[("action", "reply"), ("text", "  ")]).is_err());
+        assert!(command(&[("action", "assign")]).is_err());
+        assert!(command(&[("action", "explode")]).is_err());
     }
 }

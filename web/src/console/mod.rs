@@ -17,7 +17,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use actions::command_text;
+pub use actions::command_of;
 pub use session::{SESSION_COOKIE, SIGN_IN_COOKIE};
 
 use crate::AppState;

@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, PreEscaped};
 use relaydesk_storage::sla::{Due, Goal, TicketSla};
 use relaydesk_storage::{
-    Agent, AuthorKind, CustomerProfile, Message, Priority, ReplyDelivery, Ticket, TicketRow,
-    TicketStatus,
+    Agent, AuthorKind, CustomerProfile, Message, ReplyDelivery, Ticket, TicketRow, TicketStatus,
 };
+
+use relaydesk_desk::catalogue::{ArgKind, ArgSpec, CommandSpec, CATALOGUE};
+use relaydesk_desk::Language;
 
 use super::layout::{self, when};
 use super::session::Session;
@@ -227,53 +229,82 @@ fn action_form(number: i64, csrf: &str, action: &str, fields: Markup, label: &st
     }
 }
 
+/// Whether the page offers `spec` for this ticket. Commands that only show something are
+/// already on the page; `/untag` sits beside each tag.
+pub fn offered(spec: &CommandSpec, ticket: &Ticket) -> bool {
+    match spec.name {
+        _ if spec.shows_only => false,
+        "untag" => false,
+        "unassign" => ticket.assignee_id.is_some(),
+        "close" | "merge" => ticket.status.is_active(),
+        "reopen" => ticket.status == TicketStatus::Closed,
+        _ => true,
+    }
+}
+
+/// The input for a command's argument, named after it.
+fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
+    let label = arg.help.get(Language::En);
+    html! {
+        @match arg.kind {
+            ArgKind::Agent => select name=(arg.name) aria-label=(label) {
+                @for agent in &view.agents {
+                    option value=(agent.name) selected[view.ticket.assignee_id == Some(agent.id)] { (agent.name) }
+                }
+            },
+            ArgKind::Priority => select name=(arg.name) aria-label=(label) {
+                @for p in arg.choices() {
+                    option value=(p) selected[*p == view.ticket.priority.as_str()] { (p) }
+                }
+            },
+            ArgKind::Ticket => input type="number" name=(arg.name) aria-label=(label) placeholder="ticket number" min="1";,
+            ArgKind::Tag => input type="text" name=(arg.name) aria-label=(label) placeholder=(arg.name);,
+            ArgKind::Text if arg.required => textarea name=(arg.name) aria-label=(label) required {},
+            ArgKind::Text => input type="text" name=(arg.name) aria-label=(label) placeholder={ (arg.name) " (optional)" };,
+        }
+    }
+}
+
+/// A form for every catalogue command the ticket offers: the ones that write to the
+/// conversation first, under their own heading, then the rest.
 fn actions(view: &TicketView, csrf: &str) -> Markup {
     let n = view.ticket.number;
-    let active = view.ticket.status.is_active();
+    let offered: Vec<&CommandSpec> = CATALOGUE
+        .iter()
+        .filter(|spec| offered(spec, &view.ticket))
+        .collect();
+    let writes = |spec: &&&CommandSpec| {
+        spec.arg
+            .is_some_and(|a| a.kind == ArgKind::Text && a.required)
+    };
     html! {
         section.panel.actions {
-            h2 { "Reply to the customer" }
-            (action_form(n, csrf, "reply", html! {
-                textarea name="text" aria-label="Reply" required {}
-            }, "Send reply"))
-            h2 { "Internal note" }
-            (action_form(n, csrf, "note", html! {
-                textarea name="text" aria-label="Note" required {}
-            }, "Add note"))
-            h2 { "Ticket" }
-            (action_form(n, csrf, "claim", html! {}, "Claim"))
-            (action_form(n, csrf, "assign", html! {
-                select name="text" aria-label="Agent" {
-                    @for agent in &view.agents {
-                        option value=(agent.name) selected[view.ticket.assignee_id == Some(agent.id)] { (agent.name) }
-                    }
-                }
-            }, "Assign"))
-            @if view.ticket.assignee_id.is_some() {
-                (action_form(n, csrf, "unassign", html! {}, "Unassign"))
+            @for spec in offered.iter().filter(writes) {
+                h2 { (spec.help.get(Language::En)) }
+                (action_form(n, csrf, spec.name, field_of(spec, view), &button(spec.name)))
             }
-            (action_form(n, csrf, "priority", html! {
-                select name="text" aria-label="Priority" {
-                    @for p in Priority::ALL {
-                        option value=(p) selected[*p == view.ticket.priority] { (p) }
-                    }
-                }
-            }, "Set priority"))
-            (action_form(n, csrf, "tag", html! {
-                input type="text" name="text" aria-label="Tag" placeholder="tag";
-            }, "Add tag"))
-            @if active {
-                (action_form(n, csrf, "close", html! {
-                    input type="text" name="text" aria-label="Close reason" placeholder="reason (optional)";
-                }, "Close"))
-                (action_form(n, csrf, "merge", html! {
-                    input type="number" name="text" aria-label="Merge into ticket number" placeholder="ticket number" min="1";
-                }, "Merge into"))
-            } @else if view.ticket.status == TicketStatus::Closed {
-                (action_form(n, csrf, "reopen", html! {}, "Reopen"))
+            h2 { "Ticket" }
+            @for spec in offered.iter().filter(|s| !writes(s)) {
+                (action_form(n, csrf, spec.name, field_of(spec, view), &button(spec.name)))
             }
         }
     }
+}
+
+fn field_of(spec: &CommandSpec, view: &TicketView) -> Markup {
+    match &spec.arg {
+        Some(arg) => field(arg, view),
+        None => html! {},
+    }
+}
+
+/// `close` → `Close`.
+fn button(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn details(view: &TicketView, csrf: &str) -> Markup {
@@ -294,7 +325,7 @@ fn details(view: &TicketView, csrf: &str) -> Markup {
                     @for tag in &view.tags {
                         span.badge.tag { (tag) }
                         (action_form(n, csrf, "untag", html! {
-                            input type="hidden" name="text" value=(tag);
+                            input type="hidden" name="tag" value=(tag);
                         }, "Remove"))
                     }
                 }

@@ -20,8 +20,8 @@ use super::files::{self, UploadError};
 use super::protocol::{ClientFrame, FileView, ServerFrame, SiteUser};
 use super::session::{identity_verified, Claims, SessionKey};
 use super::WidgetRuntime;
-use crate::desk::{CustomerInput, DeskError};
 use crate::AppState;
+use crate::{CustomerInput, DeskError};
 
 /// Bytes read from a socket at a time (tungstenite's default is 128 KiB per socket).
 const READ_BUFFER: usize = 4 * 1024;

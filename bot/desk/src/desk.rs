@@ -1,13 +1,14 @@
-//! What the web server asks of the helpdesk core.
+//! [`Desk`]: what the web server (widget, console, REST API) asks of the helpdesk core.
 //!
-//! The widget, the console and the REST API read the store directly, but everything that
-//! changes a ticket goes through the hub, which lives in the `relaydesk` crate (it depends on
-//! this one, not the other way round). [`Desk`] is that door: the process implements it on the
-//! hub and hands it to [`crate::AppState`].
+//! The web reads the store directly, but everything that changes a ticket goes through the
+//! hub, which lives in the `relaydesk` crate. That crate implements [`Desk`] on the hub and
+//! hands it to the web server, so the web depends on this crate and not on the binary.
 
 use async_trait::async_trait;
 use relaydesk_storage::{Attachment, Platform, TicketWatch};
 use serde::Serialize;
+
+use crate::{Command, DeskError};
 
 /// A customer wrote to us through the web (widget visitor, REST integration).
 #[derive(Debug, Clone)]
@@ -48,28 +49,6 @@ pub struct CommandOutcome {
     pub message_id: Option<i64>,
 }
 
-/// Why the desk refused or failed. Maps onto HTTP statuses in the web layer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeskError {
-    /// The actor may not do this (e.g. `/merge` by a non-admin).
-    #[error("{0}")]
-    Forbidden(String),
-    /// No such ticket, agent or customer.
-    #[error("{0}")]
-    NotFound(String),
-    /// The input makes no sense (unknown command, missing argument).
-    #[error("{0}")]
-    Invalid(String),
-    /// The ticket's state does not allow it (merging a closed ticket).
-    #[error("{0}")]
-    Conflict(String),
-    #[error("message too large: {size} bytes, at most {limit}")]
-    TooLarge { size: usize, limit: usize },
-    /// Something broke inside; logged where it happened, never shown in detail.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
 /// The helpdesk core as the web server sees it.
 #[async_trait]
 pub trait Desk: Send + Sync + 'static {
@@ -77,13 +56,13 @@ pub trait Desk: Send + Sync + 'static {
     /// causes; returns once committed.
     async fn customer_message(&self, input: CustomerInput) -> Result<CustomerAccepted, DeskError>;
 
-    /// Runs chat-grammar `input` on ticket `ticket_number` as agent `agent_id`: `/close done`,
-    /// `/assign anna`, `/note text`; text without a leading `/` is a reply to the customer.
-    async fn agent_command(
+    /// Runs `command` on ticket `ticket_number` as agent `agent_id`, with that agent's stored
+    /// role; whether they may is decided inside (see [`crate::access`]).
+    async fn execute(
         &self,
         agent_id: i64,
         ticket_number: i64,
-        input: &str,
+        command: Command,
     ) -> Result<CommandOutcome, DeskError>;
 
     /// A watch that wakes when one of the tickets added to it changes (new message, command,
