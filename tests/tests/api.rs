@@ -364,6 +364,39 @@ async fn core_story(db: TestDb) {
     assert_eq!(gone["status"], "merged");
     assert_eq!(gone["merged_into"], number);
 
+    // Typed commands: the same commands by name with their argument as a field.
+    let typed = |body: Value| {
+        let api = &api;
+        let agent = &agent;
+        let path = format!("{path}/commands");
+        async move { api.post(&path, agent, body).await }
+    };
+    let (status, tagged) = typed(json!({"name": "tag", "tag": "Refund"})).await;
+    assert_eq!(status, StatusCode::OK, "{tagged}");
+    assert_eq!(tagged["text"], format!("#{number} tagged refund."));
+    let (status, urgent) = typed(json!({"name": "priority", "priority": "urgent"})).await;
+    assert_eq!(status, StatusCode::OK, "{urgent}");
+    let (_, now) = api.get(&path, &agent).await;
+    assert_eq!(now["priority"], "urgent");
+    let (status, wrong) = typed(json!({"name": "priority", "priority": "soonish"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    assert_eq!(error_of(&wrong).1, Some("priority"));
+    let (status, wrong) = typed(json!({"name": "assign", "user": "anna"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    let (status, wrong) =
+        typed(json!({"name": "assign", "agent": "anna", "command": "/claim"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    let (status, help) = typed(json!({"name": "help"})).await;
+    assert_eq!(status, StatusCode::OK, "{help}");
+    assert_eq!(
+        help["text"],
+        relaydesk_desk::catalogue::help_text(relaydesk_desk::Language::En)
+    );
+    // A state that does not allow it is a conflict, by either grammar.
+    let (status, reopened) = typed(json!({"name": "reopen"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{reopened}");
+    assert_eq!(error_of(&reopened).0, "conflict");
+
     // A closed ticket takes no reply until reopened.
     let (status, _) = api
         .post(
@@ -674,6 +707,30 @@ async fn the_openapi_document_describes_every_route() {
         let pointer = r.strip_prefix('#').expect("a local reference");
         assert!(doc.pointer(pointer).is_some(), "unresolved {r}");
     }
+
+    // The command body lists exactly the catalogue's commands, and the priority choices.
+    let typed = doc["components"]["schemas"]["CommandBody"]["oneOf"]
+        .as_array()
+        .and_then(|forms| forms.iter().find(|f| f["properties"]["name"].is_object()))
+        .unwrap_or_else(|| {
+            panic!(
+                "a typed command form: {}",
+                doc["components"]["schemas"]["CommandBody"]
+            )
+        })
+        .clone();
+    let names: Vec<&str> = typed["properties"]["name"]["enum"]
+        .as_array()
+        .expect("an enum of command names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let catalogue: Vec<&str> = relaydesk_desk::CATALOGUE.iter().map(|s| s.name).collect();
+    assert_eq!(names, catalogue);
+    assert_eq!(
+        typed["properties"]["priority"]["enum"],
+        json!(["low", "normal", "high", "urgent"])
+    );
 
     // The routes the issue asks for are all there.
     let documented: BTreeSet<(String, String)> = doc["paths"]

@@ -415,6 +415,26 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     let ok = |page: relaydesk_tests::console_client::Page| {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     };
+    // The page offers a form for every catalogue command that changes an open, unassigned
+    // ticket, each with its argument's field; /untag sits beside tags, /unassign and /reopen
+    // show when they apply, and the commands that only show something are on the page already.
+    let page = console.get(&format!("/console/tickets/{first}")).await;
+    for spec in relaydesk_desk::CATALOGUE {
+        let form = format!("data-action=\"{}\"", spec.name);
+        let expected = !spec.shows_only && !["untag", "unassign", "reopen"].contains(&spec.name);
+        assert_eq!(page.body.contains(&form), expected, "/{}", spec.name);
+        if let (true, Some(arg)) = (expected, spec.arg) {
+            let at = page.body.find(&form).expect("form");
+            let end = page.body[at..].find("</form>").expect("form end") + at;
+            assert!(
+                page.body[at..end].contains(&format!("name=\"{}\"", arg.name)),
+                "/{} has no {} field",
+                spec.name,
+                arg.name
+            );
+        }
+    }
+
     ok(console.action(first, "claim", "").await);
     assert_eq!(ticket_state(store, first).await.assignee_id, Some(anna));
     let mine = console.get("/console/tickets?view=mine").await;

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::telegram::{
     TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC, SECRET_HEADER,
 };
 use relaydesk::texts;
-use relaydesk_storage::FakeClock;
+use relaydesk_desk::catalogue::help_text;
+use relaydesk_desk::{Language, CATALOGUE};
+use relaydesk_storage::{FakeClock, Platform, Role, SystemClock};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::telegram_fake::{Fault, TelegramFake, TgUser};
@@ -153,11 +156,30 @@ async fn a_dm_opens_a_topic_with_the_card_and_the_message_as_plain_text() {
         .iter()
         .all(|c| c.params.get("parse_mode").is_none()));
     assert_eq!(fake.calls_of("createForumTopic").len(), 1);
-    // The staff commands were registered for the staff chat.
-    let commands = fake.calls_of("setMyCommands");
-    assert!(commands
-        .iter()
-        .any(|c| c.ok() && c.params["scope"]["chat_id"].as_i64() == Some(STAFF)));
+    // The staff chat's menu is the catalogue, in every language: the default one in English.
+    let menus = fake.calls_of("setMyCommands");
+    for language in Language::ALL {
+        let code = (language != Language::En).then_some(language.code());
+        let menu = menus
+            .iter()
+            .find(|c| c.ok() && c.str("language_code") == code)
+            .unwrap_or_else(|| panic!("no {language:?} menu: {menus:#?}"));
+        assert_eq!(menu.params["scope"]["chat_id"].as_i64(), Some(STAFF));
+        let listed: Vec<(String, String)> = menu.params["commands"]
+            .as_array()
+            .expect("commands")
+            .iter()
+            .map(|c| {
+                let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                (field("command"), field("description"))
+            })
+            .collect();
+        let catalogue: Vec<(String, String)> = CATALOGUE
+            .iter()
+            .map(|spec| (spec.name.to_string(), spec.help.get(language).to_string()))
+            .collect();
+        assert_eq!(listed, catalogue, "{language:?}");
+    }
     app.stop().await.expect("clean stop");
 }
 
@@ -329,9 +351,75 @@ async fn commands_in_a_topic(db: TestDb) {
     })
     .await;
 
-    // Outside any topic: a short answer in the group.
+    say("/sla");
+    sent_containing(&fake, STAFF, Some(topic), "#1001").await;
+    say("/help");
+    sent(&fake, STAFF, Some(topic), &help_text(Language::En)).await;
+
+    // Outside any topic: ticket commands get a short answer, /help works, in the agent's
+    // language.
     fake.push_group_text(STAFF, &bo(), "/claim");
     sent(&fake, STAFF, None, OUTSIDE_TOPIC).await;
+    fake.push_group_text(STAFF, &bo().language("sv"), "/help@relaydesk_bot");
+    sent(&fake, STAFF, None, &help_text(Language::Sv)).await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    // Dana is an admin in Relaydesk but a plain member of the staff group.
+    let dana = TgUser::new(3002, "Dana").username("dana");
+    agent::add(
+        &app.store,
+        &SystemClock,
+        "dana",
+        "dana@example.com",
+        true,
+        Some("a long password 1"),
+    )
+    .await
+    .expect("agent added");
+    agent::link(&app.store, "dana", Platform::Telegram, "3002")
+        .await
+        .expect("identity linked");
+    let first = opened(&fake, &anna(), "invoice wrong").await;
+    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
+    topic_of(&fake, 1002).await;
+
+    fake.push_topic_text(STAFF, first, &dana, "/claim");
+    sent(&fake, STAFF, Some(first), "#1001 claimed by dana.").await;
+    fake.push_topic_text(STAFF, first, &dana, "/merge #1002");
+    sent_containing(&fake, STAFF, Some(first), "#1001 merged into #1002 by dana").await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let stored = tx
+        .agent_by_name("dana")
+        .await
+        .expect("query")
+        .expect("dana");
+    assert_eq!(
+        stored.role,
+        Role::Admin,
+        "a chat message changed the stored role"
+    );
+    tx.rollback().await.expect("rollback");
+
+    // The other way round: a group administrator is an admin for their messages there, but
+    // that is not written to the store.
+    let cleo = TgUser::new(3001, "Cleo").username("cleo");
+    fake.add_admin(STAFF, &cleo);
+    let second = topic_of(&fake, 1002).await;
+    fake.push_topic_text(STAFF, second, &cleo, "/claim");
+    sent(&fake, STAFF, Some(second), "#1002 claimed by cleo.").await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let cleo_agent = tx
+        .agent_by_name("cleo")
+        .await
+        .expect("query")
+        .expect("cleo");
+    assert_eq!(cleo_agent.role, Role::Agent);
+    tx.rollback().await.expect("rollback");
     app.stop().await.expect("clean stop");
 }
 

@@ -508,6 +508,13 @@ async fn set_commands(State(shared): S, Json(body): Json<Value>) -> Response {
     let Some(list) = body.as_array() else {
         return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
     };
+    if let Some(problem) = list.iter().find_map(command_problem) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            &format!("Invalid Form Body: {problem}"),
+        );
+    }
     let mut out = Vec::new();
     for command in list {
         let mut c = command.clone();
@@ -550,4 +557,45 @@ async fn guild_member(State(shared): S, Path((_guild, user)): Path<(String, Stri
 
 async fn guild_roles() -> Json<Value> {
     Json(json!([]))
+}
+
+/// Discord's locales for `*_localizations` (Application Commands: Locales).
+const LOCALES: &[&str] = &[
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th",
+    "zh-CN", "ja", "zh-TW", "ko",
+];
+
+/// What is wrong with a chat-input command (or option) by the documented limits: names of
+/// 1-32 lower-case letters, digits, `-` or `_`; descriptions of 1-100 characters, also when
+/// localized; at most 25 options and 25 choices.
+fn command_problem(command: &Value) -> Option<String> {
+    let name = command["name"].as_str().unwrap_or_default();
+    let name_ok = (1..=32).contains(&name.chars().count())
+        && name.chars().all(|c| {
+            c == '-' || c == '_' || c.is_numeric() || (c.is_alphabetic() && !c.is_uppercase())
+        });
+    if !name_ok {
+        return Some(format!("name `{name}`"));
+    }
+    let description_ok =
+        |d: &Value| (1..=100).contains(&d.as_str().unwrap_or_default().chars().count());
+    if !description_ok(&command["description"]) {
+        return Some(format!("{name}: description"));
+    }
+    if let Some(localized) = command["description_localizations"].as_object() {
+        for (locale, text) in localized {
+            if !LOCALES.contains(&locale.as_str()) || !description_ok(text) {
+                return Some(format!("{name}: description_localizations.{locale}"));
+            }
+        }
+    }
+    let options = command["options"].as_array().cloned().unwrap_or_default();
+    if options.len() > 25 {
+        return Some(format!("{name}: more than 25 options"));
+    }
+    if command["choices"].as_array().is_some_and(|c| c.len() > 25) {
+        return Some(format!("{name}: more than 25 choices"));
+    }
+    options.iter().find_map(command_problem)
 }

@@ -156,7 +156,19 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             }))
         }
         "setMyCommands" => match structured(params, "commands") {
-            Some(Value::Array(commands)) if commands.len() <= 100 => Answer::Ok(json!(true)),
+            // BotCommand: `command` 1-32 of a-z, 0-9 and _; `description` 1-256 characters.
+            Some(Value::Array(commands))
+                if commands.len() <= 100 && commands.iter().all(bot_command_ok) =>
+            {
+                match params.get("language_code").and_then(Value::as_str) {
+                    Some(code)
+                        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) =>
+                    {
+                        bad("language_code must be a two-letter ISO 639-1 code")
+                    }
+                    _ => Answer::Ok(json!(true)),
+                }
+            }
             _ => bad("commands must be an array of BotCommand"),
         },
         "answerCallbackQuery" => Answer::Ok(json!(true)),
@@ -457,4 +469,15 @@ async fn get_updates(shared: &Shared, params: &Value) -> Answer {
             return Answer::Ok(json!([]));
         }
     }
+}
+
+/// A BotCommand as the Bot API documents it.
+fn bot_command_ok(command: &Value) -> bool {
+    let name = command["command"].as_str().unwrap_or_default();
+    let description = command["description"].as_str().unwrap_or_default();
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && (1..=256).contains(&description.chars().count())
 }
