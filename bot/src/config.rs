@@ -19,8 +19,9 @@ const SECTIONS: &[&str] = &[
     "tickets", "outbox", "telegram", "discord", "sla", "web", "console", "email",
 ];
 
-/// Environment variables that are read elsewhere, not configuration keys.
-const NOT_CONFIG: &[&str] = &["config", "log", "test_postgres_url"];
+/// `RELAYDESK_*` variables that are not configuration keys: the command line's own, and the
+/// test suites' (`RELAYDESK_TEST_*`).
+const NOT_CONFIG: &[&str] = &["config", "log", "log_format"];
 
 /// Every environment variable, for `--help`.
 pub const ENVIRONMENT_HELP: &str = "\
@@ -108,7 +109,9 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
-  RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]";
+  RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]
+  RELAYDESK_LOG_FORMAT               text (default; colours only on a terminal) or json: one
+                                     object per line with the ticket and message it is about";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -393,7 +396,10 @@ impl Config {
 /// `RELAYDESK_TICKETS_REOPEN_WINDOW` → `tickets.reopen_window`, `RELAYDESK_LISTEN` → `listen`.
 fn environment() -> Env {
     Env::prefixed("RELAYDESK_")
-        .filter(|key| !NOT_CONFIG.contains(&key.as_str().to_ascii_lowercase().as_str()))
+        .filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !NOT_CONFIG.contains(&key.as_str()) && !key.starts_with("test_")
+        })
         .map(|key| {
             let key = key.as_str().to_ascii_lowercase();
             for section in SECTIONS {
@@ -466,6 +472,8 @@ mod tests {
             jail.set_env("RELAYDESK_LISTEN", "127.0.0.1:7001");
             jail.set_env("RELAYDESK_TICKETS_MAX_MESSAGE_BYTES", "1000");
             jail.set_env("RELAYDESK_TEST_POSTGRES_URL", "postgres://ignored");
+            jail.set_env("RELAYDESK_TEST_BROWSER", "required");
+            jail.set_env("RELAYDESK_LOG_FORMAT", "json");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.listen.port(), 7001);
             assert_eq!(config.tickets.max_message_bytes, 1000);

@@ -9,6 +9,7 @@ pub mod desk;
 pub mod discord;
 pub mod hub;
 pub mod live;
+pub mod logging;
 pub mod outbox;
 pub mod serve;
 pub mod sla;

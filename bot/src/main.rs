@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use relaydesk::config::{Config, ENVIRONMENT_HELP};
+use relaydesk::logging::{self, LogFormat};
 use relaydesk::{cli, serve, sla};
 use relaydesk_storage::{Platform, SystemClock};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 /// Relaydesk: a chat-ops helpdesk. Customers write from Telegram, Discord or the web widget;
 /// every conversation is a ticket with its own thread in the team's chat.
@@ -25,6 +25,16 @@ struct Cli {
         value_name = "PATH"
     )]
     config: Option<PathBuf>,
+
+    /// Log lines as text, or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        env = "RELAYDESK_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -112,12 +122,7 @@ enum AgentCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("RELAYDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

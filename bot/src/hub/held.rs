@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use relaydesk_storage::{HeldPost, Platform, Tx};
+use tracing::Instrument;
 
 use super::{Hub, HubError, Ingested, StaffInput, StaffMessage, StaffOutcome};
 
@@ -98,7 +99,15 @@ impl Hub {
                 return Ok(false);
             }
         };
-        match Box::pin(self.ingest_staff(message, Some(post.id))).await {
+        let span =
+            super::ingest::inbound_span(message.platform, message.external_message_id.as_deref());
+        let ingested = Box::pin(self.ingest_staff(message, Some(post.id)))
+            .instrument(span.clone())
+            .await;
+        if let Ok(ingested) = &ingested {
+            span.in_scope(|| super::ingest::log_ingested(ingested));
+        }
+        match ingested {
             Ok(Ingested::Duplicate) => Ok(false),
             Ok(_) => Ok(true),
             Err(e @ (HubError::Storage(_) | HubError::Encode(_))) => Err(e),

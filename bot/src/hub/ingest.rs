@@ -4,6 +4,7 @@ use relaydesk_desk::{DeskError, Scope};
 use relaydesk_storage::{
     AuthorKind, NewMessage, NewTicket, Platform, Priority, Ticket, TicketStatus, Tx,
 };
+use tracing::Instrument;
 
 use super::commands::{Actor, ApplyContext, TicketRef};
 use super::effects::Effects;
@@ -19,11 +20,25 @@ const SUBJECT_CHARS: usize = 80;
 impl Hub {
     /// Stores one inbound message and queues what it causes, atomically. Returns once committed:
     /// only then may the adapter acknowledge the message to its platform.
+    ///
+    /// Runs in an `inbound` span naming the platform, the platform's message id and, once
+    /// known, the ticket number, so every log line about the message can be found.
     pub async fn ingest(&self, inbound: Inbound) -> Result<Ingested, HubError> {
-        match inbound {
-            Inbound::Customer(message) => self.ingest_customer(message).await,
-            Inbound::Staff(message) => self.ingest_staff(message, None).await,
+        let (platform, external_id) = match &inbound {
+            Inbound::Customer(m) => (m.platform, m.external_message_id.as_deref()),
+            Inbound::Staff(m) => (m.platform, m.external_message_id.as_deref()),
+        };
+        let span = inbound_span(platform, external_id);
+        async move {
+            let ingested = match inbound {
+                Inbound::Customer(message) => self.ingest_customer(message).await,
+                Inbound::Staff(message) => self.ingest_staff(message, None).await,
+            }?;
+            log_ingested(&ingested);
+            Ok(ingested)
         }
+        .instrument(span)
+        .await
     }
 
     fn check_size(&self, text: &str) -> Result<(), HubError> {
@@ -56,6 +71,7 @@ impl Hub {
         let (ticket, new_ticket, reopened) = self
             .ticket_for(&mut tx, &message, customer.id, now, &mut effects)
             .await?;
+        tracing::Span::current().record("ticket", ticket.number);
         let stored = tx
             .append_message(
                 &NewMessage {
@@ -323,6 +339,30 @@ impl Hub {
                 _ => StaffOutcome::Command(reply),
             },
         ))
+    }
+}
+
+/// The span every log line about one inbound message runs in; `ticket` is recorded once known.
+pub(super) fn inbound_span(platform: Platform, external_id: Option<&str>) -> tracing::Span {
+    tracing::info_span!(
+        "inbound",
+        %platform,
+        external_id,
+        ticket = tracing::field::Empty,
+    )
+}
+
+/// One line per handled message, in its inbound span.
+pub(super) fn log_ingested(ingested: &Ingested) {
+    match ingested {
+        Ingested::Customer {
+            message_id,
+            new_ticket,
+            reopened,
+            ..
+        } => tracing::info!(message_id, new_ticket, reopened, "customer message stored"),
+        Ingested::Staff(outcome) => tracing::info!(?outcome, "staff message handled"),
+        Ingested::Duplicate => tracing::info!("seen before; nothing changed"),
     }
 }
 

@@ -55,23 +55,32 @@ fn card(context: &DeliveryContext) -> Option<CardRef> {
         .map(|(message, tail)| CardRef { message, tail })
 }
 
+/// A send ready to go, and the number of the ticket it is about (for logs).
+pub(super) struct Resolved {
+    pub outbound: Outbound,
+    pub ticket_number: Option<i64>,
+}
+
 /// Reads what the row needs (the ticket and its thread in one query, a message if it names
 /// one) and builds the send.
 pub(super) async fn resolve(
     tx: &mut Tx,
     item: &OutboxItem,
     delivery: &Delivery,
-) -> Result<Outbound, Unresolvable> {
+) -> Result<Resolved, Unresolvable> {
     if let Delivery::ChannelPost {
         channel,
         text,
         mention,
     } = delivery
     {
-        return Ok(Outbound::ChannelPost {
-            channel: channel.clone(),
-            text: text.clone(),
-            mention: mention.clone(),
+        return Ok(Resolved {
+            outbound: Outbound::ChannelPost {
+                channel: channel.clone(),
+                text: text.clone(),
+                mention: mention.clone(),
+            },
+            ticket_number: None,
         });
     }
     let ticket_id = item.ticket_id.ok_or_else(|| {
@@ -79,7 +88,7 @@ pub(super) async fn resolve(
     })?;
     let context = tx.delivery_context(ticket_id, item.platform).await?;
     let ticket = &context.ticket;
-    Ok(match delivery {
+    let outbound = match delivery {
         // Answered before the ticket is read.
         Delivery::ChannelPost {
             channel,
@@ -172,5 +181,9 @@ pub(super) async fn resolve(
                 message_ref,
             }
         }
+    };
+    Ok(Resolved {
+        outbound,
+        ticket_number: Some(ticket.number),
     })
 }

@@ -5,9 +5,10 @@ use relaydesk_storage::{OutboxItem, Platform, StorageError};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::coalesce::{self, Joinable};
-use super::resolve::{resolve, Unresolvable};
+use super::resolve::{resolve, Resolved, Unresolvable};
 use super::RetryPolicy;
 use crate::hub::{Deliver, Delivered, Delivery, DeliveryError, Hub, Outbound};
 
@@ -77,7 +78,8 @@ impl std::fmt::Debug for OutboxWorker {
 /// A leased row, read and ready: either to be sent (with the rows of its lane that go out in
 /// the same post, if any), or already settled without a send.
 enum Prepared {
-    Send(Vec<(OutboxItem, Delivery)>, Outbound),
+    /// Rows going out as one post, the post, and the ticket number (for logs).
+    Send(Vec<(OutboxItem, Delivery)>, Outbound, Option<i64>),
     Settle(OutboxItem, Option<Delivery>, Outcome),
 }
 
@@ -266,15 +268,21 @@ impl OutboxWorker {
         let mut sends = Vec::new();
         for prepared in self.prepare(items).await? {
             match prepared {
-                Prepared::Send(rows, outbound) => sends.push((rows, outbound)),
+                Prepared::Send(rows, outbound, number) => sends.push((rows, outbound, number)),
                 Prepared::Settle(item, delivery, outcome) => {
                     settled.push((item, delivery, outcome))
                 }
             }
         }
-        for (rows, outbound) in sends {
+        for (rows, outbound, number) in sends {
             let worker = self.clone();
-            in_flight.spawn(async move { worker.send(rows, outbound).await });
+            let span = tracing::info_span!(
+                "delivery",
+                platform = %self.adapter.platform(),
+                delivery = rows.first().map(|(item, _)| item.id),
+                ticket = number,
+            );
+            in_flight.spawn(async move { worker.send(rows, outbound).await }.instrument(span));
         }
         if !settled.is_empty() {
             self.record_all(settled).await?;
@@ -333,7 +341,10 @@ impl OutboxWorker {
                 }
             };
             match resolve(&mut tx, &item, &delivery).await {
-                Ok(outbound) => {
+                Ok(Resolved {
+                    outbound,
+                    ticket_number,
+                }) => {
                     if let Some(rows) = self.followers(&mut tx, &item, &delivery).await? {
                         behind.push(Followers {
                             head: prepared.len(),
@@ -341,7 +352,11 @@ impl OutboxWorker {
                             rows,
                         });
                     }
-                    prepared.push(Prepared::Send(vec![(item, delivery)], outbound));
+                    prepared.push(Prepared::Send(
+                        vec![(item, delivery)],
+                        outbound,
+                        ticket_number,
+                    ));
                 }
                 Err(Unresolvable::Storage(e)) => return Err(e.into()),
                 Err(Unresolvable::Permanent(why)) => {
@@ -452,7 +467,7 @@ impl OutboxWorker {
         }
         tx.commit().await?;
         for (head, rows) in leased {
-            let Some(Prepared::Send(batch, Outbound::ThreadPost { text, .. })) =
+            let Some(Prepared::Send(batch, Outbound::ThreadPost { text, .. }, _)) =
                 prepared.get_mut(head)
             else {
                 continue;
@@ -511,7 +526,10 @@ impl OutboxWorker {
             }
         };
         let outcome = match result {
-            Ok(delivered) => Outcome::Delivered(delivered),
+            Ok(delivered) => {
+                tracing::info!(rows = ids.len(), "delivered");
+                Outcome::Delivered(delivered)
+            }
             Err(DeliveryError::RetryAfter(wait)) => Outcome::Retry(
                 self.options.retry.retry_after(wait),
                 "rate limited".into(),

@@ -142,7 +142,21 @@ impl Run<'_> {
 impl Hub {
     /// Runs a command on a ticket. Fails with a [`relaydesk_desk::DeskError::Forbidden`]
     /// refusal when the actor may not.
-    #[tracing::instrument(name = "command", skip_all, fields(command = command.name(), ticket = tracing::field::Empty))]
+    ///
+    /// Runs in a `command` span naming the command, where it came from and, once known, the
+    /// ticket number.
+    #[tracing::instrument(
+        name = "command",
+        skip_all,
+        fields(
+            command = command.name(),
+            platform = %match actor {
+                Actor::Staff { platform, .. } | Actor::Customer { platform, .. } => *platform,
+                Actor::Agent(_) => Platform::Console,
+            },
+            ticket = tracing::field::Empty,
+        )
+    )]
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -158,8 +172,11 @@ impl Hub {
             },
             ..ApplyContext::default()
         };
-        self.apply_and_commit(tx, actor, ticket, command, &context, now)
-            .await
+        let reply = self
+            .apply_and_commit(tx, actor, ticket, command, &context, now)
+            .await?;
+        tracing::info!(reply = %reply.text, "command done");
+        Ok(reply)
     }
 
     /// Applies a command in `tx`, keeps the ticket's SLA row current, queues what follows and
