@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use relaydesk::config::{Config, ENVIRONMENT_HELP};
 use relaydesk::logging::{self, LogFormat};
 use relaydesk::{cli, serve, sla};
-use relaydesk_storage::{Platform, SystemClock};
+use relaydesk_storage::{Platform, Role, SystemClock};
 use tokio_util::sync::CancellationToken;
 
 /// Relaydesk: a chat-ops helpdesk. Customers write from Telegram, Discord or the web widget;
@@ -97,6 +97,13 @@ enum AgentCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Make the agent an admin (may merge tickets) or a plain agent. Chat platforms never
+    /// change this: a group or guild administrator is an admin for that message only.
+    Role {
+        name: String,
+        #[arg(value_parser = ["admin", "agent"])]
+        role: String,
     },
     /// Make the agent a member of a team (created if new); the console's "My teams' open" view
     /// shows that team's tickets.
@@ -218,6 +225,16 @@ async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
                 ),
                 None => println!("agent {} added", added.agent.name),
             })
+        }
+        AgentCommand::Role { name, role } => {
+            let role = if role == "admin" {
+                Role::Admin
+            } else {
+                Role::Agent
+            };
+            cli::agent::set_role(&store, &name, role)
+                .await
+                .map(|agent| println!("agent {} is now {}", agent.name, agent.role))
         }
         AgentCommand::Join { name, team } => {
             cli::agent::join_team(&store, &SystemClock, &name, &team)

@@ -1,5 +1,5 @@
-//! `relaydesk agent add` and `relaydesk agent link`: console accounts and the chat identities
-//! that belong to the same person.
+//! `relaydesk agent add`, `role`, `join` and `link`: console accounts, their role, and the chat
+//! identities that belong to the same person.
 
 use relaydesk_storage::{Agent, Clock, Platform, Role, StorageError, Store};
 use relaydesk_web::secrets::{self, SecretError};
@@ -142,6 +142,17 @@ pub async fn link(
 }
 
 /// The agent whose own name is `name` (case-insensitively); chat handles do not count here.
+/// Makes the agent named `name` an admin or a plain agent: the only way a stored role
+/// changes (chat platforms can raise it for one message, never store it).
+pub async fn set_role(store: &Store, name: &str, role: Role) -> Result<Agent, AgentCliError> {
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    tx.set_agent_role(agent.id, role).await?;
+    let agent = tx.agent(agent.id).await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
 async fn exact_agent(tx: &mut relaydesk_storage::Tx, name: &str) -> Result<Agent, AgentCliError> {
     match tx.agent_by_name(name.trim()).await? {
         Some(agent) if agent.name.eq_ignore_ascii_case(name.trim()) => Ok(agent),
@@ -180,6 +191,33 @@ mod tests {
             .expect("found by email");
         let hash = creds.password_hash.expect("password set");
         assert!(secrets::verify_password(&hash, &password));
+    }
+
+    #[tokio::test]
+    async fn set_role_promotes_and_demotes_by_exact_name() {
+        let (_dir, store) = store().await;
+        add(
+            &store,
+            &SystemClock,
+            "cleo",
+            "cleo@example.com",
+            false,
+            Some("long enough pw"),
+        )
+        .await
+        .expect("added");
+        let cleo = set_role(&store, "Cleo", Role::Admin)
+            .await
+            .expect("promoted");
+        assert_eq!(cleo.role, Role::Admin);
+        let cleo = set_role(&store, "cleo", Role::Agent)
+            .await
+            .expect("demoted");
+        assert_eq!(cleo.role, Role::Agent);
+        assert!(matches!(
+            set_role(&store, "nobody", Role::Admin).await,
+            Err(AgentCliError::UnknownAgent(_))
+        ));
     }
 
     #[tokio::test]
