@@ -355,15 +355,55 @@ async fn identities_need_the_sites_signature() {
     tx.rollback().await.expect("rollback");
     assert_ne!(ticket.customer_id, known.id);
 
-    // The right hash links the visitor to the customer with that address.
+    // A site user signed only by id (their own, id 66) who claims Tom's address is verified
+    // as user 66 but not linked to Tom, and cannot put the address on Tom's record.
+    let mut mallory = connect(&app).await;
+    let welcome = hello(
+        &mut mallory,
+        json!({"type": "hello", "user": {"id": "66", "name": "Mal", "email": "tom@example.com",
+               "hash": relaydesk_web::widget::identity_hash("site-secret", "66")}}),
+    )
+    .await;
+    assert_eq!(welcome["verified"], true);
+    send(
+        &mut mallory,
+        json!({"type": "profile", "email": "mallory@example.com"}),
+    )
+    .await;
+    send(
+        &mut mallory,
+        json!({"type": "send", "id": "m-1", "text": "send me Tom's history"}),
+    )
+    .await;
+    let ack = until(&mut mallory, is("ack")).await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .ticket_by_number(ack["ticket"].as_i64().expect("number"))
+        .await
+        .expect("read")
+        .expect("ticket");
+    assert_ne!(ticket.customer_id, known.id, "linked on an unsigned email");
+    let tom = tx.customer(known.id).await.expect("tom");
+    assert_eq!(tom.email.as_deref(), Some("tom@example.com"));
+    tx.rollback().await.expect("rollback");
+
+    // A hash over id and email links the visitor to the customer with that address, and the
+    // signed address cannot be changed from the browser.
     let mut socket = connect(&app).await;
     let welcome = hello(
         &mut socket,
         json!({"type": "hello", "user": {"id": "42", "name": "Tom", "email": "tom@example.com",
-               "hash": relaydesk_web::widget::identity_hash("site-secret", "42")}}),
+               "hash": relaydesk_web::widget::identity_email_hash("site-secret", "42", "tom@example.com")}}),
     )
     .await;
     assert_eq!(welcome["verified"], true);
+    send(
+        &mut socket,
+        json!({"type": "profile", "email": "elsewhere@example.com"}),
+    )
+    .await;
+    let refused = until(&mut socket, is("error")).await;
+    assert_eq!(refused["code"], "signed_field");
     send(
         &mut socket,
         json!({"type": "send", "id": "v-1", "text": "hello from the site"}),
@@ -377,8 +417,12 @@ async fn identities_need_the_sites_signature() {
         .expect("read")
         .expect("ticket");
     tx.rollback().await.expect("rollback");
-    assert_eq!(ticket.customer_id, known.id, "linked by the verified email");
+    assert_eq!(ticket.customer_id, known.id, "linked by the signed email");
     assert_eq!(ticket.conversation, "user:42");
+    let mut tx = app.store.begin().await.expect("begin");
+    let tom = tx.customer(known.id).await.expect("tom");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(tom.email.as_deref(), Some("tom@example.com"));
     app.stop().await.expect("clean stop");
 }
 

@@ -92,6 +92,17 @@ impl Tx {
         Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
+    /// How many platform identities the customer has (a customer known only from one widget
+    /// conversation has one).
+    pub async fn customer_identity_count(&mut self, customer_id: i64) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM customer_identities WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_one(&mut *self.inner)
+                .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Links a platform identity to an existing customer. Returns false when the identity was
     /// already linked (to whichever customer).
     pub async fn link_customer_identity(

@@ -22,7 +22,9 @@ use tokio::sync::OnceCell;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::AppState;
-pub use session::{identity_hash, identity_verified, Claims, SessionKey, TokenError};
+pub use session::{
+    identity_email_hash, identity_hash, identity_verified, Claims, SessionKey, TokenError,
+};
 
 /// The name under which a generated session key is kept in the database.
 const SESSION_SECRET_NAME: &str = "widget_session_key";

@@ -99,6 +99,12 @@ pub fn identity_hash(secret: &str, user_id: &str) -> String {
     )
 }
 
+/// `hex(HMAC-SHA256(secret, user_id + "\n" + email))`: the hash that signs the email too. Only
+/// a signed email links the visitor to a customer known by that address or stands as theirs.
+pub fn identity_email_hash(secret: &str, user_id: &str, email: &str) -> String {
+    identity_hash(secret, &format!("{user_id}\n{email}"))
+}
+
 /// Whether `hash` vouches for `user_id` (constant-time comparison).
 pub fn identity_verified(secret: &str, user_id: &str, hash: &str) -> bool {
     let Ok(tag) = hex::decode(hash.trim()) else {

@@ -128,6 +128,9 @@ struct Visitor {
     verified: bool,
     name: String,
     email: Option<String>,
+    /// The site signed `email` (see [`super::identity_email_hash`]): it may link the visitor
+    /// to the customer known by it, and the visitor cannot change it.
+    email_signed: bool,
     language: Option<String>,
 }
 
@@ -258,6 +261,7 @@ impl Session {
                     verified,
                     name: String::new(),
                     email: None,
+                    email_signed: false,
                     language: None,
                 }
             }
@@ -307,7 +311,8 @@ impl Session {
         }
     }
 
-    /// A site-verified user, or `None` when the hash does not vouch for the id.
+    /// A site-verified user, or `None` when the hash vouches for neither the id with the email
+    /// nor the id alone. An email the hash does not cover counts as typed by the visitor.
     fn verified_user(&self, user: &SiteUser) -> Option<Visitor> {
         let secret = self
             .state
@@ -317,7 +322,14 @@ impl Session {
             .as_deref()
             .filter(|s| !s.is_empty())?;
         let id = user.id.trim();
-        if id.is_empty() || id.len() > 200 || !identity_verified(secret, id, &user.hash) {
+        if id.is_empty() || id.len() > 200 {
+            return None;
+        }
+        let email = user.email.as_deref().and_then(clean_email);
+        let email_signed = email
+            .as_deref()
+            .is_some_and(|e| identity_verified(secret, &format!("{id}\n{e}"), &user.hash));
+        if !email_signed && !identity_verified(secret, id, &user.hash) {
             return None;
         }
         Some(Visitor {
@@ -328,13 +340,14 @@ impl Session {
                 .as_deref()
                 .and_then(clean_name)
                 .unwrap_or_default(),
-            email: user.email.as_deref().and_then(clean_email),
+            email,
+            email_signed,
             language: None,
         })
     }
 
-    /// Links a verified user to the customer known by the same email, keeps the visitor's
-    /// email, and says whether no agent is on duty.
+    /// Links a verified user to the customer known by the same *signed* email, keeps the
+    /// visitor's email (see [`keep_email`]), and says whether no agent is on duty.
     async fn visitor_setup(
         &mut self,
         visitor: &Visitor,
@@ -343,7 +356,7 @@ impl Session {
         let mut customer = tx
             .customer_of_identity(Platform::Web, &visitor.conversation)
             .await?;
-        if customer.is_none() && visitor.verified {
+        if customer.is_none() && visitor.verified && visitor.email_signed {
             if let Some(email) = visitor.email.as_deref() {
                 if let Some(known) = tx.trusted_customer_by_email(email).await? {
                     tx.link_customer_identity(
@@ -357,8 +370,8 @@ impl Session {
                 }
             }
         }
-        if let (Some(customer), Some(email)) = (customer, visitor.email.as_deref()) {
-            tx.set_customer_email(customer, Some(email)).await?;
+        if let Some(customer) = customer {
+            keep_email(&mut tx, customer, visitor).await?;
         }
         let offline =
             tx.count_agents_on_duty().await? == 0 || !self.runtime.open_at(self.state.clock.now());
@@ -385,6 +398,15 @@ impl Session {
                     visitor.name = name;
                 }
                 if let Some(email) = email.as_deref().and_then(clean_email) {
+                    if visitor.email_signed && visitor.email.as_deref() != Some(email.as_str()) {
+                        return self
+                            .send(&ServerFrame::error(
+                                "signed_field",
+                                "the site signed this email; it cannot be changed here",
+                                None,
+                            ))
+                            .await;
+                    }
                     visitor.email = Some(email);
                     if let Err(e) = self.remember_email(visitor).await {
                         tracing::error!(error = %e, "cannot store a visitor's email");
@@ -405,15 +427,15 @@ impl Session {
         &mut self,
         visitor: &Visitor,
     ) -> Result<(), relaydesk_storage::StorageError> {
-        let Some(email) = visitor.email.as_deref() else {
+        if visitor.email.is_none() {
             return Ok(());
-        };
+        }
         let mut tx = self.state.store.begin().await?;
         if let Some(customer) = tx
             .customer_of_identity(Platform::Web, &visitor.conversation)
             .await?
         {
-            tx.set_customer_email(customer, Some(email)).await?;
+            keep_email(&mut tx, customer, visitor).await?;
         }
         tx.commit().await
     }
@@ -648,6 +670,23 @@ fn clean_name(name: &str) -> Option<String> {
         .collect();
     let name = name.trim();
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Stores the visitor's email on their customer record: a signed one always; one the visitor
+/// typed only while the record is this conversation's alone, never over the address of a
+/// customer known elsewhere (Telegram, Discord, another conversation).
+async fn keep_email(
+    tx: &mut relaydesk_storage::Tx,
+    customer: i64,
+    visitor: &Visitor,
+) -> Result<(), relaydesk_storage::StorageError> {
+    let Some(email) = visitor.email.as_deref() else {
+        return Ok(());
+    };
+    if visitor.email_signed || tx.customer_identity_count(customer).await? <= 1 {
+        tx.set_customer_email(customer, Some(email)).await?;
+    }
+    Ok(())
 }
 
 fn clean_email(email: &str) -> Option<String> {
