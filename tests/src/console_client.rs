@@ -15,6 +15,7 @@ pub struct Page {
     pub location: Option<String>,
     /// The raw `Set-Cookie` headers.
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -82,11 +83,13 @@ impl ConsoleClient {
                     .insert(name.trim().to_string(), value.trim().to_string());
             }
         }
+        let headers = response.headers().clone();
         let body = response.text().await.expect("a response body");
         Page {
             status,
             location,
             set_cookies,
+            headers,
             body,
         }
     }

@@ -708,7 +708,9 @@ async fn an_open_ticket_hears_about_changes() {
         .await;
     assert!(fragment.body.contains("are you there?"));
     let page = console.get(&format!("/console/tickets/{number}")).await;
-    assert!(page.body.contains("new EventSource('/console/tickets/"));
+    assert!(page.body.contains("src=\"/console/assets/live.js\""));
+    let script = console.get("/console/assets/live.js").await;
+    assert!(script.body.contains("new EventSource(box.dataset.events)"));
 }
 
 async fn save_sla(store: &Store, number: i64, warn_min: i64, due_min: i64) {
@@ -949,4 +951,77 @@ async fn sla_warnings_for_a_console_team_show_on_the_alerts_page() {
     let page = console.get("/console/alerts").await;
     assert_eq!(page.body.matches("class=\"message alert\"").count(), 2);
     app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_console_answer_forbids_framing_sniffing_caching_and_foreign_code() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let number = customer_writes(&desk.hub, Platform::Telegram, "Alice", "printer on fire").await;
+    let mut stranger = ConsoleClient::new(&desk.app.url(""));
+    let sign_in = stranger.get("/console/sign-in").await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let mut pages = vec![("/console/sign-in".to_string(), sign_in)];
+    for path in [
+        "/console/tickets".to_string(),
+        format!("/console/tickets/{number}"),
+        format!("/console/tickets/{number}/conversation"),
+        "/console/alerts".to_string(),
+        "/console/password".to_string(),
+        "/console/assets/console.css".to_string(),
+        "/console/assets/live.js".to_string(),
+    ] {
+        let page = console.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        pages.push((path, page));
+    }
+    for (path, page) in &pages {
+        let header = |name: &str| {
+            page.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+                .to_string()
+        };
+        let csp = header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header("cache-control"), "no-store", "{path}");
+        // The CSP allows no inline code: the pages carry none.
+        if header("content-type").starts_with("text/html") {
+            assert!(!page.body.contains("<style"), "{path}: inline style");
+            assert!(
+                !page.body.contains(" style=\""),
+                "{path}: inline style attribute"
+            );
+            for (at, _) in page.body.match_indices("<script") {
+                let tag_end = page.body[at..].find('>').expect("tag end") + at;
+                assert!(
+                    page.body[at..tag_end].contains(" src=\""),
+                    "{path}: inline script"
+                );
+                assert!(
+                    page.body[tag_end..].starts_with("></script>"),
+                    "{path}: inline script"
+                );
+            }
+        }
+    }
+    let ticket = &pages[2].1;
+    assert!(ticket
+        .body
+        .contains("<script src=\"/console/assets/live.js\""));
+    assert!(ticket
+        .body
+        .contains(&format!("data-events=\"/console/tickets/{number}/events\"")));
 }

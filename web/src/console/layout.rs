@@ -2,12 +2,13 @@
 //! what customers and agents write is text, never markup.
 
 use chrono::{DateTime, Utc};
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 use relaydesk_storage::Agent;
 
 use super::session::CONSOLE_PATH;
 
-const STYLE: &str = r#"
+/// The console's stylesheet, served at [`STYLE_PATH`].
+pub const STYLE: &str = r#"
 body{font-family:system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#1d2330;color:#fff}
 header a{color:#fff;text-decoration:none;font-weight:600}
@@ -43,6 +44,26 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6eb;vertic
 .sign-in{max-width:22rem;margin:4rem auto;background:#fff;padding:1.5rem;border-radius:6px;border:1px solid #e3e6eb}
 .sign-in label{display:block;margin:.6rem 0}
 .sign-in input{width:100%;box-sizing:border-box}
+section.main{flex:1}
+"#;
+
+/// Where [`STYLE`] is served; pages link it (the CSP allows no inline style).
+pub const STYLE_PATH: &str = "/console/assets/console.css";
+/// Where [`LIVE_SCRIPT`] is served.
+pub const LIVE_SCRIPT_PATH: &str = "/console/assets/live.js";
+
+/// Redraws a ticket's conversation when its event stream says it changed. The page names
+/// the stream and the fragment in `data-events` and `data-fragment` of `#conversation`.
+pub const LIVE_SCRIPT: &str = r#"(function(){
+  var box=document.getElementById('conversation');
+  if(!window.EventSource||!box||!box.dataset.events)return;
+  var events=new EventSource(box.dataset.events);
+  events.addEventListener('changed',function(){
+    fetch(box.dataset.fragment,{credentials:'same-origin'})
+      .then(function(r){return r.ok?r.text():null;})
+      .then(function(html){if(html!==null){box.innerHTML=html;}});
+  });
+})();
 "#;
 
 /// A whole page for a signed-in agent.
@@ -54,7 +75,7 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Relaydesk console" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(STYLE_PATH);
             }
             body {
                 header {
@@ -85,7 +106,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Relaydesk console" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(STYLE_PATH);
             }
             body { main { (body) } }
         }

@@ -13,7 +13,10 @@ mod sign_in;
 mod ticket;
 mod views;
 
-use axum::response::Redirect;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -51,4 +54,42 @@ pub fn routes() -> Router<AppState> {
             get(events::ticket_events),
         )
         .route("/console/tickets/{number}/actions", post(actions::run))
+        .route(
+            layout::STYLE_PATH,
+            get(|| async { asset("text/css; charset=utf-8", layout::STYLE) }),
+        )
+        .route(
+            layout::LIVE_SCRIPT_PATH,
+            get(|| async { asset("text/javascript; charset=utf-8", layout::LIVE_SCRIPT) }),
+        )
+        .layer(middleware::from_fn(protect))
+}
+
+/// What every console answer carries: no framing, no sniffing, no referrer to other sites, no
+/// script or style but the console's own files, and nothing kept in caches (pages show
+/// tickets).
+const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
+async fn protect(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use relaydesk_storage::sla::{Due, Goal, TicketSla};
 use relaydesk_storage::{
     Agent, AuthorKind, CustomerProfile, Message, ReplyDelivery, Ticket, TicketRow, TicketStatus,
@@ -127,7 +127,9 @@ async fn render(
         }
         div.ticket {
             div {
-                div #conversation.conversation aria-live="polite" {
+                div #conversation.conversation aria-live="polite"
+                    data-events={ "/console/tickets/" (view.ticket.number) "/events" }
+                    data-fragment={ "/console/tickets/" (view.ticket.number) "/conversation" } {
                     (conversation(&view.messages, &view.deliveries))
                 }
                 (actions(&view, &session.csrf))
@@ -138,7 +140,7 @@ async fn render(
                 (customer_panel(&view))
             }
         }
-        (live_script(view.ticket.number))
+        script src=(layout::LIVE_SCRIPT_PATH) defer {}
     };
     Ok((
         status,
@@ -405,21 +407,4 @@ fn customer_panel(view: &TicketView) -> Markup {
             }
         }
     }
-}
-
-/// Listens for changes to this ticket and redraws the conversation.
-fn live_script(number: i64) -> Markup {
-    let script = format!(
-        r#"(function(){{
-  var box=document.getElementById('conversation');
-  if(!window.EventSource||!box)return;
-  var events=new EventSource('/console/tickets/{number}/events');
-  events.addEventListener('changed',function(){{
-    fetch('/console/tickets/{number}/conversation',{{credentials:'same-origin'}})
-      .then(function(r){{return r.ok?r.text():null;}})
-      .then(function(html){{if(html!==null){{box.innerHTML=html;}}}});
-  }});
-}})();"#
-    );
-    html! { script { (PreEscaped(script)) } }
 }

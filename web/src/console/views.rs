@@ -316,7 +316,7 @@ pub async fn list(
                     }
                 }
             }
-            section style="flex:1" {
+            section.main {
                 h1 { (view.title()) }
                 form.filters method="get" action="/console/tickets" {
                     input type="hidden" name="view" value=(view.key());
