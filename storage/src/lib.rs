@@ -20,9 +20,11 @@ pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
 pub use notify::{ChangeListener, Heard};
 pub use store::{Backend, Store, StoreOptions};
+pub use tx::search_problem;
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
-    Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE,
+    Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE, MAX_SEARCH_CHARS,
+    MAX_SEARCH_WORDS,
 };
 pub use tx::{DeliveryContext, HeldPost, Pace, WidgetFile};
 

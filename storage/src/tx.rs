@@ -27,9 +27,10 @@ use sqlx::{Any, Row, Transaction};
 pub use backfill::BackfillCursor;
 pub use delivery::DeliveryContext;
 pub use held::HeldPost;
+pub use listing::search_problem;
 pub use listing::{
     BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,
-    TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE,
+    TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS,
 };
 pub use pacing::Pace;
 pub use widget::WidgetFile;

@@ -940,3 +940,25 @@ async fn a_reply_shows_whether_it_reached_the_customer() {
     let again = outbox_command(&store, &SystemClock, OutboxCommand::Retry { id }).await;
     assert!(again.is_err(), "only a failed send can be queued again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
+    let api = spawn(TestDb::sqlite(), Config::default(), None).await;
+    let agent = token_for(&api.app.store, "anna", Role::Agent).await;
+    let words = vec!["printer"; 1000].join("+");
+    let (status, body) = api.get(&format!("/api/v1/tickets?q={words}"), &agent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_of(&body), ("invalid", Some("q")));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&relaydesk_storage::MAX_SEARCH_WORDS.to_string())),
+        "{body}"
+    );
+    let long = "x".repeat(relaydesk_storage::MAX_SEARCH_CHARS + 1);
+    let (status, _) = api.get(&format!("/api/v1/tickets?q={long}"), &agent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let most = vec!["printer"; relaydesk_storage::MAX_SEARCH_WORDS].join("+");
+    let (status, body) = api.get(&format!("/api/v1/tickets?q={most}"), &agent).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

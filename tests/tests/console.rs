@@ -1025,3 +1025,20 @@ async fn every_console_answer_forbids_framing_sniffing_caching_and_foreign_code(
         .body
         .contains(&format!("data-events=\"/console/tickets/{number}/events\"")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let words = vec!["printer"; 1000].join("+");
+    let page = console
+        .get(&format!("/console/tickets?view=all&q={words}"))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(
+        page.body.contains("A search may have at most 10 words."),
+        "{}",
+        page.body
+    );
+}

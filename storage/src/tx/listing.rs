@@ -356,7 +356,9 @@ fn filtered(filter: &TicketFilter, p: &mut Params) -> String {
         ));
     }
     if let Some(query) = &filter.query {
-        for word in query.split_whitespace() {
+        // The edges refuse longer searches (`search_problem`); this only keeps a caller that
+        // did not check from building a statement the database cannot parse.
+        for word in query.split_whitespace().take(MAX_SEARCH_WORDS) {
             let like = p.text(like_pattern(word));
             let matches = |column: &str| format!("LOWER({column}) LIKE LOWER({like}) ESCAPE '\\'");
             let mut any = vec![
@@ -484,6 +486,26 @@ fn ticket_row(row: &AnyRow) -> Result<TicketRow> {
 
 /// Most rows one page may hold.
 pub const MAX_PAGE: i64 = 500;
+
+/// Most words a search may have; each is one more condition over every message.
+pub const MAX_SEARCH_WORDS: usize = 10;
+/// Longest search text, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Why a search text is refused, for the edges to show (`None`: it may run).
+pub fn search_problem(query: &str) -> Option<String> {
+    if query.split_whitespace().count() > MAX_SEARCH_WORDS {
+        return Some(format!(
+            "a search may have at most {MAX_SEARCH_WORDS} words"
+        ));
+    }
+    if query.chars().count() > MAX_SEARCH_CHARS {
+        return Some(format!(
+            "a search may be at most {MAX_SEARCH_CHARS} characters long"
+        ));
+    }
+    None
+}
 
 impl Tx {
     /// One page of the tickets `filter` lets through, in `sort` order, starting after `cursor`

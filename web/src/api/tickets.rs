@@ -101,7 +101,13 @@ pub(super) async fn list_request(
             "a priority (low, normal, high, urgent)",
         )?,
         tag: p.tag.clone().filter(|t| !t.trim().is_empty()),
-        query: p.q.clone().filter(|q| !q.trim().is_empty()),
+        query: match p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => match relaydesk_storage::search_problem(q) {
+                Some(problem) => return Err(ApiError::invalid("q", problem)),
+                None => Some(q.to_string()),
+            },
+            None => None,
+        },
         ..TicketFilter::default()
     };
     if let Some(flag) = bad::<bool>("unassigned", &p.unassigned, "true or false")? {

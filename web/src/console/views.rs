@@ -148,6 +148,15 @@ fn some(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
 }
 
+/// `a search …` → `A search …`.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 impl ListQuery {
     fn narrowing(&self) -> Result<Narrowing, String> {
         Ok(Narrowing {
@@ -161,7 +170,13 @@ impl ListQuery {
             assignee_id: some(&self.assignee)
                 .map(|a| a.parse().map_err(|_| format!("Unknown assignee `{a}`.")))
                 .transpose()?,
-            query: some(&self.q).map(str::to_string),
+            query: match some(&self.q) {
+                Some(q) => match relaydesk_storage::search_problem(q) {
+                    Some(problem) => return Err(format!("{}.", capitalised(&problem))),
+                    None => Some(q.to_string()),
+                },
+                None => None,
+            },
         })
     }
 
