@@ -958,7 +958,7 @@ async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
     let long = "x".repeat(relaydesk_storage::MAX_SEARCH_CHARS + 1);
     let (status, _) = api.get(&format!("/api/v1/tickets?q={long}"), &agent).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let most = vec!["printer"; relaydesk_storage::MAX_SEARCH_WORDS].join("+");
+    let most = ["printer"; relaydesk_storage::MAX_SEARCH_WORDS].join("+");
     let (status, body) = api.get(&format!("/api/v1/tickets?q={most}"), &agent).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
