@@ -106,6 +106,8 @@ Environment (each overrides the same key of relaydesk.toml):
                                      IP address [default: 120]
   RELAYDESK_WEB_MAX_WIDGET_SOCKETS   web.max_widget_sockets: widget sockets open at once; more get 503
                                      [default: 20000]
+  RELAYDESK_WEB_TRUSTED_PROXIES      web.trusted_proxies: comma-separated CIDRs of reverse proxies whose
+                                     X-Forwarded-For is believed [default: none]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
@@ -582,7 +584,17 @@ mod tests {
             jail.set_env("RELAYDESK_WEB_IDENTITY_SECRET", "s3cret-key");
             jail.set_env("RELAYDESK_WEB_SESSION_MESSAGES_PER_MINUTE", "5");
             jail.set_env("RELAYDESK_EMAIL_SMTP_URL", "smtp://127.0.0.1:2525");
+            jail.set_env("RELAYDESK_WEB_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1");
             let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config
+                    .web
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                vec!["10.0.0.0/8", "127.0.0.1/32"]
+            );
             assert_eq!(
                 config.web.allowed_origins,
                 vec!["https://shop.example.com", "https://www.example.com"]
@@ -595,6 +607,9 @@ mod tests {
                 config.email.smtp_url.as_deref(),
                 Some("smtp://127.0.0.1:2525")
             );
+            jail.set_env("RELAYDESK_WEB_TRUSTED_PROXIES", "10.0.0.0/33");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("`10.0.0.0/33` is not a network"), "{err}");
             Ok(())
         });
     }

@@ -53,6 +53,28 @@ async fn connect_with_origin(app: &TestApp, origin: Option<&str>) -> Result<Sock
     }
 }
 
+/// A socket opened as if through a proxy that says the client is `forwarded_for`.
+async fn connect_forwarded(app: &TestApp, forwarded_for: &str) -> Result<Socket, String> {
+    let url = format!("ws://{}/widget/ws", app.addr);
+    let mut request = url.into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "origin",
+        HeaderValue::from_str(&format!("http://{}", app.addr)).expect("origin"),
+    );
+    headers.insert(
+        "x-forwarded-for",
+        HeaderValue::from_str(forwarded_for).expect("header"),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(format!("HTTP {}", response.status().as_u16()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 async fn connect(app: &TestApp) -> Socket {
     connect_with_origin(app, Some(&format!("http://{}", app.addr)))
         .await
@@ -804,5 +826,37 @@ async fn sockets_beyond_the_servers_cap_are_refused_until_one_closes() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(reopened.is_some(), "a closed socket frees its place");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn behind_a_trusted_proxy_each_visitor_has_their_own_budget() {
+    // Not configured: the header is the client's word and changes nothing.
+    let mut config = Config::default();
+    config.web.ip_requests_per_minute = 2;
+    let app = start(TestDb::sqlite(), config.clone()).await;
+    for n in 1..=2 {
+        connect_forwarded(&app, &format!("198.51.100.{n}"))
+            .await
+            .expect("within the budget");
+    }
+    let third = connect_forwarded(&app, "198.51.100.3").await;
+    assert_eq!(third.err().as_deref(), Some("HTTP 429"));
+    app.stop().await.expect("clean stop");
+
+    // The proxy (here 127.0.0.1) is trusted: each forwarded address has its own budget, and a
+    // client cannot escape its own by adding addresses of its choosing on the left.
+    config.web.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    let app = start(TestDb::sqlite(), config).await;
+    for _ in 0..2 {
+        connect_forwarded(&app, "198.51.100.1")
+            .await
+            .expect("within the budget");
+    }
+    let spent = connect_forwarded(&app, "203.0.113.50, 198.51.100.1").await;
+    assert_eq!(spent.err().as_deref(), Some("HTTP 429"));
+    connect_forwarded(&app, "198.51.100.2")
+        .await
+        .expect("another visitor's own budget");
     app.stop().await.expect("clean stop");
 }

@@ -2,6 +2,9 @@
 //! `relaydesk.toml` and `RELAYDESK_…` (as `[web]`, `[console]`, `[email]`) with the rest of its
 //! configuration and hands them over in [`WebSettings`].
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use relaydesk_storage::sla::{BusinessHours, Calendar};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +45,10 @@ pub struct WebConfig {
     pub ip_requests_per_minute: u32,
     /// Widget sockets open at once on this server; more are refused with 503 until some close.
     pub max_widget_sockets: usize,
+    /// Reverse proxies in front of this server (`10.0.0.0/8`, `127.0.0.1`): only from these
+    /// is `X-Forwarded-For` believed, so each visitor gets their own per-address budget.
+    #[serde(deserialize_with = "network_list")]
+    pub trusted_proxies: Vec<IpNet>,
     /// When agents answer; outside these hours the widget says so and asks for an email.
     /// Always open when unset (the widget still says so when no agent is on duty).
     pub business_hours: Option<BusinessHoursConfig>,
@@ -114,6 +121,7 @@ impl Default for WebConfig {
             session_messages_per_minute: 20,
             ip_requests_per_minute: 120,
             max_widget_sockets: 20_000,
+            trusted_proxies: Vec::new(),
             business_hours: None,
             api_requests_per_minute: None,
         }
@@ -137,6 +145,22 @@ fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         .map(|s| s.trim().trim_end_matches('/').to_string())
         .filter(|s| !s.is_empty())
         .collect())
+}
+
+/// Networks as CIDRs or single addresses, as a list or one comma-separated string.
+fn network_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    string_list(d)?
+        .iter()
+        .map(|text| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not a network: write a CIDR like 10.0.0.0/8 or an address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// `[console]`: the agents' console.

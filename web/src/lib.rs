@@ -4,6 +4,7 @@
 //! future resolves, so the binary and the tests start it the same way.
 
 pub mod api;
+pub mod client_address;
 pub mod config;
 pub mod console;
 pub mod email;

@@ -60,7 +60,12 @@ pub(crate) async fn upgrade(
             );
         }
     }
-    if !runtime.limits.ip(peer.ip()) {
+    let client = crate::client_address::client_address(
+        peer.ip(),
+        &headers,
+        &state.settings.web.trusted_proxies,
+    );
+    if !runtime.limits.ip(client) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -93,7 +98,7 @@ pub(crate) async fn upgrade(
                 state,
                 runtime,
                 key,
-                ip: peer.ip(),
+                ip: client,
                 socket,
                 stopping: stopping.map(|Extension(s)| s.0),
             };
