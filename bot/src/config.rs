@@ -106,6 +106,11 @@ Environment (each overrides the same key of relaydesk.toml):
                                      IP address [default: 120]
   RELAYDESK_WEB_MAX_WIDGET_SOCKETS   web.max_widget_sockets: widget sockets open at once; more get 503
                                      [default: 20000]
+  RELAYDESK_WEB_MAX_WIDGET_SOCKETS_PER_ADDRESS
+                                     web.max_widget_sockets_per_address: widget sockets one client
+                                     address may hold open [default: 30]
+  RELAYDESK_WEB_MAX_PROFILE_FRAMES   web.max_profile_frames: name/email changes per widget socket
+                                     [default: 10]
   RELAYDESK_WEB_TRUSTED_PROXIES      web.trusted_proxies: comma-separated CIDRs of reverse proxies whose
                                      X-Forwarded-For is believed [default: none]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no

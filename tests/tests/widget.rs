@@ -860,3 +860,41 @@ async fn behind_a_trusted_proxy_each_visitor_has_their_own_budget() {
         .expect("another visitor's own budget");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_may_hold_only_so_many_sockets_and_profile_changes() {
+    let mut config = Config::default();
+    config.web.max_widget_sockets_per_address = 2;
+    config.web.max_profile_frames = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    let first = connect(&app).await;
+    let mut second = connect(&app).await;
+    let mut third = connect(&app).await;
+    let refused = next(&mut third).await.expect("an error frame");
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["code"], "too_many_sockets");
+    assert!(next(&mut third).await.is_none(), "closed after the refusal");
+    // A closed socket gives its place back.
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        let mut socket = connect(&app).await;
+        send(&mut socket, json!({"type": "hello", "name": "Back"})).await;
+        let frame = next(&mut socket).await.expect("a frame");
+        if frame["type"] == "welcome" {
+            again = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(again.is_some(), "the place of the closed socket came back");
+
+    hello(&mut second, json!({"type": "hello", "name": "Pat"})).await;
+    for name in ["Pat A", "Pat B"] {
+        send(&mut second, json!({"type": "profile", "name": name})).await;
+    }
+    send(&mut second, json!({"type": "profile", "name": "Pat C"})).await;
+    let refused = until(&mut second, is("error")).await;
+    assert_eq!(refused["code"], "too_many_profiles");
+    app.stop().await.expect("clean stop");
+}

@@ -45,6 +45,10 @@ pub struct WebConfig {
     pub ip_requests_per_minute: u32,
     /// Widget sockets open at once on this server; more are refused with 503 until some close.
     pub max_widget_sockets: usize,
+    /// Widget sockets one client address may hold open at once; more get an error frame.
+    pub max_widget_sockets_per_address: usize,
+    /// Name or email changes (`profile` frames) one widget socket may send; more are refused.
+    pub max_profile_frames: u32,
     /// Reverse proxies in front of this server (`10.0.0.0/8`, `127.0.0.1`): only from these
     /// is `X-Forwarded-For` believed, so each visitor gets their own per-address budget.
     #[serde(deserialize_with = "network_list")]
@@ -121,6 +125,8 @@ impl Default for WebConfig {
             session_messages_per_minute: 20,
             ip_requests_per_minute: 120,
             max_widget_sockets: 20_000,
+            max_widget_sockets_per_address: 30,
+            max_profile_frames: 10,
             trusted_proxies: Vec::new(),
             business_hours: None,
             api_requests_per_minute: None,

@@ -8,6 +8,7 @@
 mod assets;
 mod files;
 mod limits;
+mod open_sockets;
 mod protocol;
 pub mod session;
 mod socket;
@@ -37,6 +38,8 @@ pub(crate) struct WidgetRuntime {
     hours: Option<Calendar>,
     /// One permit per open socket, `[web] max_widget_sockets` in all.
     sockets: Arc<tokio::sync::Semaphore>,
+    /// Open sockets per client address, `[web] max_widget_sockets_per_address` each.
+    by_address: Arc<open_sockets::OpenSockets>,
 }
 
 impl WidgetRuntime {
@@ -61,6 +64,7 @@ impl WidgetRuntime {
             sockets: Arc::new(tokio::sync::Semaphore::new(
                 state.settings.web.max_widget_sockets,
             )),
+            by_address: Arc::default(),
         }
     }
 

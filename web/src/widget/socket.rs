@@ -94,6 +94,19 @@ pub(crate) async fn upgrade(
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
+            let cap = state.settings.web.max_widget_sockets_per_address;
+            let Some(_place) = runtime.by_address.take(client, cap) else {
+                refuse_socket(
+                    socket,
+                    ServerFrame::error(
+                        "too_many_sockets",
+                        &format!("at most {cap} chats may be open from one address; close one"),
+                        None,
+                    ),
+                )
+                .await;
+                return;
+            };
             let session = Session {
                 state,
                 runtime,
@@ -104,6 +117,14 @@ pub(crate) async fn upgrade(
             };
             session.run().await;
         })
+}
+
+/// Says why in an error frame and closes a socket that may not stay.
+async fn refuse_socket(mut socket: WebSocket, frame: ServerFrame) {
+    if let Ok(text) = serde_json::to_string(&frame) {
+        let _ = socket.send(WsMessage::Text(Utf8Bytes::from(text))).await;
+    }
+    let _ = socket.send(WsMessage::Close(None)).await;
 }
 
 struct Session {
@@ -146,6 +167,8 @@ struct Shown {
     status: Option<(i64, bool)>,
     /// The conversation's tickets seen so far: a change of one of them wakes the socket.
     tickets: TicketWatch,
+    /// `profile` frames received on this socket.
+    profiles: u32,
 }
 
 enum Flow {
@@ -182,6 +205,7 @@ impl Session {
             last_message: 0,
             status: None,
             tickets: self.state.desk.watch(),
+            profiles: 0,
         };
         if let Flow::Stop = self.refresh(&visitor, &mut shown).await {
             return;
@@ -399,6 +423,17 @@ impl Session {
                     .await
             }
             ClientFrame::Profile { name, email } => {
+                shown.profiles += 1;
+                let most = self.state.settings.web.max_profile_frames;
+                if shown.profiles > most {
+                    return self
+                        .send(&ServerFrame::error(
+                            "too_many_profiles",
+                            &format!("name and email may change at most {most} times per chat"),
+                            None,
+                        ))
+                        .await;
+                }
                 if let Some(name) = name.as_deref().and_then(clean_name) {
                     visitor.name = name;
                 }
