@@ -100,7 +100,7 @@ pub(crate) async fn upgrade(
                     socket,
                     ServerFrame::error(
                         "too_many_sockets",
-                        &format!("at most {cap} chats may be open from one address; close one"),
+                        format!("at most {cap} chats may be open from one address; close one"),
                         None,
                     ),
                 )
@@ -429,7 +429,7 @@ impl Session {
                     return self
                         .send(&ServerFrame::error(
                             "too_many_profiles",
-                            &format!("name and email may change at most {most} times per chat"),
+                            format!("name and email may change at most {most} times per chat"),
                             None,
                         ))
                         .await;
