@@ -105,6 +105,8 @@ enum AgentCommand {
         #[arg(value_parser = ["admin", "agent"])]
         role: String,
     },
+    /// Lift the agent's console sign-in lock (after too many wrong passwords).
+    Unlock { name: String },
     /// Make the agent a member of a team (created if new); the console's "My teams' open" view
     /// shows that team's tickets.
     Join {
@@ -236,6 +238,9 @@ async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
                 .await
                 .map(|agent| println!("agent {} is now {}", agent.name, agent.role))
         }
+        AgentCommand::Unlock { name } => cli::agent::unlock(&store, &name)
+            .await
+            .map(|agent| println!("agent {} may sign in again", agent.name)),
         AgentCommand::Join { name, team } => {
             cli::agent::join_team(&store, &SystemClock, &name, &team)
                 .await

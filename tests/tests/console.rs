@@ -216,6 +216,26 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         .expect("agent");
     assert_eq!(creds.failed_logins, 0);
     assert_eq!(creds.locked_until_ms, None);
+    tx.rollback().await.expect("rollback");
+
+    // Locked again, an admin lifts the lock at once.
+    let mut console = ConsoleClient::new(&desk.app.url(""));
+    for _ in 0..3 {
+        console
+            .sign_in("anna@example.com", "guess guess guess")
+            .await;
+    }
+    let locked = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    agent::unlock(&desk.app.store, "anna")
+        .await
+        .expect("unlocked");
+    let ok = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(matches!(
+        agent::unlock(&desk.app.store, "nobody").await,
+        Err(agent::AgentCliError::UnknownAgent(_))
+    ));
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `relaydesk agent add`, `role`, `join` and `link`: console accounts, their role, and the chat
+//! `relaydesk agent add`, `role`, `unlock`, `join` and `link`: console accounts, their role, and the chat
 //! identities that belong to the same person.
 
 use relaydesk_storage::{Agent, Clock, Platform, Role, StorageError, Store};
@@ -149,6 +149,15 @@ pub async fn set_role(store: &Store, name: &str, role: Role) -> Result<Agent, Ag
     let agent = exact_agent(&mut tx, name).await?;
     tx.set_agent_role(agent.id, role).await?;
     let agent = tx.agent(agent.id).await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
+/// Lifts a sign-in lock (and forgets the failures counted so far) of the agent named `name`.
+pub async fn unlock(store: &Store, name: &str) -> Result<Agent, AgentCliError> {
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    tx.reset_login_failures(agent.id).await?;
     tx.commit().await?;
     Ok(agent)
 }
