@@ -755,6 +755,7 @@ async fn the_openapi_document_describes_every_route() {
         ("GET", "/api/v1/customers/{id}"),
         ("GET", "/api/v1/customers/{id}/tickets"),
         ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -777,6 +778,13 @@ async fn the_openapi_document_describes_every_route() {
             .expect("answer");
         if path.ends_with("openapi.json") {
             assert_eq!(response.status(), StatusCode::OK);
+            continue;
+        }
+        if path == "/api/v1" {
+            assert_eq!(response.status(), StatusCode::OK);
+            let index: Value = response.json().await.expect("JSON");
+            assert_eq!(index["openapi"], "/api/v1/openapi.json");
+            assert_eq!(index["version"], env!("CARGO_PKG_VERSION"));
             continue;
         }
         assert_eq!(

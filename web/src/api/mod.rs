@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Json, Router};
+use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -71,6 +72,33 @@ async fn openapi(Extension(doc): Extension<Arc<serde_json::Value>>) -> Json<serd
     Json(doc.as_ref().clone())
 }
 
+/// What `GET /api/v1` answers: which API this is and where its description is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiIndex {
+    #[schema(example = "Relaydesk REST API")]
+    pub name: &'static str,
+    /// The Relaydesk version serving it.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    #[schema(example = "/api/v1/openapi.json")]
+    pub openapi: &'static str,
+}
+
+/// Which API this is, its version and where its OpenAPI document is (no token needed).
+#[utoipa::path(
+    get,
+    path = "/api/v1",
+    tag = "meta",
+    responses((status = 200, description = "The API's name, version and description", body = ApiIndex))
+)]
+async fn index() -> Json<ApiIndex> {
+    Json(ApiIndex {
+        name: "Relaydesk REST API",
+        version: env!("CARGO_PKG_VERSION"),
+        openapi: "/api/v1/openapi.json",
+    })
+}
+
 /// Any other path under `/api/v1`: a JSON 404 like the rest of the API.
 async fn no_route() -> ApiError {
     ApiError::not_found("there is no such API route; see /api/v1/openapi.json")
@@ -87,6 +115,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::get))
         .routes(routes!(customers::tickets))
         .routes(routes!(openapi))
+        .routes(routes!(index))
         .split_for_parts()
 }
 
