@@ -20,16 +20,19 @@ pub fn effective_role(stored: Role, seen_on_platform: Option<Role>) -> Role {
 pub fn check(role: Option<Role>, command: &Command) -> Result<(), DeskError> {
     let needed = command.spec().role;
     match (role, needed) {
-        (None, _) => Err(DeskError::Forbidden(format!(
-            "Only agents can use /{}.",
-            command.name()
-        ))),
+        (None, _) => Err(not_staff(command)),
         (Some(Role::Agent), Role::Admin) => Err(DeskError::Forbidden(format!(
             "Only admins can use /{}.",
             command.name()
         ))),
         _ => Ok(()),
     }
+}
+
+/// The refusal for someone who is not staff (a customer, a guild member without a staff role):
+/// they may run no command.
+pub fn not_staff(command: &Command) -> DeskError {
+    DeskError::Forbidden(format!("Only agents can use /{}.", command.name()))
 }
 
 #[cfg(test)]

@@ -283,11 +283,11 @@ fn actions(view: &TicketView, csrf: &str) -> Markup {
         section.panel.actions {
             @for spec in offered.iter().filter(writes) {
                 h2 { (spec.help.get(Language::En)) }
-                (action_form(n, csrf, spec.name, field_of(spec, view), &button(spec.name)))
+                (action_form(n, csrf, spec.name, field_of(spec, view), &layout::capitalised(spec.name)))
             }
             h2 { "Ticket" }
             @for spec in offered.iter().filter(|s| !writes(s)) {
-                (action_form(n, csrf, spec.name, field_of(spec, view), &button(spec.name)))
+                (action_form(n, csrf, spec.name, field_of(spec, view), &layout::capitalised(spec.name)))
             }
         }
     }
@@ -298,15 +298,6 @@ fn field_of(spec: &CommandSpec, view: &TicketView) -> Markup {
         Some(arg) => field(arg, view),
         None => html! {},
     }
-}
-
-/// `close` → `Close`.
-fn button(name: &str) -> String {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn details(view: &TicketView, csrf: &str) -> Markup {

@@ -148,15 +148,6 @@ fn some(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
 }
 
-/// `a search …` → `A search …`.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 impl ListQuery {
     fn narrowing(&self) -> Result<Narrowing, String> {
         Ok(Narrowing {
@@ -172,7 +163,7 @@ impl ListQuery {
                 .transpose()?,
             query: match some(&self.q) {
                 Some(q) => match relaydesk_storage::search_problem(q) {
-                    Some(problem) => return Err(format!("{}.", capitalised(&problem))),
+                    Some(problem) => return Err(format!("{}.", layout::capitalised(&problem))),
                     None => Some(q.to_string()),
                 },
                 None => None,

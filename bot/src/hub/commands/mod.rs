@@ -212,10 +212,7 @@ impl Hub {
         now: i64,
     ) -> Result<Agent, HubError> {
         let (agent, seen_on_platform) = match actor {
-            Actor::Customer { .. } => {
-                access::check(None, command)?;
-                return Err(HubError::forbidden("Only agents can run commands."));
-            }
+            Actor::Customer { .. } => return Err(access::not_staff(command).into()),
             Actor::Agent(id) => (tx.agent(*id).await?, None),
             Actor::Staff {
                 platform,
