@@ -383,6 +383,7 @@ async fn core_story(db: TestDb) {
     assert_eq!(error_of(&wrong).1, Some("priority"));
     let (status, wrong) = typed(json!({"name": "assign", "user": "anna"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    assert_eq!(error_of(&wrong).1, Some("user"), "{wrong}");
     let (status, wrong) =
         typed(json!({"name": "assign", "agent": "anna", "command": "/claim"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");

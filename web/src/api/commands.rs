@@ -118,12 +118,20 @@ impl CommandBody {
             }
             return Command::parse_text(text).map_err(|e| on_field(e, "command"));
         }
-        let field = fields
+        let spec = fields
             .get("name")
             .and_then(|n| n.as_str())
-            .and_then(catalogue::find)
-            .and_then(|spec| spec.arg.map(|a| a.name))
-            .unwrap_or("name");
+            .and_then(catalogue::find);
+        let argument = spec.and_then(|spec| spec.arg.map(|a| a.name));
+        // The field at fault: an unexpected one, else the argument, else the name.
+        let stray = fields
+            .keys()
+            .find(|k| k.as_str() != "name" && Some(k.as_str()) != argument);
+        let field = match (spec, stray) {
+            (None, _) => "name",
+            (Some(_), Some(stray)) => stray.as_str(),
+            (Some(_), None) => argument.unwrap_or("name"),
+        };
         Command::from_fields(fields).map_err(|e| on_field(e, field))
     }
 }
