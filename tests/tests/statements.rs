@@ -238,7 +238,7 @@ async fn hot_paths_stay_within_their_statement_budgets() {
             &Counts {
                 first_message: 14,
                 next_message: 7,
-                duplicate: 3,
+                duplicate: 4, // its ROLLBACK counts here now, not in a later step
                 agent_reply: 13,
                 delivery: 7,
             },

@@ -90,7 +90,9 @@ impl Hub {
             )
             .await?;
         let Some(stored) = stored else {
-            // Stored by a concurrent ingest of the same platform message.
+            // Stored before (or by a concurrent ingest of the same platform message): undo what
+            // this run opened, now rather than when the pool gets the connection back.
+            tx.rollback().await?;
             return Ok(Ingested::Duplicate);
         };
         tx.note_customer_message(ticket.id, now).await?;
