@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::token::TokenCommand,
     },
+    /// Canned replies agents send with `/canned NAME`.
+    Canned {
+        #[command(subcommand)]
+        command: relaydesk::cli::canned::CannedCommand,
+    },
     /// Sends given up for good: list them, queue one again.
     Outbox {
         #[command(subcommand)]
@@ -181,6 +186,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !printed.out.is_empty() {
                     println!("{}", printed.out);
                 }
+            }
+            Command::Canned { command } => {
+                let store = serve::open_store(&config).await?;
+                let printed = cli::canned::run(&store, &SystemClock, command).await;
+                store.close().await;
+                println!("{}", printed?);
             }
             Command::Outbox { command } => {
                 let store = serve::open_store(&config).await?;

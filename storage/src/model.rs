@@ -152,6 +152,17 @@ pub struct AgentCredentials {
     pub locked_until_ms: Option<i64>,
 }
 
+/// One text of a canned reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CannedReply {
+    /// What agents type after `/canned`: lower case, letters, digits, `-` and `_`.
+    pub name: String,
+    /// The customer language this text is for; `None` for every language without its own.
+    pub language: Option<String>,
+    pub text: String,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A post in a console channel (SLA warning, daily summary).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConsolePost {

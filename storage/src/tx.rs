@@ -7,6 +7,7 @@
 mod audit;
 mod auth;
 mod backfill;
+mod canned;
 mod console_posts;
 mod delivery;
 mod held;

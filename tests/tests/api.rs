@@ -75,6 +75,14 @@ impl Api {
     async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
+
+    async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
 }
 
 async fn spawn(db: TestDb, config: Config, recorder: Option<&Recorder>) -> Api {
@@ -755,6 +763,9 @@ async fn the_openapi_document_describes_every_route() {
         ("POST", "/api/v1/tickets/{number}/commands"),
         ("GET", "/api/v1/customers/{id}"),
         ("GET", "/api/v1/customers/{id}/tickets"),
+        ("GET", "/api/v1/canned"),
+        ("PUT", "/api/v1/canned/{name}"),
+        ("DELETE", "/api/v1/canned/{name}"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1"),
     ]
@@ -766,9 +777,12 @@ async fn the_openapi_document_describes_every_route() {
     // Every documented operation is served: without a token each answers 401 with a JSON
     // error (an unrouted path would be a bare 404 or 405), the document itself 200.
     for (method, path) in &documented {
-        let url = api
-            .app
-            .url(&path.replace("{number}", "1").replace("{id}", "1"));
+        let url = api.app.url(
+            &path
+                .replace("{number}", "1")
+                .replace("{id}", "1")
+                .replace("{name}", "x"),
+        );
         let method: Method = method.parse().expect("method");
         let response = api
             .http
@@ -796,7 +810,12 @@ async fn the_openapi_document_describes_every_route() {
         let body: Value = response.json().await.expect("JSON error");
         assert_eq!(error_of(&body).0, "unauthorized", "{method} {path}");
         let op = &doc["paths"][path][method.as_str().to_lowercase()];
-        assert!(op["responses"]["200"].is_object() || op["responses"]["201"].is_object());
+        assert!(
+            ["200", "201", "204"]
+                .iter()
+                .any(|status| op["responses"][status].is_object()),
+            "{method} {path} documents its success"
+        );
         assert!(
             op["responses"]["401"].is_object(),
             "{method} {path} documents 401"
@@ -970,4 +989,181 @@ async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
     let most = ["printer"; relaydesk_storage::MAX_SEARCH_WORDS].join("+");
     let (status, body) = api.get(&format!("/api/v1/tickets?q={most}"), &agent).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Canned replies through the API: admins manage them, agents list and send them.
+async fn canned_story(db: TestDb) {
+    let recorder = Recorder::new(Platform::Discord);
+    let api = spawn(db, Config::default(), Some(&recorder)).await;
+    let store = api.app.store.clone();
+    let admin = token_for(&store, "anna", Role::Admin).await;
+    let agent = token_for(&store, "bruno", Role::Agent).await;
+    let text = "Hello {customer.first_name}, {agent.name} here about #{ticket.number}.";
+
+    let (status, added) = api
+        .put("/api/v1/canned/Greeting", &admin, json!({"text": text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["name"], "greeting");
+    assert_eq!(added["language"], Value::Null);
+    let (status, replaced) = api
+        .put("/api/v1/canned/greeting", &admin, json!({"text": text}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    let (status, german) = api
+        .put(
+            "/api/v1/canned/greeting",
+            &admin,
+            json!({"text": "Hallo {customer.first_name}!", "language": "DE"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{german}");
+    assert_eq!(german["language"], "de");
+
+    // Refusals: a plain agent, a bad name, an empty text, a bad language, an unknown field.
+    let (status, body) = api
+        .put("/api/v1/canned/greeting", &agent, json!({"text": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = api
+        .put("/api/v1/canned/two%20words", &admin, json!({"text": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_of(&body), ("invalid", Some("name")));
+    let (status, body) = api
+        .put("/api/v1/canned/empty", &admin, json!({"text": "  "}))
+        .await;
+    assert_eq!(
+        error_of(&body),
+        ("invalid", Some("text")),
+        "{status} {body}"
+    );
+    let (status, body) = api
+        .put(
+            "/api/v1/canned/x",
+            &admin,
+            json!({"text": "x", "language": "klingon language"}),
+        )
+        .await;
+    assert_eq!(
+        error_of(&body),
+        ("invalid", Some("language")),
+        "{status} {body}"
+    );
+    let (status, body) = api
+        .put(
+            "/api/v1/canned/x",
+            &admin,
+            json!({"text": "x", "lang": "de"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = api
+        .put(
+            "/api/v1/canned/long",
+            &admin,
+            json!({"text": "x".repeat(3_501)}),
+        )
+        .await;
+    assert_eq!(
+        error_of(&body),
+        ("invalid", Some("text")),
+        "{status} {body}"
+    );
+
+    // Every agent can list them.
+    let (status, list) = api.get("/api/v1/canned", &agent).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let listed: Vec<(Value, Value)> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["name"].clone(), i["language"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (json!("greeting"), Value::Null),
+            (json!("greeting"), json!("de"))
+        ]
+    );
+
+    // An agent sends one as a typed command: it is their reply, filled in.
+    let (status, created) = api
+        .post(
+            "/api/v1/tickets",
+            &admin,
+            new_message("u-9", "Where is my parcel?", None),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let number = created["ticket"]["number"].as_i64().expect("a number");
+    let path = format!("/api/v1/tickets/{number}");
+    let (status, sent) = api
+        .post(
+            &format!("{path}/commands"),
+            &agent,
+            json!({"name": "canned", "canned": "greeting"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let expected = format!("Hello Customer, bruno here about #{number}.");
+    assert!(
+        wait_for(&recorder, &expected).await,
+        "{:?}",
+        recorder.texts()
+    );
+    let (_, detail) = api.get(&path, &agent).await;
+    let bodies: Vec<&str> = detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(bodies.contains(&expected.as_str()), "{bodies:?}");
+    let (status, missing) = api
+        .post(
+            &format!("{path}/commands"),
+            &agent,
+            json!({"command": "/canned greetings"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Did you mean: greeting?")),
+        "{missing}"
+    );
+
+    // Removing one language, then the rest.
+    let (status, _) = api
+        .delete("/api/v1/canned/greeting?language=de", &agent)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = api
+        .delete("/api/v1/canned/greeting?language=de", &admin)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = api
+        .delete("/api/v1/canned/greeting?language=de", &admin)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = api.delete("/api/v1/canned/greeting", &admin).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = api.get("/api/v1/canned", &agent).await;
+    assert_eq!(list["items"], json!([]));
+    api.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn canned_replies_are_managed_by_admins_and_sent_by_agents() {
+    canned_story(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn canned_replies_are_managed_by_admins_and_sent_by_agents_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        canned_story(db).await;
+    }
 }

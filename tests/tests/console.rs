@@ -435,10 +435,28 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     let ok = |page: relaydesk_tests::console_client::Page| {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     };
+    // Without canned replies there is no canned-reply picker.
+    let page = console.get(&format!("/console/tickets/{first}")).await;
+    assert!(!page.body.contains("data-action=\"canned\""));
+    relaydesk::cli::canned::run(
+        store,
+        &SystemClock,
+        relaydesk::cli::canned::CannedCommand::Add {
+            name: "thanks".into(),
+            text: "Thanks, {customer.first_name}!".into(),
+            language: None,
+        },
+    )
+    .await
+    .expect("canned reply added");
+
     // The page offers a form for every catalogue command that changes an open, unassigned
     // ticket, each with its argument's field; /untag sits beside tags, /unassign and /reopen
     // show when they apply, and the commands that only show something are on the page already.
     let page = console.get(&format!("/console/tickets/{first}")).await;
+    assert!(page
+        .body
+        .contains("<option value=\"thanks\">thanks</option>"));
     for spec in relaydesk_desk::CATALOGUE {
         let form = format!("data-action=\"{}\"", spec.name);
         let expected = !spec.shows_only && !["untag", "unassign", "reopen"].contains(&spec.name);
@@ -475,6 +493,12 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
         ticket_state(store, first).await.priority,
         relaydesk_storage::Priority::Urgent
     );
+
+    ok(console.action(first, "canned", "thanks").await);
+    assert!(wait_for_customer_post(&desk.recorder, "Thanks, Carla!").await);
+    let unknown_canned = console.action(first, "canned", "thank").await;
+    assert_eq!(unknown_canned.status, StatusCode::NOT_FOUND);
+    assert!(unknown_canned.body.contains("Did you mean: thanks?"));
 
     ok(console.action(first, "tag", "billing").await);
     let page = console.get(&format!("/console/tickets/{first}")).await;

@@ -673,6 +673,85 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn canned_names_complete_for_staff_and_a_canned_reply_reaches_the_customer() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    for (name, text) in [
+        (
+            "greeting",
+            "Hello {customer.first_name}, this is {agent.name}.",
+        ),
+        ("green-light", "You are good to go."),
+        ("refund", "Your refund is on its way."),
+    ] {
+        relaydesk::cli::canned::run(
+            &app.store,
+            &SystemClock,
+            relaydesk::cli::canned::CannedCommand::Add {
+                name: name.into(),
+                text: text.into(),
+                language: None,
+            },
+        )
+        .await
+        .expect("canned reply added");
+    }
+    let registered = fake.commands();
+    let canned = registered
+        .iter()
+        .find(|c| c["name"] == "canned")
+        .expect("/canned registered");
+    assert_eq!(canned["options"][0]["autocomplete"], true, "{canned}");
+    let (dm, thread) = anna_opens_ticket(&fake, "need help").await;
+
+    let typing = json!([{"type": 3, "name": "canned", "value": "gre", "focused": true}]);
+    let id = fake.autocomplete(
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "canned",
+        typing.clone(),
+    );
+    let offered = answer_to(&fake, id).await;
+    assert_eq!(offered["type"], 8, "{offered}");
+    let names: Vec<&str> = offered["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert_eq!(names, vec!["green-light", "greeting"]);
+    // Someone without a staff role learns nothing.
+    let id = fake.autocomplete(thread, (MALLORY, "Mallory"), &[], "canned", typing);
+    let offered = answer_to(&fake, id).await;
+    assert_eq!(offered["data"]["choices"], json!([]), "{offered}");
+
+    let answer = slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "canned",
+        json!([{"type": 3, "name": "canned", "value": "greeting"}]),
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer_text(&answer).starts_with("Canned reply “greeting” sent:"),
+        "{answer}"
+    );
+    let expected = "Hello Anna, this is Bob.";
+    fake.wait_for("the canned reply in Anna's DMs", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == expected)
+            .then_some(())
+    })
+    .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn card_buttons_claim_and_close() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;

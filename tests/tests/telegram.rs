@@ -365,6 +365,100 @@ async fn commands_in_a_topic(db: TestDb) {
     app.stop().await.expect("clean stop");
 }
 
+async fn add_canned(app: &TestApp, name: &str, language: Option<&str>, text: &str) {
+    relaydesk::cli::canned::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::canned::CannedCommand::Add {
+            name: name.into(),
+            text: text.into(),
+            language: language.map(str::to_string),
+        },
+    )
+    .await
+    .expect("canned reply added");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_canned_reply_reaches_the_customer_in_their_language_with_their_name() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    add_canned(
+        &app,
+        "greeting",
+        None,
+        "Hello {customer.first_name}, {agent.name} here about #{ticket.number}.",
+    )
+    .await;
+    add_canned(
+        &app,
+        "greeting",
+        Some("de"),
+        "Hallo {customer.first_name}, hier ist {agent.name} zu #{ticket.number} ({team.name}).",
+    )
+    .await;
+    add_canned(&app, "refund", None, "Your refund is on its way.").await;
+    let topic = opened(&fake, &anna(), "printer jam").await;
+    let say = |text: &str| fake.push_topic_text(STAFF, topic, &bo(), text);
+
+    // Anna writes in German: she gets the German text, with her first name; the ticket has
+    // no team, so {team.name} goes out as typed and the agent is warned.
+    say("/canned greeting");
+    let german = "Hallo Anna, hier ist bo zu #1001 ({team.name}).";
+    sent(&fake, 1001, None, german).await;
+    sent_containing(&fake, STAFF, Some(topic), "Canned reply “greeting” sent:").await;
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "Warning: {team.name} had no value here",
+    )
+    .await;
+
+    // A mistyped name answers with the closest ones and sends nothing.
+    say("/canned greting");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "There is no canned reply “greting”. Did you mean: greeting?",
+    )
+    .await;
+    // Alone, it lists the names and their languages.
+    say("/canned");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "Canned replies (send one with /canned NAME):\n• greeting (de)\n• refund",
+    )
+    .await;
+    // The customer got exactly the one canned reply, stored as the agent's reply.
+    let to_customer = fake.texts_to(1001, None);
+    assert_eq!(count(&to_customer, german), 1, "{to_customer:?}");
+    assert!(
+        to_customer.iter().all(|t| !t.contains("Hello")),
+        "{to_customer:?}"
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let replies: Vec<String> = tx
+        .messages(ticket.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .filter(|m| m.agent_id.is_some() && !m.internal)
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(replies, vec![german.to_string()]);
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
     let fake = TelegramFake::start().await;

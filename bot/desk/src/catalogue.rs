@@ -20,6 +20,9 @@ pub enum ArgKind {
     Priority,
     /// One word, up to 50 characters, stored lower-case.
     Tag,
+    /// A canned reply's name (one word). Discord completes it as it is typed; the console
+    /// offers a picker.
+    Canned,
 }
 
 /// The priorities `/priority` accepts, in order.
@@ -340,6 +343,28 @@ pub const CATALOGUE: &[CommandSpec] = &[
             "Vastaa asiakkaalle",
             "Svara kunden",
             "Ответить клиенту",
+        ),
+    ),
+    on_ticket(
+        "canned",
+        arg(
+            "canned",
+            ArgKind::Canned,
+            false,
+            t(
+                "The canned reply's name",
+                "Name der Textvorlage",
+                "Valmisvastauksen nimi",
+                "Svarsmallens namn",
+                "Название шаблона ответа",
+            ),
+        ),
+        t(
+            "Send a canned reply (alone: list them)",
+            "Textvorlage senden (ohne Namen: alle anzeigen)",
+            "Lähetä valmisvastaus (ilman nimeä: luettelo)",
+            "Skicka en svarsmall (utan namn: lista dem)",
+            "Отправить шаблон ответа (без названия: список)",
         ),
     ),
     CommandSpec {

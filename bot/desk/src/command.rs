@@ -23,6 +23,8 @@ pub enum Command {
     Untag(String),
     Note(String),
     Reply(String),
+    /// Send the canned reply of this name as a reply; without one, list the names.
+    Canned(Option<String>),
     Status,
     /// Every SLA goal's state.
     Sla,
@@ -51,6 +53,7 @@ impl Command {
             Command::Untag(_) => "untag",
             Command::Note(_) => "note",
             Command::Reply(_) => "reply",
+            Command::Canned(_) => "canned",
             Command::Status => "status",
             Command::Sla => "sla",
             Command::Help => "help",
@@ -92,6 +95,7 @@ impl Command {
             ("untag", Some(Checked::Text(tag))) => Command::Untag(tag),
             ("note", Some(Checked::Text(text))) => Command::Note(text),
             ("reply", Some(Checked::Text(text))) => Command::Reply(text),
+            ("canned", name) => Command::Canned(name.map(Checked::into_text)),
             ("status", _) => Command::Status,
             ("sla", _) => Command::Sla,
             ("help", _) => Command::Help,
@@ -212,6 +216,7 @@ fn checked(spec: &CommandSpec, arg: &ArgSpec, value: Value) -> Result<Checked, D
             }
             Ok(Checked::Text(tag))
         }
+        ArgKind::Canned => crate::canned::name(&text).map(Checked::Text),
     }
 }
 
@@ -265,6 +270,14 @@ mod tests {
         );
         assert_eq!(Command::parse_text("/HELP").unwrap(), Command::Help);
         assert_eq!(
+            Command::parse_text("/canned Greeting").unwrap(),
+            Command::Canned(Some("greeting".into()))
+        );
+        assert_eq!(
+            Command::parse_text("/canned").unwrap(),
+            Command::Canned(None)
+        );
+        assert_eq!(
             Command::parse_text("/note two\nlines").unwrap(),
             Command::Note("two\nlines".into())
         );
@@ -281,6 +294,7 @@ mod tests {
         let err = Command::parse_text("/assign").unwrap_err().to_string();
         assert!(err.contains("needs agent: /assign <agent>"), "{err}");
         assert!(Command::parse_text("/tag two words").is_err());
+        assert!(Command::parse_text("/canned two words").is_err());
         assert!(Command::parse_text("/merge #0").is_err());
         let err = Command::parse_text("/frobnicate").unwrap_err().to_string();
         assert!(err.contains("unknown command /frobnicate"), "{err}");

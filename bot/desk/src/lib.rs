@@ -6,6 +6,7 @@
 //! Nothing here touches a platform or the database.
 
 pub mod access;
+pub mod canned;
 pub mod catalogue;
 mod command;
 mod desk;

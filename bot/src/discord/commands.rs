@@ -24,11 +24,18 @@ fn locale(language: Language) -> Option<&'static str> {
     }
 }
 
+/// The option Discord completes from the canned replies' names.
+pub const CANNED_OPTION: &str = "canned";
+/// The most suggestions Discord shows for an autocomplete.
+pub const MAX_CHOICES: usize = 25;
+
 fn option(arg: &ArgSpec) -> CreateCommandOption {
     let kind = match arg.kind {
         ArgKind::Agent => CommandOptionType::User,
         ArgKind::Ticket => CommandOptionType::Integer,
-        ArgKind::Text | ArgKind::Priority | ArgKind::Tag => CommandOptionType::String,
+        ArgKind::Text | ArgKind::Priority | ArgKind::Tag | ArgKind::Canned => {
+            CommandOptionType::String
+        }
     };
     let mut option = CreateCommandOption::new(kind, arg.name, arg.help.en).required(arg.required);
     for language in Language::ALL {
@@ -41,6 +48,9 @@ fn option(arg: &ArgSpec) -> CreateCommandOption {
     }
     if arg.kind == ArgKind::Ticket {
         option = option.min_int_value(1);
+    }
+    if arg.kind == ArgKind::Canned {
+        option = option.set_autocomplete(true);
     }
     option
 }

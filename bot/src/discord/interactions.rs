@@ -3,8 +3,8 @@
 
 use serenity::all::{
     ChannelId, CommandInteraction, ComponentInteraction, CreateAllowedMentions,
-    CreateInteractionResponse, CreateInteractionResponseMessage, Interaction, ModalInteraction,
-    User,
+    CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage,
+    Interaction, ModalInteraction, User,
 };
 
 use super::events::Worker;
@@ -54,6 +54,7 @@ impl Worker {
             Interaction::Command(command) => self.slash_command(&command).await,
             Interaction::Component(component) => self.button(&component).await,
             Interaction::Modal(modal) => self.form(&modal).await,
+            Interaction::Autocomplete(typing) => self.autocomplete(&typing).await,
             _ => {}
         }
     }
@@ -146,6 +147,41 @@ impl Worker {
         let response = answer(&text, ephemeral);
         if let Err(e) = interaction.create_response(&self.http, response).await {
             tracing::warn!(error = %e, "could not answer a slash command");
+        }
+    }
+
+    /// Suggestions while a staff member types a canned reply's name (`/canned`); nothing for
+    /// anyone else.
+    pub(super) async fn autocomplete(&self, interaction: &CommandInteraction) {
+        let Some(focused) = interaction.data.autocomplete() else {
+            return;
+        };
+        let roles = interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let names = match self.roles(&roles, &interaction.user) {
+            Actor::Staff { .. } if focused.name == commands::CANNED_OPTION => {
+                match self.hub.canned_names(focused.value).await {
+                    Ok(names) => names,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read canned reply names");
+                        Vec::new()
+                    }
+                }
+            }
+            _ => Vec::new(),
+        };
+        let mut choices = CreateAutocompleteResponse::new();
+        for name in names.into_iter().take(commands::MAX_CHOICES) {
+            choices = choices.add_string_choice(name.clone(), name);
+        }
+        if let Err(e) = interaction
+            .create_response(&self.http, CreateInteractionResponse::Autocomplete(choices))
+            .await
+        {
+            tracing::warn!(error = %e, "could not answer an autocomplete");
         }
     }
 

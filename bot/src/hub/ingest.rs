@@ -313,6 +313,8 @@ impl Hub {
                 command
             }
         };
+        // A canned reply's text is not what the agent typed: the thread is shown what went out.
+        let shows_what_was_sent = matches!(command, Command::Canned(_));
         let context = ApplyContext {
             platform: Some(message.platform),
             external_message_id: message.external_message_id.as_deref(),
@@ -330,6 +332,7 @@ impl Hub {
             .await?;
         Ok(Ingested::Staff(
             match (reply.stored_message, reply.ticket_number) {
+                _ if shows_what_was_sent => StaffOutcome::Command(reply),
                 (Some((message_id, true)), Some(ticket_number)) => StaffOutcome::Noted {
                     ticket_number,
                     message_id,

@@ -390,6 +390,32 @@ impl FakeDiscord {
         id
     }
 
+    /// A member is typing an option Discord completes (`"focused": true` in `options`);
+    /// returns the interaction id. The bot answers with a type 8 callback.
+    pub fn autocomplete(
+        &self,
+        channel: u64,
+        (user, name): (u64, &str),
+        roles: &[u64],
+        command: &str,
+        options: Value,
+    ) -> u64 {
+        let id = self.snowflake();
+        let member = payloads::member(&payloads::user(user, name, false), roles);
+        let data = json!({
+            "id": "900",
+            "name": command,
+            "type": 1,
+            "options": options,
+            "guild_id": GUILD_ID.to_string(),
+        });
+        self.dispatch(
+            "INTERACTION_CREATE",
+            payloads::interaction(id, 4, channel, GUILD_ID, &member, data, None),
+        );
+        id
+    }
+
     /// A member presses a button on a bot message; returns the interaction id.
     pub fn press_button(
         &self,

@@ -535,6 +535,13 @@ async fn interaction_callback(
     Path((id, _token)): Path<(String, String)>,
     Json(body): Json<Value>,
 ) -> Response {
+    if let Some(problem) = callback_problem(&body) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            &format!("Invalid Form Body: {problem}"),
+        );
+    }
     let mut inner = shared.lock();
     inner
         .interaction_responses
@@ -557,6 +564,29 @@ async fn guild_member(State(shared): S, Path((_guild, user)): Path<(String, Stri
 
 async fn guild_roles() -> Json<Value> {
     Json(json!([]))
+}
+
+/// What is wrong with an interaction response by the documented limits (Receiving and
+/// Responding: Interaction Callback Type; Autocomplete: at most 25 choices of 1-100
+/// characters).
+fn callback_problem(body: &Value) -> Option<String> {
+    let kind = body["type"].as_u64()?;
+    if ![1, 4, 5, 6, 7, 8, 9, 10, 12].contains(&kind) {
+        return Some(format!("type {kind}"));
+    }
+    if kind == 8 {
+        let choices = body["data"]["choices"].as_array()?;
+        if choices.len() > 25 {
+            return Some("data.choices: more than 25".into());
+        }
+        for choice in choices {
+            let name = choice["name"].as_str().unwrap_or_default().chars().count();
+            if !(1..=100).contains(&name) || choice.get("value").is_none() {
+                return Some("data.choices: name or value".into());
+            }
+        }
+    }
+    None
 }
 
 /// Discord's locales for `*_localizations` (Application Commands: Locales).
@@ -596,6 +626,11 @@ fn command_problem(command: &Value) -> Option<String> {
     }
     if command["choices"].as_array().is_some_and(|c| c.len() > 25) {
         return Some(format!("{name}: more than 25 choices"));
+    }
+    if command["autocomplete"] == json!(true)
+        && command["choices"].as_array().is_some_and(|c| !c.is_empty())
+    {
+        return Some(format!("{name}: autocomplete together with choices"));
     }
     options.iter().find_map(command_problem)
 }

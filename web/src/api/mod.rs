@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod canned;
 mod commands;
 mod customers;
 mod error;
@@ -44,6 +45,7 @@ pub const MAX_BODY: usize = 256 * 1024;
     tags(
         (name = "tickets", description = "Tickets and their conversation"),
         (name = "customers", description = "The people who write to the helpdesk"),
+        (name = "canned", description = "Saved replies agents send with `/canned NAME`"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -114,6 +116,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(commands::command))
         .routes(routes!(customers::get))
         .routes(routes!(customers::tickets))
+        .routes(routes!(canned::list))
+        .routes(routes!(canned::put, canned::remove))
         .routes(routes!(openapi))
         .routes(routes!(index))
         .split_for_parts()

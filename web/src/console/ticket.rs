@@ -31,6 +31,8 @@ pub struct TicketView {
     pub other_tickets: Vec<TicketRow>,
     pub sla: Option<TicketSla>,
     pub agents: Vec<Agent>,
+    /// The canned replies' names, for the reply box's picker.
+    pub canned: Vec<String>,
     /// The number of the ticket this one was merged into.
     pub merged_into: Option<i64>,
 }
@@ -60,6 +62,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         .collect();
     let sla = tx.ticket_sla(ticket.id).await?;
     let agents = tx.agents().await?;
+    let canned = tx.canned_reply_names().await?;
     let merged_into = match ticket.merged_into {
         Some(id) => Some(tx.ticket(id).await?.number),
         None => None,
@@ -76,6 +79,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         other_tickets,
         sla,
         agents,
+        canned,
         merged_into,
     }))
 }
@@ -240,6 +244,7 @@ pub fn offered(spec: &CommandSpec, ticket: &Ticket) -> bool {
         "unassign" => ticket.assignee_id.is_some(),
         "close" | "merge" => ticket.status.is_active(),
         "reopen" => ticket.status == TicketStatus::Closed,
+        "canned" => ticket.status.is_active(),
         _ => true,
     }
 }
@@ -261,6 +266,11 @@ fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
             },
             ArgKind::Ticket => input type="number" name=(arg.name) aria-label=(label) placeholder="ticket number" min="1";,
             ArgKind::Tag => input type="text" name=(arg.name) aria-label=(label) placeholder=(arg.name);,
+            ArgKind::Canned => select name=(arg.name) aria-label=(label) required {
+                @for name in &view.canned {
+                    option value=(name) { (name) }
+                }
+            },
             ArgKind::Text if arg.required => textarea name=(arg.name) aria-label=(label) required {},
             ArgKind::Text => input type="text" name=(arg.name) aria-label=(label) placeholder={ (arg.name) " (optional)" };,
         }
@@ -274,10 +284,11 @@ fn actions(view: &TicketView, csrf: &str) -> Markup {
     let offered: Vec<&CommandSpec> = CATALOGUE
         .iter()
         .filter(|spec| offered(spec, &view.ticket))
+        .filter(|spec| spec.name != "canned" || !view.canned.is_empty())
         .collect();
     let writes = |spec: &&&CommandSpec| {
         spec.arg
-            .is_some_and(|a| a.kind == ArgKind::Text && a.required)
+            .is_some_and(|a| (a.kind == ArgKind::Text && a.required) || a.kind == ArgKind::Canned)
     };
     html! {
         section.panel.actions {

@@ -3,6 +3,7 @@
 //! (deliveries, thread updates) goes into [`Effects`] and is queued at commit.
 
 mod assignment;
+mod canned;
 mod info;
 mod labels;
 mod lifecycle;
@@ -310,6 +311,7 @@ impl Hub {
             Command::Untag(tag) => labels::untag(&mut run, &tag).await,
             Command::Note(text) => messages::note(&mut run, &text).await,
             Command::Reply(text) => messages::reply(&mut run, &text).await,
+            Command::Canned(name) => canned::canned(&mut run, name).await,
         }
     }
 }
