@@ -1086,3 +1086,102 @@ async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
         page.body
     );
 }
+
+/// Submits the canned replies page's save form.
+async fn save_canned(
+    console: &mut ConsoleClient,
+    csrf: &str,
+    name: &str,
+    language: &str,
+    text: &str,
+) -> relaydesk_tests::console_client::Page {
+    console
+        .post(
+            "/console/canned",
+            &[
+                ("csrf", csrf),
+                ("action", "save"),
+                ("name", name),
+                ("language", language),
+                ("text", text),
+            ],
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admins_manage_canned_replies_and_agents_read_them() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "root", true).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut admin = signed_in(&desk.app, "root").await;
+    let csrf = admin.session_csrf().await;
+    let page = admin.get("/console/canned").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No canned replies yet."));
+    assert!(page.body.contains("data-action=\"save\""));
+
+    let added = save_canned(
+        &mut admin,
+        &csrf,
+        "Greeting",
+        "",
+        "Hello <b>{customer.first_name}</b>",
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let german = save_canned(
+        &mut admin,
+        &csrf,
+        "greeting",
+        "de",
+        "Hallo {customer.first_name}",
+    )
+    .await;
+    assert_eq!(german.status, StatusCode::SEE_OTHER, "{}", german.body);
+    let bad = save_canned(&mut admin, &csrf, "two words", "", "x").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("is not a canned reply name"),
+        "{}",
+        bad.body
+    );
+    let empty = save_canned(&mut admin, &csrf, "blank", "", "  ").await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Shown escaped, to every agent; only admins get the forms.
+    let mut anna = signed_in(&desk.app, "anna").await;
+    let listed = anna.get("/console/canned").await;
+    assert!(listed
+        .body
+        .contains("Hello &lt;b&gt;{customer.first_name}&lt;/b&gt;"));
+    assert!(listed.body.contains("Hallo {customer.first_name}"));
+    assert!(!listed.body.contains("data-action=\"save\""));
+    assert!(!listed.body.contains("data-remove="));
+    let anna_csrf = anna.session_csrf().await;
+    let refused = save_canned(&mut anna, &anna_csrf, "sneaky", "", "x").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let forged = save_canned(&mut admin, "forged", "sneaky", "", "x").await;
+    assert!(forged.status.is_client_error());
+
+    // Removing the German text leaves the other.
+    let removed = admin
+        .post(
+            "/console/canned",
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "remove"),
+                ("name", "greeting"),
+                ("language", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let left = tx.canned_replies().await.expect("canned replies");
+    drop(tx);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].language, None);
+    assert!(!left.iter().any(|r| r.name == "sneaky"));
+    desk.app.stop().await.expect("clean stop");
+}

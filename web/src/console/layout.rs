@@ -21,6 +21,7 @@ nav.views a{display:flex;justify-content:space-between;padding:.35rem .6rem;bord
 nav.views a.current{background:#dfe6f3;font-weight:600}
 .count{color:#555}
 table{border-collapse:collapse;width:100%;background:#fff}
+table.canned td.text{white-space:pre-wrap;overflow-wrap:anywhere}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6eb;vertical-align:top}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:.8rem;align-items:end}
 .filters label{display:flex;flex-direction:column;font-size:.8rem}
@@ -85,6 +86,7 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                         input type="search" name="q" placeholder="Search tickets, messages, customers" aria-label="Search";
                     }
                     a href="/console/alerts" { "Alerts" }
+                    a href="/console/canned" { "Canned replies" }
                     a.who href="/console/password" title="Change your password" { (agent.name) }
                     form method="post" action="/console/sign-out" {
                         input type="hidden" name="csrf" value=(csrf);

@@ -5,6 +5,7 @@
 
 mod actions;
 mod alerts;
+mod canned;
 mod events;
 mod layout;
 mod password;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/tickets", get(views::list))
         .route("/console/alerts", get(alerts::show))
+        .route("/console/canned", get(canned::show).post(canned::change))
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
             "/console/tickets/{number}/conversation",
