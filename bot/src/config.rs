@@ -16,7 +16,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
 const SECTIONS: &[&str] = &[
-    "tickets", "outbox", "telegram", "discord", "sla", "web", "console", "email",
+    "tickets", "outbox", "telegram", "discord", "sla", "web", "console", "email", "csat",
 ];
 
 /// `RELAYDESK_*` variables that are not configuration keys: the command line's own, and the
@@ -116,6 +116,9 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
   RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
+  RELAYDESK_CSAT_ENABLED             csat.enabled: ask customers “How did we do?” with 1-5 buttons when
+                                     a ticket closes [default: true]
+  RELAYDESK_CSAT_DELAY_SECONDS       csat.delay_seconds: wait this long after the close [default: 0]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]
   RELAYDESK_LOG_FORMAT               text (default; colours only on a terminal) or json: one
                                      object per line with the ticket and message it is about";
@@ -134,6 +137,25 @@ pub struct Config {
     pub web: relaydesk_web::WebConfig,
     pub console: relaydesk_web::ConsoleConfig,
     pub email: relaydesk_web::EmailConfig,
+    pub csat: CsatConfig,
+}
+
+/// `[csat]`: the satisfaction survey sent when a ticket closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsatConfig {
+    pub enabled: bool,
+    /// How long after the close the survey goes out.
+    pub delay_seconds: u64,
+}
+
+impl Default for CsatConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            delay_seconds: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +188,7 @@ impl Default for Config {
             web: relaydesk_web::WebConfig::default(),
             console: relaydesk_web::ConsoleConfig::default(),
             email: relaydesk_web::EmailConfig::default(),
+            csat: CsatConfig::default(),
         }
     }
 }

@@ -62,6 +62,10 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
         relay_mode: config.relay_mode,
         reopen_window: config.tickets.reopen_window,
         max_message_bytes: config.tickets.max_message_bytes,
+        csat_delay: config
+            .csat
+            .enabled
+            .then(|| std::time::Duration::from_secs(config.csat.delay_seconds)),
         ..HubConfig::default()
     }
 }

@@ -48,6 +48,49 @@ pub fn ticket_closed(code: Option<&str>, number: i64) -> String {
     }
 }
 
+pub fn csat_question(code: Option<&str>, number: i64) -> String {
+    match language(code) {
+        "de" => format!("Wie waren wir bei Ticket #{number}? Bitte bewerten Sie uns von 1 (schlecht) bis 5 (sehr gut)."),
+        "fi" => format!("Miten onnistuimme tiketin #{number} kanssa? Arvioi asteikolla 1 (huono) – 5 (erinomainen)."),
+        "sv" => format!("Hur gjorde vi det med ärende #{number}? Betygsätt oss från 1 (dåligt) till 5 (utmärkt)."),
+        "ru" => format!("Как мы справились с обращением #{number}? Оцените нас от 1 (плохо) до 5 (отлично)."),
+        _ => format!("How did we do with ticket #{number}? Please rate us from 1 (poor) to 5 (excellent)."),
+    }
+}
+
+pub fn csat_thanks(code: Option<&str>, rating: u8) -> String {
+    match language(code) {
+        "de" => format!("Danke für Ihre Bewertung: {rating}/5!"),
+        "fi" => format!("Kiitos arviostasi: {rating}/5!"),
+        "sv" => format!("Tack för ditt betyg: {rating}/5!"),
+        "ru" => format!("Спасибо за вашу оценку: {rating}/5!"),
+        _ => format!("Thank you for your rating: {rating}/5!"),
+    }
+}
+
+/// A press on a survey that a newer one replaced, or on someone else's.
+pub fn csat_stale(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Danke! Diese Umfrage ist nicht mehr aktuell.",
+        "fi" => "Kiitos! Tämä kysely ei ole enää voimassa.",
+        "sv" => "Tack! Den här enkäten gäller inte längre.",
+        "ru" => "Спасибо! Этот опрос уже неактуален.",
+        _ => "Thank you! This survey is no longer current.",
+    }
+    .to_string()
+}
+
+pub fn csat_not_yours(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Diese Umfrage ist für jemand anderen.",
+        "fi" => "Tämä kysely on tarkoitettu jollekulle toiselle.",
+        "sv" => "Den här enkäten är till någon annan.",
+        "ru" => "Этот опрос предназначен другому человеку.",
+        _ => "This survey is for someone else.",
+    }
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

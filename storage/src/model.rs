@@ -152,6 +152,17 @@ pub struct AgentCredentials {
     pub locked_until_ms: Option<i64>,
 }
 
+/// A satisfaction survey sent when a ticket closed, and the customer's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsatSurvey {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub created_at: DateTime<Utc>,
+    /// 1 (bad) to 5 (great); `None` until the customer answers.
+    pub rating: Option<u8>,
+    pub rated_at: Option<DateTime<Utc>>,
+}
+
 /// One text of a canned reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CannedReply {

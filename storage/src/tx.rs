@@ -9,6 +9,7 @@ mod auth;
 mod backfill;
 mod canned;
 mod console_posts;
+mod csat;
 mod delivery;
 mod held;
 mod listing;

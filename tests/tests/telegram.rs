@@ -459,6 +459,127 @@ async fn a_canned_reply_reaches_the_customer_in_their_language_with_their_name()
     app.stop().await.expect("clean stop");
 }
 
+/// Waits until the bot answered button press `query_id`; returns the popup text.
+async fn button_answer(fake: &TelegramFake, query_id: &str) -> String {
+    fake.wait_until(&format!("answer to {query_id}"), LIMIT, |f| {
+        f.calls_of("answerCallbackQuery")
+            .iter()
+            .any(|c| c.ok() && c.str("callback_query_id") == Some(query_id))
+    })
+    .await;
+    fake.calls_of("answerCallbackQuery")
+        .iter()
+        .find(|c| c.str("callback_query_id") == Some(query_id))
+        .and_then(|c| c.str("text").map(str::to_string))
+        .unwrap_or_default()
+}
+
+async fn stored_rating(app: &TestApp, number: i64) -> Option<u8> {
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("query")
+        .expect("ticket");
+    tx.ticket_csat(ticket.id)
+        .await
+        .expect("csat")
+        .and_then(|s| s.rating)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_asks_for_a_rating_with_buttons_and_only_the_customer_can_answer() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    let topic = opened(&fake, &anna(), "printer jam").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close fixed");
+    fake.wait_until("the survey at the customer", LIMIT, |f| {
+        !f.keyboards_to(1001).is_empty()
+    })
+    .await;
+    let (survey_message, question, buttons) = fake.keyboards_to(1001)[0].clone();
+    assert!(
+        question.starts_with("Wie waren wir bei Ticket #1001?"),
+        "{question}"
+    );
+    assert_eq!(buttons.len(), 5, "{buttons:?}");
+    let data = |rating: usize| buttons[rating - 1].clone();
+
+    // Someone else's press (a forged callback) is refused and stores nothing.
+    let forged = fake.press_button(&bo(), 1001, survey_message, &data(1));
+    assert_eq!(
+        button_answer(&fake, &forged).await,
+        "This survey is for someone else."
+    );
+    assert_eq!(stored_rating(&app, 1001).await, None);
+
+    let pressed = fake.press_button(&anna(), 1001, survey_message, &data(4));
+    assert_eq!(
+        button_answer(&fake, &pressed).await,
+        "Danke für Ihre Bewertung: 4/5!"
+    );
+    sent(&fake, STAFF, Some(topic), "★★★★☆ Anna K. rated #1001: 4/5").await;
+    assert_eq!(stored_rating(&app, 1001).await, Some(4));
+    // The same press again (a double tap) tells no one; a new one counts.
+    let again = fake.press_button(&anna(), 1001, survey_message, &data(4));
+    button_answer(&fake, &again).await;
+    let changed = fake.press_button(&anna(), 1001, survey_message, &data(5));
+    button_answer(&fake, &changed).await;
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "★★★★★ Anna K. changed their rating of #1001: 5/5",
+    )
+    .await;
+    let notices = fake
+        .texts_to(STAFF, Some(topic))
+        .iter()
+        .filter(|t| t.contains("rated #1001") || t.contains("rating of #1001"))
+        .count();
+    assert_eq!(notices, 2);
+    assert_eq!(stored_rating(&app, 1001).await, Some(5));
+
+    // Reopened and closed again: a new survey; the old one is answered politely.
+    fake.push_topic_text(STAFF, topic, &bo(), "/reopen");
+    sent(&fake, STAFF, Some(topic), "#1001 reopened by bo.").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    fake.wait_until("a second survey", LIMIT, |f| {
+        f.keyboards_to(1001).len() == 2
+    })
+    .await;
+    let old = fake.press_button(&anna(), 1001, survey_message, &data(1));
+    assert_eq!(
+        button_answer(&fake, &old).await,
+        "Danke! Diese Umfrage ist nicht mehr aktuell."
+    );
+    assert_eq!(stored_rating(&app, 1001).await, Some(5));
+
+    // The rating is on the ticket in the API.
+    let token = relaydesk::cli::token::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::token::TokenCommand::Create {
+            name: "reader".into(),
+            agent: "bo".into(),
+        },
+    )
+    .await
+    .expect("token")
+    .out;
+    let detail: serde_json::Value = reqwest::Client::new()
+        .get(app.url("/api/v1/tickets/1001"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .expect("API answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(detail["csat"]["rating"], 5, "{detail}");
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
     let fake = TelegramFake::start().await;

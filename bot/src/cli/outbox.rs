@@ -88,6 +88,7 @@ fn describe(delivery: &Delivery) -> &'static str {
         Delivery::RefreshCard => "ticket card",
         Delivery::CustomerMessage { .. } => "reply to customer",
         Delivery::CustomerNotice { .. } => "notice to customer",
+        Delivery::CustomerSurvey { .. } => "satisfaction survey",
         Delivery::ConfirmDelivered { .. } => "delivered mark",
         Delivery::ChannelPost { .. } => "channel post",
     }

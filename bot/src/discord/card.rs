@@ -71,6 +71,20 @@ pub fn card_buttons() -> Vec<CreateActionRow> {
     ])]
 }
 
+/// The survey's buttons: one per rating, `csat:<survey>:<rating>` as custom id.
+pub fn survey_buttons(survey_id: i64) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(
+        crate::hub::RATINGS
+            .iter()
+            .map(|r| {
+                CreateButton::new(crate::hub::Rating::button_data(survey_id, *r))
+                    .label(format!("{r} ⭐"))
+                    .style(ButtonStyle::Secondary)
+            })
+            .collect(),
+    )]
+}
+
 /// A relayed message in the staff thread: who wrote it, then the text as written, then links
 /// to its files.
 pub fn thread_post(author: &str, internal: bool, text: &str, attachments: &[Attachment]) -> String {

@@ -390,6 +390,23 @@ impl DiscordDeliver {
                 let body = format!("{text}{}", card::attachment_links(attachments));
                 Ok(sent(self.post_text(channel, &body, key).await?))
             }
+            Outbound::CustomerSurvey {
+                conversation,
+                survey_id,
+                question,
+            } => {
+                let channel = self.customer_channel(conversation).await?;
+                let mut message = CreateMessage::new()
+                    .content(crate::hub::text::truncate_chars(question, MESSAGE_LIMIT))
+                    .allowed_mentions(no_mentions())
+                    .components(card::survey_buttons(*survey_id));
+                if let Some(key) = key {
+                    message = message
+                        .nonce(Nonce::String(format!("rd{key}.0")))
+                        .enforce_nonce(true);
+                }
+                Ok(sent(Some(self.post(channel, message).await?.id)))
+            }
             Outbound::MarkDelivered {
                 thread,
                 message_ref,

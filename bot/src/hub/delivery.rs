@@ -31,6 +31,9 @@ pub enum Delivery {
     CustomerMessage { message_id: i64 },
     /// A system text to the customer (acknowledgement, closed notice).
     CustomerNotice { text: String },
+    /// "How did we do?" with 1–5 buttons, for survey `survey_id`. Goes out only while it is
+    /// the ticket's latest survey and the ticket is still closed.
+    CustomerSurvey { survey_id: i64, question: String },
     /// Mark an agent's message in the staff thread as delivered to the customer.
     ConfirmDelivered { message_id: i64 },
     /// A post in a team channel that belongs to no ticket thread (SLA alert, daily summary).
@@ -95,6 +98,12 @@ impl Delivery {
 
     pub fn channel_lane(platform: Platform, channel: &str) -> String {
         format!("channel:{platform}:{channel}")
+    }
+
+    /// Sends that wait for their time (the survey after a close), one lane per ticket and
+    /// platform so they hold up nothing else.
+    pub fn later_lane(ticket_id: i64, platform: Platform) -> String {
+        format!("{ticket_id}:later:{platform}")
     }
 
     /// The stored message this delivery carries to the customer, if it does.
@@ -191,6 +200,13 @@ pub enum Outbound {
         thread: String,
         card: CardRef,
         ticket: TicketView,
+    },
+    /// Ask the customer to rate the ticket: `question`, then one button per rating 1–5 whose
+    /// press comes back as a [`crate::hub::Rating`] for `survey_id`.
+    CustomerSurvey {
+        conversation: String,
+        survey_id: i64,
+        question: String,
     },
     /// Send to the customer's conversation.
     CustomerPost {

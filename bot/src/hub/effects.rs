@@ -10,6 +10,9 @@ use super::{Delivery, Hub, HubError};
 #[derive(Debug, Default)]
 pub(super) struct Effects {
     queued: Vec<(i64, String, Platform, Delivery)>,
+    /// Sends that wait: (ticket, platform, what, not before, in ms since the epoch). Each goes
+    /// in a lane of its own so that it holds nothing else up.
+    later: Vec<(i64, Platform, Delivery, i64)>,
     /// Tickets this operation changed, announced on the hub's change feed after the commit.
     touched: BTreeSet<i64>,
 }
@@ -40,6 +43,19 @@ impl Effects {
         ));
     }
 
+    /// A send to the customer that must wait until `not_before_ms` (the satisfaction survey).
+    pub fn customer_later(
+        &mut self,
+        ticket_id: i64,
+        platform: Platform,
+        delivery: Delivery,
+        not_before_ms: i64,
+    ) {
+        self.touched.insert(ticket_id);
+        self.later
+            .push((ticket_id, platform, delivery, not_before_ms));
+    }
+
     /// Whether something queued for the ticket's staff thread on `platform` matches `what`.
     pub fn has_staff(
         &self,
@@ -66,12 +82,28 @@ impl Effects {
             )
             .await?;
         }
+        for (ticket_id, platform, delivery, not_before) in &self.later {
+            let payload = serde_json::to_string(delivery)?;
+            tx.enqueue_after(
+                Some(*ticket_id),
+                &Delivery::later_lane(*ticket_id, *platform),
+                *platform,
+                &payload,
+                *not_before,
+                now_ms,
+            )
+            .await?;
+        }
         Ok(())
     }
 
     /// The platforms whose workers have new work.
     pub fn platforms(&self) -> BTreeSet<Platform> {
-        self.queued.iter().map(|(_, _, p, _)| *p).collect()
+        self.queued
+            .iter()
+            .map(|(_, _, p, _)| *p)
+            .chain(self.later.iter().map(|(_, p, _, _)| *p))
+            .collect()
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`Deliver`] implementation. The hub knows no platform crate.
 
 mod commands;
+mod csat;
 mod delivery;
 mod effects;
 mod error;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use relaydesk_storage::{ChangeFeed, Clock, Platform, Store};
 
 pub use commands::{Actor, CommandReply, TicketRef};
+pub use csat::{Rating, RATINGS};
 pub use delivery::{
     CardRef, Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView,
 };
@@ -45,6 +47,8 @@ pub struct HubConfig {
     pub max_message_bytes: usize,
     /// SLA policies and teams; empty turns the SLA engine off.
     pub sla: Arc<crate::sla::SlaRules>,
+    /// The satisfaction survey after a close; `None` sends none.
+    pub csat_delay: Option<Duration>,
 }
 
 impl Default for HubConfig {
@@ -56,6 +60,7 @@ impl Default for HubConfig {
             reopen_window: Duration::from_secs(7 * 24 * 3600),
             max_message_bytes: 64 * 1024,
             sla: Arc::default(),
+            csat_delay: None,
         }
     }
 }

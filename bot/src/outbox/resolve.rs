@@ -1,7 +1,7 @@
 //! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
 //! the store as it is now (thread created by an earlier row, current title and state).
 
-use relaydesk_storage::{DeliveryContext, OutboxItem, Tx};
+use relaydesk_storage::{DeliveryContext, OutboxItem, TicketStatus, Tx};
 
 use crate::hub::{CardRef, Delivery, Outbound, TicketView};
 use crate::sla::card_due;
@@ -171,6 +171,23 @@ pub(super) async fn resolve(
             text: text.clone(),
             attachments: Vec::new(),
         },
+        Delivery::CustomerSurvey {
+            survey_id,
+            question,
+        } => {
+            let latest = tx.latest_csat_survey(ticket.id).await?.map(|s| s.id);
+            if latest != Some(*survey_id) || ticket.status != TicketStatus::Closed {
+                return Err(Unresolvable::Moot(format!(
+                    "survey {survey_id} of ticket {} is no longer current",
+                    ticket.number
+                )));
+            }
+            Outbound::CustomerSurvey {
+                conversation: ticket.conversation.clone(),
+                survey_id: *survey_id,
+                question: question.clone(),
+            }
+        }
         Delivery::ConfirmDelivered { message_id } => {
             let message = tx.message(*message_id).await?;
             let message_ref = message.external_id.ok_or_else(|| {

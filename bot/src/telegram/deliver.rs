@@ -8,7 +8,8 @@ use relaydesk_storage::{Attachment, Platform};
 use teloxide::payloads::setters::*;
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{
-    ChatId, FileId, InputFile, MessageEntity, MessageId, ReactionType, ThreadId, User, UserId,
+    ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageEntity,
+    MessageId, ReactionType, ThreadId, User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -17,7 +18,9 @@ use super::errors::delivery_error;
 use super::inbound::message_ref;
 use super::pacing::Pacing;
 use crate::hub::text::{split_for_limit, truncate_chars};
-use crate::hub::{CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
+use crate::hub::{
+    CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, Rating, TicketView, RATINGS,
+};
 
 /// Longest text of one Telegram message, in characters.
 pub const MESSAGE_CHARS: usize = 4096;
@@ -382,6 +385,33 @@ impl Deliver for TelegramSender {
                 };
                 (to, self.post(to, text, attachments).await?)
             }
+            Outbound::CustomerSurvey {
+                conversation,
+                survey_id,
+                question,
+            } => {
+                let to = Target {
+                    chat: parse_chat(conversation)?,
+                    topic: None,
+                };
+                let buttons = RATINGS
+                    .iter()
+                    .map(|r| {
+                        InlineKeyboardButton::callback(
+                            format!("{r} ⭐"),
+                            Rating::button_data(*survey_id, *r),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                let sent = self
+                    .bot
+                    .send_message(to.chat, truncate_chars(question, MESSAGE_CHARS))
+                    .reply_markup(InlineKeyboardMarkup::new(vec![buttons]))
+                    .send()
+                    .await
+                    .map_err(delivery_error)?;
+                (to, Some(sent.id))
+            }
             Outbound::ChannelPost {
                 channel,
                 text,
@@ -466,6 +496,9 @@ impl Deliver for TelegramSender {
                 parts(text),
                 false,
             ),
+            Outbound::CustomerSurvey { conversation, .. } => {
+                (parse_chat(conversation).map_or(0, |c| c.0), 1, false)
+            }
         };
         self.pacing
             .paces(chat, i64::try_from(cost).unwrap_or(i64::MAX), topic)

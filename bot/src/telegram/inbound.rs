@@ -3,7 +3,7 @@
 use relaydesk_storage::{Attachment, Platform};
 use teloxide::types::{Message, Update, UpdateKind, User};
 
-use crate::hub::{CustomerMessage, PlatformUser};
+use crate::hub::{CustomerMessage, PlatformUser, Rating};
 
 /// What one update asks of us.
 #[derive(Debug, Clone)]
@@ -19,6 +19,11 @@ pub enum Incoming {
     Staff(StaffPost),
     /// A command typed in the staff supergroup outside any topic (`topic` is 0).
     StaffCommandOutsideTopic(StaffPost),
+    /// A customer pressed a survey button (`callback_query`); answered with
+    /// `answerCallbackQuery` under `query_id`.
+    Rating { query_id: String, rating: Rating },
+    /// A button press that is not ours to act on; answered so the client stops waiting.
+    UnknownButton { query_id: String },
     /// Nothing for us (service messages, other chats, bots, edits).
     Ignore,
 }
@@ -44,8 +49,25 @@ pub fn message_ref(chat_id: i64, message_id: i32) -> String {
 
 /// Reads one update. `staff_chat_id` is the team's supergroup.
 pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
-    let UpdateKind::Message(message) = &update.kind else {
-        return Incoming::Ignore;
+    let message = match &update.kind {
+        UpdateKind::Message(message) => message,
+        UpdateKind::CallbackQuery(query) => {
+            let query_id = query.id.to_string();
+            return match query.data.as_deref().and_then(Rating::parse_button) {
+                Some((survey_id, rating)) => Incoming::Rating {
+                    query_id,
+                    rating: Rating {
+                        platform: Platform::Telegram,
+                        user: query.from.id.0.to_string(),
+                        survey_id,
+                        rating,
+                        language: query.from.language_code.clone(),
+                    },
+                },
+                None => Incoming::UnknownButton { query_id },
+            };
+        }
+        _ => return Incoming::Ignore,
     };
     let Some(from) = message.from.as_ref() else {
         return Incoming::Ignore;

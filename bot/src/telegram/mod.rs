@@ -173,7 +173,7 @@ impl TelegramChannel {
                 .bot
                 .set_webhook(url.clone())
                 .secret_token(secret.clone())
-                .allowed_updates(vec![AllowedUpdate::Message])
+                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
                 // One update at a time keeps each chat's messages in order.
                 .max_connections(1)
                 .send()

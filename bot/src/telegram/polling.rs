@@ -34,7 +34,7 @@ pub async fn poll(
         let mut request = bot
             .get_updates()
             .timeout(timeout)
-            .allowed_updates(vec![AllowedUpdate::Message]);
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
         if let Some(offset) = offset {
             request = request.offset(offset);
         }

@@ -3,11 +3,14 @@
 //! (nothing was committed); everything else is answered and done.
 
 use relaydesk_storage::{Platform, Role};
+use teloxide::payloads::setters::*;
+use teloxide::requests::{Request, Requester};
 use teloxide::types::Update;
 use teloxide::Bot;
 
 use super::admins::Admins;
 use super::inbound::{message_ref, translate, Incoming, StaffPost};
+use crate::hub::text::truncate_chars;
 use crate::hub::{
     Actor, Command, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome, TicketRef,
 };
@@ -17,6 +20,9 @@ use relaydesk_desk::Scope;
 /// Said when a command is typed in the staff group but not in a ticket's topic.
 pub const OUTSIDE_TOPIC: &str =
     "Commands work inside a ticket's topic. Open the ticket's topic and type the command there.";
+
+/// Longest popup text of `answerCallbackQuery`.
+const CALLBACK_ANSWER_CHARS: usize = 200;
 
 /// The update could not be committed; try it again, do not acknowledge it.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +82,31 @@ impl Receiver {
                 self.outside_topic(post).await.map_err(failed)
             }
             Incoming::Staff(post) => self.staff(post).await.map_err(failed),
+            Incoming::Rating { query_id, rating } => {
+                let text = match self.hub.rate(&rating).await {
+                    Ok(text) => text,
+                    Err(e) if e.is_internal() => return Err(failed(e)),
+                    Err(e) => e.user_message(),
+                };
+                self.answer_button(query_id, Some(text)).await;
+                Ok(())
+            }
+            Incoming::UnknownButton { query_id } => {
+                self.answer_button(query_id, None).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Answers a button press (the client shows a spinner until then), with a short popup
+    /// text when there is one. A failed answer is logged: the press itself is stored.
+    async fn answer_button(&self, query_id: String, text: Option<String>) {
+        let mut request = self.bot.answer_callback_query(query_id.into());
+        if let Some(text) = text {
+            request = request.text(truncate_chars(&text, CALLBACK_ANSWER_CHARS));
+        }
+        if let Err(e) = request.send().await {
+            tracing::warn!(error = %e, "could not answer a button press");
         }
     }
 

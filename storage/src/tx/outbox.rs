@@ -47,16 +47,56 @@ impl Tx {
         message_id: Option<i64>,
         now_ms: i64,
     ) -> Result<i64> {
+        self.enqueue_row(
+            ticket_id, lane, platform, payload, message_id, now_ms, now_ms,
+        )
+        .await
+    }
+
+    /// [`Tx::enqueue`] for a send that must not go out before `not_before_ms`.
+    pub async fn enqueue_after(
+        &mut self,
+        ticket_id: Option<i64>,
+        lane: &str,
+        platform: Platform,
+        payload: &str,
+        not_before_ms: i64,
+        now_ms: i64,
+    ) -> Result<i64> {
+        self.enqueue_row(
+            ticket_id,
+            lane,
+            platform,
+            payload,
+            None,
+            not_before_ms,
+            now_ms,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn enqueue_row(
+        &mut self,
+        ticket_id: Option<i64>,
+        lane: &str,
+        platform: Platform,
+        payload: &str,
+        message_id: Option<i64>,
+        next_attempt_at: i64,
+        now_ms: i64,
+    ) -> Result<i64> {
         self.queued_for.insert(platform);
         let row = sqlx::query(
             "INSERT INTO outbox (ticket_id, lane, platform, payload, message_id, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(ticket_id)
         .bind(lane)
         .bind(platform.as_str())
         .bind(payload)
         .bind(message_id)
+        .bind(next_attempt_at)
         .bind(now_ms)
         .fetch_one(&mut *self.inner)
         .await?;

@@ -101,7 +101,8 @@ impl Tx {
         self.customer(id).await
     }
 
-    async fn customer_id_for_identity(
+    /// The customer a platform identity belongs to, if it wrote before.
+    pub async fn customer_id_for_identity(
         &mut self,
         platform: Platform,
         external_id: &str,

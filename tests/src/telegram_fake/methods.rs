@@ -171,7 +171,12 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             }
             _ => bad("commands must be an array of BotCommand"),
         },
-        "answerCallbackQuery" => Answer::Ok(json!(true)),
+        "answerCallbackQuery" => {
+            if text(params, "text").is_some_and(|t| t.chars().count() > 200) {
+                return bad("answerCallbackQuery text is longer than 200 characters");
+            }
+            Answer::Ok(json!(true))
+        }
         "getChatAdministrators" => {
             let chat = int(params, "chat_id").unwrap_or_default();
             let state = shared.lock();
@@ -260,10 +265,21 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
                     Err(why) => return bad(&why),
                 },
             }
+            match structured(params, "reply_markup") {
+                None => {}
+                Some(markup) => match checked_inline_keyboard(&markup) {
+                    Ok(()) => content["reply_markup"] = markup,
+                    Err(why) => return bad(&why),
+                },
+            }
             let answer = send(shared, chat, params, content);
             if let Answer::Ok(message) = &answer {
                 if let Some(id) = message["message_id"].as_i64() {
-                    shared.lock().texts.insert((chat, id), body);
+                    let mut state = shared.lock();
+                    state.texts.insert((chat, id), body);
+                    if message.get("reply_markup").is_some() {
+                        state.keyboards.insert((chat, id), message.clone());
+                    }
                 }
             }
             answer
@@ -333,6 +349,38 @@ fn send(shared: &Shared, chat: i64, params: &Value, content: Value) -> Answer {
         message.extend(content);
     }
     Answer::Ok(message)
+}
+
+/// An `InlineKeyboardMarkup` as documented: `inline_keyboard` is an array of rows of
+/// buttons, each with a `text` and exactly one action; `callback_data` is 1-64 bytes.
+fn checked_inline_keyboard(markup: &Value) -> Result<(), String> {
+    let Some(rows) = markup["inline_keyboard"].as_array() else {
+        return Err("reply_markup: only inline_keyboard is expected here".into());
+    };
+    for row in rows {
+        let Some(buttons) = row.as_array() else {
+            return Err("inline_keyboard rows must be arrays".into());
+        };
+        for button in buttons {
+            if button["text"].as_str().is_none_or(str::is_empty) {
+                return Err("an inline keyboard button needs a text".into());
+            }
+            let actions = ["url", "callback_data", "switch_inline_query", "pay"]
+                .iter()
+                .filter(|k| button.get(**k).is_some())
+                .count();
+            if actions != 1 {
+                return Err("an inline keyboard button needs exactly one action".into());
+            }
+            if let Some(data) = button.get("callback_data") {
+                let len = data.as_str().map_or(0, str::len);
+                if !(1..=64).contains(&len) {
+                    return Err("BUTTON_DATA_INVALID".into());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Entities as documented: offsets and lengths in UTF-16 code units within the text, a
@@ -436,6 +484,14 @@ async fn get_updates(shared: &Shared, params: &Value) -> Answer {
             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".into(),
         );
     }
+    // "If not specified, the previous setting will be used"; an empty list means every type
+    // but chat_member, message_reaction and message_reaction_count; the default is that too.
+    if let Some(Value::Array(kinds)) = structured(params, "allowed_updates") {
+        shared.lock().allowed_updates = kinds
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+    }
     let offset = int(params, "offset");
     let limit = int(params, "limit").unwrap_or(100).clamp(1, 100);
     let timeout = int(params, "timeout").unwrap_or(0).max(0);
@@ -455,6 +511,13 @@ async fn get_updates(shared: &Shared, params: &Value) -> Answer {
                     state.updates.pop_front();
                 }
             }
+            // Updates of a type the bot did not ask for are dropped, as Telegram does.
+            let allowed = state.allowed_updates.clone();
+            state.updates.retain(|u| {
+                allowed.is_empty()
+                    || u.as_object()
+                        .is_some_and(|o| o.keys().any(|k| allowed.contains(k)))
+            });
             if !state.updates.is_empty() {
                 let batch: Vec<Value> = state
                     .updates

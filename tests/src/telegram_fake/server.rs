@@ -137,6 +137,65 @@ impl TelegramFake {
         id
     }
 
+    /// `user` presses the inline button with `data` on the bot's message `message_id` in
+    /// `chat`: a `callback_query` update as documented. Returns the query id. Panics when that
+    /// message has no such button (Telegram would not send it).
+    pub fn press_button(&self, user: &TgUser, chat: i64, message_id: i64, data: &str) -> String {
+        let mut state = self.shared.lock();
+        let message = state
+            .keyboards
+            .get(&(chat, message_id))
+            .cloned()
+            .unwrap_or_else(|| panic!("message {chat}/{message_id} has no inline keyboard"));
+        let on_a_button = message["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .any(|b| b["callback_data"] == data);
+        assert!(on_a_button, "no button with data `{data}` on {message}");
+        let query_id = format!("cq-{}-{}", user.id, state.next_update_id + 1);
+        state.push_update_of(
+            "callback_query",
+            json!({
+                "id": query_id, "from": user.json(), "message": message,
+                "chat_instance": format!("ci-{chat}"), "data": data,
+            }),
+        );
+        drop(state);
+        self.shared.changed.notify_waiters();
+        query_id
+    }
+
+    /// The bot's messages with an inline keyboard sent to `chat`, in order: (message id,
+    /// text, the buttons' callback data).
+    pub fn keyboards_to(&self, chat: i64) -> Vec<(i64, String, Vec<String>)> {
+        let state = self.shared.lock();
+        let mut found: Vec<(i64, String, Vec<String>)> = state
+            .keyboards
+            .iter()
+            .filter(|((c, _), _)| *c == chat)
+            .map(|((_, id), message)| {
+                let data = message["reply_markup"]["inline_keyboard"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+                    .collect();
+                (
+                    *id,
+                    message["text"].as_str().unwrap_or_default().to_string(),
+                    data,
+                )
+            })
+            .collect();
+        found.sort_by_key(|(id, _, _)| *id);
+        found
+    }
+
     /// Someone writes in a forum topic of `chat`. Returns the message id.
     pub fn push_topic_text(&self, chat: i64, topic: i64, user: &TgUser, text: &str) -> i64 {
         self.push_group(chat, Some(topic), user, text)

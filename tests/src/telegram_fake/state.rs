@@ -134,6 +134,10 @@ pub(crate) struct State {
     /// Chats whose user blocked the bot (403).
     pub blocked: HashSet<i64>,
     pub webhook: Option<(String, Option<String>)>,
+    /// Sent messages with an inline keyboard, as sent, by (chat, message id).
+    pub keyboards: HashMap<(i64, i64), Value>,
+    /// The update types `getUpdates` last asked for; empty: the default set.
+    pub allowed_updates: Vec<String>,
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Every message the bot sent (any `send*` method), by (chat, message id): the topic it
     /// went to, `None` outside topics.
@@ -151,9 +155,15 @@ impl State {
     }
 
     pub fn push_update(&mut self, message: Value) -> i64 {
+        self.push_update_of("message", message)
+    }
+
+    /// Queues an update of `kind` (`message`, `callback_query`, …).
+    pub fn push_update_of(&mut self, kind: &str, payload: Value) -> i64 {
         self.next_update_id += 1;
         let id = self.next_update_id;
-        let update = json!({"update_id": id, "message": message});
+        let mut update = json!({"update_id": id});
+        update[kind] = payload;
         self.history.push(update.clone());
         self.updates.push_back(update);
         id

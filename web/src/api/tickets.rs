@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiAgent;
 use super::body::ApiJson;
 use super::error::{ApiError, ErrorBody};
-use super::views::{CreatedMessage, MessageView, TicketDetail, TicketList};
+use super::views::{CreatedMessage, CsatView, MessageView, TicketDetail, TicketList};
 use crate::AppState;
 use crate::CustomerInput;
 
@@ -233,6 +233,7 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found("the ticket's customer is gone"))?;
     let messages = tx.messages(ticket.id).await?;
     let deliveries = tx.reply_deliveries(ticket.id).await?;
+    let csat = tx.ticket_csat(ticket.id).await?;
     tx.rollback().await?;
     Ok(Json(TicketDetail {
         ticket: row.into(),
@@ -243,6 +244,12 @@ pub async fn get(
             .into_iter()
             .map(|m| MessageView::with_delivery(m, &deliveries))
             .collect(),
+        csat: csat.and_then(|survey| {
+            survey.rating.map(|rating| CsatView {
+                rating,
+                rated_at: survey.rated_at,
+            })
+        }),
     }))
 }
 

@@ -95,6 +95,18 @@ pub struct TicketDetail {
     pub customer_profile: CustomerView,
     /// Every message, oldest first, internal notes included.
     pub messages: Vec<MessageView>,
+    /// The customer's satisfaction rating of the ticket (the latest close's survey), once
+    /// they answered.
+    pub csat: Option<CsatView>,
+}
+
+/// A satisfaction rating.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CsatView {
+    /// 1 (poor) to 5 (excellent).
+    #[schema(example = 4, minimum = 1, maximum = 5)]
+    pub rating: u8,
+    pub rated_at: Option<DateTime<Utc>>,
 }
 
 /// One message of a ticket.

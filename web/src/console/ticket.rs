@@ -33,6 +33,8 @@ pub struct TicketView {
     pub agents: Vec<Agent>,
     /// The canned replies' names, for the reply box's picker.
     pub canned: Vec<String>,
+    /// The customer's satisfaction rating (1–5), once given.
+    pub csat: Option<u8>,
     /// The number of the ticket this one was merged into.
     pub merged_into: Option<i64>,
 }
@@ -63,6 +65,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
     let sla = tx.ticket_sla(ticket.id).await?;
     let agents = tx.agents().await?;
     let canned = tx.canned_reply_names().await?;
+    let csat = tx.ticket_csat(ticket.id).await?.and_then(|s| s.rating);
     let merged_into = match ticket.merged_into {
         Some(id) => Some(tx.ticket(id).await?.number),
         None => None,
@@ -80,6 +83,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         sla,
         agents,
         canned,
+        csat,
         merged_into,
     }))
 }
@@ -320,6 +324,13 @@ fn details(view: &TicketView, csrf: &str) -> Markup {
                 dt { "Assignee" } dd { (view.assignee.as_ref().map_or("nobody", |a| a.name.as_str())) }
                 dt { "Team" } dd { (view.team.as_deref().unwrap_or("none")) }
                 dt { "Last activity" } dd { (when(view.ticket.updated_at)) }
+                dt { "Satisfaction" }
+                dd.csat {
+                    @match view.csat {
+                        Some(rating) => { (rating) "/5 " span aria-hidden="true" { (stars(rating)) } },
+                        None => "not rated",
+                    }
+                }
                 @if let Some(reason) = &view.ticket.close_reason {
                     dt { "Close reason" } dd { (reason) }
                 }
@@ -336,6 +347,13 @@ fn details(view: &TicketView, csrf: &str) -> Markup {
             }
         }
     }
+}
+
+/// ★★★★☆ for 4.
+fn stars(rating: u8) -> String {
+    (1..=5)
+        .map(|r| if r <= rating { '★' } else { '☆' })
+        .collect()
 }
 
 fn goal_label(goal: Goal) -> &'static str {

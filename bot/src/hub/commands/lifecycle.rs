@@ -17,9 +17,13 @@ pub(super) async fn close(
         .await?;
     if run.hub.can_reach_customer(ticket.origin) {
         let customer = run.tx.customer(ticket.customer_id).await?;
-        let text = texts::ticket_closed(customer.language.as_deref(), ticket.number);
+        let language = customer.language.as_deref();
+        let text = texts::ticket_closed(language, ticket.number);
         run.effects
             .customer(ticket.id, ticket.origin, Delivery::CustomerNotice { text });
+        run.hub
+            .queue_survey(run.tx, &ticket, language, run.now, run.effects)
+            .await?;
     }
     let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
     Ok(run.announce(format!(
