@@ -752,6 +752,75 @@ async fn canned_names_complete_for_staff_and_a_canned_reply_reaches_the_customer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_ticket_asks_for_a_rating_with_buttons_in_the_dm() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (dm, thread) = anna_opens_ticket(&fake, "need help").await;
+    let closed = slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "close",
+        json!([]),
+        json!({}),
+    )
+    .await;
+    assert!(answer_text(&closed).contains("closed"), "{closed}");
+    let survey = fake
+        .wait_for("the survey in Anna's DMs", |f| {
+            f.messages_in(dm)
+                .into_iter()
+                .find(|m| m["components"][0]["components"].as_array().is_some())
+        })
+        .await;
+    assert!(
+        content(&survey).starts_with("How did we do with ticket #1001?"),
+        "{survey}"
+    );
+    let buttons: Vec<String> = survey["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(buttons.len(), 5, "{buttons:?}");
+
+    // Someone else pressing it changes nothing.
+    let id = fake.press_dm_button(
+        dm,
+        (MALLORY, "Mallory"),
+        "en-US",
+        survey.clone(),
+        &buttons[0],
+    );
+    let refused = answer_to(&fake, id).await;
+    assert_eq!(answer_text(&refused), "This survey is for someone else.");
+    assert!(is_ephemeral(&refused));
+
+    let id = fake.press_dm_button(dm, (ANNA, "Anna K."), "de", survey.clone(), &buttons[2]);
+    let thanks = answer_to(&fake, id).await;
+    assert_eq!(answer_text(&thanks), "Danke für Ihre Bewertung: 3/5!");
+    fake.wait_for("the rating in the thread", |f| {
+        f.messages_in(thread)
+            .iter()
+            .any(|m| content(m).contains("★★★☆☆ Anna K. rated #1001: 3/5"))
+            .then_some(())
+    })
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let rating = tx.ticket_csat(ticket.id).await.expect("csat");
+    drop(tx);
+    assert_eq!(rating.and_then(|r| r.rating), Some(3));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn card_buttons_claim_and_close() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;

@@ -14,7 +14,7 @@ use serenity::http::{LightMethod, Route};
 use tokio::sync::OnceCell;
 
 use super::card;
-use super::rest::Rest;
+use super::rest::{is_archived_thread, Rest};
 use super::{DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::split_for_limit;
 use crate::hub::{CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
@@ -119,6 +119,25 @@ impl DiscordDeliver {
             first.get_or_insert(sent.id);
         }
         Ok(first)
+    }
+
+    /// Posts in a closed ticket's thread (archived and locked, e.g. a rating that came after
+    /// the close): unarchives it, posts, and archives it again.
+    async fn post_in_closed_thread(
+        &self,
+        thread: ChannelId,
+        text: &str,
+        key: Option<&str>,
+    ) -> Result<Option<MessageId>, DeliveryError> {
+        self.edit_thread(thread, EditThread::new().archived(false))
+            .await?;
+        let posted = self.post_text(thread, text, key).await;
+        let closed = self
+            .edit_thread(thread, EditThread::new().archived(true).locked(true))
+            .await;
+        let posted = posted?;
+        closed?;
+        Ok(posted)
     }
 
     async fn staff_is_forum(&self) -> Result<bool, DeliveryError> {
@@ -360,9 +379,15 @@ impl DiscordDeliver {
                     .await?;
                 Ok(Delivered::default())
             }
-            Outbound::ThreadNotice { thread, text } => Ok(sent(
-                self.post_text(id("thread", thread)?, text, key).await?,
-            )),
+            Outbound::ThreadNotice { thread, text } => {
+                let thread = id("thread", thread)?;
+                match self.post_text(thread, text, key).await {
+                    Err(e) if is_archived_thread(&e) => {
+                        Ok(sent(self.post_in_closed_thread(thread, text, key).await?))
+                    }
+                    posted => Ok(sent(posted?)),
+                }
+            }
             Outbound::SyncThread {
                 thread,
                 ticket,

@@ -11,7 +11,9 @@ use super::events::Worker;
 use super::inbound::person;
 use super::{card, commands, panel, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
-use crate::hub::{Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, TicketRef};
+use crate::hub::{
+    Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, Rating, TicketRef,
+};
 use relaydesk_storage::Platform;
 
 impl Worker {
@@ -186,6 +188,26 @@ impl Worker {
     }
 
     pub(super) async fn button(&self, interaction: &ComponentInteraction) {
+        if let Some((survey_id, rating)) = Rating::parse_button(&interaction.data.custom_id) {
+            let press = Rating {
+                platform: Platform::Discord,
+                user: interaction.user.id.to_string(),
+                survey_id,
+                rating,
+                language: Some(interaction.locale.clone()),
+            };
+            let text = match self.hub.rate(&press).await {
+                Ok(text) => text,
+                Err(e) => e.user_message(),
+            };
+            if let Err(e) = interaction
+                .create_response(&self.http, answer(&text, true))
+                .await
+            {
+                tracing::warn!(error = %e, "could not answer a survey press");
+            }
+            return;
+        }
         if interaction.data.custom_id == panel::OPEN_BUTTON {
             let form = CreateInteractionResponse::Modal(panel::form());
             if let Err(e) = interaction.create_response(&self.http, form).await {

@@ -226,6 +226,14 @@ fn global_wait(recent: &mut VecDeque<Instant>, now: Instant) -> Option<Duration>
         .map(|oldest| second.saturating_sub(now.duration_since(*oldest)))
 }
 
+/// Discord's error code for "thread is archived".
+const THREAD_ARCHIVED: i64 = 50_083;
+
+/// Whether Discord refused because the thread is archived (a closed ticket's thread).
+pub fn is_archived_thread(error: &DeliveryError) -> bool {
+    matches!(error, DeliveryError::Permanent(why) if why.ends_with(&format!(" (code {THREAD_ARCHIVED})")))
+}
+
 /// Discord's error code for "maximum number of active threads reached".
 const MAX_ACTIVE_THREADS: i64 = 160_006;
 
@@ -242,7 +250,7 @@ fn explain(code: i64) -> Option<&'static str> {
         10013 => "the user no longer exists; ",
         50001 => "the bot has no access to the channel; ",
         50013 => "the bot lacks a permission; ",
-        50083 => "the thread is archived; ",
+        THREAD_ARCHIVED => "the thread is archived; ",
         _ => return None,
     })
 }

@@ -416,6 +416,40 @@ impl FakeDiscord {
         id
     }
 
+    /// `user` presses a button on the bot's message in their DM `channel`: an interaction
+    /// with `user` (no member, no guild) as documented for DMs; returns the interaction id.
+    pub fn press_dm_button(
+        &self,
+        channel: u64,
+        (user, name): (u64, &str),
+        locale: &str,
+        message: Value,
+        custom_id: &str,
+    ) -> u64 {
+        let id = self.snowflake();
+        let data = json!({"custom_id": custom_id, "component_type": 2});
+        let mut interaction =
+            payloads::interaction(id, 3, channel, GUILD_ID, &Value::Null, data, Some(message));
+        if let Some(fields) = interaction.as_object_mut() {
+            fields.remove("member");
+            fields.remove("guild_id");
+            fields.remove("guild_locale");
+            fields.insert("user".into(), payloads::user(user, name, false));
+            fields.insert(
+                "channel".into(),
+                json!({"id": channel.to_string(), "type": 1}),
+            );
+            fields.insert("context".into(), json!(1));
+            fields.insert("locale".into(), json!(locale));
+            fields.insert(
+                "authorizing_integration_owners".into(),
+                json!({"0": GUILD_ID.to_string()}),
+            );
+        }
+        self.dispatch("INTERACTION_CREATE", interaction);
+        id
+    }
+
     /// A member presses a button on a bot message; returns the interaction id.
     pub fn press_button(
         &self,
