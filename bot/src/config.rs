@@ -16,7 +16,16 @@ pub const DEFAULT_CONFIG_FILE: &str = "relaydesk.toml";
 
 /// Sections whose keys map from `RELAYDESK_<SECTION>_<KEY>`; anything else maps to a top-level key.
 const SECTIONS: &[&str] = &[
-    "tickets", "outbox", "telegram", "discord", "sla", "web", "console", "email", "csat",
+    "tickets",
+    "outbox",
+    "telegram",
+    "discord",
+    "sla",
+    "web",
+    "console",
+    "email",
+    "csat",
+    "transcripts",
 ];
 
 /// `RELAYDESK_*` variables that are not configuration keys: the command line's own, and the
@@ -119,6 +128,9 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_CSAT_ENABLED             csat.enabled: ask customers “How did we do?” with 1-5 buttons when
                                      a ticket closes [default: true]
   RELAYDESK_CSAT_DELAY_SECONDS       csat.delay_seconds: wait this long after the close [default: 0]
+  RELAYDESK_TRANSCRIPTS_TELEGRAM_CHAT_ID
+                                     transcripts.telegram_chat_id: a Telegram chat that gets each
+                                     closed ticket's transcript as an HTML file [default: unset]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]
   RELAYDESK_LOG_FORMAT               text (default; colours only on a terminal) or json: one
                                      object per line with the ticket and message it is about";
@@ -138,6 +150,15 @@ pub struct Config {
     pub console: relaydesk_web::ConsoleConfig,
     pub email: relaydesk_web::EmailConfig,
     pub csat: CsatConfig,
+    pub transcripts: TranscriptsConfig,
+}
+
+/// `[transcripts]`: where each closed ticket's transcript is posted as an HTML file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscriptsConfig {
+    /// A Telegram chat (group or channel) the bot may post in.
+    pub telegram_chat_id: Option<i64>,
 }
 
 /// `[csat]`: the satisfaction survey sent when a ticket closes.
@@ -189,6 +210,7 @@ impl Default for Config {
             console: relaydesk_web::ConsoleConfig::default(),
             email: relaydesk_web::EmailConfig::default(),
             csat: CsatConfig::default(),
+            transcripts: TranscriptsConfig::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use relaydesk_storage::{Clock, Store, StoreOptions, SystemClock};
+use relaydesk_storage::{Clock, Platform, Store, StoreOptions, SystemClock};
 use relaydesk_web::AppState;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -66,6 +66,13 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
             .csat
             .enabled
             .then(|| std::time::Duration::from_secs(config.csat.delay_seconds)),
+        transcript_channels: config
+            .transcripts
+            .telegram_chat_id
+            .filter(|_| channels.iter().any(|c| c.platform() == Platform::Telegram))
+            .map(|chat| (Platform::Telegram, chat.to_string()))
+            .into_iter()
+            .collect(),
         ..HubConfig::default()
     }
 }

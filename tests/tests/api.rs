@@ -758,6 +758,7 @@ async fn the_openapi_document_describes_every_route() {
         ("GET", "/api/v1/tickets"),
         ("POST", "/api/v1/tickets"),
         ("GET", "/api/v1/tickets/{number}"),
+        ("GET", "/api/v1/tickets/{number}/transcript"),
         ("POST", "/api/v1/tickets/{number}/reply"),
         ("POST", "/api/v1/tickets/{number}/notes"),
         ("POST", "/api/v1/tickets/{number}/commands"),

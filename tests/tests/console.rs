@@ -316,6 +316,8 @@ async fn every_page_needs_a_session() {
         format!("/console/tickets/{number}"),
         format!("/console/tickets/{number}/conversation"),
         format!("/console/tickets/{number}/events"),
+        format!("/console/tickets/{number}/transcript?format=txt"),
+        "/console/canned".to_string(),
     ] {
         let page = stranger.get(&path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
@@ -519,6 +521,12 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     assert!(closed_view
         .body
         .contains(&format!("href=\"/console/tickets/{first}\"")));
+    let transcript = console
+        .get(&format!("/console/tickets/{first}/transcript?format=txt"))
+        .await;
+    assert_eq!(transcript.status, StatusCode::OK);
+    assert!(transcript.body.contains("first problem"), "{}", transcript.body);
+    assert!(transcript.body.contains("Thanks, Carla!"), "{}", transcript.body);
     ok(console.action(first, "reopen", "").await);
     assert!(ticket_state(store, first).await.status.is_active());
 

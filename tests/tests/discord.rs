@@ -821,6 +821,57 @@ async fn a_closed_ticket_asks_for_a_rating_with_buttons_in_the_dm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_whose_discord_speaks_german_is_answered_in_german_also_in_dms() {
+    let fake = FakeDiscord::start().await;
+    let _app = start(&fake, TestDb::sqlite()).await;
+    fake.set_locale(ANNA, "de");
+    let id = fake.slash_command(
+        SUPPORT_CHANNEL_ID,
+        (ANNA, "Anna K."),
+        &[],
+        "ticket",
+        json!([{"type": 3, "name": "subject", "value": "Anmeldung kaputt"}]),
+        json!({}),
+    );
+    answer_to(&fake, id).await;
+    let customer_thread = fake
+        .wait_for("customer thread", |f| {
+            f.threads_in(SUPPORT_CHANNEL_ID).first().cloned()
+        })
+        .await;
+    let german = "Danke! Wir haben Ihre Nachricht erhalten. Ihre Ticketnummer ist #1001.";
+    fake.wait_for("the German acknowledgement", |f| {
+        f.messages_in(customer_thread.id)
+            .iter()
+            .any(|m| content(m) == german)
+            .then_some(())
+    })
+    .await;
+    // Her DMs carry no locale: the one she showed is kept with her.
+    let staff_thread = thread_with(&fake, 0, 0).await;
+    slash(
+        &fake,
+        staff_thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "close",
+        json!([]),
+        json!({}),
+    )
+    .await;
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    fake.customer_dm(dm, ANNA, "Anna K.", "noch eine Frage");
+    let second = "Danke! Wir haben Ihre Nachricht erhalten. Ihre Ticketnummer ist #1002.";
+    fake.wait_for("a German acknowledgement in the DM", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == second)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn card_buttons_claim_and_close() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;

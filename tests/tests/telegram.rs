@@ -581,6 +581,79 @@ async fn closing_asks_for_a_rating_with_buttons_and_only_the_customer_can_answer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_tickets_transcript_reaches_the_log_channel_and_downloads_from_the_api() {
+    const LOG: i64 = -100_555;
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.transcripts.telegram_chat_id = Some(LOG);
+    let app = start(TestDb::sqlite(), config).await;
+    let topic = opened(&fake, &anna(), "printer <jam>").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "Fixed it <b>for you</b>");
+    sent(&fake, 1001, None, "Fixed it <b>for you</b>").await;
+    fake.push_topic_text(STAFF, topic, &bo(), "// she was rude");
+    fake.push_topic_text(STAFF, topic, &bo(), "/close");
+    fake.wait_until("the transcript in the log channel", LIMIT, |f| {
+        !f.uploads_to(LOG).is_empty()
+    })
+    .await;
+    let uploads = fake.uploads_to(LOG);
+    assert_eq!(uploads.len(), 1);
+    let (file_name, html, caption) = &uploads[0];
+    assert_eq!(file_name, "ticket-1001.html");
+    assert!(
+        caption.starts_with("📄 Transcript of #1001 · Anna K."),
+        "{caption}"
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("printer &lt;jam&gt;"), "{html}");
+    assert!(
+        html.contains("Fixed it &lt;b&gt;for you&lt;/b&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>for you</b>") && !html.contains("<script"));
+    // The log channel is staff's: notes are in it, marked.
+    assert!(html.contains("internal note") && html.contains("she was rude"));
+
+    // The API gives the customer's copy unless notes are asked for.
+    let token = relaydesk::cli::token::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::token::TokenCommand::Create {
+            name: "reader".into(),
+            agent: "bo".into(),
+        },
+    )
+    .await
+    .expect("token")
+    .out;
+    let http = reqwest::Client::new();
+    let get = |query: &'static str| {
+        http.get(app.url(&format!("/api/v1/tickets/1001/transcript{query}")))
+            .bearer_auth(token.trim())
+            .send()
+    };
+    let text = get("?format=txt").await.expect("answer");
+    assert_eq!(text.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        text.headers()["content-disposition"],
+        "attachment; filename=\"ticket-1001.txt\""
+    );
+    let text = text.text().await.expect("body");
+    assert!(text.contains("Fixed it <b>for you</b>"), "{text}");
+    assert!(!text.contains("she was rude"), "{text}");
+    let staff = get("?format=html&notes=true").await.expect("answer");
+    assert!(staff.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/html")));
+    assert!(staff.text().await.expect("body").contains("she was rude"));
+    assert_eq!(
+        get("?format=pdf").await.expect("answer").status(),
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
     let fake = TelegramFake::start().await;
     let app = started(&fake).await;

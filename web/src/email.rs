@@ -2,7 +2,9 @@
 
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use relaydesk_storage::{AuthorKind, Clock, Store, TicketStatus};
+use relaydesk_storage::{Clock, Store, TicketStatus};
+
+use crate::transcript::{Audience, Transcript as Conversation};
 
 use crate::config::EmailConfig;
 
@@ -85,43 +87,24 @@ pub async fn send_transcript(
     let messages = tx.messages(ticket.id).await?;
     tx.commit().await?;
 
-    let mut body = format!(
-        "Hello {},\n\nhere is the conversation of your ticket #{} ({}).\n\n",
-        customer.display_name, ticket.number, ticket.subject
-    );
-    for message in messages.iter().filter(|m| !m.internal) {
-        let who = match message.author_kind {
-            AuthorKind::Customer => customer.display_name.as_str(),
-            _ => message.author_name.as_str(),
-        };
-        body.push_str(&format!(
-            "[{}] {}:\n{}\n",
-            message.created_at.format("%Y-%m-%d %H:%M UTC"),
-            who,
-            message.body
-        ));
-        for file in &message.attachments {
-            body.push_str(&format!(
-                "  (file: {}{})\n",
-                file.file_name.as_deref().unwrap_or("attachment"),
-                file.url
-                    .as_deref()
-                    .map(|u| format!(" {u}"))
-                    .unwrap_or_default()
-            ));
-        }
-        body.push('\n');
+    let number = ticket.number;
+    let conversation = Conversation {
+        ticket,
+        customer_name: customer.display_name.clone(),
+        messages,
     }
+    .text(Audience::Customer);
+    let mut body = format!(
+        "Hello {},\n\nhere is the conversation of your ticket #{number}.\n\n{conversation}",
+        customer.display_name
+    );
     body.push_str("The ticket is closed. Write to us again whenever you need anything.\n");
 
     let sent = async {
         let mail = Message::builder()
             .from(from)
             .to(to)
-            .subject(format!(
-                "Your conversation with us (ticket #{})",
-                ticket.number
-            ))
+            .subject(format!("Your conversation with us (ticket #{})", number))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| EmailError::Config(format!("cannot build the mail: {e}")))?;
@@ -138,10 +121,10 @@ pub async fn send_transcript(
     if let Err(e) = sent {
         // Give the claim back so a later attempt sends it.
         let mut tx = store.begin().await?;
-        tx.release_transcript(ticket.id, closed_ms).await?;
+        tx.release_transcript(ticket_id, closed_ms).await?;
         tx.commit().await?;
         return Err(e);
     }
-    tracing::info!(ticket = ticket.number, "transcript mailed");
+    tracing::info!(ticket = number, "transcript mailed");
     Ok(Transcript::Sent { to: address })
 }

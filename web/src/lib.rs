@@ -11,6 +11,7 @@ pub mod email;
 mod error;
 mod health;
 pub mod secrets;
+pub mod transcript;
 pub mod widget;
 
 use std::fmt;

@@ -91,5 +91,6 @@ fn describe(delivery: &Delivery) -> &'static str {
         Delivery::CustomerSurvey { .. } => "satisfaction survey",
         Delivery::ConfirmDelivered { .. } => "delivered mark",
         Delivery::ChannelPost { .. } => "channel post",
+        Delivery::TranscriptFile { .. } => "transcript file",
     }
 }

@@ -432,6 +432,9 @@ impl DiscordDeliver {
                 }
                 Ok(sent(Some(self.post(channel, message).await?.id)))
             }
+            Outbound::ChannelFile { .. } => Err(DeliveryError::Permanent(
+                "transcript files go to Telegram log channels only".into(),
+            )),
             Outbound::MarkDelivered {
                 thread,
                 message_ref,

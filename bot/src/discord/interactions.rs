@@ -12,7 +12,8 @@ use super::inbound::person;
 use super::{card, commands, panel, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, Rating, TicketRef,
+    Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, PlatformUser, Rating,
+    TicketRef,
 };
 use relaydesk_storage::Platform;
 
@@ -23,6 +24,7 @@ impl Worker {
     pub(super) async fn open_guild_ticket(
         &self,
         customer: &User,
+        locale: &str,
         subject: &str,
         text: &str,
         key: String,
@@ -39,7 +41,12 @@ impl Worker {
         let message = CustomerMessage {
             platform: Platform::Discord,
             external_message_id: Some(key),
-            customer: person(customer),
+            // Discord tells the user's language only in interactions: it is kept with their
+            // identity and used for their DMs too.
+            customer: PlatformUser {
+                language: Some(locale.to_string()),
+                ..person(customer)
+            },
             conversation: thread.to_string(),
             subject: Some(subject.to_string()),
             text: text.to_string(),
@@ -87,6 +94,7 @@ impl Worker {
         let answer_text = match self
             .open_guild_ticket(
                 &interaction.user,
+                &interaction.locale,
                 &subject,
                 &text,
                 interaction.id.to_string(),
@@ -109,6 +117,7 @@ impl Worker {
                 Some(subject) => match self
                     .open_guild_ticket(
                         &interaction.user,
+                        &interaction.locale,
                         &subject,
                         &subject,
                         interaction.id.to_string(),

@@ -36,6 +36,9 @@ pub enum Delivery {
     CustomerSurvey { survey_id: i64, question: String },
     /// Mark an agent's message in the staff thread as delivered to the customer.
     ConfirmDelivered { message_id: i64 },
+    /// The closed ticket's transcript as an HTML file in a log channel (`channel`: the
+    /// platform's address of it), rendered when it goes out.
+    TranscriptFile { channel: String },
     /// A post in a team channel that belongs to no ticket thread (SLA alert, daily summary).
     /// `channel` is the platform's address of it (chat id, `chat:topic`, channel id).
     ChannelPost {
@@ -207,6 +210,13 @@ pub enum Outbound {
         conversation: String,
         survey_id: i64,
         question: String,
+    },
+    /// A file in a channel that is no ticket's thread (a transcript in the log channel).
+    ChannelFile {
+        channel: String,
+        file_name: String,
+        content: String,
+        caption: String,
     },
     /// Send to the customer's conversation.
     CustomerPost {

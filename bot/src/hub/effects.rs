@@ -43,6 +43,24 @@ impl Effects {
         ));
     }
 
+    /// A post about the ticket in a channel that is not its thread (a log channel), in that
+    /// channel's lane.
+    pub fn channel(
+        &mut self,
+        ticket_id: i64,
+        platform: Platform,
+        channel: &str,
+        delivery: Delivery,
+    ) {
+        self.touched.insert(ticket_id);
+        self.queued.push((
+            ticket_id,
+            Delivery::channel_lane(platform, channel),
+            platform,
+            delivery,
+        ));
+    }
+
     /// A send to the customer that must wait until `not_before_ms` (the satisfaction survey).
     pub fn customer_later(
         &mut self,

@@ -49,6 +49,8 @@ pub struct HubConfig {
     pub sla: Arc<crate::sla::SlaRules>,
     /// The satisfaction survey after a close; `None` sends none.
     pub csat_delay: Option<Duration>,
+    /// Log channels that get each closed ticket's transcript: (platform, channel address).
+    pub transcript_channels: Vec<(Platform, String)>,
 }
 
 impl Default for HubConfig {
@@ -61,6 +63,7 @@ impl Default for HubConfig {
             max_message_bytes: 64 * 1024,
             sla: Arc::default(),
             csat_delay: None,
+            transcript_channels: Vec::new(),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use relaydesk_storage::{DeliveryContext, OutboxItem, TicketStatus, Tx};
 
+use relaydesk_web::transcript::{Audience, Format, Transcript};
+
 use crate::hub::{CardRef, Delivery, Outbound, TicketView};
 use crate::sla::card_due;
 
@@ -186,6 +188,22 @@ pub(super) async fn resolve(
                 conversation: ticket.conversation.clone(),
                 survey_id: *survey_id,
                 question: question.clone(),
+            }
+        }
+        Delivery::TranscriptFile { channel } => {
+            let transcript = Transcript {
+                ticket: ticket.clone(),
+                customer_name: context.customer_name.clone(),
+                messages: tx.messages(ticket.id).await?,
+            };
+            Outbound::ChannelFile {
+                channel: channel.clone(),
+                file_name: Format::Html.file_name(ticket.number),
+                content: transcript.html(Audience::Staff),
+                caption: format!(
+                    "📄 Transcript of #{} · {} · {} ({})",
+                    ticket.number, context.customer_name, ticket.subject, ticket.status
+                ),
             }
         }
         Delivery::ConfirmDelivered { message_id } => {

@@ -22,6 +22,9 @@ use crate::hub::{
     CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, Rating, TicketView, RATINGS,
 };
 
+/// Longest caption of a file, in characters.
+const CAPTION_CHARS: usize = 1024;
+
 /// Longest text of one Telegram message, in characters.
 pub const MESSAGE_CHARS: usize = 4096;
 
@@ -412,6 +415,25 @@ impl Deliver for TelegramSender {
                     .map_err(delivery_error)?;
                 (to, Some(sent.id))
             }
+            Outbound::ChannelFile {
+                channel,
+                file_name,
+                content,
+                caption,
+            } => {
+                let to = parse_channel(channel)?;
+                let file =
+                    InputFile::memory(content.clone().into_bytes()).file_name(file_name.clone());
+                let mut request = self
+                    .bot
+                    .send_document(to.chat, file)
+                    .caption(truncate_chars(caption, CAPTION_CHARS));
+                if let Some(topic) = to.topic {
+                    request = request.message_thread_id(topic);
+                }
+                let sent = request.send().await.map_err(delivery_error)?;
+                (to, Some(sent.id))
+            }
             Outbound::ChannelPost {
                 channel,
                 text,
@@ -498,6 +520,9 @@ impl Deliver for TelegramSender {
             ),
             Outbound::CustomerSurvey { conversation, .. } => {
                 (parse_chat(conversation).map_or(0, |c| c.0), 1, false)
+            }
+            Outbound::ChannelFile { channel, .. } => {
+                (parse_channel(channel).map_or(0, |t| t.chat.0), 1, false)
             }
         };
         self.pacing

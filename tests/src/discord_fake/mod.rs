@@ -383,11 +383,23 @@ impl FakeDiscord {
             "resolved": resolved,
             "guild_id": GUILD_ID.to_string(),
         });
-        self.dispatch(
-            "INTERACTION_CREATE",
+        self.dispatch_interaction(
+            user,
             payloads::interaction(id, 2, channel, GUILD_ID, &member, data, None),
         );
         id
+    }
+
+    /// From now on `user`'s interactions carry `locale` (Discord's default here is `en-US`).
+    pub fn set_locale(&self, user: u64, locale: &str) {
+        self.shared.lock().locales.insert(user, locale.to_string());
+    }
+
+    fn dispatch_interaction(&self, user: u64, mut interaction: Value) {
+        if let Some(locale) = self.shared.lock().locales.get(&user) {
+            interaction["locale"] = json!(locale);
+        }
+        self.dispatch("INTERACTION_CREATE", interaction);
     }
 
     /// A member is typing an option Discord completes (`"focused": true` in `options`);
@@ -409,8 +421,8 @@ impl FakeDiscord {
             "options": options,
             "guild_id": GUILD_ID.to_string(),
         });
-        self.dispatch(
-            "INTERACTION_CREATE",
+        self.dispatch_interaction(
+            user,
             payloads::interaction(id, 4, channel, GUILD_ID, &member, data, None),
         );
         id
@@ -463,8 +475,8 @@ impl FakeDiscord {
         let id = self.snowflake();
         let member = payloads::member(&payloads::user(user, name, false), roles);
         let data = json!({"custom_id": custom_id, "component_type": 2});
-        self.dispatch(
-            "INTERACTION_CREATE",
+        self.dispatch_interaction(
+            user,
             payloads::interaction(id, 3, channel, GUILD_ID, &member, data, Some(message)),
         );
         id
@@ -488,8 +500,8 @@ impl FakeDiscord {
             })
             .collect();
         let data = json!({"custom_id": custom_id, "components": rows});
-        self.dispatch(
-            "INTERACTION_CREATE",
+        self.dispatch_interaction(
+            user,
             payloads::interaction(id, 5, channel, GUILD_ID, &member, data, None),
         );
         id

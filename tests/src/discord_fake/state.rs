@@ -58,6 +58,8 @@ pub struct FakeChannel {
 #[derive(Default)]
 pub(super) struct Inner {
     pub calls: Vec<Call>,
+    /// Users whose interactions carry a locale other than `en-US`.
+    pub locales: HashMap<u64, String>,
     pub next_id: u64,
     pub channels: HashMap<u64, FakeChannel>,
     /// Messages created through REST, per channel, in order.

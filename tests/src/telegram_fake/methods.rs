@@ -289,13 +289,36 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             // sendPhoto, sendDocument, …: the file is a file_id, URL or upload.
             let chat = int(params, "chat_id").unwrap_or_default();
             let field = required(file_method).get(1).copied().unwrap_or("document");
-            let file = text(params, field).unwrap_or_default();
-            let mut content = json!({});
-            content[field] = json!({"file_id": file, "file_unique_id": format!("u-{file}")});
-            if let Some(caption) = text(params, "caption") {
-                content["caption"] = caption.into();
+            let mut file = text(params, field).unwrap_or_default();
+            // An upload is a multipart part: under the parameter's own name, or under any name
+            // the parameter points to with `attach://<name>`.
+            let part = file.strip_prefix("attach://").unwrap_or(field).to_string();
+            if part != field {
+                file = text(params, &part).unwrap_or_default();
             }
-            send(shared, chat, params, content)
+            let caption = text(params, "caption");
+            if caption.as_ref().is_some_and(|c| c.chars().count() > 1024) {
+                return bad("message caption is too long");
+            }
+            let upload = text(params, &format!("{part}.file_name"));
+            let mut content = json!({});
+            content[field] = match &upload {
+                Some(name) => {
+                    json!({"file_id": format!("upload-{name}"), "file_unique_id": format!("u-{name}"), "file_name": name})
+                }
+                None => json!({"file_id": file, "file_unique_id": format!("u-{file}")}),
+            };
+            if let Some(caption) = &caption {
+                content["caption"] = caption.clone().into();
+            }
+            let answer = send(shared, chat, params, content);
+            if let (Answer::Ok(_), Some(name)) = (&answer, upload) {
+                shared
+                    .lock()
+                    .uploads
+                    .push((chat, name, file, caption.unwrap_or_default()));
+            }
+            answer
         }
     }
 }

@@ -168,6 +168,18 @@ impl TelegramFake {
         query_id
     }
 
+    /// Files uploaded (not sent by `file_id`) to `chat`, in order: (file name, content,
+    /// caption).
+    pub fn uploads_to(&self, chat: i64) -> Vec<(String, String, String)> {
+        self.shared
+            .lock()
+            .uploads
+            .iter()
+            .filter(|u| u.0 == chat)
+            .map(|u| (u.1.clone(), u.2.clone(), u.3.clone()))
+            .collect()
+    }
+
     /// The bot's messages with an inline keyboard sent to `chat`, in order: (message id,
     /// text, the buttons' callback data).
     pub fn keyboards_to(&self, chat: i64) -> Vec<(i64, String, Vec<String>)> {
@@ -494,7 +506,12 @@ async fn read_params(request: Request) -> Result<Value, String> {
             .map_err(|e| format!("bad multipart body: {e}"))?;
         while let Some(field) = form.next_field().await.map_err(|e| e.to_string())? {
             let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
             let text = field.text().await.map_err(|e| e.to_string())?;
+            // An uploaded file: its name is kept beside its content.
+            if let Some(file_name) = file_name {
+                params.insert(format!("{name}.file_name"), Value::String(file_name));
+            }
             params.insert(name, Value::String(text));
         }
     } else {

@@ -134,6 +134,8 @@ pub(crate) struct State {
     /// Chats whose user blocked the bot (403).
     pub blocked: HashSet<i64>,
     pub webhook: Option<(String, Option<String>)>,
+    /// Uploaded files: (chat, file name, content, caption).
+    pub uploads: Vec<(i64, String, String, String)>,
     /// Sent messages with an inline keyboard, as sent, by (chat, message id).
     pub keyboards: HashMap<(i64, i64), Value>,
     /// The update types `getUpdates` last asked for; empty: the default set.

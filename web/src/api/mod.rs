@@ -12,6 +12,7 @@ mod commands;
 mod customers;
 mod error;
 mod tickets;
+mod transcripts;
 mod views;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use utoipa_axum::routes;
 
 pub use auth::{RateLimits, DEFAULT_REQUESTS_PER_MINUTE};
 pub use error::ApiError;
+pub use transcripts::file_response as transcript_file;
 
 use crate::AppState;
 
@@ -111,6 +113,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tickets::list, tickets::create))
         .routes(routes!(tickets::get))
+        .routes(routes!(transcripts::transcript))
         .routes(routes!(commands::reply))
         .routes(routes!(commands::note))
         .routes(routes!(commands::command))

@@ -57,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/tickets/{number}/actions", post(actions::run))
         .route(
+            "/console/tickets/{number}/transcript",
+            get(ticket::transcript),
+        )
+        .route(
             layout::STYLE_PATH,
             get(|| async { asset("text/css; charset=utf-8", layout::STYLE) }),
         )

@@ -16,6 +16,7 @@ use relaydesk_desk::Language;
 
 use super::layout::{self, when};
 use super::session::Session;
+use crate::transcript::{Audience, Format, Transcript};
 use crate::{AppState, WebError};
 
 /// Everything the ticket page shows, read in one transaction.
@@ -86,6 +87,34 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         csat,
         merged_into,
     }))
+}
+
+/// `format` and `notes` of a transcript download.
+#[derive(Debug, serde::Deserialize)]
+pub struct TranscriptQuery {
+    format: Option<String>,
+    notes: Option<bool>,
+}
+
+/// GET /console/tickets/{number}/transcript?format=html|txt&notes=true
+pub async fn transcript(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<TranscriptQuery>,
+) -> Result<Response, WebError> {
+    let Some(format) = Format::parse(query.format.as_deref()) else {
+        return Ok((StatusCode::BAD_REQUEST, "format is html or txt").into_response());
+    };
+    let audience = if query.notes.unwrap_or(false) {
+        Audience::Staff
+    } else {
+        Audience::Customer
+    };
+    match Transcript::load(&state.store, number).await? {
+        Some(transcript) => Ok(crate::api::transcript_file(&transcript, format, audience)),
+        None => Ok(not_found(&session, number)),
+    }
 }
 
 /// GET /console/tickets/{number}
@@ -324,6 +353,12 @@ fn details(view: &TicketView, csrf: &str) -> Markup {
                 dt { "Assignee" } dd { (view.assignee.as_ref().map_or("nobody", |a| a.name.as_str())) }
                 dt { "Team" } dd { (view.team.as_deref().unwrap_or("none")) }
                 dt { "Last activity" } dd { (when(view.ticket.updated_at)) }
+                dt { "Transcript" }
+                dd.transcript {
+                    a href={ "/console/tickets/" (n) "/transcript?format=html" } download { "HTML" } " · "
+                    a href={ "/console/tickets/" (n) "/transcript?format=txt" } download { "text" } " · "
+                    a href={ "/console/tickets/" (n) "/transcript?format=html&notes=true" } download { "with internal notes" }
+                }
                 dt { "Satisfaction" }
                 dd.csat {
                     @match view.csat {

@@ -25,6 +25,16 @@ pub(super) async fn close(
             .queue_survey(run.tx, &ticket, language, run.now, run.effects)
             .await?;
     }
+    for (platform, channel) in &run.hub.config.transcript_channels {
+        run.effects.channel(
+            ticket.id,
+            *platform,
+            channel,
+            Delivery::TranscriptFile {
+                channel: channel.clone(),
+            },
+        );
+    }
     let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
     Ok(run.announce(format!(
         "#{} closed by {}{why}.",
