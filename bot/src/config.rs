@@ -26,6 +26,7 @@ const SECTIONS: &[&str] = &[
     "email",
     "csat",
     "transcripts",
+    "faq",
 ];
 
 /// `RELAYDESK_*` variables that are not configuration keys: the command line's own, and the
@@ -131,6 +132,8 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_TRANSCRIPTS_TELEGRAM_CHAT_ID
                                      transcripts.telegram_chat_id: a Telegram chat that gets each
                                      closed ticket's transcript as an HTML file [default: unset]
+  RELAYDESK_FAQ_WAIT_SECONDS         faq.wait_seconds: how long a ticket that got an FAQ answer waits for
+                                     “That solved it” before it reaches the team [default: 120]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]
   RELAYDESK_LOG_FORMAT               text (default; colours only on a terminal) or json: one
                                      object per line with the ticket and message it is about";
@@ -151,6 +154,21 @@ pub struct Config {
     pub email: relaydesk_web::EmailConfig,
     pub csat: CsatConfig,
     pub transcripts: TranscriptsConfig,
+    pub faq: FaqConfig,
+}
+
+/// `[faq]`: answers offered to new tickets whose first message matches an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaqConfig {
+    /// How long the ticket waits for "That solved it" before it reaches the team anyway.
+    pub wait_seconds: u64,
+}
+
+impl Default for FaqConfig {
+    fn default() -> Self {
+        Self { wait_seconds: 120 }
+    }
 }
 
 /// `[transcripts]`: where each closed ticket's transcript is posted as an HTML file.
@@ -211,6 +229,7 @@ impl Default for Config {
             email: relaydesk_web::EmailConfig::default(),
             csat: CsatConfig::default(),
             transcripts: TranscriptsConfig::default(),
+            faq: FaqConfig::default(),
         }
     }
 }

@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::canned::CannedCommand,
     },
+    /// FAQ answers offered to new tickets.
+    Faq {
+        #[command(subcommand)]
+        command: relaydesk::cli::faq::FaqCommand,
+    },
     /// Sends given up for good: list them, queue one again.
     Outbox {
         #[command(subcommand)]
@@ -190,6 +195,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Canned { command } => {
                 let store = serve::open_store(&config).await?;
                 let printed = cli::canned::run(&store, &SystemClock, command).await;
+                store.close().await;
+                println!("{}", printed?);
+            }
+            Command::Faq { command } => {
+                let store = serve::open_store(&config).await?;
+                let printed = cli::faq::run(&store, &SystemClock, command).await;
                 store.close().await;
                 println!("{}", printed?);
             }

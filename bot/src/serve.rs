@@ -66,6 +66,7 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
             .csat
             .enabled
             .then(|| std::time::Duration::from_secs(config.csat.delay_seconds)),
+        faq_wait: std::time::Duration::from_secs(config.faq.wait_seconds),
         transcript_channels: config
             .transcripts
             .telegram_chat_id

@@ -80,6 +80,18 @@ pub fn csat_stale(code: Option<&str>) -> String {
     .to_string()
 }
 
+/// A press on an FAQ answer meant for someone else.
+pub fn faq_not_yours(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Diese Antwort ist für jemand anderen.",
+        "fi" => "Tämä vastaus on tarkoitettu jollekulle toiselle.",
+        "sv" => "Det här svaret är till någon annan.",
+        "ru" => "Этот ответ предназначен другому человеку.",
+        _ => "This answer is for someone else.",
+    }
+    .to_string()
+}
+
 pub fn csat_not_yours(code: Option<&str>) -> String {
     match language(code) {
         "de" => "Diese Umfrage ist für jemand anderen.",
@@ -87,6 +99,63 @@ pub fn csat_not_yours(code: Option<&str>) -> String {
         "sv" => "Den här enkäten är till någon annan.",
         "ru" => "Этот опрос предназначен другому человеку.",
         _ => "This survey is for someone else.",
+    }
+    .to_string()
+}
+
+/// An FAQ answer offered to a new ticket: the entry's question and answer, then the ask.
+pub fn faq_offer(code: Option<&str>, question: &str, answer: &str) -> String {
+    let ask = match language(code) {
+        "de" => "Hat das Ihre Frage beantwortet?",
+        "fi" => "Vastasiko tämä kysymykseesi?",
+        "sv" => "Besvarade det din fråga?",
+        "ru" => "Это ответ на ваш вопрос?",
+        _ => "Did this answer your question?",
+    };
+    format!("{question}\n\n{answer}\n\n{ask}")
+}
+
+pub fn faq_solved_button(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Das hat geholfen",
+        "fi" => "Tämä auttoi",
+        "sv" => "Det löste det",
+        "ru" => "Вопрос решён",
+        _ => "That solved it",
+    }
+    .to_string()
+}
+
+pub fn faq_help_button(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Ich brauche noch Hilfe",
+        "fi" => "Tarvitsen vielä apua",
+        "sv" => "Jag behöver fortfarande hjälp",
+        "ru" => "Мне всё ещё нужна помощь",
+        _ => "I still need help",
+    }
+    .to_string()
+}
+
+/// After "That solved it".
+pub fn faq_solved(code: Option<&str>, number: i64) -> String {
+    match language(code) {
+        "de" => format!("Schön, dass es geholfen hat! Ticket #{number} ist geschlossen."),
+        "fi" => format!("Hienoa, että tämä auttoi! Tiketti #{number} on suljettu."),
+        "sv" => format!("Vad bra att det hjälpte! Ärende #{number} är stängt."),
+        "ru" => format!("Рады, что это помогло! Обращение #{number} закрыто."),
+        _ => format!("Glad it helped! Ticket #{number} is closed."),
+    }
+}
+
+/// A press on an FAQ answer that was settled before.
+pub fn faq_settled(code: Option<&str>) -> String {
+    match language(code) {
+        "de" => "Danke, Ihre Antwort haben wir schon.",
+        "fi" => "Kiitos, vastauksesi on jo tallessa.",
+        "sv" => "Tack, vi har redan ditt svar.",
+        "ru" => "Спасибо, ваш ответ уже получен.",
+        _ => "Thank you, we already have your answer.",
     }
     .to_string()
 }

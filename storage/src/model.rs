@@ -163,6 +163,29 @@ pub struct CsatSurvey {
     pub rated_at: Option<DateTime<Utc>>,
 }
 
+/// One text of an FAQ entry: offered to a new ticket whose first message has its keywords.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaqEntry {
+    /// Lower-case word naming it (`refund-policy`).
+    pub name: String,
+    /// The customer language this text is for; `None` for every language without its own.
+    pub language: Option<String>,
+    /// Lower-case words or phrases; a first message with any of them (as whole words) matches.
+    pub keywords: Vec<String>,
+    pub question: String,
+    pub answer: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The FAQ answer a ticket was offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaqOffer {
+    pub ticket_id: i64,
+    pub faq_name: String,
+    /// `None` while waiting; `solved` or `escalated` once the customer said.
+    pub outcome: Option<String>,
+}
+
 /// One text of a canned reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CannedReply {

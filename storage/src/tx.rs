@@ -11,6 +11,7 @@ mod canned;
 mod console_posts;
 mod csat;
 mod delivery;
+mod faq;
 mod held;
 mod listing;
 mod messages;

@@ -525,8 +525,16 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
         .get(&format!("/console/tickets/{first}/transcript?format=txt"))
         .await;
     assert_eq!(transcript.status, StatusCode::OK);
-    assert!(transcript.body.contains("first problem"), "{}", transcript.body);
-    assert!(transcript.body.contains("Thanks, Carla!"), "{}", transcript.body);
+    assert!(
+        transcript.body.contains("first problem"),
+        "{}",
+        transcript.body
+    );
+    assert!(
+        transcript.body.contains("Thanks, Carla!"),
+        "{}",
+        transcript.body
+    );
     ok(console.action(first, "reopen", "").await);
     assert!(ticket_state(store, first).await.status.is_active());
 

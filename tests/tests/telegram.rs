@@ -654,6 +654,117 @@ async fn a_closed_tickets_transcript_reaches_the_log_channel_and_downloads_from_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_faq_answer_can_solve_a_ticket_before_any_agent_sees_it() {
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.faq.wait_seconds = 2;
+    let app = start(TestDb::sqlite(), config).await;
+    for (language, keywords, question, answer) in [
+        (
+            None,
+            "refund, money back",
+            "How do refunds work?",
+            "Refunds reach you within 5 days.",
+        ),
+        (
+            Some("de"),
+            "geld zurück, erstattung",
+            "Wie funktionieren Erstattungen?",
+            "Erstattungen kommen innerhalb von 5 Tagen.",
+        ),
+    ] {
+        relaydesk::cli::faq::run(
+            &app.store,
+            &SystemClock,
+            relaydesk::cli::faq::FaqCommand::Add {
+                name: "refund".into(),
+                question: question.into(),
+                keywords: keywords.into(),
+                answer: answer.into(),
+                language: language.map(str::to_string),
+            },
+        )
+        .await
+        .expect("FAQ entry added");
+    }
+    let cleo = TgUser::new(3001, "Cleo");
+    let dan = TgUser::new(3002, "Dan");
+
+    // Anna asks in German: the German answer with two buttons, and no topic yet.
+    fake.push_private_text(&anna(), "Ich will mein Geld zurück");
+    fake.wait_until("the FAQ answer", LIMIT, |f| {
+        !f.keyboards_to(1001).is_empty()
+    })
+    .await;
+    let (offer, text, buttons) = fake.keyboards_to(1001)[0].clone();
+    assert!(
+        text.starts_with("Wie funktionieren Erstattungen?\n\nErstattungen kommen"),
+        "{text}"
+    );
+    assert!(text.ends_with("Hat das Ihre Frage beantwortet?"), "{text}");
+    assert_eq!(buttons.len(), 2, "{buttons:?}");
+    // Someone else's press changes nothing; hers closes the ticket as self-served.
+    let forged = fake.press_button(&bo(), 1001, offer, &buttons[0]);
+    assert_eq!(
+        button_answer(&fake, &forged).await,
+        "This answer is for someone else."
+    );
+    let solved = fake.press_button(&anna(), 1001, offer, &buttons[0]);
+    assert_eq!(
+        button_answer(&fake, &solved).await,
+        "Schön, dass es geholfen hat! Ticket #1001 ist geschlossen."
+    );
+    let again = fake.press_button(&anna(), 1001, offer, &buttons[1]);
+    assert_eq!(
+        button_answer(&fake, &again).await,
+        "Danke, Ihre Antwort haben wir schon."
+    );
+
+    // Cleo still needs help: her ticket reaches the team at once, with her message.
+    fake.push_private_text(&cleo, "I want a refund");
+    fake.wait_until("Cleo's FAQ answer", LIMIT, |f| {
+        !f.keyboards_to(3001).is_empty()
+    })
+    .await;
+    let (offer, _, buttons) = fake.keyboards_to(3001)[0].clone();
+    let help = fake.press_button(&cleo, 3001, offer, &buttons[1]);
+    assert_eq!(
+        button_answer(&fake, &help).await,
+        texts::ticket_opened(None, 1002)
+    );
+    sent(&fake, 3001, None, &texts::ticket_opened(None, 1002)).await;
+    let cleos_topic = topic_of(&fake, 1002).await;
+    sent(&fake, STAFF, Some(cleos_topic), "💬 Cleo:\nI want a refund").await;
+
+    // Dan says nothing: after faq.wait_seconds his ticket reaches the team anyway.
+    fake.push_private_text(&dan, "money back please");
+    fake.wait_until("Dan's FAQ answer", LIMIT, |f| {
+        !f.keyboards_to(3002).is_empty()
+    })
+    .await;
+    let dans_topic = topic_of(&fake, 1003).await;
+    sent(&fake, STAFF, Some(dans_topic), "💬 Dan:\nmoney back please").await;
+
+    // Anna's ticket never reached the team, even after the wait: closed, self-served.
+    let topics = fake.topics(STAFF);
+    assert!(
+        topics.iter().all(|(_, name, _)| !name.contains("#1001")),
+        "{topics:?}"
+    );
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(1001).await.expect("q").expect("ticket");
+    assert_eq!(ticket.status, relaydesk_storage::TicketStatus::Closed);
+    assert_eq!(
+        ticket.close_reason.as_deref(),
+        Some(relaydesk::hub::SELF_SERVED)
+    );
+    drop(tx);
+    // No satisfaction survey for a self-served ticket.
+    assert_eq!(fake.keyboards_to(1001).len(), 1);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
     let fake = TelegramFake::start().await;
     let app = started(&fake).await;

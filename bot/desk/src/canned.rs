@@ -71,12 +71,17 @@ pub fn pick<'a>(
     variants: &'a [CannedReply],
     customer_language: Option<&str>,
 ) -> Option<&'a CannedReply> {
+    pick_language(variants, customer_language, |v| v.language.as_deref())
+}
+
+/// [`pick`] for anything stored per language (canned replies, FAQ entries).
+pub fn pick_language<'a, T>(
+    variants: &'a [T],
+    customer_language: Option<&str>,
+    language_of: impl Fn(&T) -> Option<&str>,
+) -> Option<&'a T> {
     let wanted = customer_language.map(str::to_lowercase);
-    let of = |code: &str| {
-        variants
-            .iter()
-            .find(|v| v.language.as_deref() == Some(code))
-    };
+    let of = |code: &str| variants.iter().find(|v| language_of(v) == Some(code));
     let primary = wanted
         .as_deref()
         .and_then(|w| w.split(['-', '_']).next())
@@ -85,7 +90,7 @@ pub fn pick<'a>(
         .as_deref()
         .and_then(of)
         .or_else(|| primary.as_deref().and_then(of))
-        .or_else(|| variants.iter().find(|v| v.language.is_none()))
+        .or_else(|| variants.iter().find(|v| language_of(v).is_none()))
         .or_else(|| of("en"))
         .or_else(|| variants.first())
 }

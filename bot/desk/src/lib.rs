@@ -11,6 +11,7 @@ pub mod catalogue;
 mod command;
 mod desk;
 mod error;
+pub mod faq;
 mod language;
 mod staff;
 

@@ -89,6 +89,7 @@ fn describe(delivery: &Delivery) -> &'static str {
         Delivery::CustomerMessage { .. } => "reply to customer",
         Delivery::CustomerNotice { .. } => "notice to customer",
         Delivery::CustomerSurvey { .. } => "satisfaction survey",
+        Delivery::CustomerFaq { .. } => "FAQ answer",
         Delivery::ConfirmDelivered { .. } => "delivered mark",
         Delivery::ChannelPost { .. } => "channel post",
         Delivery::TranscriptFile { .. } => "transcript file",

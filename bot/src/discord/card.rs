@@ -85,6 +85,19 @@ pub fn survey_buttons(survey_id: i64) -> Vec<CreateActionRow> {
     )]
 }
 
+/// An FAQ answer's two buttons.
+pub fn faq_buttons(ticket_id: i64, solved_label: &str, help_label: &str) -> Vec<CreateActionRow> {
+    use crate::hub::FaqPress;
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(FaqPress::button_data(ticket_id, true))
+            .label(solved_label)
+            .style(ButtonStyle::Success),
+        CreateButton::new(FaqPress::button_data(ticket_id, false))
+            .label(help_label)
+            .style(ButtonStyle::Secondary),
+    ])]
+}
+
 /// A relayed message in the staff thread: who wrote it, then the text as written, then links
 /// to its files.
 pub fn thread_post(author: &str, internal: bool, text: &str, attachments: &[Attachment]) -> String {

@@ -432,6 +432,25 @@ impl DiscordDeliver {
                 }
                 Ok(sent(Some(self.post(channel, message).await?.id)))
             }
+            Outbound::CustomerFaq {
+                conversation,
+                ticket_id,
+                text,
+                solved_label,
+                help_label,
+            } => {
+                let channel = self.customer_channel(conversation).await?;
+                let mut message = CreateMessage::new()
+                    .content(crate::hub::text::truncate_chars(text, MESSAGE_LIMIT))
+                    .allowed_mentions(no_mentions())
+                    .components(card::faq_buttons(*ticket_id, solved_label, help_label));
+                if let Some(key) = key {
+                    message = message
+                        .nonce(Nonce::String(format!("rd{key}.0")))
+                        .enforce_nonce(true);
+                }
+                Ok(sent(Some(self.post(channel, message).await?.id)))
+            }
             Outbound::ChannelFile { .. } => Err(DeliveryError::Permanent(
                 "transcript files go to Telegram log channels only".into(),
             )),

@@ -12,8 +12,8 @@ use super::inbound::person;
 use super::{card, commands, panel, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    Actor, Command, CommandReply, CustomerMessage, HubError, Inbound, PlatformUser, Rating,
-    TicketRef,
+    Actor, Command, CommandReply, CustomerMessage, FaqPress, HubError, Inbound, PlatformUser,
+    Rating, TicketRef,
 };
 use relaydesk_storage::Platform;
 
@@ -197,6 +197,26 @@ impl Worker {
     }
 
     pub(super) async fn button(&self, interaction: &ComponentInteraction) {
+        if let Some((ticket_id, solved)) = FaqPress::parse_button(&interaction.data.custom_id) {
+            let press = FaqPress {
+                platform: Platform::Discord,
+                user: interaction.user.id.to_string(),
+                ticket_id,
+                solved,
+                language: Some(interaction.locale.clone()),
+            };
+            let text = match self.hub.faq_reply(&press).await {
+                Ok(text) => text,
+                Err(e) => e.user_message(),
+            };
+            if let Err(e) = interaction
+                .create_response(&self.http, answer(&text, true))
+                .await
+            {
+                tracing::warn!(error = %e, "could not answer an FAQ press");
+            }
+            return;
+        }
         if let Some((survey_id, rating)) = Rating::parse_button(&interaction.data.custom_id) {
             let press = Rating {
                 platform: Platform::Discord,

@@ -31,6 +31,12 @@ pub enum Delivery {
     CustomerMessage { message_id: i64 },
     /// A system text to the customer (acknowledgement, closed notice).
     CustomerNotice { text: String },
+    /// An FAQ entry's answer with "That solved it" / "I still need help" buttons.
+    CustomerFaq {
+        text: String,
+        solved_label: String,
+        help_label: String,
+    },
     /// "How did we do?" with 1–5 buttons, for survey `survey_id`. Goes out only while it is
     /// the ticket's latest survey and the ticket is still closed.
     CustomerSurvey { survey_id: i64, question: String },
@@ -210,6 +216,15 @@ pub enum Outbound {
         conversation: String,
         survey_id: i64,
         question: String,
+    },
+    /// An FAQ answer with two buttons whose presses come back as a [`crate::hub::FaqPress`]
+    /// for `ticket_id`.
+    CustomerFaq {
+        conversation: String,
+        ticket_id: i64,
+        text: String,
+        solved_label: String,
+        help_label: String,
     },
     /// A file in a channel that is no ticket's thread (a transcript in the log channel).
     ChannelFile {

@@ -10,6 +10,9 @@ use super::{Delivery, Hub, HubError};
 #[derive(Debug, Default)]
 pub(super) struct Effects {
     queued: Vec<(i64, String, Platform, Delivery)>,
+    /// Held staff sends: the ticket whose staff lanes wait, and until when (an FAQ answer is
+    /// waiting for the customer).
+    hold: Option<(i64, i64)>,
     /// Sends that wait: (ticket, platform, what, not before, in ms since the epoch). Each goes
     /// in a lane of its own so that it holds nothing else up.
     later: Vec<(i64, Platform, Delivery, i64)>,
@@ -61,6 +64,11 @@ impl Effects {
         ));
     }
 
+    /// Holds everything queued for `ticket_id`'s staff threads until `until_ms`.
+    pub fn hold_staff(&mut self, ticket_id: i64, until_ms: i64) {
+        self.hold = Some((ticket_id, until_ms));
+    }
+
     /// A send to the customer that must wait until `not_before_ms` (the satisfaction survey).
     pub fn customer_later(
         &mut self,
@@ -90,6 +98,13 @@ impl Effects {
     pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
         for (ticket_id, lane, platform, delivery) in &self.queued {
             let payload = serde_json::to_string(delivery)?;
+            if let Some((held, until)) = self.hold {
+                if held == *ticket_id && *lane == Delivery::staff_lane(held, *platform) {
+                    tx.enqueue_after(Some(held), lane, *platform, &payload, until, now_ms)
+                        .await?;
+                    continue;
+                }
+            }
             tx.enqueue_carrying(
                 Some(*ticket_id),
                 lane,

@@ -101,7 +101,17 @@ impl Hub {
             for &platform in &self.config.staff_platforms {
                 effects.staff(ticket.id, platform, Delivery::OpenThread);
             }
-            if self.can_reach_customer(ticket.origin) {
+            let offered = self
+                .offer_faq(
+                    &mut tx,
+                    &ticket,
+                    &customer,
+                    &message.text,
+                    now,
+                    &mut effects,
+                )
+                .await?;
+            if !offered && self.can_reach_customer(ticket.origin) {
                 let text = texts::ticket_opened(customer.language.as_deref(), ticket.number);
                 effects.customer(ticket.id, ticket.origin, Delivery::CustomerNotice { text });
             }

@@ -10,6 +10,7 @@ mod csat;
 mod delivery;
 mod effects;
 mod error;
+mod faq;
 mod held;
 mod inbound;
 mod ingest;
@@ -29,6 +30,7 @@ pub use delivery::{
     CardRef, Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView,
 };
 pub use error::HubError;
+pub use faq::{FaqPress, SELF_SERVED};
 pub use inbound::{CustomerMessage, Inbound, Ingested, PlatformUser, StaffMessage, StaffOutcome};
 pub use notify::Wakers;
 pub use relaydesk_desk::{parse_staff_text, Command, RelayMode, StaffInput};
@@ -49,6 +51,8 @@ pub struct HubConfig {
     pub sla: Arc<crate::sla::SlaRules>,
     /// The satisfaction survey after a close; `None` sends none.
     pub csat_delay: Option<Duration>,
+    /// How long an offered FAQ answer holds a new ticket back from the team.
+    pub faq_wait: Duration,
     /// Log channels that get each closed ticket's transcript: (platform, channel address).
     pub transcript_channels: Vec<(Platform, String)>,
 }
@@ -64,6 +68,7 @@ impl Default for HubConfig {
             sla: Arc::default(),
             csat_delay: None,
             transcript_channels: Vec::new(),
+            faq_wait: Duration::from_secs(120),
         }
     }
 }

@@ -190,6 +190,17 @@ pub(super) async fn resolve(
                 question: question.clone(),
             }
         }
+        Delivery::CustomerFaq {
+            text,
+            solved_label,
+            help_label,
+        } => Outbound::CustomerFaq {
+            conversation: ticket.conversation.clone(),
+            ticket_id: ticket.id,
+            text: text.clone(),
+            solved_label: solved_label.clone(),
+            help_label: help_label.clone(),
+        },
         Delivery::TranscriptFile { channel } => {
             let transcript = Transcript {
                 ticket: ticket.clone(),

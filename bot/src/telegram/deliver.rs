@@ -19,7 +19,8 @@ use super::inbound::message_ref;
 use super::pacing::Pacing;
 use crate::hub::text::{split_for_limit, truncate_chars};
 use crate::hub::{
-    CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, Rating, TicketView, RATINGS,
+    CardRef, Deliver, Delivered, DeliveryError, FaqPress, Mention, Outbound, Rating, TicketView,
+    RATINGS,
 };
 
 /// Longest caption of a file, in characters.
@@ -415,6 +416,36 @@ impl Deliver for TelegramSender {
                     .map_err(delivery_error)?;
                 (to, Some(sent.id))
             }
+            Outbound::CustomerFaq {
+                conversation,
+                ticket_id,
+                text,
+                solved_label,
+                help_label,
+            } => {
+                let to = Target {
+                    chat: parse_chat(conversation)?,
+                    topic: None,
+                };
+                let buttons = vec![
+                    InlineKeyboardButton::callback(
+                        solved_label.clone(),
+                        FaqPress::button_data(*ticket_id, true),
+                    ),
+                    InlineKeyboardButton::callback(
+                        help_label.clone(),
+                        FaqPress::button_data(*ticket_id, false),
+                    ),
+                ];
+                let sent = self
+                    .bot
+                    .send_message(to.chat, truncate_chars(text, MESSAGE_CHARS))
+                    .reply_markup(InlineKeyboardMarkup::new(vec![buttons]))
+                    .send()
+                    .await
+                    .map_err(delivery_error)?;
+                (to, Some(sent.id))
+            }
             Outbound::ChannelFile {
                 channel,
                 file_name,
@@ -523,6 +554,9 @@ impl Deliver for TelegramSender {
             }
             Outbound::ChannelFile { channel, .. } => {
                 (parse_channel(channel).map_or(0, |t| t.chat.0), 1, false)
+            }
+            Outbound::CustomerFaq { conversation, .. } => {
+                (parse_chat(conversation).map_or(0, |c| c.0), 1, false)
             }
         };
         self.pacing

@@ -3,7 +3,7 @@
 use relaydesk_storage::{Attachment, Platform};
 use teloxide::types::{Message, Update, UpdateKind, User};
 
-use crate::hub::{CustomerMessage, PlatformUser, Rating};
+use crate::hub::{CustomerMessage, FaqPress, PlatformUser, Rating};
 
 /// What one update asks of us.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub enum Incoming {
     /// A customer pressed a survey button (`callback_query`); answered with
     /// `answerCallbackQuery` under `query_id`.
     Rating { query_id: String, rating: Rating },
+    /// A customer pressed a button of an FAQ answer.
+    Faq { query_id: String, press: FaqPress },
     /// A button press that is not ours to act on; answered so the client stops waiting.
     UnknownButton { query_id: String },
     /// Nothing for us (service messages, other chats, bots, edits).
@@ -53,6 +55,20 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
         UpdateKind::Message(message) => message,
         UpdateKind::CallbackQuery(query) => {
             let query_id = query.id.to_string();
+            if let Some((ticket_id, solved)) =
+                query.data.as_deref().and_then(FaqPress::parse_button)
+            {
+                return Incoming::Faq {
+                    query_id,
+                    press: FaqPress {
+                        platform: Platform::Telegram,
+                        user: query.from.id.0.to_string(),
+                        ticket_id,
+                        solved,
+                        language: query.from.language_code.clone(),
+                    },
+                };
+            }
             return match query.data.as_deref().and_then(Rating::parse_button) {
                 Some((survey_id, rating)) => Incoming::Rating {
                     query_id,

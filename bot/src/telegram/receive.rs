@@ -91,6 +91,15 @@ impl Receiver {
                 self.answer_button(query_id, Some(text)).await;
                 Ok(())
             }
+            Incoming::Faq { query_id, press } => {
+                let text = match self.hub.faq_reply(&press).await {
+                    Ok(text) => text,
+                    Err(e) if e.is_internal() => return Err(failed(e)),
+                    Err(e) => e.user_message(),
+                };
+                self.answer_button(query_id, Some(text)).await;
+                Ok(())
+            }
             Incoming::UnknownButton { query_id } => {
                 self.answer_button(query_id, None).await;
                 Ok(())
