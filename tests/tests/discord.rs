@@ -872,6 +872,65 @@ async fn a_customer_whose_discord_speaks_german_is_answered_in_german_also_in_dm
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_faq_answer_in_the_dm_solves_a_ticket_without_a_staff_thread() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.faq.wait_seconds = 1;
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels,
+        ..Spawn::default()
+    })
+    .await;
+    connected(&fake).await;
+    relaydesk::cli::faq::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::faq::FaqCommand::Add {
+            name: "password".into(),
+            question: "Forgot your password?".into(),
+            keywords: "password, log in".into(),
+            answer: "Use “Reset password” on the sign-in page.".into(),
+            language: None,
+        },
+    )
+    .await
+    .expect("FAQ entry added");
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    fake.customer_dm(dm, ANNA, "Anna K.", "I cannot log in");
+    let offer = fake
+        .wait_for("the FAQ answer in the DM", |f| {
+            f.messages_in(dm)
+                .into_iter()
+                .find(|m| m["components"][0]["components"].as_array().is_some())
+        })
+        .await;
+    assert!(
+        content(&offer).starts_with("Forgot your password?"),
+        "{offer}"
+    );
+    let buttons: Vec<String> = offer["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(buttons.len(), 2);
+    let id = fake.press_dm_button(dm, (ANNA, "Anna K."), "en-US", offer.clone(), &buttons[0]);
+    let answer = answer_to(&fake, id).await;
+    assert_eq!(
+        answer_text(&answer),
+        "Glad it helped! Ticket #1001 is closed."
+    );
+    // Well past faq.wait_seconds, no staff thread was opened.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(fake.threads().is_empty(), "{:?}", fake.threads());
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn card_buttons_claim_and_close() {
     let fake = FakeDiscord::start().await;
     let app = start(&fake, TestDb::sqlite()).await;
