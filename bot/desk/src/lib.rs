@@ -14,6 +14,7 @@ mod error;
 pub mod faq;
 mod language;
 mod staff;
+pub mod texts;
 
 pub use access::{check, effective_role};
 pub use catalogue::{ArgKind, ArgSpec, CommandSpec, Scope, CATALOGUE};

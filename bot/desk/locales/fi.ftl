@@ -1,0 +1,14 @@
+# Texts customers read, in fi. It has every key of en.ftl (a test checks).
+greeting = Hei! Kerro asiasi, niin vastaamme tähän mahdollisimman pian.
+ticket-opened = Kiitos! Saimme viestisi. Tikettisi numero on #{ $number }.
+ticket-closed = Tikettisi #{ $number } on suljettu. Kirjoita meille, jos asia ei ole vielä selvä.
+csat-question = Miten onnistuimme tiketin #{ $number } kanssa? Arvioi asteikolla 1 (huono) – 5 (erinomainen).
+csat-thanks = Kiitos arviostasi: { $rating }/5!
+csat-stale = Kiitos! Tämä kysely ei ole enää voimassa.
+faq-not-yours = Tämä vastaus on tarkoitettu jollekulle toiselle.
+csat-not-yours = Tämä kysely on tarkoitettu jollekulle toiselle.
+faq-solved-button = Tämä auttoi
+faq-help-button = Tarvitsen vielä apua
+faq-solved = Hienoa, että tämä auttoi! Tiketti #{ $number } on suljettu.
+faq-settled = Kiitos, vastauksesi on jo tallessa.
+faq-offer-ask = Vastasiko tämä kysymykseesi?
