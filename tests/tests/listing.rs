@@ -321,7 +321,7 @@ both_backends!(
 /// Gives the customer of a ticket an email address.
 async fn set_email(tx: &mut Tx, ticket_id: i64, email: &str) {
     let customer_id = tx.ticket(ticket_id).await.unwrap().customer_id;
-    tx.set_customer_email(customer_id, Some(email))
+    tx.set_customer_email(customer_id, Some(email), false)
         .await
         .unwrap();
 }

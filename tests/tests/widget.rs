@@ -335,7 +335,7 @@ async fn identities_need_the_sites_signature() {
         .customer_for_identity(Platform::Telegram, "777", "Tom T.", None, 1)
         .await
         .expect("customer");
-    tx.set_customer_email(known.id, Some("tom@example.com"))
+    tx.set_customer_email(known.id, Some("tom@example.com"), true)
         .await
         .expect("email");
     tx.commit().await.expect("commit");
@@ -589,12 +589,34 @@ async fn transcript_by_email(db: TestDb) {
     let mut config = Config::default();
     config.email.smtp_url = Some(sink.url());
     config.email.from = Some("Support <support@example.com>".into());
+    config.web.identity_secret = Some("site-secret".into());
     let app = start(db, config).await;
     let agent = Agent::new(&app, "ben").await;
+
+    // A visitor who only typed an address gets no transcript: it could be anyone's.
+    let mut typed = connect(&app).await;
+    hello(
+        &mut typed,
+        json!({"type": "hello", "name": "Mallory", "email": "victim@example.com"}),
+    )
+    .await;
+    send(
+        &mut typed,
+        json!({"type": "send", "id": "m-1", "text": "hi"}),
+    )
+    .await;
+    let unverified = until(&mut typed, is("ack")).await["ticket"]
+        .as_i64()
+        .expect("number");
+    agent.command(unverified, "/close").await;
+    until(&mut typed, |f| f["type"] == "status" && f["closed"] == true).await;
+
+    // The site signed Carla's address.
     let mut socket = connect(&app).await;
     hello(
         &mut socket,
-        json!({"type": "hello", "name": "Carla", "email": "carla@example.com"}),
+        json!({"type": "hello", "user": {"id": "7", "name": "Carla", "email": "carla@example.com",
+               "hash": relaydesk_web::widget::identity_email_hash("site-secret", "7", "carla@example.com")}}),
     )
     .await;
     send(
@@ -616,6 +638,12 @@ async fn transcript_by_email(db: TestDb) {
     let mails = sink.wait_for(1, WAIT).await;
     let mail = &mails[0];
     assert_eq!(mail.to, vec!["carla@example.com".to_string()]);
+    assert!(
+        sink.mails()
+            .iter()
+            .all(|m| m.to != vec!["victim@example.com".to_string()]),
+        "a typed address got a transcript"
+    );
     assert_eq!(mail.from, "support@example.com");
     let data = mail.data.replace("=\r\n", "");
     assert!(data.contains(&format!("ticket #{number}")), "{data}");

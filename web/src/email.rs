@@ -35,7 +35,7 @@ pub enum Transcript {
     AlreadySent,
     /// No SMTP server or sender configured.
     MailOff,
-    /// The customer left no address.
+    /// The customer left no address, or none the site vouched for.
     NoAddress,
     /// The ticket is not closed (any more).
     NotClosed,
@@ -64,7 +64,9 @@ pub async fn send_transcript(
         return Ok(Transcript::NotClosed);
     };
     let customer = tx.customer(ticket.customer_id).await?;
-    let Some(address) = customer.email.clone() else {
+    // Only an address the site signed (or an integration gave) gets the conversation: a typed
+    // one could be anyone's.
+    let Some(address) = tx.verified_customer_email(ticket.customer_id).await? else {
         tx.rollback().await?;
         return Ok(Transcript::NoAddress);
     };

@@ -653,16 +653,32 @@ impl Tx {
     }
 
     /// Sets or clears a customer's email address.
+    /// The customer's email address if it is vouched for (see [`Tx::set_customer_email`]).
+    pub async fn verified_customer_email(&mut self, customer_id: i64) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT email FROM customers WHERE id = $1 AND email_verified = 1 AND email IS NOT NULL",
+        )
+        .bind(customer_id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row.map(|r| r.try_get("email")).transpose()?)
+    }
+
+    /// Sets the customer's email address; `verified` when something the operator trusts vouches
+    /// for it (a signature of the site, an API token), not when a visitor typed it.
     pub async fn set_customer_email(
         &mut self,
         customer_id: i64,
         email: Option<&str>,
+        verified: bool,
     ) -> Result<()> {
-        let done = sqlx::query("UPDATE customers SET email = $2 WHERE id = $1")
-            .bind(customer_id)
-            .bind(email)
-            .execute(&mut *self.inner)
-            .await?;
+        let done =
+            sqlx::query("UPDATE customers SET email = $2, email_verified = $3 WHERE id = $1")
+                .bind(customer_id)
+                .bind(email)
+                .bind(i64::from(verified && email.is_some()))
+                .execute(&mut *self.inner)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound(format!("customer id {customer_id}")));
         }

@@ -724,7 +724,8 @@ async fn keep_email(
         return Ok(());
     };
     if visitor.email_signed || tx.customer_identity_count(customer).await? <= 1 {
-        tx.set_customer_email(customer, Some(email)).await?;
+        tx.set_customer_email(customer, Some(email), visitor.email_signed)
+            .await?;
     }
     Ok(())
 }
