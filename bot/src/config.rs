@@ -155,6 +155,9 @@ pub struct Config {
     pub csat: CsatConfig,
     pub transcripts: TranscriptsConfig,
     pub faq: FaqConfig,
+    pub teams: Vec<crate::routing::TeamSettings>,
+    pub routing: Vec<crate::routing::RoutingRuleSettings>,
+    pub routing_default: Option<crate::routing::RoutingDefaultSettings>,
 }
 
 /// `[faq]`: answers offered to new tickets whose first message matches an entry.
@@ -230,6 +233,9 @@ impl Default for Config {
             csat: CsatConfig::default(),
             transcripts: TranscriptsConfig::default(),
             faq: FaqConfig::default(),
+            teams: Vec::new(),
+            routing: Vec::new(),
+            routing_default: None,
         }
     }
 }
@@ -460,6 +466,8 @@ impl Config {
         self.sla.rules().map_err(ConfigError::Invalid)?;
         self.discord.validate()?;
         self.web.validate().map_err(ConfigError::Invalid)?;
+        crate::routing::rules(&self.teams, &self.routing, self.routing_default.as_ref())
+            .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod hub;
 pub mod live;
 pub mod logging;
 pub mod outbox;
+pub mod routing;
 pub mod serve;
 pub mod sla;
 pub mod telegram;

@@ -34,6 +34,8 @@ pub enum ServeError {
     ChannelConfig(String),
     #[error("invalid configuration: {0}")]
     SlaConfig(String),
+    #[error(transparent)]
+    Routing(#[from] crate::routing::RoutingError),
 }
 
 /// Opens the store named by the configuration and applies its migrations.
@@ -158,6 +160,16 @@ pub async fn run_with(
         telegram_staff_chat_id: config.telegram.staff_chat_id,
     };
     settings.sla = Arc::new(sla);
+    settings.routing = Arc::new(
+        crate::routing::prepare(
+            &store,
+            clock.as_ref(),
+            &config.teams,
+            &config.routing,
+            config.routing_default.as_ref(),
+        )
+        .await?,
+    );
     let hub = Hub::new(store.clone(), clock, settings);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");

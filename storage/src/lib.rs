@@ -26,7 +26,7 @@ pub use tx::{
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE, MAX_SEARCH_CHARS,
     MAX_SEARCH_WORDS,
 };
-pub use tx::{DeliveryContext, HeldPost, Pace, WidgetFile};
+pub use tx::{DeliveryContext, HeldPost, MemberLoad, Pace, WidgetFile};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -18,6 +18,7 @@ mod messages;
 mod outbox;
 mod pacing;
 mod people;
+mod routing;
 mod sla;
 mod threads;
 mod tickets;
@@ -36,6 +37,7 @@ pub use listing::{
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS,
 };
 pub use pacing::Pace;
+pub use routing::MemberLoad;
 pub use widget::WidgetFile;
 
 use crate::clock::from_ms;

@@ -133,3 +133,64 @@ fn canned_replies_are_added_listed_replaced_and_removed() {
     assert!(removed.status.success(), "{}", err(&removed));
     assert!(out(&relaydesk(dir, &["canned", "list"])).starts_with("no canned replies"));
 }
+
+/// Writes `relaydesk.toml` with `extra` after the database line.
+fn configure(dir: &Path, extra: &str) {
+    std::fs::write(
+        dir.join("relaydesk.toml"),
+        format!(
+            "database_url = \"sqlite://{}\"\nlisten = \"127.0.0.1:0\"\n{extra}",
+            dir.join("desk.db").display()
+        ),
+    )
+    .expect("write the configuration");
+}
+
+#[test]
+fn bad_teams_and_routing_stop_the_start_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+
+    configure(
+        dir,
+        "[[teams]]\nname = \"billing\"\n\n[[routing]]\nkeywords = [\"refund\"]\nteam = \"sales\"\n",
+    );
+    let unknown_team = relaydesk(dir, &["serve"]);
+    assert!(!unknown_team.status.success());
+    assert!(
+        err(&unknown_team).contains("routing[0].team: no team named `sales`"),
+        "{}",
+        err(&unknown_team)
+    );
+
+    configure(
+        dir,
+        "[[teams]]\nname = \"billing\"\n\n[[routing]]\nchannels = [\"fax\"]\nteam = \"billing\"\n",
+    );
+    let bad_channel = relaydesk(dir, &["serve"]);
+    assert!(err(&bad_channel).contains("routing[0].channels: `fax` is not a channel"));
+
+    configure(
+        dir,
+        "[[teams]]\nname = \"billing\"\nmembers = [\"ghost\"]\nassignment = \"round_robin\"\n",
+    );
+    let unknown_agent = relaydesk(dir, &["serve"]);
+    assert!(!unknown_agent.status.success());
+    assert!(
+        err(&unknown_agent).contains("teams[0].members[0]: no agent named `ghost`"),
+        "{}",
+        err(&unknown_agent)
+    );
+
+    configure(
+        dir,
+        "[[teams]]\nname = \"billing\"\nassignment = \"lottery\"\n",
+    );
+    let bad_assignment = relaydesk(dir, &["serve"]);
+    assert!(!bad_assignment.status.success());
+    assert!(
+        err(&bad_assignment).contains("lottery"),
+        "{}",
+        err(&bad_assignment)
+    );
+}

@@ -765,6 +765,162 @@ async fn an_faq_answer_can_solve_a_ticket_before_any_agent_sees_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_away() {
+    use relaydesk::routing::{RoutingDefaultSettings, RoutingRuleSettings, TeamSettings};
+    use relaydesk_desk::routing::Assignment;
+    let fake = TelegramFake::start().await;
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let agents = [("anna", 5001), ("ben", 5002), ("cara", 5003)];
+    for (name, telegram_id) in agents {
+        agent::add(
+            &store,
+            &SystemClock,
+            name,
+            &format!("{name}@example.com"),
+            false,
+            Some("a long password"),
+        )
+        .await
+        .expect("agent");
+        agent::link(&store, name, Platform::Telegram, &telegram_id.to_string())
+            .await
+            .expect("link");
+    }
+    let mut config = config(&fake);
+    config.teams = vec![
+        TeamSettings {
+            name: "billing".into(),
+            members: vec!["anna".into(), "ben".into(), "cara".into()],
+            assignment: Assignment::RoundRobin,
+            max_open_per_agent: Some(25),
+        },
+        TeamSettings {
+            name: "support".into(),
+            members: vec!["ben".into()],
+            assignment: Assignment::Manual,
+            max_open_per_agent: None,
+        },
+    ];
+    config.routing = vec![RoutingRuleSettings {
+        keywords: vec!["refund".into(), "invoice".into()],
+        channels: vec!["telegram".into()],
+        languages: Vec::new(),
+        team: "billing".into(),
+        priority: Some("high".into()),
+        tags: vec!["refund".into()],
+    }];
+    config.routing_default = Some(RoutingDefaultSettings {
+        team: "support".into(),
+    });
+    let app = start(db, config).await;
+    let staff = |id: i64, name: &str| TgUser::new(id, name);
+
+    // Cara is away: round robin passes her by.
+    fake.push_group_text(STAFF, &staff(5003, "Cara"), "/away");
+    sent_containing(&fake, STAFF, None, "cara is away").await;
+
+    let customers = [
+        (TgUser::new(7001, "Uma"), "I want a refund", 1001),
+        (TgUser::new(7002, "Vic"), "Refund please!", 1002),
+        (TgUser::new(7003, "Wes"), "where is my invoice", 1003),
+        (TgUser::new(7004, "Xia"), "hello there", 1004),
+    ];
+    for (customer, text, number) in &customers {
+        fake.push_private_text(customer, text);
+        topic_of(&fake, *number).await;
+    }
+    let first = topic_of(&fake, 1001).await;
+    sent(
+        &fake,
+        STAFF,
+        Some(first),
+        "ℹ️ #1001 → team billing (routing rule 1) · priority high · tags refund · assigned to anna",
+    )
+    .await;
+    let last = topic_of(&fake, 1004).await;
+    sent(
+        &fake,
+        STAFF,
+        Some(last),
+        "ℹ️ #1004 → team support (the default route)",
+    )
+    .await;
+
+    let mut tx = app.store.begin().await.expect("tx");
+    let mut seen = Vec::new();
+    for (_, _, number) in &customers {
+        let ticket = tx
+            .ticket_by_number(*number)
+            .await
+            .expect("q")
+            .expect("ticket");
+        let team = match ticket.team_id {
+            Some(id) => tx.team_name(id).await.expect("team"),
+            None => None,
+        };
+        let assignee = match ticket.assignee_id {
+            Some(id) => Some(tx.agent(id).await.expect("agent").name),
+            None => None,
+        };
+        let tags = tx.tags(ticket.id).await.expect("tags");
+        seen.push((*number, team, ticket.priority.to_string(), assignee, tags));
+    }
+    drop(tx);
+    let expect = |n: i64, team: &str, priority: &str, assignee: Option<&str>, tags: &[&str]| {
+        (
+            n,
+            Some(team.to_string()),
+            priority.to_string(),
+            assignee.map(str::to_string),
+            tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        seen,
+        vec![
+            expect(1001, "billing", "high", Some("anna"), &["refund"]),
+            expect(1002, "billing", "high", Some("ben"), &["refund"]),
+            expect(1003, "billing", "high", Some("anna"), &["refund"]),
+            expect(1004, "support", "normal", None, &[]),
+        ]
+    );
+
+    // /queue answers anywhere in the staff group, with links to the topics.
+    fake.push_group_text(STAFF, &staff(5002, "Ben"), "/queue unassigned");
+    sent_containing(&fake, STAFF, None, "Queue unassigned (1):").await;
+    let answer = fake
+        .texts_to(STAFF, None)
+        .into_iter()
+        .find(|t| t.starts_with("Queue unassigned"))
+        .expect("the queue");
+    assert!(answer.contains("#1004 · normal"), "{answer}");
+    assert!(
+        answer.contains(&format!("https://t.me/c/1234567890/{last}")),
+        "{answer}"
+    );
+    assert!(
+        !answer.contains("#1001") && !answer.contains("#1002"),
+        "{answer}"
+    );
+    fake.push_group_text(STAFF, &staff(5001, "Anna"), "/queue mine");
+    sent_containing(&fake, STAFF, None, "Queue mine (2):").await;
+    fake.push_group_text(STAFF, &staff(5001, "Anna"), "/queue sideways");
+    sent_containing(&fake, STAFF, None, "is not a view").await;
+
+    // Back on duty, Cara is next after Anna.
+    fake.push_group_text(STAFF, &staff(5003, "Cara"), "/back");
+    sent_containing(&fake, STAFF, None, "Welcome back, cara").await;
+    fake.push_private_text(&TgUser::new(7005, "Yan"), "invoice wrong");
+    let topic = topic_of(&fake, 1005).await;
+    sent_containing(&fake, STAFF, Some(topic), "assigned to ben").await;
+    fake.push_private_text(&TgUser::new(7006, "Zed"), "refund");
+    let topic = topic_of(&fake, 1006).await;
+    sent_containing(&fake, STAFF, Some(topic), "assigned to cara").await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_member() {
     let fake = TelegramFake::start().await;
     let app = started(&fake).await;

@@ -23,7 +23,12 @@ pub enum ArgKind {
     /// A canned reply's name (one word). Discord completes it as it is typed; the console
     /// offers a picker.
     Canned,
+    /// One of [`QUEUE_VIEWS`].
+    QueueView,
 }
+
+/// The views `/queue` shows, in order; the first is the default.
+pub const QUEUE_VIEWS: [&str; 5] = ["unassigned", "mine", "team", "breaching", "all"];
 
 /// The priorities `/priority` accepts, in order.
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
@@ -43,6 +48,7 @@ impl ArgSpec {
     pub fn choices(&self) -> &'static [&'static str] {
         match self.kind {
             ArgKind::Priority => &PRIORITIES,
+            ArgKind::QueueView => &QUEUE_VIEWS,
             _ => &[],
         }
     }
@@ -393,6 +399,60 @@ pub const CATALOGUE: &[CommandSpec] = &[
                 "Näytä tiketin SLA-tavoitteet",
                 "Visa ärendets SLA-mål",
                 "Показать SLA-цели обращения",
+            ),
+        )
+    },
+    CommandSpec {
+        scope: Scope::Staff,
+        shows_only: true,
+        ..on_ticket(
+            "queue",
+            arg(
+                "view",
+                ArgKind::QueueView,
+                false,
+                t(
+                    "unassigned, mine, team, breaching or all",
+                    "unassigned, mine, team, breaching oder all",
+                    "unassigned, mine, team, breaching tai all",
+                    "unassigned, mine, team, breaching eller all",
+                    "unassigned, mine, team, breaching или all",
+                ),
+            ),
+            t(
+                "List up to 15 open tickets (default: unassigned)",
+                "Bis zu 15 offene Tickets auflisten (Standard: unassigned)",
+                "Näytä enintään 15 avointa tikettiä (oletus: unassigned)",
+                "Lista upp till 15 öppna ärenden (standard: unassigned)",
+                "Показать до 15 открытых обращений (по умолчанию: unassigned)",
+            ),
+        )
+    },
+    CommandSpec {
+        scope: Scope::Staff,
+        ..on_ticket(
+            "away",
+            None,
+            t(
+                "Mark yourself away: no tickets are assigned to you",
+                "Als abwesend markieren: keine Zuweisungen",
+                "Merkitse itsesi poissaolevaksi: ei uusia tikettejä",
+                "Markera dig som borta: inga ärenden tilldelas dig",
+                "Отметить себя отсутствующим: обращения не назначаются",
+            ),
+        )
+    },
+    CommandSpec {
+        scope: Scope::Staff,
+        ..on_ticket(
+            "back",
+            None,
+            t(
+                "Mark yourself back on duty",
+                "Wieder im Dienst",
+                "Merkitse itsesi takaisin töihin",
+                "Markera dig som tillbaka",
+                "Отметить, что вы снова на месте",
             ),
         )
     },

@@ -30,6 +30,12 @@ pub enum Command {
     Sla,
     /// The command list.
     Help,
+    /// Up to 15 open tickets of one view (`unassigned` when none is given).
+    Queue(Option<String>),
+    /// The agent is away: auto-assignment skips them.
+    Away,
+    /// The agent is back on duty.
+    Back,
 }
 
 /// An argument as an edge received it, before it is checked.
@@ -57,6 +63,9 @@ impl Command {
             Command::Status => "status",
             Command::Sla => "sla",
             Command::Help => "help",
+            Command::Queue(_) => "queue",
+            Command::Away => "away",
+            Command::Back => "back",
         }
     }
 
@@ -99,6 +108,9 @@ impl Command {
             ("status", _) => Command::Status,
             ("sla", _) => Command::Sla,
             ("help", _) => Command::Help,
+            ("queue", view) => Command::Queue(view.map(Checked::into_text)),
+            ("away", _) => Command::Away,
+            ("back", _) => Command::Back,
             (other, _) => {
                 return Err(DeskError::Internal(format!(
                     "/{other} is in the catalogue but cannot be built"
@@ -217,6 +229,17 @@ fn checked(spec: &CommandSpec, arg: &ArgSpec, value: Value) -> Result<Checked, D
             Ok(Checked::Text(tag))
         }
         ArgKind::Canned => crate::canned::name(&text).map(Checked::Text),
+        ArgKind::QueueView => {
+            let view = text.to_ascii_lowercase();
+            if arg.choices().contains(&view.as_str()) {
+                Ok(Checked::Text(view))
+            } else {
+                Err(DeskError::Invalid(format!(
+                    "`{text}` is not a view: use {}",
+                    arg.choices().join(", ")
+                )))
+            }
+        }
     }
 }
 

@@ -33,7 +33,7 @@ fn option(arg: &ArgSpec) -> CreateCommandOption {
     let kind = match arg.kind {
         ArgKind::Agent => CommandOptionType::User,
         ArgKind::Ticket => CommandOptionType::Integer,
-        ArgKind::Text | ArgKind::Priority | ArgKind::Tag | ArgKind::Canned => {
+        ArgKind::Text | ArgKind::Priority | ArgKind::Tag | ArgKind::Canned | ArgKind::QueueView => {
             CommandOptionType::String
         }
     };

@@ -97,10 +97,17 @@ impl Hub {
         };
         tx.note_customer_message(ticket.id, now).await?;
         effects.touch(ticket.id);
+        let mut routed = None;
         if new_ticket {
             for &platform in &self.config.staff_platforms {
                 effects.staff(ticket.id, platform, Delivery::OpenThread);
             }
+            let facts = relaydesk_desk::routing::NewTicketFacts {
+                text: &message.text,
+                channel: message.platform,
+                language: customer.language.as_deref(),
+            };
+            routed = self.route_new_ticket(&mut tx, &ticket, facts, now).await?;
             let offered = self
                 .offer_faq(
                     &mut tx,
@@ -124,6 +131,9 @@ impl Hub {
                     message_id: stored.id,
                 },
             );
+        }
+        if let Some(notice) = routed {
+            self.announce_route(ticket.id, notice, &mut effects);
         }
         self.refresh_sla(&mut tx, ticket.id, now, &mut effects)
             .await?;

@@ -16,6 +16,7 @@ mod inbound;
 mod ingest;
 mod notify;
 mod post;
+mod routing;
 mod sla;
 pub mod text;
 
@@ -51,6 +52,8 @@ pub struct HubConfig {
     pub sla: Arc<crate::sla::SlaRules>,
     /// The satisfaction survey after a close; `None` sends none.
     pub csat_delay: Option<Duration>,
+    /// Routing rules and teams' assignment; empty routes nothing.
+    pub routing: Arc<crate::routing::Routing>,
     /// How long an offered FAQ answer holds a new ticket back from the team.
     pub faq_wait: Duration,
     /// Log channels that get each closed ticket's transcript: (platform, channel address).
@@ -69,6 +72,7 @@ impl Default for HubConfig {
             csat_delay: None,
             transcript_channels: Vec::new(),
             faq_wait: Duration::from_secs(120),
+            routing: Arc::default(),
         }
     }
 }

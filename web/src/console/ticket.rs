@@ -273,6 +273,8 @@ fn action_form(number: i64, csrf: &str, action: &str, fields: Markup, label: &st
 pub fn offered(spec: &CommandSpec, ticket: &Ticket) -> bool {
     match spec.name {
         _ if spec.shows_only => false,
+        // About the agent, not the ticket (`/away`, `/back`).
+        _ if spec.scope == relaydesk_desk::Scope::Staff => false,
         "untag" => false,
         "unassign" => ticket.assignee_id.is_some(),
         "close" | "merge" => ticket.status.is_active(),
@@ -290,6 +292,11 @@ fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
             ArgKind::Agent => select name=(arg.name) aria-label=(label) {
                 @for agent in &view.agents {
                     option value=(agent.name) selected[view.ticket.assignee_id == Some(agent.id)] { (agent.name) }
+                }
+            },
+            ArgKind::QueueView => select name=(arg.name) aria-label=(label) {
+                @for v in arg.choices() {
+                    option value=(v) { (v) }
                 }
             },
             ArgKind::Priority => select name=(arg.name) aria-label=(label) {

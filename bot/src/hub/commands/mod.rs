@@ -9,6 +9,7 @@ mod labels;
 mod lifecycle;
 mod merge;
 mod messages;
+mod staff;
 
 use relaydesk_desk::{access, Command, Language, Scope};
 use relaydesk_storage::{Agent, Attachment, Platform, Role, Ticket, Tx};
@@ -275,7 +276,14 @@ impl Hub {
                 Actor::Staff { user, .. } => Language::from_code(user.language.as_deref()),
                 _ => Language::En,
             };
-            return Ok(info::help(language));
+            return match command {
+                Command::Away => staff::away(tx, &agent).await,
+                Command::Back => staff::back(tx, &agent).await,
+                Command::Queue(view) => {
+                    staff::queue(self, tx, &agent, context.platform, view, now).await
+                }
+                _ => Ok(info::help(language)),
+            };
         }
         let ticket = self.resolve_ticket(tx, ticket_ref).await?;
         effects.touch(ticket.id);
@@ -312,6 +320,12 @@ impl Hub {
             Command::Note(text) => messages::note(&mut run, &text).await,
             Command::Reply(text) => messages::reply(&mut run, &text).await,
             Command::Canned(name) => canned::canned(&mut run, name).await,
+            // Commands of `Scope::Staff` were answered above, before a ticket was looked up.
+            Command::Queue(_) | Command::Away | Command::Back => {
+                Err(HubError::Refused(relaydesk_desk::DeskError::Internal(
+                    "a staff command reached the ticket commands".into(),
+                )))
+            }
         }
     }
 }

@@ -1,0 +1,250 @@
+//! Teams, routing rules and assignment from `relaydesk.toml`:
+//!
+//! ```toml
+//! [[teams]]
+//! name = "billing"
+//! members = ["anna", "ben"]
+//! assignment = "round_robin"   # or "least_loaded", "manual" (default)
+//! max_open_per_agent = 25
+//!
+//! [[routing]]
+//! keywords = ["refund", "invoice"]
+//! channels = ["telegram", "web"]
+//! team = "billing"
+//! priority = "high"
+//! tags = ["refund"]
+//!
+//! [routing_default]
+//! team = "support"
+//! ```
+//!
+//! Checked when the configuration loads ([`rules`]) and again at start against the agents in
+//! the store ([`prepare`]), which also writes the teams and their members.
+
+use std::collections::HashMap;
+
+use relaydesk_desk::routing::{Assignment, Rule};
+use relaydesk_desk::{faq, Command};
+use relaydesk_storage::{Clock, Platform, Priority, StorageError, Store};
+use serde::{Deserialize, Serialize};
+
+/// `[[teams]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSettings {
+    pub name: String,
+    /// Agent names, in the order round robin goes.
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub assignment: Assignment,
+    /// Auto-assignment skips members who hold this many open tickets.
+    #[serde(default)]
+    pub max_open_per_agent: Option<i64>,
+}
+
+/// `[[routing]]`: first match wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingRuleSettings {
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub team: String,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `[routing_default]`: the team of tickets no rule matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingDefaultSettings {
+    pub team: String,
+}
+
+/// A team as assignment runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamPlan {
+    pub id: i64,
+    pub name: String,
+    pub assignment: Assignment,
+    pub max_open: Option<i64>,
+    /// Agent ids, in the configured order.
+    pub members: Vec<i64>,
+}
+
+/// Everything routing needs at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    pub rules: Vec<Rule>,
+    pub default_team: Option<String>,
+    pub teams: HashMap<String, TeamPlan>,
+}
+
+impl Routing {
+    /// Whether a new ticket has anything to be routed by.
+    pub fn is_active(&self) -> bool {
+        !self.rules.is_empty() || self.default_team.is_some()
+    }
+}
+
+/// Why routing could not be set up, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum RoutingError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The routing rules and default team, checked: every team a rule names exists in
+/// `[[teams]]`, channels, languages, priorities, keywords and tags are valid.
+pub fn rules(
+    teams: &[TeamSettings],
+    routing: &[RoutingRuleSettings],
+    default: Option<&RoutingDefaultSettings>,
+) -> Result<(Vec<Rule>, Option<String>), String> {
+    let mut names: Vec<&str> = Vec::new();
+    for (i, team) in teams.iter().enumerate() {
+        let name = team.name.trim();
+        if name.is_empty() {
+            return Err(format!("teams[{i}].name: a team needs a name"));
+        }
+        if names.contains(&name) {
+            return Err(format!("teams[{i}].name: `{name}` is declared twice"));
+        }
+        if team.max_open_per_agent.is_some_and(|m| m < 1) {
+            return Err(format!("teams[{i}].max_open_per_agent: must be 1 or more"));
+        }
+        names.push(name);
+    }
+    let known = |key: String, team: &str| {
+        if names.contains(&team.trim()) {
+            Ok(team.trim().to_string())
+        } else {
+            Err(format!("{key}: no team named `{team}` in [[teams]]"))
+        }
+    };
+    let mut rules = Vec::new();
+    for (i, rule) in routing.iter().enumerate() {
+        let key = |field: &str| format!("routing[{i}].{field}");
+        let keywords = if rule.keywords.is_empty() {
+            Vec::new()
+        } else {
+            faq::keywords(&rule.keywords.join(","))
+                .map_err(|e| format!("{}: {e}", key("keywords")))?
+        };
+        let channels = rule
+            .channels
+            .iter()
+            .map(|c| match c.trim().to_ascii_lowercase().as_str() {
+                "telegram" => Ok(Platform::Telegram),
+                "discord" => Ok(Platform::Discord),
+                "web" => Ok(Platform::Web),
+                "api" => Ok(Platform::Api),
+                other => Err(format!(
+                    "{}: `{other}` is not a channel (telegram, discord, web, api)",
+                    key("channels")
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let languages = rule
+            .languages
+            .iter()
+            .map(|l| {
+                let l = l.trim().to_ascii_lowercase();
+                if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()) {
+                    Ok(l)
+                } else {
+                    Err(format!(
+                        "{}: `{l}` is not a language code such as de",
+                        key("languages")
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let priority = rule
+            .priority
+            .as_deref()
+            .map(|p| {
+                p.parse::<Priority>().map_err(|_| {
+                    format!(
+                        "{}: `{p}` is not low, normal, high or urgent",
+                        key("priority")
+                    )
+                })
+            })
+            .transpose()?;
+        let tags = rule
+            .tags
+            .iter()
+            .map(|tag| match Command::parse_text(&format!("/tag {tag}")) {
+                Ok(Command::Tag(tag)) => Ok(tag),
+                _ => Err(format!("{}: `{tag}` is not a tag (one word)", key("tags"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rules.push(Rule {
+            keywords,
+            channels,
+            languages,
+            team: known(key("team"), &rule.team)?,
+            priority,
+            tags,
+        });
+    }
+    let default = default
+        .map(|d| known("routing_default.team".into(), &d.team))
+        .transpose()?;
+    Ok((rules, default))
+}
+
+/// Writes the configured teams and their members to the store and returns the plan routing
+/// runs on. Refuses (naming the key) a member who is not an agent.
+pub async fn prepare(
+    store: &Store,
+    clock: &dyn Clock,
+    teams: &[TeamSettings],
+    routing: &[RoutingRuleSettings],
+    default: Option<&RoutingDefaultSettings>,
+) -> Result<Routing, RoutingError> {
+    let (rules, default_team) = rules(teams, routing, default).map_err(RoutingError::Invalid)?;
+    let mut plans = HashMap::new();
+    let mut tx = store.begin().await?;
+    for (i, team) in teams.iter().enumerate() {
+        let name = team.name.trim().to_string();
+        let id = tx.ensure_team(&name, clock.now_ms()).await?;
+        let mut members = Vec::new();
+        for (j, member) in team.members.iter().enumerate() {
+            let Some(agent) = tx.agent_by_name(member.trim()).await? else {
+                return Err(RoutingError::Invalid(format!(
+                    "teams[{i}].members[{j}]: no agent named `{member}`; add them with `relaydesk agent add` first"
+                )));
+            };
+            if !members.contains(&agent.id) {
+                members.push(agent.id);
+            }
+        }
+        tx.set_team_members(id, &members).await?;
+        plans.insert(
+            name.clone(),
+            TeamPlan {
+                id,
+                name,
+                assignment: team.assignment,
+                max_open: team.max_open_per_agent,
+                members,
+            },
+        );
+    }
+    tx.commit().await?;
+    Ok(Routing {
+        rules,
+        default_team,
+        teams: plans,
+    })
+}
