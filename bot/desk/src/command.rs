@@ -354,7 +354,7 @@ mod tests {
         for spec in CATALOGUE {
             let sample = spec.arg.as_ref().map(|arg| match arg.kind {
                 ArgKind::Ticket => Value::Integer(7),
-                ArgKind::Priority => Value::Text("high".into()),
+                _ if !arg.choices().is_empty() => Value::Text(arg.choices()[0].into()),
                 _ => Value::Text("word".into()),
             });
             let command = Command::build(spec.name, sample).unwrap();
