@@ -213,6 +213,11 @@ pub async fn prepare(
     default: Option<&RoutingDefaultSettings>,
 ) -> Result<Routing, RoutingError> {
     let (rules, default_team) = rules(teams, routing, default).map_err(RoutingError::Invalid)?;
+    if teams.is_empty() && rules.is_empty() && default_team.is_none() {
+        // Nothing configured: the store is not touched (and teams made with
+        // `relaydesk agent join` stay as they are).
+        return Ok(Routing::default());
+    }
     let mut plans = HashMap::new();
     let mut tx = store.begin().await?;
     for (i, team) in teams.iter().enumerate() {

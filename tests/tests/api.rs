@@ -767,6 +767,9 @@ async fn the_openapi_document_describes_every_route() {
         ("GET", "/api/v1/canned"),
         ("PUT", "/api/v1/canned/{name}"),
         ("DELETE", "/api/v1/canned/{name}"),
+        ("GET", "/api/v1/faq"),
+        ("PUT", "/api/v1/faq/{name}"),
+        ("DELETE", "/api/v1/faq/{name}"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1"),
     ]
@@ -1167,4 +1170,57 @@ async fn canned_replies_are_managed_by_admins_and_sent_by_agents_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         canned_story(db).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn faq_entries_are_managed_by_admins_through_the_api() {
+    let api = spawn(TestDb::sqlite(), Config::default(), None).await;
+    let store = api.app.store.clone();
+    let admin = token_for(&store, "anna", Role::Admin).await;
+    let agent = token_for(&store, "bruno", Role::Agent).await;
+    let entry = json!({
+        "keywords": ["Refund", "money back"],
+        "question": "How do refunds work?",
+        "answer": "Within 5 days.",
+    });
+    let (status, added) = api.put("/api/v1/faq/Refund", &admin, entry.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["name"], "refund");
+    assert_eq!(added["keywords"], json!(["refund", "money back"]));
+    let (status, _) = api.put("/api/v1/faq/refund", &admin, entry.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.put("/api/v1/faq/refund", &agent, entry.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = api
+        .put(
+            "/api/v1/faq/empty",
+            &admin,
+            json!({"keywords": [" "], "question": "q", "answer": "a"}),
+        )
+        .await;
+    assert_eq!(
+        error_of(&body),
+        ("invalid", Some("keywords")),
+        "{status} {body}"
+    );
+    let (status, body) = api
+        .put(
+            "/api/v1/faq/noanswer",
+            &admin,
+            json!({"keywords": ["x"], "question": "q", "answer": ""}),
+        )
+        .await;
+    assert_eq!(
+        error_of(&body),
+        ("invalid", Some("answer")),
+        "{status} {body}"
+    );
+    let (status, list) = api.get("/api/v1/faq", &agent).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    let (status, _) = api.delete("/api/v1/faq/refund", &admin).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api.delete("/api/v1/faq/refund", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    api.app.stop().await.expect("clean stop");
 }

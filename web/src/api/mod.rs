@@ -11,6 +11,7 @@ mod canned;
 mod commands;
 mod customers;
 mod error;
+mod faq;
 mod tickets;
 mod transcripts;
 mod views;
@@ -48,6 +49,7 @@ pub const MAX_BODY: usize = 256 * 1024;
         (name = "tickets", description = "Tickets and their conversation"),
         (name = "customers", description = "The people who write to the helpdesk"),
         (name = "canned", description = "Saved replies agents send with `/canned NAME`"),
+        (name = "faq", description = "Answers offered to new tickets whose first message matches"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -121,6 +123,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::tickets))
         .routes(routes!(canned::list))
         .routes(routes!(canned::put, canned::remove))
+        .routes(routes!(faq::list))
+        .routes(routes!(faq::put, faq::remove))
         .routes(routes!(openapi))
         .routes(routes!(index))
         .split_for_parts()
