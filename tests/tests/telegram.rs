@@ -908,6 +908,45 @@ async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_aw
     fake.push_group_text(STAFF, &staff(5001, "Anna"), "/queue sideways");
     sent_containing(&fake, STAFF, None, "is not a view").await;
 
+    // The same views from the REST API.
+    let token = relaydesk::cli::token::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::token::TokenCommand::Create {
+            name: "anna-api".into(),
+            agent: "anna".into(),
+        },
+    )
+    .await
+    .expect("token")
+    .out;
+    let http = reqwest::Client::new();
+    let numbers = |view: &'static str| {
+        let request = http
+            .get(app.url(&format!("/api/v1/tickets?view={view}&sort=activity")))
+            .bearer_auth(token.trim())
+            .send();
+        async move {
+            let response = request.await.expect("API answers");
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.expect("JSON");
+            let mut numbers: Vec<i64> = body["tickets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["number"].as_i64())
+                .collect();
+            numbers.sort_unstable();
+            (status, numbers, body)
+        }
+    };
+    assert_eq!(numbers("unassigned").await.1, vec![1004]);
+    assert_eq!(numbers("mine").await.1, vec![1001, 1003]);
+    assert_eq!(numbers("team").await.1, vec![1001, 1002, 1003]);
+    let (status, _, body) = numbers("sideways").await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "view");
+
     // Back on duty, Cara is next after Anna.
     fake.push_group_text(STAFF, &staff(5003, "Cara"), "/back");
     sent_containing(&fake, STAFF, None, "Welcome back, cara").await;

@@ -68,6 +68,28 @@ pub struct TicketFilter {
     pub sla: Option<SlaFilter>,
 }
 
+impl TicketFilter {
+    /// The open tickets of a queue view (`/queue`, `GET /api/v1/tickets?view=`):
+    /// `unassigned`, `mine` (`agent_id`'s), `team` (`team_id`'s), `breaching` (an SLA goal
+    /// overdue at `now_ms`) or `all`. `None` for an unknown view.
+    pub fn view(view: &str, agent_id: i64, team_id: Option<i64>, now_ms: i64) -> Option<Self> {
+        let mut filter = TicketFilter {
+            status: Some(StatusFilter::Active),
+            ..TicketFilter::default()
+        };
+        match view {
+            "unassigned" => filter.unassigned = true,
+            "mine" => filter.assignee_id = Some(agent_id),
+            // An agent in no team sees no team tickets, not every ticket.
+            "team" => filter.team_id = Some(team_id.unwrap_or(-1)),
+            "breaching" => filter.sla = Some(SlaFilter::Breached { now_ms }),
+            "all" => {}
+            _ => return None,
+        }
+        Some(filter)
+    }
+}
+
 /// The order of a ticket list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -27,6 +27,9 @@ const MAX_ID: usize = 200;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// A queue view, as `/queue` shows it: `unassigned`, `mine`, `team` (the token agent's
+    /// first team), `breaching` or `all` — open and pending tickets. Other filters narrow it.
+    pub view: Option<String>,
     /// `active` (open or pending), `open`, `pending`, `closed` or `merged`.
     pub status: Option<String>,
     /// `true`: only tickets nobody is assigned to.
@@ -110,6 +113,23 @@ pub(super) async fn list_request(
         },
         ..TicketFilter::default()
     };
+    if let Some(view) = p.view.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let team = tx.agent_team_ids(who.agent.id).await?.first().copied();
+        let preset = TicketFilter::view(view, who.agent.id, team, now_ms).ok_or_else(|| {
+            ApiError::invalid(
+                "view",
+                format!("`{view}` is not a view (unassigned, mine, team, breaching, all)"),
+            )
+        })?;
+        filter = TicketFilter {
+            status: filter.status.or(preset.status),
+            unassigned: preset.unassigned,
+            assignee_id: preset.assignee_id,
+            team_id: preset.team_id,
+            sla: preset.sla,
+            ..filter
+        };
+    }
     if let Some(flag) = bad::<bool>("unassigned", &p.unassigned, "true or false")? {
         filter.unassigned = flag;
     }
@@ -142,7 +162,7 @@ pub(super) async fn list_request(
         filter.team_id = Some(id);
     }
     filter.sla = match p.sla.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => None,
+        None => filter.sla,
         Some("due_soon") => Some(SlaFilter::DueSoon { now_ms }),
         Some("breached") => Some(SlaFilter::Breached { now_ms }),
         Some(other) => {

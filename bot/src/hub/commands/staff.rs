@@ -1,7 +1,7 @@
 //! Commands about the agent or the whole desk rather than one ticket: `/away`, `/back`,
 //! `/queue`. They run anywhere staff write.
 
-use relaydesk_storage::{Agent, Platform, SlaFilter, StatusFilter, TicketFilter, TicketSort, Tx};
+use relaydesk_storage::{Agent, Platform, TicketFilter, TicketSort, Tx};
 
 use super::CommandReply;
 use crate::hub::{Hub, HubError};
@@ -52,20 +52,13 @@ pub(super) async fn queue(
     now: i64,
 ) -> Result<CommandReply, HubError> {
     let view = view.unwrap_or_else(|| "unassigned".into());
-    let mut filter = TicketFilter {
-        status: Some(StatusFilter::Active),
-        ..TicketFilter::default()
-    };
-    match view.as_str() {
-        "unassigned" => filter.unassigned = true,
-        "mine" => filter.assignee_id = Some(agent.id),
-        "team" => match tx.agent_team_ids(agent.id).await?.first() {
-            Some(team) => filter.team_id = Some(*team),
-            None => return Ok(reply(format!("{} is in no team.", agent.name))),
-        },
-        "breaching" => filter.sla = Some(SlaFilter::Breached { now_ms: now }),
-        _ => {}
+    let team = tx.agent_team_ids(agent.id).await?.first().copied();
+    if view == "team" && team.is_none() {
+        return Ok(reply(format!("{} is in no team.", agent.name)));
     }
+    let Some(filter) = TicketFilter::view(&view, agent.id, team, now) else {
+        return Err(HubError::invalid(format!("`{view}` is not a view.")));
+    };
     let page = tx
         .list_tickets(&filter, TicketSort::Priority, None, QUEUE_LENGTH)
         .await?;
