@@ -1203,3 +1203,112 @@ async fn admins_manage_canned_replies_and_agents_read_them() {
     assert!(!left.iter().any(|r| r.name == "sneaky"));
     desk.app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_marks_themselves_away_and_back_from_the_header() {
+    let desk = start_sqlite().await;
+    let anna = add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let on_duty = |store: Store| async move {
+        let mut tx = store.begin().await.expect("tx");
+        let agent = tx.agent(anna).await.expect("agent");
+        drop(tx);
+        agent.on_duty
+    };
+    let page = console.get("/console/tickets").await;
+    assert!(page.body.contains(">On duty</button>"), "{}", page.body);
+    let forged = console
+        .post(
+            "/console/availability",
+            &[("csrf", "forged"), ("on_duty", "false")],
+        )
+        .await;
+    assert!(forged.status.is_client_error());
+    assert!(on_duty(desk.app.store.clone()).await);
+
+    let csrf = console.session_csrf().await;
+    let away = console
+        .post(
+            "/console/availability",
+            &[("csrf", &csrf), ("on_duty", "false")],
+        )
+        .await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert!(!on_duty(desk.app.store.clone()).await);
+    assert!(console
+        .get("/console/tickets")
+        .await
+        .body
+        .contains(">Away</button>"));
+    let back = console
+        .post(
+            "/console/availability",
+            &[("csrf", &csrf), ("on_duty", "true")],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    assert!(on_duty(desk.app.store.clone()).await);
+    desk.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admins_manage_faq_entries_and_agents_read_them() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "root", true).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut admin = signed_in(&desk.app, "root").await;
+    let csrf = admin.session_csrf().await;
+    let save = |keywords: &'static str, answer: &'static str| {
+        vec![
+            ("action", "save"),
+            ("name", "Refund"),
+            ("language", ""),
+            ("keywords", keywords),
+            ("question", "How do <refunds> work?"),
+            ("answer", answer),
+        ]
+    };
+    let mut form = save("refund, money back", "Within 5 days.");
+    form.push(("csrf", csrf.as_str()));
+    let saved = admin.post("/console/faq", &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let mut bad = save(" , ", "Within 5 days.");
+    bad.push(("csrf", csrf.as_str()));
+    let refused = admin.post("/console/faq", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("needs keywords"), "{}", refused.body);
+
+    let mut anna = signed_in(&desk.app, "anna").await;
+    let page = anna.get("/console/faq").await;
+    assert!(
+        page.body.contains("How do &lt;refunds&gt; work?"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("refund, money back"));
+    assert!(!page.body.contains("data-action=\"save\""));
+    let anna_csrf = anna.session_csrf().await;
+    let mut sneaky = save("x", "y");
+    sneaky.push(("csrf", anna_csrf.as_str()));
+    assert_eq!(
+        anna.post("/console/faq", &sneaky).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let removed = admin
+        .post(
+            "/console/faq",
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "remove"),
+                ("name", "refund"),
+                ("language", ""),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    assert!(tx.faq_entries().await.expect("entries").is_empty());
+    drop(tx);
+    desk.app.stop().await.expect("clean stop");
+}

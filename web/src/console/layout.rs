@@ -87,6 +87,17 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                     }
                     a href="/console/alerts" { "Alerts" }
                     a href="/console/canned" { "Canned replies" }
+                    a href="/console/faq" { "FAQ" }
+                    form.availability method="post" action="/console/availability" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        @if agent.on_duty {
+                            input type="hidden" name="on_duty" value="false";
+                            button type="submit" title="You get tickets by assignment; press to stop" { "On duty" }
+                        } @else {
+                            input type="hidden" name="on_duty" value="true";
+                            button type="submit" title="You get no tickets by assignment; press to take them again" { "Away" }
+                        }
+                    }
                     a.who href="/console/password" title="Change your password" { (agent.name) }
                     form method="post" action="/console/sign-out" {
                         input type="hidden" name="csrf" value=(csrf);

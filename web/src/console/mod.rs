@@ -5,8 +5,10 @@
 
 mod actions;
 mod alerts;
+mod availability;
 mod canned;
 mod events;
+mod faq;
 mod layout;
 mod password;
 mod session;
@@ -46,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/tickets", get(views::list))
         .route("/console/alerts", get(alerts::show))
         .route("/console/canned", get(canned::show).post(canned::change))
+        .route("/console/availability", post(availability::set))
+        .route("/console/faq", get(faq::show).post(faq::change))
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
             "/console/tickets/{number}/conversation",
