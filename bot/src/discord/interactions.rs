@@ -197,43 +197,38 @@ impl Worker {
     }
 
     pub(super) async fn button(&self, interaction: &ComponentInteraction) {
-        if let Some((ticket_id, solved)) = FaqPress::parse_button(&interaction.data.custom_id) {
+        // A customer's press on an FAQ answer or a survey: answered only to them.
+        let id = interaction.data.custom_id.as_str();
+        let user = interaction.user.id.to_string();
+        let language = Some(interaction.locale.clone());
+        let pressed = if let Some((ticket_id, solved)) = FaqPress::parse_button(id) {
             let press = FaqPress {
                 platform: Platform::Discord,
-                user: interaction.user.id.to_string(),
+                user,
                 ticket_id,
                 solved,
-                language: Some(interaction.locale.clone()),
+                language,
             };
-            let text = match self.hub.faq_reply(&press).await {
-                Ok(text) => text,
-                Err(e) => e.user_message(),
-            };
-            if let Err(e) = interaction
-                .create_response(&self.http, answer(&text, true))
-                .await
-            {
-                tracing::warn!(error = %e, "could not answer an FAQ press");
-            }
-            return;
-        }
-        if let Some((survey_id, rating)) = Rating::parse_button(&interaction.data.custom_id) {
+            Some(self.hub.faq_reply(&press).await)
+        } else if let Some((survey_id, rating)) = Rating::parse_button(id) {
             let press = Rating {
                 platform: Platform::Discord,
-                user: interaction.user.id.to_string(),
+                user,
                 survey_id,
                 rating,
-                language: Some(interaction.locale.clone()),
+                language,
             };
-            let text = match self.hub.rate(&press).await {
-                Ok(text) => text,
-                Err(e) => e.user_message(),
-            };
+            Some(self.hub.rate(&press).await)
+        } else {
+            None
+        };
+        if let Some(result) = pressed {
+            let text = result.unwrap_or_else(|e| e.user_message());
             if let Err(e) = interaction
                 .create_response(&self.http, answer(&text, true))
                 .await
             {
-                tracing::warn!(error = %e, "could not answer a survey press");
+                tracing::warn!(error = %e, "could not answer a button press");
             }
             return;
         }

@@ -39,6 +39,27 @@ impl Rating {
     }
 }
 
+/// Whether a button press on `platform` by `user` comes from `ticket`'s customer; a press by
+/// anyone else is logged and refused by the caller.
+pub(super) async fn pressed_by_customer(
+    tx: &mut relaydesk_storage::Tx,
+    platform: Platform,
+    user: &str,
+    ticket: &relaydesk_storage::Ticket,
+) -> Result<bool, HubError> {
+    let presser = tx.customer_id_for_identity(platform, user).await?;
+    if presser == Some(ticket.customer_id) {
+        return Ok(true);
+    }
+    tracing::warn!(
+        ticket = ticket.number,
+        %platform,
+        user,
+        "a button press by someone other than the ticket's customer was refused"
+    );
+    Ok(false)
+}
+
 /// The five ratings, in the order buttons show them.
 pub const RATINGS: [u8; 5] = [1, 2, 3, 4, 5];
 
@@ -83,16 +104,7 @@ impl Hub {
             return Ok(stale);
         };
         let ticket = tx.ticket(survey.ticket_id).await?;
-        let presser = tx
-            .customer_id_for_identity(press.platform, &press.user)
-            .await?;
-        if presser != Some(ticket.customer_id) {
-            tracing::warn!(
-                survey = survey.id,
-                platform = %press.platform,
-                user = %press.user,
-                "a survey press by someone other than the ticket's customer was refused"
-            );
+        if !pressed_by_customer(&mut tx, press.platform, &press.user, &ticket).await? {
             return Ok(texts::csat_not_yours(press.language.as_deref()));
         }
         let customer = tx.customer(ticket.customer_id).await?;

@@ -6,6 +6,7 @@
 use relaydesk_desk::faq;
 use relaydesk_storage::{Customer, Platform, Ticket, TicketStatus, Tx};
 
+use super::csat::pressed_by_customer;
 use super::effects::Effects;
 use super::{Delivery, Hub, HubError};
 use crate::texts;
@@ -92,16 +93,7 @@ impl Hub {
             return Ok(settled);
         };
         let ticket = tx.ticket(offer.ticket_id).await?;
-        let presser = tx
-            .customer_id_for_identity(press.platform, &press.user)
-            .await?;
-        if presser != Some(ticket.customer_id) {
-            tracing::warn!(
-                ticket = ticket.number,
-                platform = %press.platform,
-                user = %press.user,
-                "an FAQ press by someone other than the ticket's customer was refused"
-            );
+        if !pressed_by_customer(&mut tx, press.platform, &press.user, &ticket).await? {
             return Ok(texts::faq_not_yours(press.language.as_deref()));
         }
         let customer = tx.customer(ticket.customer_id).await?;

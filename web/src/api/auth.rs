@@ -49,6 +49,17 @@ pub struct ApiAgent {
     pub agent: Agent,
 }
 
+impl ApiAgent {
+    /// Refuses (403) unless the token's agent is an admin; `what` says what is refused.
+    pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.agent.role == relaydesk_storage::Role::Admin {
+            Ok(())
+        } else {
+            Err(crate::DeskError::Forbidden(format!("only admins {what}")).into())
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for ApiAgent {
     type Rejection = ApiError;
 

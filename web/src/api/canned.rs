@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use relaydesk_desk::{canned, DeskError};
-use relaydesk_storage::{CannedReply, Role};
+use relaydesk_desk::canned;
+use relaydesk_storage::CannedReply;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -63,14 +63,6 @@ pub struct CannedBody {
 pub struct RemoveParams {
     /// Only this language's text; omitted: every text of the name.
     pub language: Option<String>,
-}
-
-fn admin(who: &ApiAgent) -> Result<(), ApiError> {
-    if who.agent.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(DeskError::Forbidden("only admins change canned replies".into()).into())
-    }
 }
 
 fn name_of(raw: &str) -> Result<String, ApiError> {
@@ -130,7 +122,7 @@ pub async fn put(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<CannedBody>,
 ) -> Result<(StatusCode, Json<CannedView>), ApiError> {
-    admin(&who)?;
+    who.require_admin("change canned replies")?;
     let name = name_of(&name)?;
     let text = canned::text(&body.text).map_err(|e| ApiError::invalid("text", e.to_string()))?;
     let language = language_of(body.language.as_deref())?;
@@ -175,7 +167,7 @@ pub async fn remove(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
-    admin(&who)?;
+    who.require_admin("change canned replies")?;
     let name = name_of(&name)?;
     let params = axum::extract::Query::<RemoveParams>::try_from_uri(&uri)
         .map(|q| q.0)

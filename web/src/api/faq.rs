@@ -6,7 +6,7 @@ use axum::http::{StatusCode, Uri};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use relaydesk_desk::{canned, faq, DeskError};
-use relaydesk_storage::{FaqEntry, Role};
+use relaydesk_storage::FaqEntry;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -68,14 +68,6 @@ pub struct RemoveParams {
     pub language: Option<String>,
 }
 
-fn admin(who: &ApiAgent) -> Result<(), ApiError> {
-    if who.agent.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(DeskError::Forbidden("only admins change FAQ entries".into()).into())
-    }
-}
-
 fn field<T>(name: &'static str, checked: Result<T, DeskError>) -> Result<T, ApiError> {
     checked.map_err(|e| ApiError::invalid(name, e.to_string()))
 }
@@ -127,7 +119,7 @@ pub async fn put(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<FaqBody>,
 ) -> Result<(StatusCode, Json<FaqView>), ApiError> {
-    admin(&who)?;
+    who.require_admin("change FAQ entries")?;
     let now = state.clock.now();
     let entry = FaqEntry {
         name: field("name", canned::name(&name))?,
@@ -172,7 +164,7 @@ pub async fn remove(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
-    admin(&who)?;
+    who.require_admin("change FAQ entries")?;
     let name = field("name", canned::name(&name))?;
     let params = axum::extract::Query::<RemoveParams>::try_from_uri(&uri)
         .map(|q| q.0)
