@@ -158,6 +158,7 @@ pub struct Config {
     pub teams: Vec<crate::routing::TeamSettings>,
     pub routing: Vec<crate::routing::RoutingRuleSettings>,
     pub routing_default: Option<crate::routing::RoutingDefaultSettings>,
+    pub webhooks: Vec<crate::webhooks::WebhookSettings>,
 }
 
 /// `[faq]`: answers offered to new tickets whose first message matches an entry.
@@ -236,6 +237,7 @@ impl Default for Config {
             teams: Vec::new(),
             routing: Vec::new(),
             routing_default: None,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -468,6 +470,7 @@ impl Config {
         self.web.validate().map_err(ConfigError::Invalid)?;
         crate::routing::rules(&self.teams, &self.routing, self.routing_default.as_ref())
             .map_err(ConfigError::Invalid)?;
+        crate::webhooks::endpoints(&self.webhooks).map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

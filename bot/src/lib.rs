@@ -16,6 +16,7 @@ pub mod serve;
 pub mod sla;
 pub mod telegram;
 pub mod texts;
+pub mod webhooks;
 pub mod widget_channel;
 
 pub use hub::{Hub, HubConfig, HubError};

@@ -76,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::outbox::OutboxCommand,
     },
+    /// Outbound webhook deliveries: list them, queue a failed one again.
+    Webhooks {
+        #[command(subcommand)]
+        command: relaydesk::cli::webhooks::WebhooksCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +212,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Outbox { command } => {
                 let store = serve::open_store(&config).await?;
                 let printed = cli::outbox::run(&store, &SystemClock, command).await;
+                store.close().await;
+                println!("{}", printed?);
+            }
+            Command::Webhooks { command } => {
+                let store = serve::open_store(&config).await?;
+                let printed = cli::webhooks::run(&store, command).await;
                 store.close().await;
                 println!("{}", printed?);
             }

@@ -36,6 +36,10 @@ pub enum ServeError {
     SlaConfig(String),
     #[error(transparent)]
     Routing(#[from] crate::routing::RoutingError),
+    #[error("invalid configuration: {0}")]
+    WebhookConfig(String),
+    #[error(transparent)]
+    Webhook(#[from] crate::webhooks::WebhookError),
 }
 
 /// Opens the store named by the configuration and applies its migrations.
@@ -170,6 +174,10 @@ pub async fn run_with(
         )
         .await?,
     );
+    // Before anything can change a ticket: every change from now on has its events written.
+    let endpoints =
+        crate::webhooks::endpoints(&config.webhooks).map_err(ServeError::WebhookConfig)?;
+    store.subscribe_webhooks(endpoints.iter().map(|e| e.subscription()).collect());
     let hub = Hub::new(store.clone(), clock, settings);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");
@@ -221,6 +229,14 @@ pub async fn run_with(
                 .await
                 .map_err(|e| (platform, e.to_string()))
         });
+    }
+    if !endpoints.is_empty() {
+        let worker = crate::webhooks::WebhookWorker::new(
+            store.clone(),
+            endpoints,
+            crate::webhooks::WebhookOptions::default(),
+        )?;
+        workers.spawn(worker.run(shutdown.child_token()));
     }
     if hub.config().sla.is_active() {
         let scheduler = SlaScheduler::new(hub.clone(), SchedulerOptions::default());

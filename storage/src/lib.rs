@@ -7,6 +7,7 @@
 
 pub mod clock;
 mod error;
+mod events;
 mod feed;
 pub mod model;
 mod notify;
@@ -16,6 +17,7 @@ mod tx;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::StorageError;
+pub use events::Subscription;
 pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
 pub use notify::{ChangeListener, Heard};
@@ -26,7 +28,7 @@ pub use tx::{
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE, MAX_SEARCH_CHARS,
     MAX_SEARCH_WORDS,
 };
-pub use tx::{DeliveryContext, HeldPost, MemberLoad, Pace, WidgetFile};
+pub use tx::{DeliveryContext, HeldPost, MemberLoad, Pace, WebhookOutcome, WidgetFile};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -109,6 +109,62 @@ pub enum OutboxStatus {
 }
 text_enum!(OutboxStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" });
 
+/// What happened to a ticket, as outbound webhooks name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "ticket.created")]
+    TicketCreated,
+    #[serde(rename = "ticket.updated")]
+    TicketUpdated,
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "ticket.closed")]
+    TicketClosed,
+    #[serde(rename = "csat.received")]
+    CsatReceived,
+}
+text_enum!(EventKind {
+    TicketCreated => "ticket.created",
+    TicketUpdated => "ticket.updated",
+    MessageCreated => "message.created",
+    TicketClosed => "ticket.closed",
+    CsatReceived => "csat.received",
+});
+
+/// One event of a transaction: what happened, to which ticket, and the message or survey it
+/// is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketEvent {
+    pub kind: EventKind,
+    pub ticket_id: i64,
+    /// The message (`message.created`) or survey (`csat.received`) the event is about.
+    pub subject_id: Option<i64>,
+    /// An internal note (`message.created` only): sent only to endpoints that ask for notes.
+    pub internal: bool,
+}
+
+/// A webhook's send of one event, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub endpoint: String,
+    pub event: EventKind,
+    pub ticket_id: i64,
+    /// The message or survey the event is about.
+    pub subject_id: Option<i64>,
+    /// The id the receiver sees (`Relaydesk-Delivery`), the same on every attempt.
+    pub delivery: String,
+    pub status: OutboxStatus,
+    /// Attempts so far (this one included, for a leased row).
+    pub attempts: i64,
+    /// The body fixed at the first attempt.
+    pub body: Option<String>,
+    pub response_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
 /// A file that came with a message. The bytes stay on the platform (or in the web store);
 /// we keep what is needed to show or forward it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

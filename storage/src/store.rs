@@ -73,6 +73,8 @@ pub struct Store {
     url: std::sync::Arc<str>,
     /// Tells this process's notifications from other instances'.
     instance: u64,
+    /// The webhook endpoints events are written for.
+    webhooks: crate::events::Subscriptions,
 }
 
 impl Store {
@@ -132,6 +134,7 @@ impl Store {
             backend,
             url: url.as_str().into(),
             instance: rand::random(),
+            webhooks: crate::events::Subscriptions::default(),
         })
     }
 
@@ -157,7 +160,19 @@ impl Store {
             self.pool.begin().await?,
             self.backend,
             self.instance,
+            &self.webhooks,
         ))
+    }
+
+    /// From now on every transaction (of every clone of this store) writes webhook deliveries
+    /// for these endpoints' events.
+    pub fn subscribe_webhooks(&self, subscriptions: Vec<crate::Subscription>) {
+        self.webhooks.set(subscriptions);
+    }
+
+    /// Woken when a transaction of this process has queued webhook deliveries.
+    pub fn webhooks_queued(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.webhooks.queued()
     }
 
     /// Ready = the database answers and every migration this build knows is applied.

@@ -22,6 +22,7 @@ mod routing;
 mod sla;
 mod threads;
 mod tickets;
+mod webhooks;
 mod widget;
 
 use chrono::{DateTime, Utc};
@@ -38,6 +39,7 @@ pub use listing::{
 };
 pub use pacing::Pace;
 pub use routing::MemberLoad;
+pub use webhooks::WebhookOutcome;
 pub use widget::WidgetFile;
 
 use crate::clock::from_ms;
@@ -53,6 +55,13 @@ pub struct Tx {
     changed: std::collections::BTreeSet<i64>,
     /// Which process this is, so that its listener skips its own ticket notifications.
     instance: u64,
+    /// The webhook endpoints as this transaction began; events are recorded only when there
+    /// are some.
+    webhooks: std::sync::Arc<[crate::Subscription]>,
+    /// What this transaction did to tickets, for the webhooks.
+    events: Vec<crate::TicketEvent>,
+    /// Told when this transaction queued webhook deliveries and committed.
+    webhooks_queued: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -64,13 +73,21 @@ impl std::fmt::Debug for Tx {
 }
 
 impl Tx {
-    pub(crate) fn new(inner: Transaction<'static, Any>, backend: Backend, instance: u64) -> Self {
+    pub(crate) fn new(
+        inner: Transaction<'static, Any>,
+        backend: Backend,
+        instance: u64,
+        webhooks: &crate::events::Subscriptions,
+    ) -> Self {
         Self {
             inner,
             backend,
             queued_for: std::collections::BTreeSet::new(),
             changed: std::collections::BTreeSet::new(),
             instance,
+            webhooks: webhooks.get(),
+            events: Vec::new(),
+            webhooks_queued: webhooks.queued(),
         }
     }
 
@@ -87,10 +104,14 @@ impl Tx {
     }
 
     pub async fn commit(mut self) -> Result<()> {
+        let queued = self.queue_webhooks().await?;
         if self.backend == Backend::Postgres {
             self.notify().await?;
         }
         self.inner.commit().await?;
+        if queued > 0 {
+            self.webhooks_queued.notify_one();
+        }
         Ok(())
     }
 

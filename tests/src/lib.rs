@@ -12,3 +12,4 @@ pub mod discord_fake;
 pub mod recorder;
 pub mod smtp_sink;
 pub mod telegram_fake;
+pub mod webhook_receiver;

@@ -1,8 +1,9 @@
 //! Administration commands of the `relaydesk` binary that work on the store directly (agents,
-//! API tokens, canned replies, FAQ entries, the outbox), kept apart from `main.rs` so they can be tested against a temporary database.
+//! API tokens, canned replies, FAQ entries, the outbox, webhook deliveries), kept apart from `main.rs` so they can be tested against a temporary database.
 
 pub mod agent;
 pub mod canned;
 pub mod faq;
 pub mod outbox;
 pub mod token;
+pub mod webhooks;

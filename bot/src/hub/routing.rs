@@ -31,7 +31,7 @@ impl Hub {
         let Some(team) = plan.teams.get(team_name) else {
             return Ok(None);
         };
-        tx.set_ticket_team(ticket.id, Some(team.id), now).await?;
+        tx.set_team(ticket.id, Some(team.id), now).await?;
         let mut said = vec![format!("#{} → team {} ({why})", ticket.number, team.name)];
         if let Some((_, rule)) = matched {
             if let Some(priority) = rule.priority {

@@ -69,12 +69,18 @@ impl Tx {
 
     /// Stores `rating` (1–5) on survey `id`.
     pub async fn rate_csat_survey(&mut self, id: i64, rating: u8, now_ms: i64) -> Result<()> {
-        sqlx::query("UPDATE csat_surveys SET rating = $1, rated_at = $2 WHERE id = $3")
-            .bind(i64::from(rating))
-            .bind(now_ms)
-            .bind(id)
-            .execute(&mut *self.inner)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE csat_surveys SET rating = $1, rated_at = $2 WHERE id = $3 RETURNING ticket_id",
+        )
+        .bind(i64::from(rating))
+        .bind(now_ms)
+        .bind(id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        if let Some(row) = row {
+            let ticket_id: i64 = row.try_get("ticket_id")?;
+            self.event(crate::EventKind::CsatReceived, ticket_id, Some(id), false);
+        }
         Ok(())
     }
 }

@@ -57,7 +57,16 @@ impl Tx {
             .bind(now_ms)
             .fetch_optional(&mut *self.inner)
             .await?;
-        row.as_ref().map(message).transpose()
+        let stored = row.as_ref().map(message).transpose()?;
+        if let Some(stored) = &stored {
+            self.event(
+                crate::EventKind::MessageCreated,
+                stored.ticket_id,
+                Some(stored.id),
+                stored.internal,
+            );
+        }
+        Ok(stored)
     }
 
     /// The stored message for a platform message id, if any.

@@ -16,21 +16,6 @@ pub struct MemberLoad {
 }
 
 impl Tx {
-    pub async fn set_ticket_team(
-        &mut self,
-        ticket_id: i64,
-        team_id: Option<i64>,
-        now_ms: i64,
-    ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET team_id = $2, updated_at = $3 WHERE id = $1")
-            .bind(ticket_id)
-            .bind(team_id)
-            .bind(now_ms)
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
-    }
-
     /// Makes `agent_ids` the team's members, and only them.
     pub async fn set_team_members(&mut self, team_id: i64, agent_ids: &[i64]) -> Result<()> {
         sqlx::query("DELETE FROM agent_teams WHERE team_id = $1")

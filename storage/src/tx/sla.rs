@@ -251,6 +251,7 @@ impl Tx {
             .bind(now_ms)
             .execute(&mut *self.inner)
             .await?;
+        self.event(crate::EventKind::TicketUpdated, ticket_id, None, false);
         Ok(())
     }
 

@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{opt_time, parse, time, Tx};
-use crate::{Backend, NewTicket, Priority, Result, StorageError, Ticket, TicketStatus};
+use crate::{Backend, EventKind, NewTicket, Priority, Result, StorageError, Ticket, TicketStatus};
 
 pub(super) const COLUMNS: &str =
     "id, number, subject, customer_id, origin, conversation, status, priority, \
@@ -62,7 +62,11 @@ impl Tx {
             .bind(now_ms)
             .fetch_optional(&mut *self.inner)
             .await?;
-        row.as_ref().map(ticket).transpose()
+        let opened = row.as_ref().map(ticket).transpose()?;
+        if let Some(opened) = &opened {
+            self.event(EventKind::TicketCreated, opened.id, None, false);
+        }
+        Ok(opened)
     }
 
     /// The open or pending ticket of a customer conversation, locked for this transaction.
@@ -198,6 +202,11 @@ impl Tx {
         .bind(now_ms)
         .execute(&mut *self.inner)
         .await?;
+        let kind = match status {
+            TicketStatus::Closed => EventKind::TicketClosed,
+            _ => EventKind::TicketUpdated,
+        };
+        self.event(kind, ticket_id, None, false);
         Ok(())
     }
 
@@ -213,6 +222,7 @@ impl Tx {
             .bind(now_ms)
             .execute(&mut *self.inner)
             .await?;
+        self.event(EventKind::TicketUpdated, ticket_id, None, false);
         Ok(())
     }
 
@@ -228,6 +238,7 @@ impl Tx {
             .bind(now_ms)
             .execute(&mut *self.inner)
             .await?;
+        self.event(EventKind::TicketUpdated, ticket_id, None, false);
         Ok(())
     }
 
@@ -252,6 +263,8 @@ impl Tx {
             .bind(now_ms)
             .execute(&mut *self.inner)
             .await?;
+        self.event(EventKind::TicketUpdated, source, None, false);
+        self.event(EventKind::TicketUpdated, target, None, false);
         Ok(moved)
     }
 
@@ -264,7 +277,11 @@ impl Tx {
         .bind(tag)
         .execute(&mut *self.inner)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let added = done.rows_affected() == 1;
+        if added {
+            self.event(EventKind::TicketUpdated, ticket_id, None, false);
+        }
+        Ok(added)
     }
 
     /// Removes a tag; returns false when the ticket did not have it.
@@ -274,7 +291,11 @@ impl Tx {
             .bind(tag)
             .execute(&mut *self.inner)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let removed = done.rows_affected() == 1;
+        if removed {
+            self.event(EventKind::TicketUpdated, ticket_id, None, false);
+        }
+        Ok(removed)
     }
 
     pub async fn tags(&mut self, ticket_id: i64) -> Result<Vec<String>> {

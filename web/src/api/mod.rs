@@ -11,6 +11,7 @@ mod canned;
 mod commands;
 mod customers;
 mod error;
+mod events;
 mod faq;
 mod tickets;
 mod transcripts;
@@ -28,6 +29,7 @@ use utoipa_axum::routes;
 
 pub use auth::{RateLimits, DEFAULT_REQUESTS_PER_MINUTE};
 pub use error::ApiError;
+pub use events::{event_body, EventBody};
 pub use transcripts::file_response as transcript_file;
 
 use crate::AppState;
