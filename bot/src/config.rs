@@ -525,6 +525,26 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_are_read_and_checked() {
+        let config = parse(
+            "[[webhooks]]\nname = \"crm\"\nurl = \"https://crm.example.com/h\"\nsecret = \"0123456789abcdef\"\nevents = [\"ticket.closed\"]\nretry_for = \"2h\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.webhooks.len(), 1);
+        assert_eq!(config.webhooks[0].retry_for, Duration::from_secs(7200));
+        let err = parse("[[webhooks]]\nurl = \"https://crm.example.com/h\"\nsecret = \"short\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhooks[0].secret"), "{err}");
+        let err = parse(
+            "[[webhooks]]\nurl = \"https://x.example\"\nsecret = \"0123456789abcdef\"\nsecrt = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("secrt"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_named() {
         let err = parse("databse_url = \"x\"").unwrap_err().to_string();
         assert!(err.contains("databse_url"), "{err}");

@@ -163,6 +163,8 @@ pub struct WebhookDelivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The ticket's number (in listings; `None` on a leased delivery).
+    pub ticket_number: Option<i64>,
 }
 
 /// A file that came with a message. The bytes stay on the platform (or in the web store);

@@ -4,17 +4,20 @@
 
 use std::time::Duration;
 
+use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::webhooks::{verify, WebhookSettings};
 use relaydesk_storage::{OutboxStatus, Role, Store, SystemClock};
 use relaydesk_tests::api_agent::ApiAgent;
 use relaydesk_tests::app::{spawn_app_with, Spawn};
+use relaydesk_tests::console_client::ConsoleClient;
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::webhook_receiver::{Received, WebhookReceiver};
 use serde_json::{json, Value};
 
 const SECRET: &str = "whsec_0123456789abcdef";
 const NOTES_SECRET: &str = "another-secret-for-notes";
+const PASSWORD: &str = "correct horse battery";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn endpoint(name: &str, url: String, secret: &str) -> WebhookSettings {
@@ -293,18 +296,62 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_the_next_one_goes() 
         .expect("the create was tried");
     assert!(last_create < first_close, "in order per ticket");
 
-    // Queued again from the CLI once the receiver is mended, it is delivered.
+    // An agent does not see the deliveries; an admin does, and queues the failed create again
+    // once the receiver is mended: it is delivered, with the same id.
+    for (name, admin) in [("carla", false), ("dora", true)] {
+        agent::add(
+            &app.store,
+            &SystemClock,
+            name,
+            &format!("{name}@example.com"),
+            admin,
+            Some(PASSWORD),
+        )
+        .await
+        .expect("agent added");
+    }
+    let mut console = ConsoleClient::new(&app.url(""));
+    console.sign_in("carla@example.com", PASSWORD).await;
+    let refused = console.get("/console/webhooks").await;
+    assert_eq!(refused.status, reqwest::StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains(&created[0].delivery));
+    let mut console = ConsoleClient::new(&app.url(""));
+    console.sign_in("dora@example.com", PASSWORD).await;
+    let page = console.get("/console/webhooks").await;
+    assert_eq!(page.status, reqwest::StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(
+            "data-delivery=\"{}\" data-status=\"failed\"",
+            create.delivery
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("HTTP 500"));
+    assert!(page
+        .body
+        .contains(&format!("href=\"/console/tickets/{number}\"")));
     broken.answer(200);
+    let csrf = page.csrf().expect("a form");
+    let id = create.id.to_string();
+    let pressed = console
+        .post("/console/webhooks", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert_eq!(
+        pressed.status,
+        reqwest::StatusCode::SEE_OTHER,
+        "{}",
+        pressed.body
+    );
+    let again = console
+        .post("/console/webhooks", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert_eq!(
+        again.status,
+        reqwest::StatusCode::CONFLICT,
+        "a second press finds nothing failed"
+    );
     let failed_create = create;
-    let said = relaydesk::cli::webhooks::run(
-        &app.store,
-        relaydesk::cli::webhooks::WebhooksCommand::Retry {
-            id: failed_create.id,
-        },
-    )
-    .await
-    .expect("retry");
-    assert!(said.contains("queued again"), "{said}");
     let ok = broken.wait_for_ok(1, WAIT).await;
     assert_eq!(ok.len(), 1);
     assert_eq!(ok[0].delivery, failed_create.delivery);
@@ -323,9 +370,14 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_the_next_one_goes() 
     );
     let refused = relaydesk::cli::webhooks::run(
         &app.store,
-        relaydesk::cli::webhooks::WebhooksCommand::Retry { id: 999_999 },
+        relaydesk::cli::webhooks::WebhooksCommand::Retry {
+            id: failed_create.id,
+        },
     )
     .await
     .expect_err("no such failed delivery");
-    assert!(refused.to_string().contains("999999"), "{refused}");
+    assert!(
+        refused.to_string().contains("no failed delivery"),
+        "{refused}"
+    );
 }

@@ -11,6 +11,9 @@ use crate::{Backend, EventKind, Result, TicketEvent, WebhookDelivery};
 const COLUMNS: &str = "id, endpoint, event, ticket_id, message_id, delivery, status, attempts, \
      body, response_status, last_error, created_at, finished_at";
 
+/// The ticket's number beside a listed delivery (`w`).
+const NUMBER: &str = "(SELECT t.number FROM tickets t WHERE t.id = w.ticket_id) AS ticket_number";
+
 fn delivery(row: &AnyRow) -> Result<WebhookDelivery> {
     Ok(WebhookDelivery {
         id: row.try_get("id")?,
@@ -26,6 +29,7 @@ fn delivery(row: &AnyRow) -> Result<WebhookDelivery> {
         last_error: row.try_get("last_error")?,
         created_at: time(row, "created_at")?,
         finished_at: opt_time(row, "finished_at")?,
+        ticket_number: None,
     })
 }
 
@@ -219,7 +223,8 @@ impl Tx {
         let rows = match endpoint {
             Some(endpoint) => {
                 sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM webhook_deliveries WHERE endpoint = $1 ORDER BY id DESC LIMIT $2"
+                    "SELECT {COLUMNS}, {NUMBER} FROM webhook_deliveries w WHERE endpoint = $1 \
+                     ORDER BY id DESC LIMIT $2"
                 ))
                 .bind(endpoint)
                 .bind(limit)
@@ -228,13 +233,19 @@ impl Tx {
             }
             None => {
                 sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM webhook_deliveries ORDER BY id DESC LIMIT $1"
+                    "SELECT {COLUMNS}, {NUMBER} FROM webhook_deliveries w ORDER BY id DESC LIMIT $1"
                 ))
                 .bind(limit)
                 .fetch_all(&mut *self.inner)
                 .await?
             }
         };
-        rows.iter().map(delivery).collect()
+        rows.iter()
+            .map(|row| {
+                let mut listed = delivery(row)?;
+                listed.ticket_number = row.try_get("ticket_number")?;
+                Ok(listed)
+            })
+            .collect()
     }
 }

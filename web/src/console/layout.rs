@@ -88,6 +88,9 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                     a href="/console/alerts" { "Alerts" }
                     a href="/console/canned" { "Canned replies" }
                     a href="/console/faq" { "FAQ" }
+                    @if agent.role == relaydesk_storage::Role::Admin {
+                        a href="/console/webhooks" { "Webhooks" }
+                    }
                     form.availability method="post" action="/console/availability" {
                         input type="hidden" name="csrf" value=(csrf);
                         @if agent.on_duty {

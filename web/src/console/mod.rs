@@ -15,6 +15,7 @@ mod session;
 mod sign_in;
 mod ticket;
 mod views;
+mod webhooks;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
@@ -50,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/canned", get(canned::show).post(canned::change))
         .route("/console/availability", post(availability::set))
         .route("/console/faq", get(faq::show).post(faq::change))
+        .route(
+            "/console/webhooks",
+            get(webhooks::show).post(webhooks::retry),
+        )
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
             "/console/tickets/{number}/conversation",
