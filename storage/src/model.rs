@@ -298,6 +298,8 @@ pub struct Ticket {
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub last_agent_reply_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The ticket this one was split off (`/split`).
+    pub split_from: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

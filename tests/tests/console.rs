@@ -452,6 +452,17 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     .await
     .expect("canned reply added");
 
+    // Carla writes about a second problem: now /split has a message to start from.
+    assert_eq!(
+        customer_writes(
+            &desk.hub,
+            Platform::Telegram,
+            "Carla",
+            "Also, my invoice is wrong"
+        )
+        .await,
+        first
+    );
     // The page offers a form for every catalogue command that changes an open, unassigned
     // ticket, each with its argument's field; /untag sits beside tags, /unassign and /reopen
     // show when they apply, and the commands that only show something are on the page already.
@@ -459,6 +470,9 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     assert!(page
         .body
         .contains("<option value=\"thanks\">thanks</option>"));
+    assert!(page
+        .body
+        .contains("<option value=\"2\">2 · Also, my invoice is wrong</option>"));
     for spec in relaydesk_desk::CATALOGUE {
         let form = format!("data-action=\"{}\"", spec.name);
         let expected = !spec.shows_only
@@ -539,6 +553,23 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     );
     ok(console.action(first, "reopen", "").await);
     assert!(ticket_state(store, first).await.status.is_active());
+
+    // Splitting at message 2 opens a new ticket with it; each page links to the other.
+    ok(console.action(first, "split", "2").await);
+    let split = first.max(second) + 1;
+    let page = console.get(&format!("/console/tickets/{first}")).await;
+    assert!(page
+        .body
+        .contains(&format!("split off: <a href=\"/console/tickets/{split}\">")));
+    let moved = "<div class=\"body\">Also, my invoice is wrong</div>";
+    assert!(!page.body.contains(moved), "the message left #{first}");
+    let page = console.get(&format!("/console/tickets/{split}")).await;
+    assert!(page
+        .body
+        .contains(&format!("split from <a href=\"/console/tickets/{first}\">")));
+    assert!(page.body.contains(moved));
+    let refused = console.action(first, "split", "1").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Merging is for admins: refused for anna, with the reason on the page.
     let refused = console.action(second, "merge", &first.to_string()).await;

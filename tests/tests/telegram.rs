@@ -365,6 +365,143 @@ async fn commands_in_a_topic(db: TestDb) {
     app.stop().await.expect("clean stop");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn split_moves_a_message_and_the_customers_later_ones_into_a_new_ticket_and_topic() {
+    split_story(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn split_moves_messages_into_a_new_ticket_and_topic_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        split_story(db).await;
+    }
+}
+
+async fn split_story(db: TestDb) {
+    let fake = TelegramFake::start().await;
+    let app = start(db, config(&fake)).await;
+    let topic = opened(&fake, &anna(), "My printer is broken").await;
+    let say = |topic: i64, text: &str| fake.push_topic_text(STAFF, topic, &bo(), text);
+    say(topic, "Try turning it off and on");
+    sent(&fake, 1001, None, "Try turning it off and on").await;
+    for text in ["Also, my invoice is wrong", "It was charged twice"] {
+        fake.push_private_text(&anna(), text);
+        sent_containing(&fake, STAFF, Some(topic), text).await;
+    }
+
+    // `/split` alone lists the customer's messages with their numbers.
+    say(topic, "/split");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "\n3 · Also, my invoice is wrong\n4 · It was charged twice",
+    )
+    .await;
+    say(topic, "/split 2");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "Message 2 of #1001 is not the customer's",
+    )
+    .await;
+    say(topic, "/split 1");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "is the customer's first in #1001",
+    )
+    .await;
+    say(topic, "/split 9");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "#1001 has no message 9 (it has 4)",
+    )
+    .await;
+
+    say(topic, "/split 3");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "#1001: messages 3, 4 split off into #1002 by bo.",
+    )
+    .await;
+    let second = topic_of(&fake, 1002).await;
+    assert_ne!(second, topic);
+    sent_containing(&fake, STAFF, Some(second), "Split from #1001 by bo.").await;
+    for text in ["Also, my invoice is wrong", "It was charged twice"] {
+        sent_containing(&fake, STAFF, Some(second), text).await;
+    }
+    let timeline = topic_timeline(&fake, second);
+    assert!(
+        !timeline
+            .iter()
+            .any(|t| t.contains("printer") || t.contains("turning it off")),
+        "the new topic holds only the moved messages: {timeline:?}"
+    );
+
+    // An answer in the new topic reaches the customer; the customer's next message goes to
+    // the ticket that was not split off.
+    say(second, "A refund is on its way");
+    sent(&fake, 1001, None, "A refund is on its way").await;
+    fake.push_private_text(&anna(), "The printer works now");
+    sent_containing(&fake, STAFF, Some(topic), "The printer works now").await;
+
+    let mut tx = app.store.begin().await.expect("tx");
+    let first = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("#1001");
+    let split = tx
+        .ticket_by_number(1002)
+        .await
+        .expect("query")
+        .expect("#1002");
+    assert_eq!(split.split_from, Some(first.id));
+    assert_eq!(split.customer_id, first.customer_id);
+    assert_eq!(split.subject, "Also, my invoice is wrong");
+    assert!(split.status.is_active() && first.status.is_active());
+    let bodies = |messages: Vec<relaydesk_storage::Message>| -> Vec<String> {
+        messages
+            .into_iter()
+            .filter(|m| !m.body.starts_with('/'))
+            .map(|m| m.body)
+            .collect()
+    };
+    assert_eq!(
+        bodies(tx.messages(first.id).await.expect("messages")),
+        [
+            "My printer is broken",
+            "Try turning it off and on",
+            "The printer works now"
+        ]
+    );
+    assert_eq!(
+        bodies(tx.messages(split.id).await.expect("messages")),
+        [
+            "Also, my invoice is wrong",
+            "It was charged twice",
+            "A refund is on its way"
+        ]
+    );
+    assert_eq!(tx.split_off(first.id).await.expect("split off"), [1002]);
+    let trail = tx.audit_trail(first.id).await.expect("audit");
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "split" && e.detail == "messages 3, 4 → #1002"),
+        "{trail:?}"
+    );
+    drop(tx);
+    app.stop().await.expect("clean stop");
+}
+
 async fn add_canned(app: &TestApp, name: &str, language: Option<&str>, text: &str) {
     relaydesk::cli::canned::run(
         &app.store,

@@ -25,6 +25,9 @@ pub enum ArgKind {
     Canned,
     /// One of [`QUEUE_VIEWS`].
     QueueView,
+    /// A message's number in its ticket (1 for the first), as the console shows it and
+    /// `/split` alone lists.
+    Message,
 }
 
 /// The views `/queue` shows, in order; the first is the default.
@@ -349,6 +352,28 @@ pub const CATALOGUE: &[CommandSpec] = &[
             "Vastaa asiakkaalle",
             "Svara kunden",
             "Ответить клиенту",
+        ),
+    ),
+    on_ticket(
+        "split",
+        arg(
+            "message",
+            ArgKind::Message,
+            false,
+            t(
+                "Number of the first message to move",
+                "Nummer der ersten Nachricht, die umzieht",
+                "Ensimmäisen siirrettävän viestin numero",
+                "Numret på det första meddelandet som flyttas",
+                "Номер первого переносимого сообщения",
+            ),
+        ),
+        t(
+            "Move a message and the customer's later ones to a new ticket (alone: list them)",
+            "Eine Nachricht und die späteren des Kunden in ein neues Ticket verschieben (ohne Nummer: Liste)",
+            "Siirrä viesti ja asiakkaan myöhemmät viestit uuteen tikettiin (ilman numeroa: luettelo)",
+            "Flytta ett meddelande och kundens senare till ett nytt ärende (utan nummer: lista)",
+            "Перенести сообщение и последующие сообщения клиента в новое обращение (без номера: список)",
         ),
     ),
     on_ticket(

@@ -18,6 +18,9 @@ pub enum Command {
     Reopen,
     /// Merge this ticket into ticket number n.
     Merge(i64),
+    /// Move message n (its number in the ticket) and the customer's later messages into a new
+    /// ticket; without n, list the customer's messages with their numbers.
+    Split(Option<i64>),
     Priority(Priority),
     Tag(String),
     Untag(String),
@@ -54,6 +57,7 @@ impl Command {
             Command::Close(_) => "close",
             Command::Reopen => "reopen",
             Command::Merge(_) => "merge",
+            Command::Split(_) => "split",
             Command::Priority(_) => "priority",
             Command::Tag(_) => "tag",
             Command::Untag(_) => "untag",
@@ -99,6 +103,8 @@ impl Command {
             ("close", reason) => Command::Close(reason.map(Checked::into_text)),
             ("reopen", _) => Command::Reopen,
             ("merge", Some(Checked::Ticket(n))) => Command::Merge(n),
+            ("split", Some(Checked::Message(n))) => Command::Split(Some(n)),
+            ("split", None) => Command::Split(None),
             ("priority", Some(Checked::Priority(p))) => Command::Priority(p),
             ("tag", Some(Checked::Text(tag))) => Command::Tag(tag),
             ("untag", Some(Checked::Text(tag))) => Command::Untag(tag),
@@ -180,6 +186,7 @@ impl Command {
 enum Checked {
     Text(String),
     Ticket(i64),
+    Message(i64),
     Priority(Priority),
 }
 
@@ -187,7 +194,7 @@ impl Checked {
     fn into_text(self) -> String {
         match self {
             Checked::Text(text) => text,
-            Checked::Ticket(n) => n.to_string(),
+            Checked::Ticket(n) | Checked::Message(n) => n.to_string(),
             Checked::Priority(p) => p.to_string(),
         }
     }
@@ -197,6 +204,7 @@ fn checked(spec: &CommandSpec, arg: &ArgSpec, value: Value) -> Result<Checked, D
     let text = match value {
         Value::Text(text) => text.trim().to_string(),
         Value::Integer(n) if arg.kind == ArgKind::Ticket => return ticket(n),
+        Value::Integer(n) if arg.kind == ArgKind::Message => return message(n),
         Value::Integer(n) => n.to_string(),
     };
     match arg.kind {
@@ -213,6 +221,14 @@ fn checked(spec: &CommandSpec, arg: &ArgSpec, value: Value) -> Result<Checked, D
                 DeskError::Invalid(format!("`{text}` is not a ticket number, e.g. #1042"))
             })?;
             ticket(n)
+        }
+        ArgKind::Message => {
+            let n = text.trim_start_matches('#').parse::<i64>().map_err(|_| {
+                DeskError::Invalid(format!(
+                    "`{text}` is not a message number: /split alone lists them"
+                ))
+            })?;
+            message(n)
         }
         ArgKind::Priority => text.parse().map(Checked::Priority).map_err(|_| {
             DeskError::Invalid(format!(
@@ -240,6 +256,16 @@ fn checked(spec: &CommandSpec, arg: &ArgSpec, value: Value) -> Result<Checked, D
                 )))
             }
         }
+    }
+}
+
+fn message(n: i64) -> Result<Checked, DeskError> {
+    if n > 0 {
+        Ok(Checked::Message(n))
+    } else {
+        Err(DeskError::Invalid(format!(
+            "`{n}` is not a message number: the first message is 1"
+        )))
     }
 }
 
@@ -350,10 +376,31 @@ mod tests {
     }
 
     #[test]
+    fn split_takes_a_message_number_or_nothing() {
+        assert_eq!(Command::parse_text("/split").unwrap(), Command::Split(None));
+        assert_eq!(
+            Command::parse_text("/split 3").unwrap(),
+            Command::Split(Some(3))
+        );
+        assert_eq!(
+            Command::parse_text("/split #3").unwrap(),
+            Command::Split(Some(3))
+        );
+        let err = Command::parse_text("/split three").unwrap_err().to_string();
+        assert!(err.contains("not a message number"), "{err}");
+        assert!(Command::parse_text("/split 0").is_err());
+        assert_eq!(
+            Command::from_fields(&fields(json!({"name": "split", "message": 4}))).unwrap(),
+            Command::Split(Some(4))
+        );
+        assert!(Command::from_fields(&fields(json!({"name": "split", "message": -1}))).is_err());
+    }
+
+    #[test]
     fn every_catalogue_entry_builds_and_names_itself() {
         for spec in CATALOGUE {
             let sample = spec.arg.as_ref().map(|arg| match arg.kind {
-                ArgKind::Ticket => Value::Integer(7),
+                ArgKind::Ticket | ArgKind::Message => Value::Integer(7),
                 _ if !arg.choices().is_empty() => Value::Text(arg.choices()[0].into()),
                 _ => Value::Text("word".into()),
             });

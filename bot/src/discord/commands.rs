@@ -32,7 +32,7 @@ pub const MAX_CHOICES: usize = 25;
 fn option(arg: &ArgSpec) -> CreateCommandOption {
     let kind = match arg.kind {
         ArgKind::Agent => CommandOptionType::User,
-        ArgKind::Ticket => CommandOptionType::Integer,
+        ArgKind::Ticket | ArgKind::Message => CommandOptionType::Integer,
         ArgKind::Text | ArgKind::Priority | ArgKind::Tag | ArgKind::Canned | ArgKind::QueueView => {
             CommandOptionType::String
         }
@@ -46,7 +46,7 @@ fn option(arg: &ArgSpec) -> CreateCommandOption {
     for choice in arg.choices() {
         option = option.add_string_choice(*choice, *choice);
     }
-    if arg.kind == ArgKind::Ticket {
+    if matches!(arg.kind, ArgKind::Ticket | ArgKind::Message) {
         option = option.min_int_value(1);
     }
     if arg.kind == ArgKind::Canned {

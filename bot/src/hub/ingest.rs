@@ -397,13 +397,19 @@ fn subject_of(message: &CustomerMessage) -> String {
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(&message.text);
-    let first_line = source
+    subject_from(source, &message.attachments)
+}
+
+/// A ticket's subject: the first non-empty line of `text`, shortened; the first attachment's
+/// kind when there is no text.
+pub(super) fn subject_from(text: &str, attachments: &[relaydesk_storage::Attachment]) -> String {
+    let first_line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
     if first_line.is_empty() {
-        return match message.attachments.first() {
+        return match attachments.first() {
             Some(a) => format!("({})", a.kind),
             None => "(no text)".to_string(),
         };

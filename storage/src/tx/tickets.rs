@@ -7,7 +7,7 @@ use crate::{Backend, EventKind, NewTicket, Priority, Result, StorageError, Ticke
 pub(super) const COLUMNS: &str =
     "id, number, subject, customer_id, origin, conversation, status, priority, \
      assignee_id, team_id, merged_into, previous_ticket_id, close_reason, created_at, updated_at, \
-     first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at";
+     first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at, split_from";
 
 pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
@@ -30,6 +30,7 @@ pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
         last_customer_message_at: opt_time(row, "last_customer_message_at")?,
         last_agent_reply_at: opt_time(row, "last_agent_reply_at")?,
         closed_at: opt_time(row, "closed_at")?,
+        split_from: row.try_get("split_from")?,
     })
 }
 
@@ -69,7 +70,8 @@ impl Tx {
         Ok(opened)
     }
 
-    /// The open or pending ticket of a customer conversation, locked for this transaction.
+    /// The open or pending ticket of a customer conversation (not one split off it), locked
+    /// for this transaction.
     pub async fn active_ticket(
         &mut self,
         origin: crate::Platform,
@@ -77,7 +79,7 @@ impl Tx {
     ) -> Result<Option<Ticket>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation = $2 \
-             AND status IN ('open', 'pending'){}",
+             AND status IN ('open', 'pending') AND split_from IS NULL{}",
             self.for_update()
         );
         let row = sqlx::query(&sql)
@@ -266,6 +268,73 @@ impl Tx {
         self.event(EventKind::TicketUpdated, source, None, false);
         self.event(EventKind::TicketUpdated, target, None, false);
         Ok(moved)
+    }
+
+    /// Opens a ticket split off `source` (same customer, conversation, priority and team) and
+    /// moves messages `moved` of `source` into it. Returns the new ticket.
+    pub async fn split_ticket(
+        &mut self,
+        source: &Ticket,
+        moved: &[i64],
+        subject: &str,
+        now_ms: i64,
+    ) -> Result<Ticket> {
+        let number = match self.backend {
+            Backend::Postgres => "nextval('ticket_numbers')",
+            Backend::Sqlite => "(SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets)",
+        };
+        let sql = format!(
+            "INSERT INTO tickets (number, subject, customer_id, origin, conversation, status, priority, \
+             team_id, split_from, created_at, updated_at) \
+             VALUES ({number}, $1, $2, $3, $4, 'open', $5, $6, $7, $8, $8) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(subject)
+            .bind(source.customer_id)
+            .bind(source.origin.as_str())
+            .bind(&source.conversation)
+            .bind(source.priority.as_str())
+            .bind(source.team_id)
+            .bind(source.id)
+            .bind(now_ms)
+            .fetch_one(&mut *self.inner)
+            .await?;
+        let split = ticket(&row)?;
+        for id in moved {
+            sqlx::query("UPDATE messages SET ticket_id = $1 WHERE id = $2 AND ticket_id = $3")
+                .bind(split.id)
+                .bind(id)
+                .bind(source.id)
+                .execute(&mut *self.inner)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE tickets SET last_customer_message_at = \
+             (SELECT MAX(created_at) FROM messages WHERE ticket_id = $1 AND author_kind = 'customer') \
+             WHERE id = $1",
+        )
+        .bind(split.id)
+        .execute(&mut *self.inner)
+        .await?;
+        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")
+            .bind(source.id)
+            .bind(now_ms)
+            .execute(&mut *self.inner)
+            .await?;
+        self.event(EventKind::TicketCreated, split.id, None, false);
+        self.event(EventKind::TicketUpdated, source.id, None, false);
+        self.ticket(split.id).await
+    }
+
+    /// The numbers of the tickets split off `ticket_id`, oldest first.
+    pub async fn split_off(&mut self, ticket_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT number FROM tickets WHERE split_from = $1 ORDER BY id")
+            .bind(ticket_id)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("number")?))
+            .collect()
     }
 
     /// Adds a tag; returns false when the ticket already had it.

@@ -77,7 +77,7 @@ impl PartialSchema for CommandBody {
                 .collect();
             let mut property = ObjectBuilder::new()
                 .schema_type(match arg.kind {
-                    ArgKind::Ticket => Type::Integer,
+                    ArgKind::Ticket | ArgKind::Message => Type::Integer,
                     _ => Type::String,
                 })
                 .description(Some(format!("For {}", users.join(", "))));

@@ -247,6 +247,11 @@ pub async fn get(
         Some(id) => Some(tx.ticket(id).await?.number),
         None => None,
     };
+    let split_from = match ticket.split_from {
+        Some(id) => Some(tx.ticket(id).await?.number),
+        None => None,
+    };
+    let split_off = tx.split_off(ticket.id).await?;
     let profile = tx
         .customer_profile(ticket.customer_id)
         .await?
@@ -259,6 +264,8 @@ pub async fn get(
         ticket: row.into(),
         close_reason: ticket.close_reason,
         merged_into,
+        split_from,
+        split_off,
         customer_profile: profile.into(),
         messages: messages
             .into_iter()

@@ -92,6 +92,10 @@ pub struct TicketDetail {
     pub close_reason: Option<String>,
     /// The number of the ticket this one was merged into.
     pub merged_into: Option<i64>,
+    /// The number of the ticket this one was split off (`/split`).
+    pub split_from: Option<i64>,
+    /// The numbers of the tickets split off this one, oldest first.
+    pub split_off: Vec<i64>,
     pub customer_profile: CustomerView,
     /// Every message, oldest first, internal notes included.
     pub messages: Vec<MessageView>,

@@ -38,6 +38,9 @@ pub struct TicketView {
     pub csat: Option<u8>,
     /// The number of the ticket this one was merged into.
     pub merged_into: Option<i64>,
+    /// The number of the ticket this one was split off, and of those split off this one.
+    pub split_from: Option<i64>,
+    pub split_off: Vec<i64>,
 }
 
 pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, WebError> {
@@ -71,6 +74,11 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         Some(id) => Some(tx.ticket(id).await?.number),
         None => None,
     };
+    let split_from = match ticket.split_from {
+        Some(id) => Some(tx.ticket(id).await?.number),
+        None => None,
+    };
+    let split_off = tx.split_off(ticket.id).await?;
     tx.commit().await?;
     Ok(Some(TicketView {
         ticket,
@@ -86,6 +94,8 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         canned,
         csat,
         merged_into,
+        split_from,
+        split_off,
     }))
 }
 
@@ -161,6 +171,13 @@ async fn render(
             @if let Some(into) = view.merged_into {
                 " · merged into " a href={ "/console/tickets/" (into) } { "#" (into) }
             }
+            @if let Some(from) = view.split_from {
+                " · split from " a href={ "/console/tickets/" (from) } { "#" (from) }
+            }
+            @for (i, off) in view.split_off.iter().enumerate() {
+                @if i == 0 { " · split off: " } @else { ", " }
+                a href={ "/console/tickets/" (off) } { "#" (off) }
+            }
         }
         div.ticket {
             div {
@@ -222,15 +239,16 @@ pub fn conversation(messages: &[Message], deliveries: &[ReplyDelivery]) -> Marku
         @if messages.is_empty() {
             p { "No messages yet." }
         }
-        @for message in messages {
+        @for (i, message) in messages.iter().enumerate() {
             @let kind = match (message.internal, message.author_kind) {
                 (true, _) => "message note",
                 (false, AuthorKind::Agent) => "message from-agent",
                 (false, AuthorKind::Customer) => "message from-customer",
                 (false, AuthorKind::System) => "message from-system",
             };
-            article class=(kind) data-message-id=(message.id) {
+            article class=(kind) data-message-id=(message.id) data-number=(i + 1) {
                 div.meta {
+                    span.number title="The message's number, for /split" { (i + 1) } " · "
                     @if message.internal { strong { "Internal note" } " · " }
                     (message.author_name) " · " (message.platform) " · " (when(message.created_at))
                 }
@@ -270,7 +288,7 @@ fn action_form(number: i64, csrf: &str, action: &str, fields: Markup, label: &st
 
 /// Whether the page offers `spec` for this ticket. Commands that only show something are
 /// already on the page; `/untag` sits beside each tag.
-pub fn offered(spec: &CommandSpec, ticket: &Ticket) -> bool {
+pub fn offered(spec: &CommandSpec, ticket: &Ticket, messages: &[Message]) -> bool {
     match spec.name {
         _ if spec.shows_only => false,
         // About the agent, not the ticket (`/away`, `/back`).
@@ -280,7 +298,27 @@ pub fn offered(spec: &CommandSpec, ticket: &Ticket) -> bool {
         "close" | "merge" => ticket.status.is_active(),
         "reopen" => ticket.status == TicketStatus::Closed,
         "canned" => ticket.status.is_active(),
+        "split" => ticket.status.is_active() && split_points(messages).next().is_some(),
         _ => true,
+    }
+}
+
+/// Where `/split` can cut: every message of the customer but their first, with its number.
+fn split_points(messages: &[Message]) -> impl Iterator<Item = (usize, &Message)> {
+    messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.author_kind == AuthorKind::Customer && !m.internal)
+        .skip(1)
+        .map(|(i, m)| (i + 1, m))
+}
+
+/// The first line of a message, at most 60 characters.
+fn excerpt(body: &str) -> String {
+    let line = body.lines().next().unwrap_or("");
+    match line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
     }
 }
 
@@ -305,6 +343,11 @@ fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
                 }
             },
             ArgKind::Ticket => input type="number" name=(arg.name) aria-label=(label) placeholder="ticket number" min="1";,
+            ArgKind::Message => select name=(arg.name) aria-label=(label) required {
+                @for (number, message) in split_points(&view.messages) {
+                    option value=(number) { (number) " · " (excerpt(&message.body)) }
+                }
+            },
             ArgKind::Tag => input type="text" name=(arg.name) aria-label=(label) placeholder=(arg.name);,
             ArgKind::Canned => select name=(arg.name) aria-label=(label) required {
                 @for name in &view.canned {
@@ -323,7 +366,7 @@ fn actions(view: &TicketView, csrf: &str) -> Markup {
     let n = view.ticket.number;
     let offered: Vec<&CommandSpec> = CATALOGUE
         .iter()
-        .filter(|spec| offered(spec, &view.ticket))
+        .filter(|spec| offered(spec, &view.ticket, &view.messages))
         .filter(|spec| spec.name != "canned" || !view.canned.is_empty())
         .collect();
     let writes = |spec: &&&CommandSpec| {

@@ -9,6 +9,7 @@ mod labels;
 mod lifecycle;
 mod merge;
 mod messages;
+mod split;
 mod staff;
 
 use relaydesk_desk::{access, Command, Language, Scope};
@@ -314,6 +315,7 @@ impl Hub {
             Command::Close(reason) => lifecycle::close(&mut run, reason).await,
             Command::Reopen => lifecycle::reopen(&mut run).await,
             Command::Merge(target) => merge::merge(&mut run, target).await,
+            Command::Split(from) => split::split(&mut run, from).await,
             Command::Priority(priority) => labels::priority(&mut run, priority).await,
             Command::Tag(tag) => labels::tag(&mut run, &tag).await,
             Command::Untag(tag) => labels::untag(&mut run, &tag).await,
