@@ -28,7 +28,10 @@ pub use tx::{
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE, MAX_SEARCH_CHARS,
     MAX_SEARCH_WORDS,
 };
-pub use tx::{DeliveryContext, HeldPost, MemberLoad, Pace, WebhookOutcome, WidgetFile};
+pub use tx::{
+    DeliveryContext, Figures, HeldPost, MemberLoad, Pace, Period, ReportGroup, ReportRow, Spread,
+    WebhookOutcome, WidgetFile,
+};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

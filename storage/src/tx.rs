@@ -18,6 +18,7 @@ mod messages;
 mod outbox;
 mod pacing;
 mod people;
+mod reports;
 mod routing;
 mod sla;
 mod threads;
@@ -38,6 +39,7 @@ pub use listing::{
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS,
 };
 pub use pacing::Pace;
+pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
 pub use routing::MemberLoad;
 pub use webhooks::WebhookOutcome;
 pub use widget::WidgetFile;

@@ -1,0 +1,296 @@
+//! Report figures on a seeded set of tickets, exact, on SQLite and (with
+//! RELAYDESK_TEST_POSTGRES_URL set) PostgreSQL: opened, closed, reopened, first response and
+//! resolution (median, 90th percentile), SLA goals met and missed, satisfaction, self-served,
+//! backlog — per day, and per agent and team.
+
+use relaydesk_storage::sla::{AlertKey, Goal, Level, TicketSla};
+use relaydesk_storage::{
+    clock::from_ms, AuthorKind, Figures, NewMessage, NewTicket, Period, Platform, Priority,
+    ReportGroup, ReportRow, Role, Store, TicketStatus, Tx,
+};
+use relaydesk_tests::both_backends;
+
+/// A Monday, 00:00 UTC.
+const T0: i64 = 1_780_272_000_000;
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+async fn open(tx: &mut Tx, who: &str, origin: Platform, at: i64, team: Option<i64>) -> i64 {
+    let customer = tx
+        .customer_for_identity(origin, who, who, None, at)
+        .await
+        .expect("customer");
+    let ticket = tx
+        .open_ticket(
+            &NewTicket {
+                subject: "help",
+                customer_id: customer.id,
+                origin,
+                conversation: who,
+                priority: Priority::Normal,
+                team_id: team,
+                previous_ticket_id: None,
+            },
+            at,
+        )
+        .await
+        .expect("open")
+        .expect("opened");
+    tx.append_message(
+        &NewMessage {
+            ticket_id: ticket.id,
+            author_kind: AuthorKind::Customer,
+            customer_id: Some(customer.id),
+            agent_id: None,
+            author_name: who,
+            body: "help",
+            attachments: &[],
+            internal: false,
+            platform: origin,
+            external_id: None,
+        },
+        at,
+    )
+    .await
+    .expect("message");
+    ticket.id
+}
+
+async fn under_policy(tx: &mut Tx, ticket: i64, at: i64) {
+    tx.save_ticket_sla(
+        &TicketSla {
+            ticket_id: ticket,
+            policy: Some("standard".into()),
+            ..TicketSla::default()
+        },
+        at,
+    )
+    .await
+    .expect("sla row");
+}
+
+async fn breach(tx: &mut Tx, ticket: i64, goal: Goal, due: i64) {
+    let key = AlertKey {
+        goal,
+        round: 0,
+        level: Level::Breach,
+    };
+    tx.record_sla_alert(ticket, key, from_ms(due), true, due)
+        .await
+        .expect("alert");
+}
+
+/// Day 1: A (Telegram, anna, billing, SLA) answered in 10 min, closed after 2 h, rated 5;
+/// B (Discord, anna, billing, SLA) answered in 30 min after a first-response breach at 20 min;
+/// C (web, bert) answered in 60 min. Day 2: B closed (24 h, survey unanswered); C reopened;
+/// D (Telegram, nobody) solved by an FAQ answer and closed a minute after opening.
+async fn seed(store: &Store) {
+    let mut tx = store.begin().await.expect("tx");
+    let anna = tx
+        .create_agent("anna", None, Role::Agent, T0)
+        .await
+        .expect("anna")
+        .id;
+    let bert = tx
+        .create_agent("bert", None, Role::Agent, T0)
+        .await
+        .expect("bert")
+        .id;
+    let billing = tx.ensure_team("billing", T0).await.expect("team");
+
+    let a = open(&mut tx, "ada", Platform::Telegram, T0 + HOUR, Some(billing)).await;
+    tx.set_assignee(a, Some(anna), T0 + HOUR)
+        .await
+        .expect("assign");
+    under_policy(&mut tx, a, T0 + HOUR).await;
+    tx.note_agent_reply(a, T0 + HOUR + 10 * MINUTE)
+        .await
+        .expect("reply");
+    tx.set_status(a, TicketStatus::Closed, None, T0 + 3 * HOUR)
+        .await
+        .expect("close");
+    let survey = tx
+        .create_csat_survey(a, T0 + 3 * HOUR)
+        .await
+        .expect("survey");
+    tx.rate_csat_survey(survey, 5, T0 + 4 * HOUR)
+        .await
+        .expect("rate");
+
+    let b = open(
+        &mut tx,
+        "bob",
+        Platform::Discord,
+        T0 + 2 * HOUR,
+        Some(billing),
+    )
+    .await;
+    tx.set_assignee(b, Some(anna), T0 + 2 * HOUR)
+        .await
+        .expect("assign");
+    under_policy(&mut tx, b, T0 + 2 * HOUR).await;
+    breach(&mut tx, b, Goal::FirstResponse, T0 + 2 * HOUR + 20 * MINUTE).await;
+    tx.note_agent_reply(b, T0 + 2 * HOUR + 30 * MINUTE)
+        .await
+        .expect("reply");
+
+    let c = open(&mut tx, "cid", Platform::Web, T0 + 5 * HOUR, None).await;
+    tx.set_assignee(c, Some(bert), T0 + 5 * HOUR)
+        .await
+        .expect("assign");
+    tx.note_agent_reply(c, T0 + 6 * HOUR).await.expect("reply");
+
+    // Day 2.
+    tx.set_status(b, TicketStatus::Closed, None, T0 + DAY + 2 * HOUR)
+        .await
+        .expect("close");
+    tx.create_csat_survey(b, T0 + DAY + 2 * HOUR)
+        .await
+        .expect("survey");
+    tx.audit(
+        Some(c),
+        "customer",
+        "reopen",
+        "customer wrote again",
+        T0 + DAY + HOUR,
+    )
+    .await
+    .expect("audit");
+    let d = open(
+        &mut tx,
+        "dee",
+        Platform::Telegram,
+        T0 + DAY + 3 * HOUR,
+        None,
+    )
+    .await;
+    tx.offer_faq(d, "refund", T0 + DAY + 3 * HOUR)
+        .await
+        .expect("offer");
+    tx.settle_faq_offer(d, "solved", T0 + DAY + 3 * HOUR + MINUTE)
+        .await
+        .expect("solved");
+    tx.set_status(d, TicketStatus::Closed, None, T0 + DAY + 3 * HOUR + MINUTE)
+        .await
+        .expect("close");
+    tx.commit().await.expect("commit");
+}
+
+const DAYS: [Period; 2] = [
+    Period {
+        start_ms: T0,
+        end_ms: T0 + DAY,
+    },
+    Period {
+        start_ms: T0 + DAY,
+        end_ms: T0 + 2 * DAY,
+    },
+];
+
+fn find<'r>(rows: &'r [ReportRow], period: usize, group: &str) -> &'r Figures {
+    &rows
+        .iter()
+        .find(|r| r.period == period && r.group == group)
+        .unwrap_or_else(|| panic!("no row for period {period}, {group}: {rows:#?}"))
+        .figures
+}
+
+both_backends!(figures_per_day_are_exact, |store: Store| async move {
+    seed(&store).await;
+    let mut tx = store.begin().await.expect("tx");
+    let rows = tx.report(&DAYS, ReportGroup::All).await.expect("report");
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+
+    let day1 = find(&rows, 0, "all");
+    assert_eq!((day1.opened, day1.closed, day1.reopened), (3, 1, 0));
+    assert_eq!(day1.first_response.count, 3);
+    assert_eq!(day1.first_response.median_ms, Some(30 * MINUTE));
+    assert_eq!(day1.first_response.p90_ms, Some(60 * MINUTE));
+    assert_eq!(day1.resolution.count, 1);
+    assert_eq!(day1.resolution.median_ms, Some(2 * HOUR));
+    assert_eq!(day1.resolution.p90_ms, Some(2 * HOUR));
+    assert_eq!(
+        (day1.first_response_met, day1.first_response_missed),
+        (1, 1)
+    );
+    assert_eq!((day1.resolution_met, day1.resolution_missed), (1, 0));
+    assert_eq!(day1.sla_hit_rate(), Some(2.0 / 3.0));
+    assert_eq!((day1.csat_sent, day1.csat_answered), (1, 1));
+    assert_eq!(day1.csat_average(), Some(5.0));
+    assert_eq!(day1.self_served, 0);
+    assert_eq!(day1.backlog, 2, "B and C were open at the end of day 1");
+
+    let day2 = find(&rows, 1, "all");
+    assert_eq!((day2.opened, day2.closed, day2.reopened), (1, 2, 1));
+    assert_eq!(day2.first_response.count, 0);
+    assert_eq!(day2.resolution.count, 2);
+    assert_eq!(day2.resolution.median_ms, Some(MINUTE));
+    assert_eq!(day2.resolution.p90_ms, Some(DAY));
+    assert_eq!((day2.resolution_met, day2.resolution_missed), (1, 0));
+    assert_eq!((day2.csat_sent, day2.csat_answered), (1, 0));
+    assert_eq!(day2.csat_average(), None);
+    assert_eq!(day2.csat_response_rate(), Some(0.0));
+    assert_eq!(day2.self_served, 1);
+    assert_eq!(day2.backlog, 1, "C");
+});
+
+both_backends!(
+    figures_per_agent_and_team_are_exact,
+    |store: Store| async move {
+        seed(&store).await;
+        let mut tx = store.begin().await.expect("tx");
+        let rows = tx.report(&DAYS, ReportGroup::Agent).await.expect("report");
+        let anna = find(&rows, 0, "anna");
+        assert_eq!((anna.opened, anna.closed), (2, 1));
+        assert_eq!(anna.first_response.count, 2);
+        assert_eq!(anna.first_response.median_ms, Some(10 * MINUTE));
+        assert_eq!(anna.first_response.p90_ms, Some(30 * MINUTE));
+        assert_eq!(
+            (anna.first_response_met, anna.first_response_missed),
+            (1, 1)
+        );
+        assert_eq!(anna.csat_average(), Some(5.0));
+        let bert = find(&rows, 0, "bert");
+        assert_eq!(
+            (bert.opened, bert.first_response.median_ms),
+            (1, Some(HOUR))
+        );
+        assert_eq!(find(&rows, 1, "anna").resolution.median_ms, Some(DAY));
+        assert_eq!(find(&rows, 1, "bert").reopened, 1);
+        assert_eq!(find(&rows, 1, "bert").backlog, 1);
+        let nobody = find(&rows, 1, "(unassigned)");
+        assert_eq!(
+            (nobody.opened, nobody.closed, nobody.self_served),
+            (1, 1, 1)
+        );
+
+        let rows = tx.report(&DAYS, ReportGroup::Team).await.expect("report");
+        let billing = find(&rows, 0, "billing");
+        assert_eq!((billing.opened, billing.first_response.count), (2, 2));
+        assert_eq!(billing.csat_average(), Some(5.0));
+        assert_eq!(find(&rows, 0, "(no team)").opened, 1);
+        assert_eq!(find(&rows, 1, "billing").closed, 1);
+        assert_eq!(find(&rows, 1, "(no team)").self_served, 1);
+
+        let rows = tx
+            .report(&DAYS, ReportGroup::Channel)
+            .await
+            .expect("report");
+        assert_eq!(find(&rows, 0, "telegram").opened, 1);
+        assert_eq!(find(&rows, 0, "discord").opened, 1);
+        assert_eq!(find(&rows, 0, "web").opened, 1);
+        assert_eq!(find(&rows, 1, "telegram").self_served, 1);
+
+        let rows = tx
+            .report(&DAYS, ReportGroup::Priority)
+            .await
+            .expect("report");
+        assert_eq!(find(&rows, 0, "normal").opened, 3);
+        assert!(tx
+            .report(&[], ReportGroup::All)
+            .await
+            .expect("empty")
+            .is_empty());
+    }
+);
