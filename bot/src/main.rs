@@ -51,6 +51,8 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Figures per day, week or month and per agent, team, channel or priority.
+    Report(relaydesk::cli::report::ReportArgs),
     /// Service-level goals.
     Sla {
         #[command(subcommand)]
@@ -182,6 +184,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let text = sla::report(&store, &rules, team.as_deref(), since, now).await;
                 store.close().await;
                 println!("{}", text?);
+            }
+            Command::Report(args) => {
+                let zone = config
+                    .sla
+                    .team
+                    .first()
+                    .map_or("UTC".to_string(), |t| t.time_zone.clone());
+                let store = serve::open_store(&config).await?;
+                let printed = cli::report::run(&store, &args, chrono::Utc::now(), &zone).await;
+                store.close().await;
+                println!("{}", printed?);
             }
             Command::Token { command } => {
                 let store = serve::open_store(&config).await?;

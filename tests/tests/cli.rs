@@ -194,3 +194,131 @@ fn bad_teams_and_routing_stop_the_start_naming_the_key() {
         err(&bad_assignment)
     );
 }
+
+/// Opens two tickets on 1 and 2 December 2026 (UTC) in the database the binary uses: a
+/// Telegram one answered after 5 minutes and closed after an hour, a web one still open.
+fn seed_two_tickets(dir: &Path) {
+    use relaydesk_storage::{
+        AuthorKind, NewMessage, NewTicket, Platform, Priority, Store, StoreOptions, TicketStatus,
+    };
+    const DEC_1: i64 = 1_796_083_200_000;
+    const MINUTE: i64 = 60_000;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("desk.db").display());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = Store::open(&url, &StoreOptions::default())
+            .await
+            .expect("store");
+        let mut tx = store.begin().await.expect("tx");
+        for (who, origin, at) in [
+            ("ada", Platform::Telegram, DEC_1 + 60 * MINUTE),
+            ("bo", Platform::Web, DEC_1 + 1_440 * MINUTE + 30 * MINUTE),
+        ] {
+            let customer = tx
+                .customer_for_identity(origin, who, who, None, at)
+                .await
+                .expect("customer");
+            let ticket = tx
+                .open_ticket(
+                    &NewTicket {
+                        subject: "help",
+                        customer_id: customer.id,
+                        origin,
+                        conversation: who,
+                        priority: Priority::Normal,
+                        team_id: None,
+                        previous_ticket_id: None,
+                    },
+                    at,
+                )
+                .await
+                .expect("open")
+                .expect("opened");
+            tx.append_message(
+                &NewMessage {
+                    ticket_id: ticket.id,
+                    author_kind: AuthorKind::Customer,
+                    customer_id: Some(customer.id),
+                    agent_id: None,
+                    author_name: who,
+                    body: "help",
+                    attachments: &[],
+                    internal: false,
+                    platform: origin,
+                    external_id: None,
+                },
+                at,
+            )
+            .await
+            .expect("message");
+            if origin == Platform::Telegram {
+                tx.note_agent_reply(ticket.id, at + 5 * MINUTE)
+                    .await
+                    .expect("reply");
+                tx.set_status(ticket.id, TicketStatus::Closed, None, at + 60 * MINUTE)
+                    .await
+                    .expect("close");
+            }
+        }
+        tx.commit().await.expect("commit");
+        store.close().await;
+    });
+}
+
+#[test]
+fn a_report_prints_as_a_table_csv_and_json_and_refuses_bad_options() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    let migrated = relaydesk(dir, &["migrate"]);
+    assert!(migrated.status.success(), "{}", err(&migrated));
+    seed_two_tickets(dir);
+    let span = ["--since", "2026-12-01", "--until", "2026-12-03"];
+
+    let csv = relaydesk(
+        dir,
+        &[&["report", "--by", "channel", "--format", "csv"][..], &span].concat(),
+    );
+    assert!(csv.status.success(), "{}", err(&csv));
+    let csv = out(&csv);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("period,group,opened,closed,reopened,backlog,first_responses,first_response_median_seconds"), "{csv}");
+    assert!(
+        lines.contains(&"2026-12-01,telegram,1,1,0,0,1,300,300,1,3600,3600,0,0,0,0,0,,0,0,,,0"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"2026-12-02,web,1,0,0,1,0,,,0,,,0,0,0,0,0,,0,0,,,0"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+
+    let json = relaydesk(dir, &[&["report", "--format", "json"][..], &span].concat());
+    assert!(json.status.success(), "{}", err(&json));
+    let rows: serde_json::Value = serde_json::from_str(&out(&json)).expect("JSON");
+    assert_eq!(rows[0]["period"], "2026-12-01");
+    assert_eq!(rows[0]["group"], "all");
+    assert_eq!(rows[0]["first_response_median_seconds"], 300);
+    assert_eq!(rows[1]["backlog"], 1);
+
+    let table = relaydesk(dir, &[&["report"][..], &span].concat());
+    assert!(table.status.success(), "{}", err(&table));
+    assert!(out(&table).contains("5m / 5m"), "{}", out(&table));
+
+    let bad = relaydesk(dir, &["report", "--period", "fortnight"]);
+    assert!(!bad.status.success());
+    assert!(
+        err(&bad).contains("use day, week or month"),
+        "{}",
+        err(&bad)
+    );
+    let bad = relaydesk(dir, &["report", "--time-zone", "Mars/Olympus"]);
+    assert!(err(&bad).contains("not an IANA time zone"), "{}", err(&bad));
+    let bad = relaydesk(dir, &["report", "--by", "weather"]);
+    assert!(
+        err(&bad).contains("agent, team, channel, priority"),
+        "{}",
+        err(&bad)
+    );
+    let bad = relaydesk(dir, &["report", "--until", "yesterday-ish"]);
+    assert!(err(&bad).contains("--until"), "{}", err(&bad));
+}

@@ -13,6 +13,7 @@ mod desk;
 mod error;
 pub mod faq;
 mod language;
+pub mod reports;
 pub mod routing;
 mod staff;
 pub mod texts;

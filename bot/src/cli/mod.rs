@@ -5,5 +5,6 @@ pub mod agent;
 pub mod canned;
 pub mod faq;
 pub mod outbox;
+pub mod report;
 pub mod token;
 pub mod webhooks;
