@@ -161,6 +161,10 @@ fn periods_cte(periods: &[Period]) -> String {
 }
 
 type Cells = BTreeMap<(usize, String), Figures>;
+/// Where a counted figure goes.
+type SetCount = fn(&mut Figures, i64);
+/// Where a duration's spread goes.
+type SetSpread = fn(&mut Figures, Spread);
 
 impl Tx {
     /// The figures of every period, split by `group`. Rows come in period order, then by group
@@ -178,7 +182,7 @@ impl Tx {
         let mut cells = Cells::new();
 
         let in_period = |column: &str| format!("t.{column} >= b.s AND t.{column} < b.e");
-        let counts: [(&str, String, fn(&mut Figures, i64)); 4] = [
+        let counts: [(&str, String, SetCount); 4] = [
             (
                 "opened",
                 format!("FROM b JOIN tickets t ON {}{join}", in_period("created_at")),
@@ -215,7 +219,7 @@ impl Tx {
             self.count_cells(&sql, &mut cells, *set).await?;
         }
 
-        let spreads: [(String, fn(&mut Figures, Spread)); 2] = [
+        let spreads: [(String, SetSpread); 2] = [
             (
                 format!(
                     "SELECT b.idx AS idx, {key} AS g, t.first_agent_reply_at - t.created_at AS ms \
@@ -259,7 +263,7 @@ impl Tx {
                  AND a.goal = '{goal}' AND a.level = 'breach')"
             )
         };
-        let sla: [(String, fn(&mut Figures, i64)); 5] = [
+        let sla: [(String, SetCount); 5] = [
             (
                 format!(
                     "FROM b JOIN tickets t ON {} JOIN ticket_sla s ON s.ticket_id = t.id \
@@ -331,7 +335,7 @@ impl Tx {
         &mut self,
         sql: &str,
         cells: &mut Cells,
-        set: fn(&mut Figures, i64),
+        set: SetCount,
     ) -> Result<()> {
         for row in sqlx::query(sql).fetch_all(&mut *self.inner).await? {
             let n: i64 = row.try_get("n")?;
