@@ -186,11 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", text?);
             }
             Command::Report(args) => {
-                let zone = config
-                    .sla
-                    .team
-                    .first()
-                    .map_or("UTC".to_string(), |t| t.time_zone.clone());
+                let zone = serve::report_time_zone(&config);
                 let store = serve::open_store(&config).await?;
                 let printed = cli::report::run(&store, &args, chrono::Utc::now(), &zone).await;
                 store.close().await;

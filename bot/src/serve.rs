@@ -84,12 +84,22 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
     }
 }
 
+/// The zone reports are cut in by default: the first `[[sla.team]]`'s, else UTC.
+pub fn report_time_zone(config: &Config) -> String {
+    config
+        .sla
+        .team
+        .first()
+        .map_or_else(|| "UTC".to_string(), |t| t.time_zone.clone())
+}
+
 /// The web server's sections of the configuration.
 pub fn web_settings(config: &Config) -> relaydesk_web::WebSettings {
     relaydesk_web::WebSettings {
         web: config.web.clone(),
         console: config.console.clone(),
         email: config.email.clone(),
+        report_time_zone: report_time_zone(config),
     }
 }
 

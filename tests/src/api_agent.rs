@@ -57,4 +57,27 @@ impl ApiAgent {
         let body = response.text().await.unwrap_or_default();
         assert!(status.is_success(), "{command}: {status} {body}");
     }
+
+    /// `GET path?query` as this agent: the status and the body as JSON (`null` when it is not).
+    pub async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let (status, text) = self.get_text(path, query).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// `GET path?query` as this agent: the status and the body.
+    pub async fn get_text(&self, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("API call");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
 }

@@ -294,3 +294,77 @@ both_backends!(
             .is_empty());
     }
 );
+
+/// The same figures through `GET /api/v1/reports`, as JSON and CSV, and its refusals.
+async fn api_story(db: relaydesk_tests::db::TestDb) {
+    let app = relaydesk_tests::app::spawn_app_with(relaydesk_tests::app::Spawn {
+        db,
+        ..Default::default()
+    })
+    .await;
+    seed(&app.store).await;
+    let agent = relaydesk_tests::api_agent::ApiAgent::new(&app, "reader").await;
+    let from = from_ms(T0).to_rfc3339();
+    let to = from_ms(T0 + 2 * DAY).to_rfc3339();
+    let query = [
+        ("by", "agent"),
+        ("from", &from),
+        ("to", &to),
+        ("time_zone", "UTC"),
+    ];
+
+    let (status, body) = agent.get_json("/api/v1/reports", &query).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["by"], "agent");
+    assert_eq!(body["period"], "day");
+    let rows = body["rows"].as_array().expect("rows");
+    let anna = rows
+        .iter()
+        .find(|r| r["period"] == "2026-06-01" && r["group"] == "anna")
+        .unwrap_or_else(|| panic!("{body:#}"));
+    assert_eq!(anna["opened"], 2);
+    assert_eq!(anna["first_response_median_seconds"], 600);
+    assert_eq!(anna["first_response_p90_seconds"], 1800);
+    assert_eq!(anna["sla_first_response_missed"], 1);
+    assert_eq!(anna["csat_average"], 5.0);
+
+    let csv_query = [&query[..], &[("format", "csv")]].concat();
+    let (status, csv) = agent.get_text("/api/v1/reports", &csv_query).await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("period,group,opened,"), "{csv}");
+    assert!(
+        csv.contains("\n2026-06-01,anna,2,1,0,1,2,600,1800,"),
+        "{csv}"
+    );
+
+    for (field, value) in [
+        ("by", "weather"),
+        ("period", "fortnight"),
+        ("time_zone", "Mars/Olympus"),
+        ("from", "last tuesday"),
+        ("format", "xml"),
+    ] {
+        let (status, body) = agent.get_json("/api/v1/reports", &[(field, value)]).await;
+        assert_eq!(status, 422, "{field}: {body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    let (status, body) = agent
+        .get_json(
+            "/api/v1/reports",
+            &[("from", "2020-01-01"), ("to", "2026-01-01")],
+        )
+        .await;
+    assert_eq!(status, 422, "too many days: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_gives_the_report_as_json_and_csv() {
+    api_story(relaydesk_tests::db::TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_gives_the_report_as_json_and_csv_on_postgres() {
+    if let Some(db) = relaydesk_tests::db::TestDb::postgres().await {
+        api_story(db).await;
+    }
+}

@@ -14,6 +14,9 @@ pub struct WebSettings {
     pub web: WebConfig,
     pub console: ConsoleConfig,
     pub email: EmailConfig,
+    /// The time zone reports are cut in unless a request names one (the first
+    /// `[[sla.team]]`'s, else UTC).
+    pub report_time_zone: String,
 }
 
 /// `[web]`: the public side (widget, demo page).

@@ -10,6 +10,7 @@ pub mod console;
 pub mod email;
 mod error;
 mod health;
+pub mod reports;
 pub mod secrets;
 pub mod transcript;
 pub mod widget;

@@ -81,6 +81,28 @@ pub fn zone(text: &str) -> Result<Tz, DeskError> {
         .map_err(|_| DeskError::Invalid(format!("`{text}` is not an IANA time zone")))
 }
 
+/// A point in time as people type it: a duration back from `now` (`24h`, `7days`), a date
+/// (`2026-11-20`, UTC midnight) or an RFC 3339 time (`2026-11-20T09:00:00+02:00`).
+pub fn parse_when(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, DeskError> {
+    let text = text.trim();
+    if let Ok(d) = humantime::parse_duration(text) {
+        let d = chrono::Duration::from_std(d)
+            .map_err(|_| DeskError::Invalid(format!("`{text}` is too long")))?;
+        return now
+            .checked_sub_signed(d)
+            .ok_or_else(|| DeskError::Invalid(format!("`{text}` is too long")));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(NaiveTime::MIN).and_utc());
+    }
+    Err(DeskError::Invalid(format!(
+        "`{text}` is neither a duration (24h, 7days), a date (2026-11-20) nor an RFC 3339 time"
+    )))
+}
+
 /// The local midnight starting `date` in `zone` (the first moment of the day where a clock
 /// change skips midnight).
 fn midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
@@ -186,11 +208,15 @@ pub struct Report {
     pub rows: Vec<ReportRow>,
 }
 
-/// One row as CSV and JSON give it: durations in whole seconds, rates from 0 to 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One row as CSV and JSON give it: a period and group. Durations are whole seconds (median and
+/// 90th percentile, nearest rank); rates run from 0 to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Line {
     /// The period's first day, in the report's time zone.
+    #[schema(example = "2026-12-01")]
     pub period: String,
+    /// The agent, team, channel or priority (`all` when not split; `(unassigned)`,
+    /// `(no team)` for tickets without one).
     pub group: String,
     pub opened: i64,
     pub closed: i64,
@@ -213,6 +239,7 @@ pub struct Line {
     pub csat_answered: i64,
     pub csat_average: Option<f64>,
     pub csat_response_rate: Option<f64>,
+    /// Tickets solved by an FAQ answer.
     pub self_served: i64,
 }
 

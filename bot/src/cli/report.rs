@@ -58,8 +58,7 @@ pub async fn run(
     default_zone: &str,
 ) -> Result<String, ReportCliError> {
     let when = |flag: &str, text: &str| {
-        crate::sla::parse_since(text, now)
-            .map_err(|e| ReportCliError::When(e.to_string().replacen("--since", flag, 1)))
+        reports::parse_when(text, now).map_err(|e| ReportCliError::When(format!("{flag}: {e}")))
     };
     let from = when("--since", &args.since)?;
     let until = match &args.until {

@@ -1,6 +1,6 @@
 //! `relaydesk sla report`: the summary's figures for any window, printed.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use relaydesk_storage::{StorageError, Store};
 
 use super::rules::SlaRules;
@@ -20,21 +20,7 @@ pub enum ReportError {
 /// Reads `--since`: a duration back from `now` (`24h`, `7days`), a date (`2026-11-20`, UTC
 /// midnight) or an RFC 3339 time (`2026-11-20T09:00:00+02:00`).
 pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ReportError> {
-    let text = text.trim();
-    if let Ok(d) = humantime_serde::re::humantime::parse_duration(text) {
-        let d = chrono::Duration::from_std(d)
-            .map_err(|_| ReportError::Since(format!("`{text}` is too long")))?;
-        return Ok(now - d);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
-    }
-    Err(ReportError::Since(format!(
-        "`{text}` is neither a duration (24h, 7days), a date (2026-11-20) nor an RFC 3339 time"
-    )))
+    relaydesk_desk::reports::parse_when(text, now).map_err(|e| ReportError::Since(e.to_string()))
 }
 
 /// The summary from `since` to `now`, for one team or every ticket. "Due before the next

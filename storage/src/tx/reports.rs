@@ -331,12 +331,7 @@ impl Tx {
             .collect())
     }
 
-    async fn count_cells(
-        &mut self,
-        sql: &str,
-        cells: &mut Cells,
-        set: SetCount,
-    ) -> Result<()> {
+    async fn count_cells(&mut self, sql: &str, cells: &mut Cells, set: SetCount) -> Result<()> {
         for row in sqlx::query(sql).fetch_all(&mut *self.inner).await? {
             let n: i64 = row.try_get("n")?;
             set(cell(cells, &row)?, n);

@@ -13,6 +13,7 @@ mod customers;
 mod error;
 mod events;
 mod faq;
+mod reports;
 mod tickets;
 mod transcripts;
 mod views;
@@ -52,6 +53,7 @@ pub const MAX_BODY: usize = 256 * 1024;
         (name = "customers", description = "The people who write to the helpdesk"),
         (name = "canned", description = "Saved replies agents send with `/canned NAME`"),
         (name = "faq", description = "Answers offered to new tickets whose first message matches"),
+        (name = "reports", description = "Figures per period and per agent, team, channel or priority"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -127,6 +129,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(canned::put, canned::remove))
         .routes(routes!(faq::list))
         .routes(routes!(faq::put, faq::remove))
+        .routes(routes!(reports::report))
         .routes(routes!(openapi))
         .routes(routes!(index))
         .split_for_parts()
