@@ -135,3 +135,69 @@ async fn an_agent_answers_a_customer_from_the_console_in_chromium() {
     browser.close().await;
     app.stop().await.expect("clean stop");
 }
+
+/// An admin opens the Reports page in Chromium: the chart is drawn (its bars have height), the
+/// table has the day's figures, and changing the split reloads with rows per channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_sees_the_reports_page_with_a_chart_in_chromium() {
+    if !Browser::available() {
+        return;
+    }
+    let app = spawn_app_with(Spawn::default()).await;
+    agent::add(
+        &app.store,
+        &SystemClock,
+        "root",
+        "root@example.com",
+        true,
+        Some("correct horse battery"),
+    )
+    .await
+    .expect("admin added");
+    let hub = Hub::new(
+        app.store.clone(),
+        Arc::new(SystemClock),
+        HubConfig::default(),
+    );
+    hub.ingest(customer("Where is my parcel?", "m-1"))
+        .await
+        .expect("stored");
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser
+        .console_sign_in(&app.url(""), "root@example.com", "correct horse battery")
+        .await;
+    c.goto(&app.url("/console/reports?time_zone=UTC"))
+        .await
+        .expect("open the reports page");
+    browser.wait_css("svg.chart rect.opened", WAIT).await;
+    browser
+        .wait_js(
+            "[...document.querySelectorAll('svg.chart rect.opened')].some(r => r.getBBox().height > 50)",
+            WAIT,
+        )
+        .await;
+    browser
+        .wait_js(
+            "document.querySelector('table.report tbody tr td:nth-child(3)').textContent === '1'",
+            WAIT,
+        )
+        .await;
+    let by = browser.wait_css("select[name=by]", WAIT).await;
+    by.select_by_value("channel").await.expect("choose channel");
+    browser
+        .wait_css("form.filters button[type=submit]", WAIT)
+        .await
+        .click()
+        .await
+        .expect("show");
+    browser
+        .wait_js(
+            "[...document.querySelectorAll('table.report tbody td')].some(td => td.textContent === 'telegram')",
+            WAIT,
+        )
+        .await;
+    browser.close().await;
+    app.stop().await.expect("clean stop");
+}

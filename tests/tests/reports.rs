@@ -368,3 +368,62 @@ async fn the_api_gives_the_report_as_json_and_csv_on_postgres() {
         api_story(db).await;
     }
 }
+
+/// The console's Reports page and CSV, for admins only, with the chart and the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_console_shows_admins_the_report_with_a_chart_and_a_csv() {
+    use relaydesk_tests::console_client::ConsoleClient;
+    const PASSWORD: &str = "correct horse battery";
+    let app = relaydesk_tests::app::spawn_app().await;
+    seed(&app.store).await;
+    for (name, admin) in [("carla", false), ("dora", true)] {
+        relaydesk::cli::agent::add(
+            &app.store,
+            &relaydesk_storage::SystemClock,
+            name,
+            &format!("{name}@example.com"),
+            admin,
+            Some(PASSWORD),
+        )
+        .await
+        .expect("agent added");
+    }
+    let mut agent = ConsoleClient::new(&app.url(""));
+    agent.sign_in("carla@example.com", PASSWORD).await;
+    assert_eq!(agent.get("/console/reports").await.status, 403);
+    assert_eq!(agent.get("/console/reports.csv").await.status, 403);
+
+    let mut admin = ConsoleClient::new(&app.url(""));
+    admin.sign_in("dora@example.com", PASSWORD).await;
+    let query = "by=team&from=2026-06-01&to=2026-06-03&time_zone=UTC";
+    let page = admin.get(&format!("/console/reports?{query}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<svg class=\"chart\""), "{}", page.body);
+    assert_eq!(page.body.matches("<rect class=\"opened\"").count(), 2);
+    assert!(
+        page.body
+            .contains("<td>2026-06-01</td><td>billing</td><td>2</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("10m / 30m"), "billing's first responses");
+    assert!(page.body.contains(&format!(
+        "href=\"/console/reports.csv?{}\"",
+        query.replace('&', "&amp;")
+    )));
+    let csv = admin.get(&format!("/console/reports.csv?{query}")).await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.body
+            .contains("\n2026-06-01,billing,2,1,0,1,2,600,1800,"),
+        "{}",
+        csv.body
+    );
+    let bad = admin.get("/console/reports?period=fortnight").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("period: `fortnight` is not a period"),
+        "{}",
+        bad.body
+    );
+}

@@ -46,6 +46,14 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6eb;vertic
 .sign-in label{display:block;margin:.6rem 0}
 .sign-in input{width:100%;box-sizing:border-box}
 section.main{flex:1}
+.chart{display:block;max-width:100%;height:auto}
+.chart .opened,.key.opened{fill:#3b6fd8;color:#3b6fd8}
+.chart .closed,.key.closed{fill:#3bb273;color:#3bb273}
+.chart .backlog{fill:none;stroke:#d8a93b;stroke-width:2}
+.key.backlog{color:#d8a93b;font-weight:700}
+.chart .axis{stroke:#8a93a3}
+.chart .tick{font-size:11px;fill:#555}
+.scroll{overflow-x:auto}
 "#;
 
 /// Where [`STYLE`] is served; pages link it (the CSP allows no inline style).
@@ -89,6 +97,7 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                     a href="/console/canned" { "Canned replies" }
                     a href="/console/faq" { "FAQ" }
                     @if agent.role == relaydesk_storage::Role::Admin {
+                        a href="/console/reports" { "Reports" }
                         a href="/console/webhooks" { "Webhooks" }
                     }
                     form.availability method="post" action="/console/availability" {

@@ -11,6 +11,7 @@ mod events;
 mod faq;
 mod layout;
 mod password;
+mod reports;
 mod session;
 mod sign_in;
 mod ticket;
@@ -55,6 +56,8 @@ pub fn routes() -> Router<AppState> {
             "/console/webhooks",
             get(webhooks::show).post(webhooks::retry),
         )
+        .route("/console/reports", get(reports::show))
+        .route("/console/reports.csv", get(reports::csv))
         .route("/console/tickets/{number}", get(ticket::show))
         .route(
             "/console/tickets/{number}/conversation",
