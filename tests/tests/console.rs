@@ -1001,7 +1001,7 @@ async fn sla_warnings_for_a_console_team_show_on_the_alerts_page() {
     let sla: relaydesk::sla::SlaConfig = serde_json::from_value(serde_json::json!({
         "scan_interval": "20ms",
         "policy": [{ "name": "quick", "first_response": "10m" }],
-        "team": [{ "name": "support", "console_channel": "alerts", "summary_cron": "" }],
+        "team": [{ "name": "support", "console_channel": "alerts", "summary_cron": "", "report_cron": "" }],
     }))
     .expect("a valid [sla] section");
     let rules = sla.rules().expect("valid rules");

@@ -1613,6 +1613,7 @@ async fn breach_warning_pings_the_assignee(db: TestDb) {
             "name": "support",
             "discord_channel": SUPPORT_CHANNEL_ID.to_string(),
             "summary_cron": "",
+            "report_cron": "",
         }],
     }))
     .expect("a valid [sla] section");

@@ -977,3 +977,61 @@ both_backends!(
         assert_eq!(mention, None);
     }
 );
+
+/// Monday 09:00 in the team's zone, the team channel gets the week's report once, whatever
+/// the number of passes or schedulers; `report_cron = ""` turns it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_weekly_report_is_posted_once_on_monday_morning() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let clock = FakeClock::at(monday_ten());
+    let hub = hub(&store, &clock);
+    customer_writes(&hub, "wendy", "w1").await;
+    customer_writes(&hub, "walt", "w2").await;
+    let sched = scheduler(&hub);
+    assert_eq!(
+        sched.weekly_reports().await.expect("reports"),
+        0,
+        "not Monday 09:00 yet"
+    );
+
+    // Monday 30 November, 09:00:30 in Helsinki.
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 7, 0, 30).unwrap());
+    assert_eq!(sched.weekly_reports().await.expect("reports"), 1);
+    assert_eq!(sched.weekly_reports().await.expect("reports"), 0);
+    assert_eq!(scheduler(&hub).weekly_reports().await.expect("reports"), 0);
+    let discord = Recorder::new(Platform::Discord);
+    let posts = delivered_posts(&hub, &discord).await;
+    let reports: Vec<&(String, String)> = posts
+        .iter()
+        .filter(|(_, t)| {
+            t.starts_with("📊 Weekly report for support: Mon 23 Nov 09:00 – Mon 30 Nov 09:00 EET")
+        })
+        .collect();
+    assert_eq!(reports.len(), 1, "{posts:#?}");
+    let (channel, text) = reports[0];
+    assert_eq!(channel, "alerts");
+    assert!(
+        text.contains("tickets of no team\nOpened 2 · closed 0 · reopened 0 · open at the end 2"),
+        "{text}"
+    );
+
+    let mut quiet = config();
+    quiet.team[0].report_cron = String::new();
+    let quiet_hub = Hub::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        HubConfig {
+            sla: Arc::new(quiet.rules().expect("rules")),
+            ..HubConfig::default()
+        },
+    );
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 7, 7, 0, 30).unwrap());
+    assert_eq!(
+        scheduler(&quiet_hub)
+            .weekly_reports()
+            .await
+            .expect("reports"),
+        0
+    );
+}

@@ -1666,7 +1666,7 @@ fn alerting(fake: &TelegramFake) -> Config {
     config.sla = serde_json::from_value(serde_json::json!({
         "scan_interval": "1s",
         "policy": [{ "name": "quick", "first_response": "10m" }],
-        "team": [{ "name": "support", "telegram_chat": ALERTS.to_string(), "summary_cron": "" }],
+        "team": [{ "name": "support", "telegram_chat": ALERTS.to_string(), "summary_cron": "", "report_cron": "" }],
     }))
     .expect("a valid [sla] section");
     config

@@ -316,27 +316,6 @@ impl Report {
             .collect()
     }
 
-    /// The figures summed over every period and group (counts only) — for totals.
-    pub fn totals(&self) -> Figures {
-        let mut t = Figures::default();
-        for row in &self.rows {
-            let f = &row.figures;
-            t.opened += f.opened;
-            t.closed += f.closed;
-            t.reopened += f.reopened;
-            t.first_response_met += f.first_response_met;
-            t.first_response_missed += f.first_response_missed;
-            t.next_response_missed += f.next_response_missed;
-            t.resolution_met += f.resolution_met;
-            t.resolution_missed += f.resolution_missed;
-            t.csat_sent += f.csat_sent;
-            t.csat_answered += f.csat_answered;
-            t.csat_sum += f.csat_sum;
-            t.self_served += f.self_served;
-        }
-        t
-    }
-
     /// CSV with a header row.
     pub fn to_csv(&self) -> Result<String, DeskError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
@@ -395,26 +374,33 @@ impl Report {
         }
         out.trim_end().to_string()
     }
+}
 
-    /// A few lines for a team channel: the whole span's totals.
-    pub fn summary(&self, title: &str) -> String {
-        let t = self.totals();
-        let last = self.rows.iter().filter(|r| r.period + 1 == self.days.len());
-        let backlog: i64 = last.map(|r| r.figures.backlog).sum();
-        format!(
-            "📊 {title}\nOpened {} · closed {} · reopened {} · open now {backlog}\n\
-             SLA goals met: {} · satisfaction {} ({} of {} surveys answered) · solved by FAQ {}",
-            t.opened,
-            t.closed,
-            t.reopened,
-            percent(t.sla_hit_rate()),
-            t.csat_average()
+/// A weekly report for a team channel: a title, then a few lines per section (one period's
+/// figures of a group).
+pub fn weekly_text(title: &str, sections: &[(String, Figures)]) -> String {
+    let mut text = format!("📊 {title}");
+    for (name, f) in sections {
+        let _ = write!(
+            text,
+            "\n\n{name}\nOpened {} · closed {} · reopened {} · open at the end {}\n\
+             First response {} · resolution {} (median / 90th percentile)\n\
+             SLA goals met {} · satisfaction {} ({} of {} surveys answered) · solved by FAQ {}",
+            f.opened,
+            f.closed,
+            f.reopened,
+            f.backlog,
+            spread(&f.first_response),
+            spread(&f.resolution),
+            percent(f.sla_hit_rate()),
+            f.csat_average()
                 .map_or("–".to_string(), |a| format!("{a:.1}/5")),
-            t.csat_answered,
-            t.csat_sent,
-            t.self_served,
-        )
+            f.csat_answered,
+            f.csat_sent,
+            f.self_served,
+        );
     }
+    text
 }
 
 const CSV_HEADER: [&str; 23] = [

@@ -16,6 +16,8 @@ use super::rules::{SlaRules, Team};
 
 /// Weekdays at 09:00 in the team's time zone.
 pub const DEFAULT_SUMMARY_CRON: &str = "0 0 9 * * Mon-Fri";
+/// When a team's weekly report is posted unless configured: Monday 09:00 in its time zone.
+pub const DEFAULT_REPORT_CRON: &str = "0 0 9 * * Mon";
 
 /// The name of the built-in around-the-clock calendar.
 const ALWAYS: &str = "24/7";
@@ -142,6 +144,10 @@ pub struct TeamConfig {
     /// Seconds-first cron expression in the team's time zone; empty turns summaries off.
     #[serde(default = "default_cron")]
     pub summary_cron: String,
+    /// When the weekly report (the last seven days) is posted, as `summary_cron`; empty turns
+    /// it off.
+    #[serde(default = "default_report_cron")]
+    pub report_cron: String,
 }
 
 fn always() -> String {
@@ -154,6 +160,27 @@ fn twenty_percent() -> String {
 
 fn utc() -> String {
     "UTC".to_string()
+}
+
+/// A team's cron schedule; `None` when the text is empty.
+fn schedule(
+    key: &str,
+    field: &str,
+    text: &str,
+    example: &str,
+) -> Result<Option<cron::Schedule>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    cron::Schedule::from_str(text).map(Some).map_err(|e| {
+        format!(
+            "{key}.{field}: `{text}` is not a cron expression ({e}); use seconds first, e.g. `{example}`"
+        )
+    })
+}
+
+fn default_report_cron() -> String {
+    DEFAULT_REPORT_CRON.to_string()
 }
 
 fn default_cron() -> String {
@@ -233,21 +260,14 @@ impl SlaConfig {
                     "{key}: set at least one of discord_channel, telegram_chat, console_channel"
                 ));
             }
-            let summary = if t.summary_cron.trim().is_empty() {
-                None
-            } else {
-                Some(cron::Schedule::from_str(&t.summary_cron).map_err(|e| {
-                    format!(
-                        "{key}.summary_cron: `{}` is not a cron expression ({e}); use seconds first, e.g. `{DEFAULT_SUMMARY_CRON}`",
-                        t.summary_cron
-                    )
-                })?)
-            };
+            let summary = schedule(&key, "summary_cron", &t.summary_cron, DEFAULT_SUMMARY_CRON)?;
+            let report = schedule(&key, "report_cron", &t.report_cron, DEFAULT_REPORT_CRON)?;
             teams.push(Team {
                 name: t.name.clone(),
                 zone: tz,
                 targets,
                 summary,
+                report,
             });
         }
 
@@ -458,6 +478,13 @@ resolution_due_soon = "25%"
                     "telegram_chat = \"-100123:7\"\nsummary_cron = \"every morning\"",
                 ),
                 "sla.team[0] (support).summary_cron: `every morning` is not a cron expression",
+            ),
+            (
+                GOOD.replace(
+                    "telegram_chat = \"-100123:7\"",
+                    "telegram_chat = \"-100123:7\"\nreport_cron = \"mondays\"",
+                ),
+                "sla.team[0] (support).report_cron: `mondays` is not a cron expression",
             ),
             (
                 GOOD.replace(

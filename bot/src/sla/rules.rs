@@ -85,6 +85,8 @@ pub struct Team {
     pub targets: Vec<(Platform, String)>,
     /// When summaries are posted, in `zone`; `None`: never.
     pub summary: Option<cron::Schedule>,
+    /// When the weekly report is posted, in `zone`; `None`: never.
+    pub report: Option<cron::Schedule>,
 }
 
 impl SlaRules {
@@ -108,7 +110,20 @@ impl SlaRules {
 impl Team {
     /// The latest summary tick at or before `now` and after `now - window`.
     pub fn last_tick(&self, now: DateTime<Utc>, window: Duration) -> Option<DateTime<Utc>> {
-        let schedule = self.summary.as_ref()?;
+        self.last_tick_of(self.summary.as_ref()?, now, window)
+    }
+
+    /// The latest weekly-report tick at or before `now` and after `now - window`.
+    pub fn last_report_tick(&self, now: DateTime<Utc>, window: Duration) -> Option<DateTime<Utc>> {
+        self.last_tick_of(self.report.as_ref()?, now, window)
+    }
+
+    fn last_tick_of(
+        &self,
+        schedule: &cron::Schedule,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Option<DateTime<Utc>> {
         let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(1));
         let from = (now - window).with_timezone(&self.zone);
         schedule
@@ -142,6 +157,7 @@ mod tests {
             zone: zone.parse().unwrap(),
             targets: vec![(Platform::Discord, "1".into())],
             summary: Some(cron::Schedule::from_str(crate::sla::DEFAULT_SUMMARY_CRON).unwrap()),
+            report: None,
         }
     }
 

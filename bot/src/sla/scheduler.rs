@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use relaydesk_storage::sla::{AlertKey, Level};
-use relaydesk_storage::{Platform, Tx};
+use relaydesk_storage::{Figures, Period, Platform, ReportGroup, Tx};
 use tokio_util::sync::CancellationToken;
 
 use super::refresh::evaluate_ticket;
@@ -46,6 +46,8 @@ pub struct Pass {
     pub alerts: usize,
     /// Summaries posted.
     pub summaries: usize,
+    /// Weekly reports posted.
+    pub reports: usize,
 }
 
 /// Posts SLA warnings and summaries. Uses the hub's store, clock and SLA rules.
@@ -99,10 +101,12 @@ impl SlaScheduler {
     pub async fn pass(&self) -> Result<Pass, SlaError> {
         let (tickets, alerts) = self.scan().await?;
         let summaries = self.summaries().await?;
+        let reports = self.weekly_reports().await?;
         Ok(Pass {
             tickets,
             alerts,
             summaries,
+            reports,
         })
     }
 
@@ -288,6 +292,73 @@ impl SlaScheduler {
         Ok(posted)
     }
 }
+
+impl SlaScheduler {
+    /// Posts each team's weekly report (the seven days before its latest report tick), if no
+    /// instance has yet. The first team's report also counts tickets of no team.
+    pub async fn weekly_reports(&self) -> Result<usize, SlaError> {
+        let rules = &self.hub.config().sla;
+        let now = self.hub.clock().now();
+        let now_ms = now.timestamp_millis();
+        let mut posted = 0;
+        for team in &rules.teams {
+            let Some(tick) = team.last_report_tick(now, rules.summary_catch_up) else {
+                continue;
+            };
+            let mut tx = self.hub.store().begin().await?;
+            let job = format!("report:{}", team.name);
+            if !tx
+                .claim_scheduled_run(&job, tick.timestamp_millis(), now_ms)
+                .await?
+            {
+                continue;
+            }
+            let from = tick - chrono::Duration::days(7);
+            let week = Period {
+                start_ms: from.timestamp_millis(),
+                end_ms: tick.timestamp_millis(),
+            };
+            let rows = tx.report(&[week], ReportGroup::Team).await?;
+            let figures_of = |group: &str| {
+                rows.iter()
+                    .find(|row| row.group == group)
+                    .map(|row| row.figures)
+                    .unwrap_or_default()
+            };
+            let mut sections = vec![(team.name.clone(), figures_of(&team.name))];
+            if rules.is_default_team(team) {
+                let unteamed = figures_of(NO_TEAM);
+                if unteamed != Figures::default() {
+                    sections.push(("tickets of no team".to_string(), unteamed));
+                }
+            }
+            let title = format!(
+                "Weekly report for {}: {} – {}",
+                team.name,
+                from.with_timezone(&team.zone).format("%a %d %b %H:%M"),
+                tick.with_timezone(&team.zone).format("%a %d %b %H:%M %Z"),
+            );
+            let text = relaydesk_desk::reports::weekly_text(&title, &sections);
+            for (platform, channel) in &team.targets {
+                let post = Post {
+                    ticket_id: None,
+                    platform: *platform,
+                    channel,
+                    text: &text,
+                    mention: None,
+                };
+                enqueue_post(&mut tx, post, now_ms).await?;
+            }
+            tx.commit().await?;
+            self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
+            posted += 1;
+        }
+        Ok(posted)
+    }
+}
+
+/// How reports name tickets of no team.
+const NO_TEAM: &str = "(no team)";
 
 /// Where an alert's text names the assignee.
 const ASSIGNEE: &str = "Assignee: ";
