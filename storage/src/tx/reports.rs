@@ -112,6 +112,9 @@ pub struct Figures {
     pub self_served: i64,
     /// Tickets open at the period's end.
     pub backlog: i64,
+    /// Tickets that ended (closed, whether still closed or not, or merged) in the period: what
+    /// the backlog is counted from.
+    pub ended: i64,
 }
 
 impl Figures {
@@ -205,11 +208,9 @@ impl Tx {
                 |f, n| f.reopened = n,
             ),
             (
-                "backlog",
-                format!(
-                    "FROM b JOIN tickets t ON t.created_at < b.e AND (t.closed_at IS NULL OR t.closed_at >= b.e){join}"
-                ),
-                |f, n| f.backlog = n,
+                "ended",
+                format!("FROM b JOIN tickets t ON {}{join}", in_period("closed_at")),
+                |f, n| f.ended = n,
             ),
         ];
         for (_, from, set) in &counts {
@@ -218,6 +219,7 @@ impl Tx {
             );
             self.count_cells(&sql, &mut cells, *set).await?;
         }
+        self.backlog(periods, group, &mut cells).await?;
 
         let spreads: [(String, SetSpread); 2] = [
             (
@@ -329,6 +331,56 @@ impl Tx {
                 figures,
             })
             .collect())
+    }
+
+    /// The backlog at each period's end: the tickets open at the first period's start (those
+    /// still open now, and those closed since), plus the ones opened, minus the ones that ended
+    /// (closed or merged) up to that end. Only index ranges are read: a ticket has a
+    /// `closed_at` exactly when it is closed or merged, never before it was opened.
+    async fn backlog(
+        &mut self,
+        periods: &[Period],
+        group: ReportGroup,
+        cells: &mut Cells,
+    ) -> Result<()> {
+        let (key, join) = group.key();
+        let Some(first) = periods.first() else {
+            return Ok(());
+        };
+        let start = first.start_ms;
+        let mut open: BTreeMap<String, i64> = BTreeMap::new();
+        for sql in [
+            format!(
+                "SELECT {key} AS g, COUNT(*) AS n FROM tickets t{join} \
+                 WHERE t.status IN ('open', 'pending') AND t.created_at < {start} GROUP BY 1"
+            ),
+            format!(
+                "SELECT {key} AS g, COUNT(*) AS n FROM tickets t{join} \
+                 WHERE t.closed_at >= {start} AND t.created_at < {start} GROUP BY 1"
+            ),
+        ] {
+            for row in sqlx::query(&sql).fetch_all(&mut *self.inner).await? {
+                let n: i64 = row.try_get("n")?;
+                *open.entry(row.try_get("g")?).or_default() += n;
+            }
+        }
+        let groups: std::collections::BTreeSet<String> = open
+            .keys()
+            .cloned()
+            .chain(cells.keys().map(|(_, g)| g.clone()))
+            .collect();
+        for g in groups {
+            let mut backlog = open.get(&g).copied().unwrap_or(0);
+            for period in 0..periods.len() {
+                let key = (period, g.clone());
+                let (opened, ended) = cells.get(&key).map_or((0, 0), |f| (f.opened, f.ended));
+                backlog += opened - ended;
+                if backlog != 0 {
+                    cells.entry(key).or_default().backlog = backlog;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn count_cells(&mut self, sql: &str, cells: &mut Cells, set: SetCount) -> Result<()> {

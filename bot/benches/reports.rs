@@ -1,0 +1,158 @@
+//! How long reports take over 1,000,000 stored tickets, on SQLite and PostgreSQL.
+//!
+//! The store holds `RELAYDESK_BENCH_TICKETS` tickets (default 1,000,000) opened over 180 days,
+//! spread over 20 agents, 5 teams, 3 channels and 4 priorities; 97 % answered (first reply
+//! 1–120 minutes after opening) and 95 % closed (1–48 hours after opening), with a
+//! satisfaction survey on every tenth. Each report shape is run three times and timed.
+//!
+//! ```text
+//! cargo bench -p relaydesk --bench reports --profile dev
+//! RELAYDESK_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p relaydesk --bench reports --profile dev
+//! ```
+//! Without `RELAYDESK_BENCH_POSTGRES_URL` only SQLite runs. The PostgreSQL leg creates and
+//! drops a database of its own.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use relaydesk_desk::reports::{Granularity, Request};
+use relaydesk_storage::{ReportGroup, Store, StoreOptions};
+use sqlx::{Connection, Executor};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+const SPAN_DAYS: i64 = 180;
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let total: i64 = std::env::var("RELAYDESK_BENCH_TICKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+        run("SQLite", &url, total).await;
+        if let Ok(admin) = std::env::var("RELAYDESK_BENCH_POSTGRES_URL") {
+            let name = format!("relaydesk_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create the bench database");
+            let mut parsed = url::Url::parse(&admin).expect("a URL");
+            parsed.set_path(&format!("/{name}"));
+            run("PostgreSQL", parsed.as_str(), total).await;
+            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+                .await
+                .expect("drop the bench database");
+        } else {
+            println!("PostgreSQL skipped: set RELAYDESK_BENCH_POSTGRES_URL");
+        }
+    });
+}
+
+async fn run(backend: &str, url: &str, total: i64) {
+    let store = Store::open(url, &StoreOptions::default())
+        .await
+        .expect("open the store");
+    let end = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let started = Instant::now();
+    fill(url, total, end.timestamp_millis() - SPAN_DAYS * DAY_MS).await;
+    println!(
+        "{backend}: {total} tickets stored in {:.1?}",
+        started.elapsed()
+    );
+    let shapes = [
+        ("30 days by day", 30, Granularity::Day, ReportGroup::All),
+        (
+            "30 days by day and agent",
+            30,
+            Granularity::Day,
+            ReportGroup::Agent,
+        ),
+        (
+            "90 days by week and team",
+            90,
+            Granularity::Week,
+            ReportGroup::Team,
+        ),
+        (
+            "180 days by month and channel",
+            180,
+            Granularity::Month,
+            ReportGroup::Channel,
+        ),
+    ];
+    for (name, days, granularity, by) in shapes {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..3 {
+            let request = Request::new(
+                by,
+                granularity,
+                chrono_tz::UTC,
+                end - chrono::Duration::days(days),
+                end,
+            )
+            .expect("a valid request");
+            let t = Instant::now();
+            let mut tx = store.begin().await.expect("begin");
+            rows = tx.report(&request.periods, by).await.expect("report").len();
+            tx.rollback().await.expect("rollback");
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let opened_check = times.iter().sum::<Duration>() / 3;
+        println!(
+            "{backend}: {name}: {rows} rows, median {:.2?} (min {:.2?}, max {:.2?}; mean {:.2?})",
+            times[1], times[0], times[2], opened_check
+        );
+    }
+    store.close().await;
+}
+
+/// Agents, teams, one customer and `total` tickets with their replies, closes and surveys,
+/// written with set-based SQL.
+async fn fill(url: &str, total: i64, start: i64) {
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
+    let span = SPAN_DAYS * DAY_MS;
+    let statements = [
+        format!("INSERT INTO customers (display_name, created_at) VALUES ('Bench Customer', {start})"),
+        format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20) \
+             INSERT INTO agents (name, role, created_at) SELECT 'agent-' || i, 'agent', {start} FROM s"
+        ),
+        format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5) \
+             INSERT INTO teams (name, created_at) SELECT 'team-' || i, {start} FROM s"
+        ),
+        format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {total}) \
+             INSERT INTO tickets (number, subject, customer_id, origin, conversation, status, priority, \
+             assignee_id, team_id, created_at, updated_at, first_agent_reply_at, closed_at) \
+             SELECT 1000 + i, 'bench ticket', 1, \
+             CASE i % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'telegram' ELSE 'discord' END, \
+             'conversation-' || i, \
+             CASE WHEN i % 20 = 0 THEN 'open' ELSE 'closed' END, \
+             CASE i % 4 WHEN 0 THEN 'low' WHEN 1 THEN 'normal' WHEN 2 THEN 'high' ELSE 'urgent' END, \
+             1 + i % 20, 1 + i % 5, \
+             {start} + CAST(i AS BIGINT) * {span} / {total}, {start}, \
+             CASE WHEN i % 33 = 0 THEN NULL ELSE {start} + CAST(i AS BIGINT) * {span} / {total} + (1 + i % 120) * 60000 END, \
+             CASE WHEN i % 20 = 0 THEN NULL ELSE {start} + CAST(i AS BIGINT) * {span} / {total} + (1 + i % 48) * 3600000 END \
+             FROM s"
+        ),
+        "INSERT INTO csat_surveys (ticket_id, created_at, rating, rated_at) \
+         SELECT id, closed_at, CASE WHEN id % 3 = 0 THEN NULL ELSE 1 + id % 5 END, closed_at \
+         FROM tickets WHERE closed_at IS NOT NULL AND id % 10 = 0"
+            .to_string(),
+        "ANALYZE".to_string(),
+    ];
+    for sql in statements {
+        conn.execute(sql.as_str()).await.expect("bulk insert");
+    }
+    conn.close().await.ok();
+}
