@@ -235,7 +235,10 @@ both_backends!(figures_per_day_are_exact, |store: Store| async move {
     assert_eq!(day2.backlog, 1, "C");
 
     // Starting at day 2: the backlog counts what was open at its start (B and C).
-    let rows = tx.report(&DAYS[1..], ReportGroup::All).await.expect("report");
+    let rows = tx
+        .report(&DAYS[1..], ReportGroup::All)
+        .await
+        .expect("report");
     assert_eq!(find(&rows, 0, "all").backlog, 1);
     assert_eq!(find(&rows, 0, "all").opened, 1);
 });

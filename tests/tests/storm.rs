@@ -10,7 +10,10 @@
 //!   post, each on its own line after an author line; the first may share the ticket card);
 //! * every agent reply in the customer's private chat exactly once, in order;
 //! * exactly one forum topic per ticket;
-//! * no customer sent the same message twice.
+//! * no customer sent the same message twice;
+//! * every message (the customers' and the agent's) reached the webhook receiver as one
+//!   `message.created` event (its delivery may repeat after a kill, never two events for one
+//!   message).
 //!
 //! Legs: SQLite with one instance (polling); PostgreSQL with one instance (polling);
 //! PostgreSQL with three instances in webhook mode (the documented way to run several: the
@@ -28,6 +31,7 @@ use relaydesk_tests::binary::{self, KillOnDrop};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::telegram_fake::Call;
 use relaydesk_tests::telegram_fake::{NewTopic, TelegramFake, TgUser};
+use relaydesk_tests::webhook_receiver::WebhookReceiver;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -253,9 +257,18 @@ fn free_port() -> u16 {
 
 /// The configuration file of one instance. `pacing`: the send-limit keys, set high so the
 /// storm is not slowed by Telegram's real limits (the pacer has its own tests).
-fn config_text(db_url: &str, port: u16, fake: &TelegramFake, mode: Mode, pacing: bool) -> String {
+fn config_text(
+    db_url: &str,
+    port: u16,
+    fake: &TelegramFake,
+    hooks: &str,
+    mode: Mode,
+    pacing: bool,
+) -> String {
     let mut text = format!(
         "database_url = \"{db_url}\"\nlisten = \"127.0.0.1:{port}\"\n\n\
+         [[webhooks]]\nurl = \"{hooks}\"\nsecret = \"storm-webhook-secret-0001\"\n\
+         events = [\"message.created\"]\n\n\
          [outbox]\npoll = \"250ms\"\n\n\
          [telegram]\napi_url = \"{api}\"\nstaff_chat_id = {STAFF}\n",
         api = fake.url(),
@@ -700,12 +713,55 @@ fn examine(
     report
 }
 
+/// What the webhook receiver got, against the messages that should have reached it.
+struct WebhookEvents {
+    expected: usize,
+    /// Message bodies no delivery carried.
+    missing: Vec<String>,
+    /// Message bodies carried by two different deliveries (two events for one message).
+    doubled: Vec<String>,
+    /// Deliveries received more than once (a kill between the send and its record).
+    repeated: usize,
+}
+
+fn webhook_events(receiver: &WebhookReceiver, expected: &[String]) -> WebhookEvents {
+    let mut deliveries: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for r in receiver.received().iter().filter(|r| r.answered == 200) {
+        let body = r.json()["message"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        deliveries
+            .entry(body)
+            .or_default()
+            .insert(r.delivery.clone());
+        *seen.entry(r.delivery.clone()).or_default() += 1;
+    }
+    WebhookEvents {
+        expected: expected.len(),
+        missing: expected
+            .iter()
+            .filter(|b| !deliveries.contains_key(*b))
+            .cloned()
+            .collect(),
+        doubled: deliveries
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(b, _)| b.clone())
+            .collect(),
+        repeated: seen.values().filter(|n| **n > 1).count(),
+    }
+}
+
 async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
     let (mut rng, seed) = Rng::seeded();
     eprintln!("storm [{leg}]: seed {seed} (STORM_SEED={seed} repeats the schedule)");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let fake = TelegramFake::start().await;
     let topics = fake.watch_topics();
+    let receiver = WebhookReceiver::start().await;
+    let hooks = receiver.url("/hooks");
 
     // Configuration: with the pacing keys when the binary knows them.
     let ports: Vec<u16> = (0..instances).map(|_| free_port()).collect();
@@ -713,7 +769,7 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
     let mut pacing = true;
     std::fs::write(
         config_of(0),
-        config_text(&db.url, ports[0], &fake, mode, pacing),
+        config_text(&db.url, ports[0], &fake, &hooks, mode, pacing),
     )
     .expect("write the configuration");
     if let Err(output) = migrate(&config_of(0), fake.token(), dir.path()).await {
@@ -731,7 +787,7 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
             );
             std::fs::write(
                 config_of(0),
-                config_text(&db.url, ports[0], &fake, mode, pacing),
+                config_text(&db.url, ports[0], &fake, &hooks, mode, pacing),
             )
             .expect("write the configuration");
             if let Err(output) = migrate(&config_of(0), fake.token(), dir.path()).await {
@@ -745,7 +801,7 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
     for (n, port) in ports.iter().enumerate() {
         std::fs::write(
             config_of(n),
-            config_text(&db.url, *port, &fake, mode, pacing),
+            config_text(&db.url, *port, &fake, &hooks, mode, pacing),
         )
         .expect("write the configuration");
         fleet.push(Instance {
@@ -821,15 +877,28 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         examine(&fake, written, &agent, &kills)
     };
     let calm_started = Instant::now();
+    let expected_events = || {
+        let agent = agent_log.lock().expect("agent log");
+        let mut bodies: Vec<String> = (0..CUSTOMERS)
+            .flat_map(|i| (0..TEXTS_EACH).map(move |j| customer_text(i, j)))
+            .collect();
+        for (owner, replies) in &agent.written {
+            bodies.extend(replies.iter().map(|k| reply_text(*owner, *k)));
+        }
+        bodies
+    };
     let mut report = look();
-    while !report.complete() && Instant::now() < deadline {
+    let mut events = webhook_events(&receiver, &expected_events());
+    while !(report.complete() && events.missing.is_empty()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
         report = look();
+        events = webhook_events(&receiver, &expected_events());
     }
     let calm_took = calm_started.elapsed();
     if report.complete() {
         tokio::time::sleep(SETTLE).await;
         report = look();
+        events = webhook_events(&receiver, &expected_events());
     }
     let exited: Vec<String> = fleet
         .iter_mut()
@@ -870,6 +939,21 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
             );
         }
     }
+
+    eprintln!(
+        "storm [{leg}]: webhooks: {} messages expected, {} missing, {} with two events, {} deliveries repeated",
+        events.expected, events.missing.len(), events.doubled.len(), events.repeated
+    );
+    assert!(
+        events.missing.is_empty(),
+        "[{leg}] messages without a message.created webhook: {:?}",
+        events.missing
+    );
+    assert!(
+        events.doubled.is_empty(),
+        "[{leg}] messages with two different message.created events: {:?}",
+        events.doubled
+    );
 
     let summary = report.summary();
     assert!(
