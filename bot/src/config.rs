@@ -27,6 +27,7 @@ const SECTIONS: &[&str] = &[
     "csat",
     "transcripts",
     "faq",
+    "metrics",
 ];
 
 /// `RELAYDESK_*` variables that are not configuration keys: the command line's own, and the
@@ -134,6 +135,8 @@ Environment (each overrides the same key of relaydesk.toml):
                                      closed ticket's transcript as an HTML file [default: unset]
   RELAYDESK_FAQ_WAIT_SECONDS         faq.wait_seconds: how long a ticket that got an FAQ answer waits for
                                      “That solved it” before it reaches the team [default: 120]
+  RELAYDESK_METRICS_TOKEN            metrics.token: bearer token /metrics requires [default: unset,
+                                     open]
   RELAYDESK_LOG                      log filter, e.g. info or relaydesk=debug [default: info]
   RELAYDESK_LOG_FORMAT               text (default; colours only on a terminal) or json: one
                                      object per line with the ticket and message it is about";
@@ -159,6 +162,7 @@ pub struct Config {
     pub routing: Vec<crate::routing::RoutingRuleSettings>,
     pub routing_default: Option<crate::routing::RoutingDefaultSettings>,
     pub webhooks: Vec<crate::webhooks::WebhookSettings>,
+    pub metrics: relaydesk_web::MetricsConfig,
 }
 
 /// `[faq]`: answers offered to new tickets whose first message matches an entry.
@@ -238,6 +242,7 @@ impl Default for Config {
             routing: Vec::new(),
             routing_default: None,
             webhooks: Vec::new(),
+            metrics: relaydesk_web::MetricsConfig::default(),
         }
     }
 }

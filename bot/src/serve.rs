@@ -100,6 +100,7 @@ pub fn web_settings(config: &Config) -> relaydesk_web::WebSettings {
         console: config.console.clone(),
         email: config.email.clone(),
         report_time_zone: report_time_zone(config),
+        metrics: config.metrics.clone(),
     }
 }
 

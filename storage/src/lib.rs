@@ -29,8 +29,8 @@ pub use tx::{
     MAX_SEARCH_WORDS,
 };
 pub use tx::{
-    DeliveryContext, Figures, HeldPost, MemberLoad, Pace, Period, ReportGroup, ReportRow, Spread,
-    WebhookOutcome, WidgetFile,
+    Backlog, DeliveryContext, Figures, Gauges, HeldPost, MemberLoad, Pace, Period, ReportGroup,
+    ReportRow, Spread, WebhookOutcome, WidgetFile,
 };
 
 /// Result type of every storage operation.

@@ -12,6 +12,7 @@ mod console_posts;
 mod csat;
 mod delivery;
 mod faq;
+mod gauges;
 mod held;
 mod listing;
 mod messages;
@@ -32,6 +33,7 @@ use sqlx::{Any, Row, Transaction};
 
 pub use backfill::BackfillCursor;
 pub use delivery::DeliveryContext;
+pub use gauges::{Backlog, Gauges};
 pub use held::HeldPost;
 pub use listing::search_problem;
 pub use listing::{

@@ -14,9 +14,19 @@ pub struct WebSettings {
     pub web: WebConfig,
     pub console: ConsoleConfig,
     pub email: EmailConfig,
+    pub metrics: MetricsConfig,
     /// The time zone reports are cut in unless a request names one (the first
     /// `[[sla.team]]`'s, else UTC).
     pub report_time_zone: String,
+}
+
+/// `[metrics]`: the Prometheus endpoint `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// When set, a scrape must send `Authorization: Bearer <token>`; otherwise `/metrics` is
+    /// open to whoever reaches the server (block it at the proxy).
+    pub token: Option<String>,
 }
 
 /// `[web]`: the public side (widget, demo page).

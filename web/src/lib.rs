@@ -10,6 +10,7 @@ pub mod console;
 pub mod email;
 mod error;
 mod health;
+pub mod metrics;
 pub mod reports;
 pub mod secrets;
 pub mod transcript;
@@ -24,7 +25,7 @@ use relaydesk_storage::{Clock, Store};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-pub use config::{ConsoleConfig, EmailConfig, WebConfig, WebSettings};
+pub use config::{ConsoleConfig, EmailConfig, MetricsConfig, WebConfig, WebSettings};
 pub use error::{desk_status, WebError};
 pub use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 
@@ -49,11 +50,14 @@ impl fmt::Debug for AppState {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    metrics::install();
     Router::new()
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(console::routes())
         .merge(api::routes(&state))
         .merge(widget::routes(&state))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

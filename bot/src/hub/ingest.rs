@@ -35,6 +35,17 @@ impl Hub {
                 Inbound::Staff(message) => self.ingest_staff(message, None).await,
             }?;
             log_ingested(&ingested);
+            let from = match &ingested {
+                Ingested::Customer { .. } => "customer",
+                Ingested::Staff(_) => "staff",
+                Ingested::Duplicate => "duplicate",
+            };
+            metrics::counter!(
+                "relaydesk_messages_ingested_total",
+                "platform" => platform.as_str(),
+                "from" => from
+            )
+            .increment(1);
             Ok(ingested)
         }
         .instrument(span)

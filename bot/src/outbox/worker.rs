@@ -604,6 +604,7 @@ impl OutboxWorker {
         };
         match together.await {
             Ok((woken, linked, changed)) => {
+                count_outcomes(self.adapter.platform(), &finished);
                 self.hub.wakers().wake(woken);
                 self.hub.feed().announce(changed);
                 if linked {
@@ -778,4 +779,23 @@ fn finished_now(in_flight: &mut InFlight) -> Vec<Finished> {
         done.extend(collect(joined));
     }
     done
+}
+
+/// Counts recorded outcomes: `relaydesk_deliveries_total{platform, outcome}` with outcome
+/// `delivered`, `retry`, `rate_limited` (a retry the platform asked for) or `failed`.
+fn count_outcomes(platform: Platform, finished: &[Finished]) {
+    for (_, _, outcome) in finished {
+        let outcome = match outcome {
+            Outcome::Delivered(_) => "delivered",
+            Outcome::Retry(_, _, true) => "retry",
+            Outcome::Retry(_, _, false) => "rate_limited",
+            Outcome::Failed(_) => "failed",
+        };
+        metrics::counter!(
+            "relaydesk_deliveries_total",
+            "platform" => platform.as_str(),
+            "outcome" => outcome
+        )
+        .increment(1);
+    }
 }

@@ -176,6 +176,8 @@ impl SlaScheduler {
                     continue;
                 }
                 evaluation.recorded.push(key);
+                metrics::counter!("relaydesk_sla_alerts_total", "level" => level.as_str())
+                    .increment(1);
                 let Some(team) = team.filter(|_| post) else {
                     continue;
                 };

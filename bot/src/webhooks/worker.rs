@@ -209,6 +209,12 @@ impl WebhookWorker {
         tx.finish_webhook(delivery.id, &self.owner, outcome, now_ms())
             .await?;
         tx.commit().await?;
+        let counted = match outcome {
+            WebhookOutcome::Delivered { .. } => "delivered",
+            WebhookOutcome::Retry { .. } => "retry",
+            WebhookOutcome::Failed { .. } => "failed",
+        };
+        metrics::counter!("relaydesk_webhook_attempts_total", "outcome" => counted).increment(1);
         Ok(())
     }
 

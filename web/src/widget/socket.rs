@@ -115,7 +115,10 @@ pub(crate) async fn upgrade(
                 socket,
                 stopping: stopping.map(|Extension(s)| s.0),
             };
+            let open = metrics::gauge!("relaydesk_widget_sockets");
+            open.increment(1.0);
             session.run().await;
+            open.decrement(1.0);
         })
 }
 
