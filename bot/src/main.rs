@@ -46,6 +46,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Exit 0 when the running server's /readyz answers 200, 1 otherwise.
+    Healthcheck {
+        /// Ask this URL instead of /readyz at the configured `listen` address.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Console agents: add one, link chat identities.
     Agent {
         #[command(subcommand)]
@@ -172,6 +178,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = serve::open_store(&config).await?;
                 println!("migrations applied ({})", store.backend().name());
                 store.close().await;
+            }
+            Command::Healthcheck { url } => {
+                let url = url.unwrap_or_else(|| cli::healthcheck::readyz_url(config.listen));
+                match cli::healthcheck::check(&url, std::time::Duration::from_secs(3)).await {
+                    Ok(body) => println!("healthy: {}", body.trim()),
+                    Err(e) => {
+                        eprintln!("unhealthy: {e}");
+                        std::process::exit(1);
+                    }
+                }
             }
             Command::Agent { command } => agent(&config, command).await?,
             Command::Sla {

@@ -322,3 +322,67 @@ fn a_report_prints_as_a_table_csv_and_json_and_refuses_bad_options() {
     let bad = relaydesk(dir, &["report", "--until", "yesterday-ish"]);
     assert!(err(&bad).contains("--until"), "{}", err(&bad));
 }
+
+#[test]
+fn healthcheck_is_0_while_serving_and_1_after_stopping() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    std::fs::write(
+        dir.join("relaydesk.toml"),
+        format!(
+            "database_url = \"sqlite://{}\"\nlisten = \"127.0.0.1:{port}\"\n",
+            dir.join("desk.db").display()
+        ),
+    )
+    .expect("write the configuration");
+    let before = relaydesk(dir, &["healthcheck"]);
+    assert_eq!(before.status.code(), Some(1), "nothing is serving yet");
+    assert!(err(&before).contains("unhealthy"), "{}", err(&before));
+
+    let mut serve = Command::new(binary::relaydesk());
+    serve
+        .arg("--config")
+        .arg(dir.join("relaydesk.toml"))
+        .arg("serve")
+        .current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("RELAYDESK_") {
+            serve.env_remove(key);
+        }
+    }
+    let server = binary::KillOnDrop::spawn(serve, &dir.join("serve.log"), "serve")
+        .expect("start relaydesk serve");
+    let mut healthy = None;
+    for _ in 0..300 {
+        let check = relaydesk(dir, &["healthcheck"]);
+        if check.status.success() {
+            healthy = Some(check);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let healthy = healthy.unwrap_or_else(|| {
+        panic!(
+            "never healthy:\n{}",
+            binary::tail(&dir.join("serve.log"), 30)
+        )
+    });
+    assert!(
+        out(&healthy).contains("\"status\":\"ready\""),
+        "{}",
+        out(&healthy)
+    );
+
+    drop(server);
+    let after = relaydesk(dir, &["healthcheck"]);
+    assert_eq!(after.status.code(), Some(1), "{}", out(&after));
+    assert!(
+        err(&after).contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{}",
+        err(&after)
+    );
+}

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod canned;
 pub mod faq;
+pub mod healthcheck;
 pub mod outbox;
 pub mod report;
 pub mod token;
