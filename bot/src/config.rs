@@ -529,6 +529,81 @@ mod tests {
         assert_eq!(config.tickets.reopen_window, Duration::from_secs(2 * 86400));
     }
 
+    /// Every key of every section, as `section.key` (top-level keys without a section).
+    fn key_paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = value {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    serde_json::Value::Object(_) => key_paths(v, &path, out),
+                    _ => out.push(path),
+                }
+            }
+        }
+    }
+
+    /// (section, key) of every line `key = …` or `# key = …` of a TOML file, by the `[section]`
+    /// or `[[section]]` (commented or not) it stands under.
+    fn example_keys(text: &str) -> std::collections::HashSet<(String, String)> {
+        let mut section = String::new();
+        let mut keys = std::collections::HashSet::new();
+        for line in text.lines() {
+            let line = line.trim_start_matches('#').trim();
+            let header = line
+                .strip_prefix("[[")
+                .and_then(|l| l.strip_suffix("]]"))
+                .or_else(|| line.strip_prefix('[').and_then(|l| l.strip_suffix(']')));
+            if let Some(name) = header {
+                // A table is itself a key of its parent.
+                let (parent, last) = name.rsplit_once('.').unwrap_or(("", name));
+                keys.insert((parent.to_string(), last.to_string()));
+                section = name.to_string();
+            } else if let Some((key, _)) = line.split_once(" = ") {
+                if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    keys.insert((section.clone(), key.to_string()));
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_example_configuration_has_every_key_and_loads_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../relaydesk.example.toml");
+        let text = std::fs::read_to_string(&path).expect("relaydesk.example.toml at the top");
+        let loaded = Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(&text)),
+        )
+        .expect("the example loads");
+        assert_eq!(
+            loaded,
+            Config::default(),
+            "the example's values are the defaults"
+        );
+        let mut paths = Vec::new();
+        key_paths(
+            &serde_json::to_value(Config::default()).unwrap(),
+            "",
+            &mut paths,
+        );
+        let keys = example_keys(&text);
+        let missing: Vec<&String> = paths
+            .iter()
+            .filter(|path| {
+                let (section, key) = path.rsplit_once('.').unwrap_or(("", path));
+                !keys.contains(&(section.to_string(), key.to_string()))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys the example does not show: {missing:?}"
+        );
+    }
+
     #[test]
     fn webhooks_are_read_and_checked() {
         let config = parse(

@@ -46,6 +46,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// The configuration: `config check` prints the effective one (secrets masked) or the
+    /// exact error.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Exit 0 when the running server's /readyz answers 200, 1 otherwise.
     Healthcheck {
         /// Ask this URL instead of /readyz at the configured `listen` address.
@@ -89,6 +95,13 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::webhooks::WebhooksCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load the configuration (defaults, the file, RELAYDESK_* variables) and print it, secrets
+    /// masked; exit 1 with the error when it is invalid.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +191,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = serve::open_store(&config).await?;
                 println!("migrations applied ({})", store.backend().name());
                 store.close().await;
+            }
+            Command::Config {
+                command: ConfigCommand::Check,
+            } => {
+                print!("{}", cli::config_check::render(&config)?);
+                let endpoints =
+                    relaydesk::webhooks::endpoints(&config.webhooks).map_err(anyhow::Error::msg)?;
+                eprintln!(
+                    "configuration is valid: database {}, {} webhook endpoint(s)",
+                    relaydesk_storage::Backend::from_url(&config.database_url)?.name(),
+                    endpoints.len()
+                );
             }
             Command::Healthcheck { url } => {
                 let url = url.unwrap_or_else(|| cli::healthcheck::readyz_url(config.listen));

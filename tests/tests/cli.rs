@@ -386,3 +386,41 @@ fn healthcheck_is_0_while_serving_and_1_after_stopping() {
         err(&after)
     );
 }
+
+#[test]
+fn config_check_accepts_the_example_and_names_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../relaydesk.example.toml");
+    std::fs::copy(&example, dir.join("relaydesk.toml")).expect("copy the example");
+    let checked = relaydesk(dir, &["config", "check"]);
+    assert!(checked.status.success(), "{}", err(&checked));
+    assert!(
+        out(&checked).contains("listen = \"127.0.0.1:8080\""),
+        "{}",
+        out(&checked)
+    );
+    assert!(
+        err(&checked).contains("configuration is valid: database sqlite"),
+        "{}",
+        err(&checked)
+    );
+
+    std::fs::write(
+        dir.join("relaydesk.toml"),
+        "[telegram]\ntoken = \"123456:very-secret\"\nstaff_chat_id = -1001\n\n[[webhooks]]\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"\n",
+    )
+    .expect("write");
+    let bad = relaydesk(dir, &["config", "check"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(err(&bad).contains("webhooks[0].url"), "{}", err(&bad));
+    std::fs::write(
+        dir.join("relaydesk.toml"),
+        "[telegram]\ntoken = \"123456:very-secret\"\nstaff_chat_id = -1001\n",
+    )
+    .expect("write");
+    let masked = relaydesk(dir, &["config", "check"]);
+    assert!(masked.status.success(), "{}", err(&masked));
+    assert!(out(&masked).contains("token = \"***\""), "{}", out(&masked));
+    assert!(!out(&masked).contains("very-secret"));
+}

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod canned;
+pub mod config_check;
 pub mod faq;
 pub mod healthcheck;
 pub mod outbox;
