@@ -143,6 +143,15 @@ enum AgentCommand {
     },
     /// Lift the agent's console sign-in lock (after too many wrong passwords).
     Unlock { name: String },
+    /// Every agent: name, email, role, state (disabled, must change password, away).
+    List,
+    /// Sign the agent out and refuse their sign-in, API tokens and chat commands.
+    Disable { name: String },
+    /// Let a disabled agent work again.
+    Enable { name: String },
+    /// Print a new one-time password for the agent, to be changed at their next sign-in; ends
+    /// their console sessions.
+    ResetPassword { name: String },
     /// Make the agent a member of a team (created if new); the console's "My teams' open" view
     /// shows that team's tickets.
     Join {
@@ -320,6 +329,24 @@ async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
             cli::agent::set_role(&store, &name, role)
                 .await
                 .map(|agent| println!("agent {} is now {}", agent.name, agent.role))
+        }
+        AgentCommand::List => cli::agent::list(&store).await.map(|text| println!("{text}")),
+        AgentCommand::Disable { name } => cli::agent::set_disabled(&store, &name, true)
+            .await
+            .map(|agent| println!("agent {} is disabled and signed out", agent.name)),
+        AgentCommand::Enable { name } => cli::agent::set_disabled(&store, &name, false)
+            .await
+            .map(|agent| println!("agent {} may work again", agent.name)),
+        AgentCommand::ResetPassword { name } => {
+            cli::agent::reset_password(&store, &name)
+                .await
+                .map(|(agent, password)| {
+                    println!("{password}");
+                    eprintln!(
+                        "one-time password for {}: shown only this once; they choose their own at the next sign-in",
+                        agent.name
+                    );
+                })
         }
         AgentCommand::Unlock { name } => cli::agent::unlock(&store, &name)
             .await

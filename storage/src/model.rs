@@ -197,6 +197,10 @@ pub struct Agent {
     pub email: Option<String>,
     pub role: Role,
     pub on_duty: bool,
+    /// May not sign in, use API tokens or run commands.
+    pub disabled: bool,
+    /// Must choose a new console password before anything else (it was set by an admin).
+    pub must_change_password: bool,
 }
 
 /// An agent with what console sign-in needs.

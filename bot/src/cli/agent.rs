@@ -1,5 +1,6 @@
-//! `relaydesk agent add`, `role`, `unlock`, `join` and `link`: console accounts, their role, and the chat
-//! identities that belong to the same person.
+//! `relaydesk agent add`, `list`, `role`, `disable`, `enable`, `reset-password`, `unlock`,
+//! `join` and `link`: console accounts, their role and state, and the chat identities that
+//! belong to the same person.
 
 use relaydesk_storage::{Agent, Clock, Platform, Role, StorageError, Store};
 use relaydesk_web::secrets::{self, SecretError};
@@ -71,7 +72,9 @@ pub async fn add(
         Err(StorageError::Conflict(_)) => return Err(duplicate(name, email)),
         Err(e) => return Err(e.into()),
     };
-    tx.set_agent_password(agent.id, &hash).await?;
+    // A generated password is a one-time password: the console asks for a new one first.
+    tx.set_agent_password(agent.id, &hash, generated_password.is_some())
+        .await?;
     tx.commit().await?;
     Ok(AddedAgent {
         agent,
@@ -151,6 +154,71 @@ pub async fn set_role(store: &Store, name: &str, role: Role) -> Result<Agent, Ag
     let agent = tx.agent(agent.id).await?;
     tx.commit().await?;
     Ok(agent)
+}
+
+/// Every agent, one line each: name, email, role, and what is special about them.
+pub async fn list(store: &Store) -> Result<String, AgentCliError> {
+    let mut tx = store.begin().await?;
+    let agents = tx.agents().await?;
+    tx.rollback().await?;
+    if agents.is_empty() {
+        return Ok("no agents yet: relaydesk agent add NAME --email EMAIL".to_string());
+    }
+    let lines: Vec<String> = agents
+        .iter()
+        .map(|a| {
+            let mut state = Vec::new();
+            if a.disabled {
+                state.push("disabled");
+            }
+            if a.must_change_password {
+                state.push("must change password");
+            }
+            if !a.on_duty {
+                state.push("away");
+            }
+            format!(
+                "{}\t{}\t{}\t{}",
+                a.name,
+                a.email.as_deref().unwrap_or("-"),
+                a.role,
+                if state.is_empty() {
+                    "active".to_string()
+                } else {
+                    state.join(", ")
+                }
+            )
+        })
+        .collect();
+    Ok(lines.join("\n"))
+}
+
+/// Disables (`true`) or enables the agent named `name`. A disabled agent is signed out of the
+/// console and cannot sign in, use their API tokens or run commands from chat.
+pub async fn set_disabled(
+    store: &Store,
+    name: &str,
+    disabled: bool,
+) -> Result<Agent, AgentCliError> {
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    tx.set_agent_disabled(agent.id, disabled).await?;
+    let agent = tx.agent(agent.id).await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
+/// Gives the agent named `name` a new one-time password (returned), to be changed at their
+/// next sign-in; ends their console sessions and lifts a sign-in lock.
+pub async fn reset_password(store: &Store, name: &str) -> Result<(Agent, String), AgentCliError> {
+    let password = secrets::one_time_password();
+    let hash = secrets::hash_password(&password)?;
+    let mut tx = store.begin().await?;
+    let agent = exact_agent(&mut tx, name).await?;
+    tx.set_agent_password(agent.id, &hash, true).await?;
+    tx.end_console_sessions(agent.id, None).await?;
+    tx.commit().await?;
+    Ok((agent, password))
 }
 
 /// Lifts a sign-in lock (and forgets the failures counted so far) of the agent named `name`.

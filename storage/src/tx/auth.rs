@@ -23,13 +23,21 @@ fn api_token(row: &AnyRow) -> Result<ApiToken> {
 const TOKEN_COLUMNS: &str = "t.id, t.name, t.agent_id, t.created_at, t.last_used_at, t.revoked_at";
 
 impl Tx {
-    /// Sets (or replaces) an agent's console password hash.
-    pub async fn set_agent_password(&mut self, agent_id: i64, password_hash: &str) -> Result<()> {
+    /// Sets (or replaces) an agent's console password hash. `must_change`: it was set for them
+    /// (a one-time password), so the console asks for a new one first.
+    pub async fn set_agent_password(
+        &mut self,
+        agent_id: i64,
+        password_hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE agents SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1",
+            "UPDATE agents SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
+             must_change_password = $3 WHERE id = $1",
         )
         .bind(agent_id)
         .bind(password_hash)
+        .bind(i64::from(must_change))
         .execute(&mut *self.inner)
         .await?;
         if done.rows_affected() == 0 {
@@ -195,6 +203,31 @@ impl Tx {
             .execute(&mut *self.inner)
             .await?;
         Ok(Some((token, owner)))
+    }
+
+    /// Disables or enables an agent. Disabling ends their console sessions; their API tokens
+    /// stay but are refused while they are disabled.
+    pub async fn set_agent_disabled(&mut self, agent_id: i64, disabled: bool) -> Result<()> {
+        sqlx::query("UPDATE agents SET disabled = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(i64::from(disabled))
+            .execute(&mut *self.inner)
+            .await?;
+        if disabled {
+            self.end_console_sessions(agent_id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every console session of an agent, but `keep` (the one in use, by its hash).
+    pub async fn end_console_sessions(&mut self, agent_id: i64, keep: Option<&str>) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM console_sessions WHERE agent_id = $1 AND token_hash <> $2")
+                .bind(agent_id)
+                .bind(keep.unwrap_or(""))
+                .execute(&mut *self.inner)
+                .await?;
+        Ok(done.rows_affected())
     }
 
     /// Revokes the token named `name`; false when there is no such live token.

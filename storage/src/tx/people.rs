@@ -21,10 +21,13 @@ pub(super) fn agent(row: &AnyRow) -> Result<Agent> {
         email: row.try_get("email")?,
         role: parse(row, "role")?,
         on_duty: flag(row, "on_duty")?,
+        disabled: flag(row, "disabled")?,
+        must_change_password: flag(row, "must_change_password")?,
     })
 }
 
-pub(super) const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.on_duty";
+pub(super) const AGENT_COLUMNS: &str =
+    "a.id, a.name, a.email, a.role, a.on_duty, a.disabled, a.must_change_password";
 
 impl Tx {
     /// The customer behind a platform identity, created on first contact. Name and language are
@@ -140,7 +143,7 @@ impl Tx {
     ) -> Result<Agent> {
         let row = sqlx::query(
             "INSERT INTO agents (name, email, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING RETURNING id, name, email, role, on_duty",
+             ON CONFLICT DO NOTHING RETURNING id, name, email, role, on_duty, disabled, must_change_password",
         )
         .bind(name)
         .bind(email)

@@ -10,6 +10,7 @@ use crate::Result;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberLoad {
     pub agent_id: i64,
+    /// On duty and not disabled: may get tickets by assignment.
     pub on_duty: bool,
     /// Open and pending tickets assigned to them.
     pub open_tickets: i64,
@@ -57,7 +58,7 @@ impl Tx {
         }
         let placeholders: Vec<String> = (1..=agent_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT a.id, a.on_duty, (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id \
+            "SELECT a.id, CASE WHEN a.disabled = 0 THEN a.on_duty ELSE 0 END AS on_duty, (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id \
              AND t.status IN ('open', 'pending')) AS open_tickets \
              FROM agents a WHERE a.id IN ({})",
             placeholders.join(", ")

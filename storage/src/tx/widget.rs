@@ -125,11 +125,12 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Agents currently on duty.
+    /// Agents currently on duty (and not disabled).
     pub async fn count_agents_on_duty(&mut self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM agents WHERE on_duty = 1")
-            .fetch_one(&mut *self.inner)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM agents WHERE on_duty = 1 AND disabled = 0")
+                .fetch_one(&mut *self.inner)
+                .await?;
         Ok(row.try_get("n")?)
     }
 

@@ -83,6 +83,9 @@ impl FromRequestParts<AppState> for ApiAgent {
         tx.commit().await?;
         let (token, agent) =
             found.ok_or_else(|| ApiError::unauthorized("the API token is unknown or revoked"))?;
+        if agent.disabled {
+            return Err(ApiError::unauthorized("the API token's agent is disabled"));
+        }
         let limits = parts
             .extensions
             .get::<RateLimits>()

@@ -27,6 +27,9 @@ pub struct PasswordForm {
 fn page(session: &Session, note: Option<(&str, &str)>) -> Markup {
     let body = html! {
         h1 { "Change your password" }
+        @if session.agent.must_change_password && note.is_none() {
+            p.flash.error role="alert" { "Your password was set by an admin: choose your own before you go on." }
+        }
         @if let Some((class, text)) = note {
             p class={ "flash " (class) } role="alert" { (text) }
         }
@@ -106,7 +109,11 @@ pub async fn change(
         Some(Ok(hash)) => hash,
     };
     let mut tx = state.store.begin().await?;
-    tx.set_agent_password(session.agent.id, &hash).await?;
+    tx.set_agent_password(session.agent.id, &hash, false)
+        .await?;
+    // Whoever knew the old password is signed out everywhere else.
+    tx.end_console_sessions(session.agent.id, Some(&session.token_hash))
+        .await?;
     tx.commit().await?;
     tracing::info!(agent = %session.agent.name, "console password changed");
     Ok(page(&session, Some(("done", "Your password is changed."))).into_response())

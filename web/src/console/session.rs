@@ -19,6 +19,9 @@ pub const SESSION_COOKIE: &str = "relaydesk_console";
 pub const SIGN_IN_COOKIE: &str = "relaydesk_sign_in";
 pub const CONSOLE_PATH: &str = "/console";
 pub const SIGN_IN_PATH: &str = "/console/sign-in";
+pub const SIGN_OUT_PATH: &str = "/console/sign-out";
+/// Where an agent changes their password (and must, first, after an admin set it).
+pub const PASSWORD_PATH: &str = "/console/password";
 
 /// The agent behind a request's session cookie. Requests without a valid session are sent to
 /// the sign-in page.
@@ -101,6 +104,16 @@ impl FromRequestParts<AppState> for Session {
         };
         let hash = token_hash(&token);
         match lookup(state, &hash).await {
+            Ok(Some((agent, _))) if agent.disabled => {
+                Err(Redirect::to(SIGN_IN_PATH).into_response())
+            }
+            // A password set by an admin is changed before anything else.
+            Ok(Some((agent, _)))
+                if agent.must_change_password
+                    && !matches!(parts.uri.path(), PASSWORD_PATH | SIGN_OUT_PATH) =>
+            {
+                Err(Redirect::to(PASSWORD_PATH).into_response())
+            }
             Ok(Some((agent, csrf))) => Ok(Session {
                 agent,
                 csrf,

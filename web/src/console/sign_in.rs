@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::layout;
 use super::session::{
-    cookie_value, csrf_refused, same_secret, set_cookie, Session, CONSOLE_PATH, SESSION_COOKIE,
-    SIGN_IN_COOKIE, SIGN_IN_PATH,
+    cookie_value, csrf_refused, same_secret, set_cookie, Session, CONSOLE_PATH, PASSWORD_PATH,
+    SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_PATH,
 };
 use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 use crate::{AppState, WebError};
@@ -145,6 +145,14 @@ pub async fn submit(
         return Ok(refuse(wrong, StatusCode::UNAUTHORIZED));
     }
     tx.reset_login_failures(agent.id).await?;
+    if agent.disabled {
+        tx.commit().await?;
+        tracing::info!(agent = %agent.name, "console sign-in of a disabled agent refused");
+        return Ok(refuse(
+            "This account is disabled. Ask an admin.",
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let token = new_token("rds_");
     let csrf = new_token("");
     let lifetime_secs = i64::from(config.session_hours.max(1)) * 3600;
@@ -162,7 +170,11 @@ pub async fn submit(
     let spent = set_cookie(config, SIGN_IN_COOKIE, "", SIGN_IN_PATH, 0);
     Ok((
         axum::response::AppendHeaders([session, spent]),
-        Redirect::to(CONSOLE_PATH),
+        Redirect::to(if agent.must_change_password {
+            PASSWORD_PATH
+        } else {
+            CONSOLE_PATH
+        }),
     )
         .into_response())
 }

@@ -227,6 +227,11 @@ impl Hub {
                 Some(*role),
             ),
         };
+        if agent.disabled {
+            return Err(HubError::Refused(relaydesk_desk::DeskError::Forbidden(
+                "Your agent account is disabled; ask an admin.".into(),
+            )));
+        }
         access::check(
             Some(access::effective_role(agent.role, seen_on_platform)),
             command,
