@@ -770,6 +770,7 @@ async fn the_openapi_document_describes_every_route() {
         ("GET", "/api/v1/faq"),
         ("PUT", "/api/v1/faq/{name}"),
         ("DELETE", "/api/v1/faq/{name}"),
+        ("GET", "/api/v1/reports"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1"),
     ]
