@@ -20,9 +20,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Picks the backend from a database URL.
+    /// Picks the backend from a database URL. A plain file path (`relaydesk.db`,
+    /// `/var/lib/relaydesk/desk.db`) is an SQLite file.
     pub fn from_url(url: &str) -> Result<Self> {
-        if url.starts_with("sqlite:") {
+        if url.starts_with("sqlite:") || is_plain_path(url) {
             Ok(Backend::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
@@ -82,7 +83,7 @@ impl Store {
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let url = &with_sqlite_create(url, backend);
+        let url = &with_sqlite_create(&as_url(url), backend);
         let connect_options = AnyConnectOptions::from_str(url)
             .map_err(|_| StorageError::UnsupportedUrl(redact(url)))?;
         let max = match backend {
@@ -226,6 +227,25 @@ impl Store {
 /// A SQLite URL that names no `mode` opens read-write and creates the file when missing, as
 /// one expects of an embedded database (SQLite alone would refuse a missing file with "unable
 /// to open database file"). A `mode` given in the URL is kept.
+/// Whether `url` is a file path rather than a URL (it names no scheme).
+fn is_plain_path(url: &str) -> bool {
+    let url = url.trim();
+    !url.is_empty()
+        && !url.contains("://")
+        && !url.starts_with("sqlite:")
+        && !url.contains('@')
+        && !url.starts_with("postgres")
+}
+
+/// `sqlite://PATH` for a plain file path; any other URL as it is.
+fn as_url(url: &str) -> String {
+    if is_plain_path(url) {
+        format!("sqlite://{}", url.trim())
+    } else {
+        url.to_string()
+    }
+}
+
 fn with_sqlite_create(url: &str, backend: Backend) -> String {
     if backend != Backend::Sqlite
         || url
@@ -274,6 +294,13 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::from_url("mysql://h/db").is_err());
+        assert_eq!(Backend::from_url("relaydesk.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("/var/lib/relaydesk/desk.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(as_url("desk.db"), "sqlite://desk.db");
+        assert_eq!(as_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 
     #[test]

@@ -544,3 +544,19 @@ both_backends!(
         tx.commit().await.unwrap();
     }
 );
+
+#[tokio::test]
+async fn a_plain_file_path_opens_and_creates_an_sqlite_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("plain.db");
+    let store = relaydesk_storage::Store::open(
+        path.to_str().expect("a UTF-8 path"),
+        &relaydesk_storage::StoreOptions::default(),
+    )
+    .await
+    .expect("a plain path opens");
+    assert_eq!(store.backend(), relaydesk_storage::Backend::Sqlite);
+    store.check_ready().await.expect("migrated");
+    store.close().await;
+    assert!(path.exists(), "the file was created");
+}
