@@ -320,6 +320,41 @@ async fn commands_in_a_topic(db: TestDb) {
     sent(&fake, STAFF, Some(topic), "#1001 assigned to bo by bo.").await;
     say("/status");
     sent_containing(&fake, STAFF, Some(topic), "priority high · bo · tags: none").await;
+    say("/team billing");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(topic),
+        "There is no team called billing: no teams are set up",
+    )
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let billing = tx.ensure_team("Billing", 0).await.expect("team");
+    tx.commit().await.expect("commit");
+    say("/team billing");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "#1001 moved to team Billing by bo.",
+    )
+    .await;
+    say("/team sales");
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "There is no team called sales. Teams: Billing.",
+    )
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    assert_eq!(ticket.team_id, Some(billing));
+    drop(tx);
     // Merging needs an admin; Bo is not one of the group's administrators.
     say("/merge #1001");
     sent(&fake, STAFF, Some(topic), "Only admins can use /merge.").await;

@@ -355,6 +355,28 @@ pub const CATALOGUE: &[CommandSpec] = &[
         ),
     ),
     on_ticket(
+        "team",
+        arg(
+            "team",
+            ArgKind::Text,
+            true,
+            t(
+                "The team's name",
+                "Name des Teams",
+                "Tiimin nimi",
+                "Teamets namn",
+                "Название команды",
+            ),
+        ),
+        t(
+            "Move this ticket to a team",
+            "Ticket einem Team übergeben",
+            "Siirrä tiketti tiimille",
+            "Flytta ärendet till ett team",
+            "Передать обращение команде",
+        ),
+    ),
+    on_ticket(
         "split",
         arg(
             "message",

@@ -18,6 +18,8 @@ pub enum Command {
     Reopen,
     /// Merge this ticket into ticket number n.
     Merge(i64),
+    /// Move the ticket to the team of this name.
+    Team(String),
     /// Move message n (its number in the ticket) and the customer's later messages into a new
     /// ticket; without n, list the customer's messages with their numbers.
     Split(Option<i64>),
@@ -58,6 +60,7 @@ impl Command {
             Command::Reopen => "reopen",
             Command::Merge(_) => "merge",
             Command::Split(_) => "split",
+            Command::Team(_) => "team",
             Command::Priority(_) => "priority",
             Command::Tag(_) => "tag",
             Command::Untag(_) => "untag",
@@ -105,6 +108,7 @@ impl Command {
             ("merge", Some(Checked::Ticket(n))) => Command::Merge(n),
             ("split", Some(Checked::Message(n))) => Command::Split(Some(n)),
             ("split", None) => Command::Split(None),
+            ("team", Some(Checked::Text(team))) => Command::Team(team),
             ("priority", Some(Checked::Priority(p))) => Command::Priority(p),
             ("tag", Some(Checked::Text(tag))) => Command::Tag(tag),
             ("untag", Some(Checked::Text(tag))) => Command::Untag(tag),

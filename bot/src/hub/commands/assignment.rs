@@ -1,4 +1,4 @@
-//! `/claim`, `/assign`, `/unassign`.
+//! `/claim`, `/assign`, `/unassign`, `/team`.
 
 use super::{CommandReply, Run};
 use crate::hub::HubError;
@@ -40,4 +40,34 @@ pub(super) async fn unassign(run: &mut Run<'_>) -> Result<CommandReply, HubError
     }
     run.tx.set_assignee(run.ticket.id, None, run.now).await?;
     Ok(run.announce(format!("#{n} unassigned by {}.", run.agent.name)))
+}
+
+pub(super) async fn team(run: &mut Run<'_>, name: &str) -> Result<CommandReply, HubError> {
+    run.ensure_active()?;
+    let n = run.number();
+    let teams = run.tx.teams().await?;
+    let Some(team) = teams
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+    else {
+        let known: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
+        return Err(HubError::not_found(if known.is_empty() {
+            format!("There is no team called {name}: no teams are set up ([[teams]]).")
+        } else {
+            format!(
+                "There is no team called {name}. Teams: {}.",
+                known.join(", ")
+            )
+        }));
+    };
+    if run.ticket.team_id == Some(team.id) {
+        return Ok(run.reply(format!("#{n} is already with team {}.", team.name)));
+    }
+    run.tx
+        .set_team(run.ticket.id, Some(team.id), run.now)
+        .await?;
+    Ok(run.announce(format!(
+        "#{n} moved to team {} by {}.",
+        team.name, run.agent.name
+    )))
 }
