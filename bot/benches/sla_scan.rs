@@ -12,6 +12,9 @@
 //! Without `RELAYDESK_BENCH_POSTGRES_URL` only SQLite runs. The PostgreSQL leg creates and
 //! drops a database of its own. `RELAYDESK_BENCH_TICKETS` changes the number of tickets.
 
+#[path = "support/backends.rs"]
+mod backends;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,36 +30,8 @@ const GOAL_MS: i64 = 24 * 3600 * 1000;
 const WARN_MS: i64 = GOAL_MS * 8 / 10;
 
 fn main() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let total: i64 = std::env::var("RELAYDESK_BENCH_TICKETS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        );
-        run("SQLite", &url, total).await;
-        if let Ok(admin) = std::env::var("RELAYDESK_BENCH_POSTGRES_URL") {
-            let name = format!("relaydesk_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
-            conn.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create the bench database");
-            let mut parsed = url::Url::parse(&admin).expect("a URL");
-            parsed.set_path(&format!("/{name}"));
-            run("PostgreSQL", parsed.as_str(), total).await;
-            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                .await
-                .expect("drop the bench database");
-        } else {
-            println!("PostgreSQL skipped: set RELAYDESK_BENCH_POSTGRES_URL");
-        }
-    });
+    let total = backends::tickets(1_000_000);
+    backends::each(|backend, url| async move { run(backend, &url, total).await });
 }
 
 async fn run(backend: &str, url: &str, total: i64) {

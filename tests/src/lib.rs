@@ -10,6 +10,7 @@ pub mod console_client;
 pub mod db;
 pub mod discord_fake;
 pub mod recorder;
+pub mod seed;
 pub mod smtp_sink;
 pub mod telegram_fake;
 pub mod webhook_receiver;

@@ -198,9 +198,8 @@ fn bad_teams_and_routing_stop_the_start_naming_the_key() {
 /// Opens two tickets on 1 and 2 December 2026 (UTC) in the database the binary uses: a
 /// Telegram one answered after 5 minutes and closed after an hour, a web one still open.
 fn seed_two_tickets(dir: &Path) {
-    use relaydesk_storage::{
-        AuthorKind, NewMessage, NewTicket, Platform, Priority, Store, StoreOptions, TicketStatus,
-    };
+    use relaydesk_storage::{Platform, Store, StoreOptions, TicketStatus};
+    use relaydesk_tests::seed::ticket_with_message;
     const DEC_1: i64 = 1_796_083_200_000;
     const MINUTE: i64 = 60_000;
     let url = format!("sqlite://{}?mode=rwc", dir.join("desk.db").display());
@@ -214,48 +213,12 @@ fn seed_two_tickets(dir: &Path) {
             ("ada", Platform::Telegram, DEC_1 + 60 * MINUTE),
             ("bo", Platform::Web, DEC_1 + 1_440 * MINUTE + 30 * MINUTE),
         ] {
-            let customer = tx
-                .customer_for_identity(origin, who, who, None, at)
-                .await
-                .expect("customer");
-            let ticket = tx
-                .open_ticket(
-                    &NewTicket {
-                        subject: "help",
-                        customer_id: customer.id,
-                        origin,
-                        conversation: who,
-                        priority: Priority::Normal,
-                        team_id: None,
-                        previous_ticket_id: None,
-                    },
-                    at,
-                )
-                .await
-                .expect("open")
-                .expect("opened");
-            tx.append_message(
-                &NewMessage {
-                    ticket_id: ticket.id,
-                    author_kind: AuthorKind::Customer,
-                    customer_id: Some(customer.id),
-                    agent_id: None,
-                    author_name: who,
-                    body: "help",
-                    attachments: &[],
-                    internal: false,
-                    platform: origin,
-                    external_id: None,
-                },
-                at,
-            )
-            .await
-            .expect("message");
+            let ticket = ticket_with_message(&mut tx, who, origin, at, None).await;
             if origin == Platform::Telegram {
-                tx.note_agent_reply(ticket.id, at + 5 * MINUTE)
+                tx.note_agent_reply(ticket, at + 5 * MINUTE)
                     .await
                     .expect("reply");
-                tx.set_status(ticket.id, TicketStatus::Closed, None, at + 60 * MINUTE)
+                tx.set_status(ticket, TicketStatus::Closed, None, at + 60 * MINUTE)
                     .await
                     .expect("close");
             }

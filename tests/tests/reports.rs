@@ -5,57 +5,17 @@
 
 use relaydesk_storage::sla::{AlertKey, Goal, Level, TicketSla};
 use relaydesk_storage::{
-    clock::from_ms, AuthorKind, Figures, NewMessage, NewTicket, Period, Platform, Priority,
-    ReportGroup, ReportRow, Role, Store, TicketStatus, Tx,
+    clock::from_ms, Figures, Period, Platform, ReportGroup, ReportRow, Role, Store, TicketStatus,
+    Tx,
 };
 use relaydesk_tests::both_backends;
+use relaydesk_tests::seed::ticket_with_message;
 
 /// A Monday, 00:00 UTC.
 const T0: i64 = 1_780_272_000_000;
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
-
-async fn open(tx: &mut Tx, who: &str, origin: Platform, at: i64, team: Option<i64>) -> i64 {
-    let customer = tx
-        .customer_for_identity(origin, who, who, None, at)
-        .await
-        .expect("customer");
-    let ticket = tx
-        .open_ticket(
-            &NewTicket {
-                subject: "help",
-                customer_id: customer.id,
-                origin,
-                conversation: who,
-                priority: Priority::Normal,
-                team_id: team,
-                previous_ticket_id: None,
-            },
-            at,
-        )
-        .await
-        .expect("open")
-        .expect("opened");
-    tx.append_message(
-        &NewMessage {
-            ticket_id: ticket.id,
-            author_kind: AuthorKind::Customer,
-            customer_id: Some(customer.id),
-            agent_id: None,
-            author_name: who,
-            body: "help",
-            attachments: &[],
-            internal: false,
-            platform: origin,
-            external_id: None,
-        },
-        at,
-    )
-    .await
-    .expect("message");
-    ticket.id
-}
 
 async fn under_policy(tx: &mut Tx, ticket: i64, at: i64) {
     tx.save_ticket_sla(
@@ -99,7 +59,7 @@ async fn seed(store: &Store) {
         .id;
     let billing = tx.ensure_team("billing", T0).await.expect("team");
 
-    let a = open(&mut tx, "ada", Platform::Telegram, T0 + HOUR, Some(billing)).await;
+    let a = ticket_with_message(&mut tx, "ada", Platform::Telegram, T0 + HOUR, Some(billing)).await;
     tx.set_assignee(a, Some(anna), T0 + HOUR)
         .await
         .expect("assign");
@@ -118,7 +78,7 @@ async fn seed(store: &Store) {
         .await
         .expect("rate");
 
-    let b = open(
+    let b = ticket_with_message(
         &mut tx,
         "bob",
         Platform::Discord,
@@ -135,7 +95,7 @@ async fn seed(store: &Store) {
         .await
         .expect("reply");
 
-    let c = open(&mut tx, "cid", Platform::Web, T0 + 5 * HOUR, None).await;
+    let c = ticket_with_message(&mut tx, "cid", Platform::Web, T0 + 5 * HOUR, None).await;
     tx.set_assignee(c, Some(bert), T0 + 5 * HOUR)
         .await
         .expect("assign");
@@ -157,7 +117,7 @@ async fn seed(store: &Store) {
     )
     .await
     .expect("audit");
-    let d = open(
+    let d = ticket_with_message(
         &mut tx,
         "dee",
         Platform::Telegram,

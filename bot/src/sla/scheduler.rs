@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::refresh::evaluate_ticket;
 use super::summary::{build_summary, format_summary};
 use super::text::{alert_text, AlertSubject};
-use super::SlaError;
+use super::{SlaError, Team};
 use crate::hub::{Delivery, Hub, Mention};
 
 /// How the scheduler works through its queue.
@@ -277,25 +277,35 @@ impl SlaScheduler {
             )
             .await?;
             let text = format_summary(&summary);
-            for (platform, channel) in &team.targets {
-                let post = Post {
-                    ticket_id: None,
-                    platform: *platform,
-                    channel,
-                    text: &text,
-                    mention: None,
-                };
-                enqueue_post(&mut tx, post, now_ms).await?;
-            }
-            tx.commit().await?;
-            self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
+            self.post_to_team(tx, team, &text, now_ms).await?;
             posted += 1;
         }
         Ok(posted)
     }
-}
 
-impl SlaScheduler {
+    /// Queues `text` for every channel of `team` in `tx`, commits and wakes those channels.
+    async fn post_to_team(
+        &self,
+        mut tx: Tx,
+        team: &Team,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<(), SlaError> {
+        for (platform, channel) in &team.targets {
+            let post = Post {
+                ticket_id: None,
+                platform: *platform,
+                channel,
+                text,
+                mention: None,
+            };
+            enqueue_post(&mut tx, post, now_ms).await?;
+        }
+        tx.commit().await?;
+        self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
+        Ok(())
+    }
+
     /// Posts each team's weekly report (the seven days before its latest report tick), if no
     /// instance has yet. The first team's report also counts tickets of no team.
     pub async fn weekly_reports(&self) -> Result<usize, SlaError> {
@@ -341,18 +351,7 @@ impl SlaScheduler {
                 tick.with_timezone(&team.zone).format("%a %d %b %H:%M %Z"),
             );
             let text = relaydesk_desk::reports::weekly_text(&title, &sections);
-            for (platform, channel) in &team.targets {
-                let post = Post {
-                    ticket_id: None,
-                    platform: *platform,
-                    channel,
-                    text: &text,
-                    mention: None,
-                };
-                enqueue_post(&mut tx, post, now_ms).await?;
-            }
-            tx.commit().await?;
-            self.hub.wakers().wake(team.targets.iter().map(|(p, _)| *p));
+            self.post_to_team(tx, team, &text, now_ms).await?;
             posted += 1;
         }
         Ok(posted)
