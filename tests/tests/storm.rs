@@ -11,7 +11,7 @@
 //! * every agent reply in the customer's private chat exactly once, in order;
 //! * exactly one forum topic per ticket;
 //! * no customer sent the same message twice;
-//! * (one-instance legs) every message, the customers' and the agent's, reached the webhook
+//! * every message, the customers' and the agent's, reached the webhook
 //!   receiver as one `message.created` event (its delivery may repeat after a kill, never two
 //!   events for one message).
 //!
@@ -261,16 +261,14 @@ fn config_text(
     db_url: &str,
     port: u16,
     fake: &TelegramFake,
-    hooks: Option<&str>,
+    hooks: &str,
     mode: Mode,
     pacing: bool,
 ) -> String {
-    let webhooks = hooks.map_or_else(String::new, |url| {
-        format!(
-            "[[webhooks]]\nurl = \"{url}\"\nsecret = \"storm-webhook-secret-0001\"\n\
-             events = [\"message.created\"]\n\n"
-        )
-    });
+    let webhooks = format!(
+        "[[webhooks]]\nurl = \"{hooks}\"\nsecret = \"storm-webhook-secret-0001\"\n\
+         events = [\"message.created\"]\n\n"
+    );
     let mut text = format!(
         "database_url = \"{db_url}\"\nlisten = \"127.0.0.1:{port}\"\n\n{webhooks}\
          [outbox]\npoll = \"250ms\"\n\n\
@@ -765,12 +763,8 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
     let fake = TelegramFake::start().await;
     let topics = fake.watch_topics();
     let receiver = WebhookReceiver::start().await;
-    // The one-instance legs also count webhooks. The three-instance leg runs without them, at
-    // the load it was built for: with them, one run of two sent one agent reply twice, its
-    // first copy accepted more than the ambiguous window before a kill (a send's outcome is
-    // recorded by the worker loop, which may be busy leasing the next rows).
     let hooks_url = receiver.url("/hooks");
-    let hooks = (instances == 1).then_some(hooks_url.as_str());
+    let hooks = hooks_url.as_str();
 
     // Configuration: with the pacing keys when the binary knows them.
     let ports: Vec<u16> = (0..instances).map(|_| free_port()).collect();
@@ -896,7 +890,7 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         }
         bodies
     };
-    let counted = |events: &WebhookEvents| hooks.is_none() || events.missing.is_empty();
+    let counted = |events: &WebhookEvents| events.missing.is_empty();
     let mut report = look();
     let mut events = webhook_events(&receiver, &expected_events());
     while !(report.complete() && counted(&events)) && Instant::now() < deadline {
@@ -950,22 +944,20 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         }
     }
 
-    if hooks.is_some() {
-        eprintln!(
-            "storm [{leg}]: webhooks: {} messages expected, {} missing, {} with two events, {} deliveries repeated",
-            events.expected, events.missing.len(), events.doubled.len(), events.repeated
-        );
-        assert!(
-            events.missing.is_empty(),
-            "[{leg}] messages without a message.created webhook: {:?}",
-            events.missing
-        );
-        assert!(
-            events.doubled.is_empty(),
-            "[{leg}] messages with two different message.created events: {:?}",
-            events.doubled
-        );
-    }
+    eprintln!(
+        "storm [{leg}]: webhooks: {} messages expected, {} missing, {} with two events, {} deliveries repeated",
+        events.expected, events.missing.len(), events.doubled.len(), events.repeated
+    );
+    assert!(
+        events.missing.is_empty(),
+        "[{leg}] messages without a message.created webhook: {:?}",
+        events.missing
+    );
+    assert!(
+        events.doubled.is_empty(),
+        "[{leg}] messages with two different message.created events: {:?}",
+        events.doubled
+    );
 
     let summary = report.summary();
     assert!(

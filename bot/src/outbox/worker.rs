@@ -54,8 +54,10 @@ const WAITING_FOR_SLOT: &str = "waiting for a send slot";
 /// the outbox until then (its lane waits, other lanes go on).
 const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
 
-/// Sends under way, each yielding the outcome of its rows.
-type InFlight = JoinSet<Vec<Finished>>;
+/// Sends under way. Each task sends and then records its outcome itself, at once: an outcome
+/// that waited for the worker loop (busy leasing the next rows) could be lost to a kill after
+/// the platform accepted the post, and the post sent a second time after the lease.
+type InFlight = JoinSet<Result<(), OutboxError>>;
 
 /// Delivers one platform's outbox rows through its adapter.
 #[derive(Clone)]
@@ -131,8 +133,7 @@ impl OutboxWorker {
         let mut next_sweep = Instant::now();
         tracing::info!(%platform, "outbox worker started");
         loop {
-            let done = finished_now(&mut in_flight);
-            self.record_logged(done).await;
+            log_failures(platform, finished_now(&mut in_flight));
             if Instant::now() >= next_sweep {
                 self.sweep_held().await;
                 next_sweep = Instant::now() + self.options.held_sweep;
@@ -152,9 +153,8 @@ impl OutboxWorker {
             if started > 0 && started == room {
                 // More may be due: look again once a place is free.
                 if let Some(joined) = in_flight.join_next().await {
-                    let mut done = collect(joined);
-                    done.extend(finished_now(&mut in_flight));
-                    self.record_logged(done).await;
+                    log_failures(platform, vec![collect(joined)]);
+                    log_failures(platform, finished_now(&mut in_flight));
                 }
                 continue;
             }
@@ -166,9 +166,8 @@ impl OutboxWorker {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    let mut done = collect(joined);
-                    done.extend(finished_now(&mut in_flight));
-                    self.record_logged(done).await;
+                    log_failures(platform, vec![collect(joined)]);
+                    log_failures(platform, finished_now(&mut in_flight));
                 }
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
@@ -178,7 +177,7 @@ impl OutboxWorker {
         // and are tried again after it (by this process's successor or another instance).
         let grace = async {
             while let Some(joined) = in_flight.join_next().await {
-                self.record_logged(collect(joined)).await;
+                log_failures(platform, vec![collect(joined)]);
             }
         };
         if tokio::time::timeout(Duration::from_secs(5), grace)
@@ -188,17 +187,6 @@ impl OutboxWorker {
             in_flight.abort_all();
         }
         tracing::info!(%platform, "outbox worker stopped");
-    }
-
-    /// Records outcomes, logging (not returning) a failure: unrecorded rows are tried again
-    /// after their lease.
-    async fn record_logged(&self, done: Vec<Finished>) {
-        if done.is_empty() {
-            return;
-        }
-        if let Err(e) = self.record_all(done).await {
-            tracing::error!(platform = %self.adapter.platform(), error = %e, "recording outcomes failed");
-        }
     }
 
     /// Ingests staff posts whose thread got linked (and lets go of stale ones).
@@ -231,9 +219,7 @@ impl OutboxWorker {
         let count = self.start_due(&mut in_flight, capacity).await?;
         let mut first_error = None;
         while let Some(joined) = in_flight.join_next().await {
-            let mut done = collect(joined);
-            done.extend(finished_now(&mut in_flight));
-            if let Err(e) = self.record_all(done).await {
+            if let Err(e) = collect(joined) {
                 first_error.get_or_insert(e);
             }
         }
@@ -282,7 +268,13 @@ impl OutboxWorker {
                 delivery = rows.first().map(|(item, _)| item.id),
                 ticket = number,
             );
-            in_flight.spawn(async move { worker.send(rows, outbound).await }.instrument(span));
+            in_flight.spawn(
+                async move {
+                    let done = worker.send(rows, outbound).await;
+                    worker.record_all(done).await
+                }
+                .instrument(span),
+            );
         }
         if !settled.is_empty() {
             self.record_all(settled).await?;
@@ -761,24 +753,35 @@ struct Recorded {
     changed: Option<i64>,
 }
 
-/// The outcomes of a joined send task.
-fn collect(joined: Result<Vec<Finished>, tokio::task::JoinError>) -> Vec<Finished> {
+/// The result of a joined send task. A panicked task recorded nothing: its rows are tried
+/// again after their lease.
+fn collect(
+    joined: Result<Result<(), OutboxError>, tokio::task::JoinError>,
+) -> Result<(), OutboxError> {
     match joined {
-        Ok(done) => done,
+        Ok(recorded) => recorded,
         Err(e) => {
             tracing::error!(error = %e, "delivery task panicked");
-            Vec::new()
+            Ok(())
         }
     }
 }
 
-/// The outcomes of every send that has finished by now.
-fn finished_now(in_flight: &mut InFlight) -> Vec<Finished> {
+/// The results of every send task that has finished by now.
+fn finished_now(in_flight: &mut InFlight) -> Vec<Result<(), OutboxError>> {
     let mut done = Vec::new();
     while let Some(joined) = in_flight.try_join_next() {
-        done.extend(collect(joined));
+        done.push(collect(joined));
     }
     done
+}
+
+/// Logs (does not return) failures to record outcomes: unrecorded rows are tried again after
+/// their lease.
+fn log_failures(platform: Platform, results: Vec<Result<(), OutboxError>>) {
+    for e in results.into_iter().filter_map(Result::err) {
+        tracing::error!(%platform, error = %e, "recording outcomes failed");
+    }
 }
 
 /// Counts recorded outcomes: `relaydesk_deliveries_total{platform, outcome}` with outcome
