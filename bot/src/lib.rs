@@ -7,6 +7,7 @@ pub mod config;
 pub mod console_channel;
 pub mod desk;
 pub mod discord;
+pub mod email;
 pub mod hub;
 pub mod live;
 pub mod logging;

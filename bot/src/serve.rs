@@ -156,6 +156,15 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
     channels.push(Arc::new(crate::widget_channel::WidgetChannel::new(
         config.email.clone(),
     )));
+    if let Some(email) = crate::email::EmailChannel::from_config(
+        &config.email,
+        config.web.max_attachment_bytes,
+        config.web.public_url.clone(),
+    )
+    .map_err(|e| ServeError::ChannelConfig(e.to_string()))?
+    {
+        channels.push(Arc::new(email));
+    }
     Ok(channels)
 }
 

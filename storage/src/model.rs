@@ -49,8 +49,9 @@ pub enum Platform {
     Web,
     Console,
     Api,
+    Email,
 }
-text_enum!(Platform { Telegram => "telegram", Discord => "discord", Web => "web", Console => "console", Api => "api" });
+text_enum!(Platform { Telegram => "telegram", Discord => "discord", Web => "web", Console => "console", Api => "api", Email => "email" });
 
 /// `open` = waiting on us, `pending` = waiting on the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

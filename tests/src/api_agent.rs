@@ -43,6 +43,11 @@ impl ApiAgent {
         }
     }
 
+    /// The API token acting as this agent.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// Runs a chat command (`/reply …`, `/note …`, `/close …`) on ticket `number`.
     pub async fn command(&self, number: i64, command: &str) {
         let response = self

@@ -211,12 +211,33 @@ impl Default for ConsoleConfig {
     }
 }
 
-/// `[email]`: outgoing mail (transcripts). No mail is sent while `smtp_url` is unset.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `[email]`: mail. With `smtp_url` and `from` set, widget transcripts are mailed and email
+/// is a channel: mail posted to the inbound endpoint becomes tickets, and agents' replies go
+/// out as mail. No mail is sent while `smtp_url` is unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailConfig {
     /// `smtp://host:port`, `smtps://user:pass@host`.
     pub smtp_url: Option<String>,
-    /// The sender address, e.g. `Support <support@example.com>`.
+    /// The sender address, e.g. `Support <support@example.com>`: the support mailbox.
     pub from: Option<String>,
+    /// Secret in the inbound endpoint's path (`POST /api/v1/inbound/email/<secret>`), for mail
+    /// providers that cannot send an `Authorization` header. At least 24 characters.
+    pub inbound_secret: Option<String>,
+    /// Largest mail the inbound endpoint reads, in MB; larger ones get 413.
+    pub max_mail_mb: usize,
+    /// Files kept per mail; the rest are dropped and named in the thread.
+    pub max_attachments: usize,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: None,
+            inbound_secret: None,
+            max_mail_mb: 32,
+            max_attachments: 20,
+        }
+    }
 }

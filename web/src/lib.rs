@@ -28,6 +28,7 @@ use tower_http::trace::TraceLayer;
 pub use config::{ConsoleConfig, EmailConfig, MetricsConfig, WebConfig, WebSettings};
 pub use error::{desk_status, WebError};
 pub use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
+pub use widget::{clean_file_name, sniff_file};
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -333,6 +333,31 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Marks the delivery to `platform` that created `external_ref` failed after the fact (a
+    /// mail that bounced), with `error`. Returns its row id and ticket, or `None` when no
+    /// delivered row has that reference.
+    pub async fn bounce_delivery(
+        &mut self,
+        platform: Platform,
+        external_ref: &str,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<Option<(i64, Option<i64>)>> {
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = $3, finished_at = $4 \
+             WHERE platform = $1 AND external_ref = $2 AND status = 'delivered' \
+             RETURNING id, ticket_id",
+        )
+        .bind(platform.as_str())
+        .bind(external_ref)
+        .bind(error)
+        .bind(now_ms)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("ticket_id")?)))
+            .transpose()
+    }
+
     /// Extends the leases `owner` holds on `ids` to `until_ms`, while their send is still under
     /// way. Returns how many are still held.
     pub async fn renew_leases(&mut self, ids: &[i64], owner: &str, until_ms: i64) -> Result<u64> {

@@ -60,32 +60,42 @@ impl ApiAgent {
     }
 }
 
+/// The agent a request's `Authorization: Bearer <API token>` acts as (the token's last use is
+/// recorded). Refuses a missing, unknown or revoked token and a disabled agent's.
+pub async fn bearer_agent(
+    store: &relaydesk_storage::Store,
+    now_ms: i64,
+    headers: &axum::http::HeaderMap,
+) -> Result<(i64, Agent), ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <API token>"))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <API token>"))?;
+    let mut tx = store.begin().await?;
+    let found = tx.use_api_token(&token_hash(token), now_ms).await?;
+    tx.commit().await?;
+    let (token, agent) =
+        found.ok_or_else(|| ApiError::unauthorized("the API token is unknown or revoked"))?;
+    if agent.disabled {
+        return Err(ApiError::unauthorized("the API token's agent is disabled"));
+    }
+    Ok((token.id, agent))
+}
+
 impl FromRequestParts<AppState> for ApiAgent {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <API token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <API token>"))?;
         let now_ms = state.clock.now().timestamp_millis();
-        let mut tx = state.store.begin().await?;
-        let found = tx.use_api_token(&token_hash(token), now_ms).await?;
-        tx.commit().await?;
-        let (token, agent) =
-            found.ok_or_else(|| ApiError::unauthorized("the API token is unknown or revoked"))?;
-        if agent.disabled {
-            return Err(ApiError::unauthorized("the API token's agent is disabled"));
-        }
+        let (token_id, agent) = bearer_agent(&state.store, now_ms, &parts.headers).await?;
         let limits = parts
             .extensions
             .get::<RateLimits>()
@@ -94,7 +104,7 @@ impl FromRequestParts<AppState> for ApiAgent {
                 ApiError::internal()
             })?
             .clone();
-        limits.check(token.id)?;
+        limits.check(token_id)?;
         Ok(ApiAgent { agent })
     }
 }

@@ -28,7 +28,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::{RateLimits, DEFAULT_REQUESTS_PER_MINUTE};
+pub use auth::{bearer_agent, RateLimits, DEFAULT_REQUESTS_PER_MINUTE};
 pub use error::ApiError;
 pub use events::{event_body, EventBody};
 pub use transcripts::file_response as transcript_file;

@@ -19,7 +19,7 @@ pub(crate) enum UploadError {
 }
 
 /// The type of an allowed file, by its first bytes: images and PDFs.
-pub(crate) fn sniff(data: &[u8]) -> Option<&'static str> {
+pub fn sniff(data: &[u8]) -> Option<&'static str> {
     if data.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
     } else if data.starts_with(b"\xff\xd8\xff") {
@@ -52,7 +52,7 @@ pub(crate) fn decode(encoded: &str, limit: usize) -> Result<(Vec<u8>, &'static s
 }
 
 /// A file name safe to show and to send in a header.
-pub(crate) fn clean_name(name: &str, mime: &str) -> String {
+pub fn clean_name(name: &str, mime: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()

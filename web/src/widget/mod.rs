@@ -11,6 +11,8 @@ mod limits;
 mod open_sockets;
 mod protocol;
 pub mod session;
+
+pub use files::{clean_name as clean_file_name, sniff as sniff_file};
 mod socket;
 
 use std::sync::Arc;
