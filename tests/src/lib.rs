@@ -9,6 +9,7 @@ pub mod browser;
 pub mod console_client;
 pub mod db;
 pub mod discord_fake;
+pub mod imap_fake;
 pub mod recorder;
 pub mod seed;
 pub mod smtp_sink;

@@ -12,7 +12,9 @@ use relaydesk_storage::{AuthorKind, Platform, TicketStatus};
 use relaydesk_tests::api_agent::ApiAgent as Agent;
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
+use relaydesk_tests::imap_fake::ImapFake;
 use relaydesk_tests::smtp_sink::{Mail, SmtpSink};
+use relaydesk_web::ImapConfig;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -517,4 +519,153 @@ async fn hostile_mail_is_kept_as_far_as_the_limits_allow() {
     let texts = customer_texts(&app, half).await;
     assert!(texts[0].contains("half a mail"), "{texts:?}");
     app.stop().await.expect("clean stop");
+}
+
+async fn start_with_mailbox(db: TestDb, sink: &SmtpSink, imap: &ImapFake) -> TestApp {
+    let mut config = Config::default();
+    config.email.smtp_url = Some(sink.url());
+    config.email.from = Some("ACME Support <support@acme.example>".into());
+    config.email.imap = Some(ImapConfig {
+        url: imap.url(),
+        move_to: None,
+        poll_seconds: 5,
+    });
+    let email = EmailChannel::from_config(&config.email, config.web.max_attachment_bytes, None)
+        .expect("valid email settings")
+        .expect("email is on");
+    spawn_app_with(Spawn {
+        db,
+        config,
+        channels: vec![Arc::new(email)],
+        ..Spawn::default()
+    })
+    .await
+}
+
+/// Waits until ticket `number` has `n` customer messages; returns their texts.
+async fn until_customer_texts(app: &TestApp, number: i64, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let texts = customer_texts(app, number).await;
+        if texts.len() >= n {
+            return texts;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ticket {number} has {texts:?}, waiting for {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `n` tickets exist.
+async fn until_tickets(app: &TestApp, n: i64) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while tickets_count(app).await < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waiting for {n} tickets"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn until_seen(imap: &ImapFake, uid: u32) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !imap.mails().iter().any(|m| m.uid == uid && m.seen) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mail {uid} was never flagged seen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn mailbox_story(db: TestDb) {
+    let sink = SmtpSink::start().await;
+    let imap = ImapFake::start().await;
+    let app = start_with_mailbox(db, &sink, &imap).await;
+    let agent = Agent::new(&app, "ben").await;
+
+    // A mail arriving in the mailbox opens a ticket (the reader is idling: it hears at once).
+    let first = imap.deliver(&mail(
+        "Ann Lee <ann@customer.example>",
+        "<i1@customer.example>",
+        "Login broken",
+        "",
+        "I cannot log in.",
+    ));
+    until_seen(&imap, first).await;
+    until_tickets(&app, 1).await;
+    let number = {
+        let mut tx = app.store.begin().await.expect("begin");
+        let rows = tx
+            .tickets_with_status(TicketStatus::Open, 10)
+            .await
+            .expect("tickets");
+        tx.rollback().await.expect("rollback");
+        rows[0].number
+    };
+    agent
+        .command(number, "/reply Try resetting your password.")
+        .await;
+    let reply = mail_saying(&sink, "resetting your password").await;
+    let ours = header(&reply, "Message-ID");
+
+    // The reader is cut off after fetching Ann's answer, before marking it read: after the
+    // reconnection the mail is read again and stored once.
+    imap.drop_next_stores(1);
+    let answer = imap.deliver(&mail(
+        "ann@customer.example",
+        "<i2@customer.example>",
+        &format!("Re: Login broken [#{number}]"),
+        &format!("In-Reply-To: {ours}\r\nReferences: <i1@customer.example> {ours}\r\n"),
+        "That worked, thanks!\r\n\r\n> Try resetting your password.",
+    ));
+    until_seen(&imap, answer).await;
+    // And cut off before the fetch is answered: nothing is stored until it is read whole.
+    imap.drop_next_fetches(1);
+    let later = imap.deliver(&mail(
+        "ann@customer.example",
+        "<i3@customer.example>",
+        &format!("Re: Login broken [#{number}]"),
+        &format!("In-Reply-To: {ours}\r\n"),
+        "One more question.",
+    ));
+    until_seen(&imap, later).await;
+    let texts = until_customer_texts(&app, number, 3).await;
+    assert_eq!(
+        texts,
+        vec![
+            "I cannot log in.",
+            "That worked, thanks!",
+            "One more question."
+        ]
+    );
+    assert!(imap.logins() >= 3, "the reader reconnected after each cut");
+
+    // An out-of-office reply is read, marked read, and opens nothing.
+    let ooo = imap.deliver(&mail(
+        "bob@customer.example",
+        "<i4@customer.example>",
+        "Automatic reply: Login broken",
+        "Auto-Submitted: auto-replied\r\n",
+        "Away.",
+    ));
+    until_seen(&imap, ooo).await;
+    assert_eq!(tickets_count(&app).await, 1);
+    assert_eq!(customer_texts(&app, number).await.len(), 3);
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mailbox_read_over_imap_loses_and_doubles_nothing_when_cut_off() {
+    mailbox_story(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mailbox_read_over_imap_loses_and_doubles_nothing_when_cut_off_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        mailbox_story(db).await;
+    }
 }

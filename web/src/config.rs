@@ -228,6 +228,28 @@ pub struct EmailConfig {
     pub max_mail_mb: usize,
     /// Files kept per mail; the rest are dropped and named in the thread.
     pub max_attachments: usize,
+    /// `[email.imap]`: read the support mailbox over IMAP (instead of, or beside, the inbound
+    /// endpoint).
+    pub imap: Option<ImapConfig>,
+}
+
+/// `[email.imap]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapConfig {
+    /// `imaps://user:password@host[:port]/FOLDER` (the folder defaults to INBOX; %-escape an
+    /// `@` in the user name as `%40`).
+    pub url: String,
+    /// Move processed mail to this folder instead of flagging it read.
+    #[serde(default)]
+    pub move_to: Option<String>,
+    /// Seconds between looks when the server cannot IDLE (and the longest IDLE).
+    #[serde(default = "default_imap_poll")]
+    pub poll_seconds: u64,
+}
+
+fn default_imap_poll() -> u64 {
+    60
 }
 
 impl Default for EmailConfig {
@@ -238,6 +260,7 @@ impl Default for EmailConfig {
             inbound_secret: None,
             max_mail_mb: 32,
             max_attachments: 20,
+            imap: None,
         }
     }
 }

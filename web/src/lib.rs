@@ -25,7 +25,7 @@ use relaydesk_storage::{Clock, Store};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-pub use config::{ConsoleConfig, EmailConfig, MetricsConfig, WebConfig, WebSettings};
+pub use config::{ConsoleConfig, EmailConfig, ImapConfig, MetricsConfig, WebConfig, WebSettings};
 pub use error::{desk_status, WebError};
 pub use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
 pub use widget::{clean_file_name, sniff_file};

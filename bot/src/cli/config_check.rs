@@ -12,6 +12,7 @@ const SECRET_KEYS: &[&str] = &[
     "webhook_secret",
     "session_secret",
     "identity_secret",
+    "inbound_secret",
     "password",
 ];
 
@@ -66,11 +67,19 @@ mod tests {
         config.telegram.token = Some("123456:ABC-secret".into());
         config.database_url = "postgres://relaydesk:hunter2@db/relaydesk".into();
         config.metrics.token = Some("scrape-me".into());
+        config.email.inbound_secret = Some("inbound-path-secret-0123456789".into());
+        config.email.imap = Some(relaydesk_web::ImapConfig {
+            url: "imaps://support:mailbox-pass@imap.example/INBOX".into(),
+            move_to: None,
+            poll_seconds: 60,
+        });
         let text = render(&config).unwrap();
         assert!(
             !text.contains("ABC-secret")
                 && !text.contains("hunter2")
-                && !text.contains("scrape-me"),
+                && !text.contains("scrape-me")
+                && !text.contains("inbound-path-secret")
+                && !text.contains("mailbox-pass"),
             "{text}"
         );
         assert!(text.contains("token = \"***\""), "{text}");

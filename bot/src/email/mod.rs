@@ -2,10 +2,11 @@
 //! mail in the customer's thread.
 //!
 //! Mail comes in through `POST /api/v1/inbound/email` (a mail provider's inbound webhook, the
-//! raw message as the body; see [`inbound`]); it is parsed once ([`parse`]), its thread found
+//! raw message as the body; see [`inbound`]) or from an IMAP mailbox ([`imap`]); it is parsed once ([`parse`]), its thread found
 //! ([`thread`]) and ingested like any channel's message ([`receive`]). Replies leave through
 //! the outbox ([`send`]) with threading headers, so the customer's answer finds its ticket.
 
+pub mod imap;
 mod inbound;
 pub mod parse;
 pub mod receive;
@@ -76,6 +77,7 @@ impl EmailSettings {
 pub struct EmailChannel {
     settings: Arc<EmailSettings>,
     deliverer: Arc<EmailDeliverer>,
+    mailbox: Option<imap::Mailbox>,
 }
 
 impl EmailChannel {
@@ -110,6 +112,18 @@ impl EmailChannel {
                 "email.max_mail_mb: between 1 and 100".into(),
             ));
         }
+        let mailbox = email
+            .imap
+            .as_ref()
+            .map(|imap| {
+                imap::Mailbox::from_url(
+                    &imap.url,
+                    imap.move_to.clone(),
+                    std::time::Duration::from_secs(imap.poll_seconds.clamp(5, 29 * 60)),
+                )
+            })
+            .transpose()
+            .map_err(EmailError::Config)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| EmailError::Config(format!("email.smtp_url: {e}")))?
             .build();
@@ -131,6 +145,7 @@ impl EmailChannel {
                 hub: OnceLock::new(),
             }),
             settings,
+            mailbox,
         }))
     }
 }
@@ -162,9 +177,12 @@ impl Channel for EmailChannel {
         hub: Hub,
         shutdown: CancellationToken,
     ) -> Result<(), ChannelError> {
-        let _ = self.deliverer.hub.set(hub);
+        let _ = self.deliverer.hub.set(hub.clone());
         tracing::info!(address = %self.settings.address, "email channel ready");
-        shutdown.cancelled().await;
+        match self.mailbox.clone() {
+            Some(mailbox) => imap::watch(hub, self.settings.clone(), mailbox, shutdown).await,
+            None => shutdown.cancelled().await,
+        }
         Ok(())
     }
 }
