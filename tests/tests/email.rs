@@ -27,9 +27,13 @@ async fn start(db: TestDb, sink: &SmtpSink, max_mail_mb: usize) -> TestApp {
     config.email.inbound_secret = Some(SECRET.into());
     config.email.max_mail_mb = max_mail_mb;
     config.web.public_url = Some("https://desk.acme.example".into());
-    let email = EmailChannel::from_config(&config.email, config.web.max_attachment_bytes, None)
-        .expect("valid email settings")
-        .expect("email is on");
+    let email = EmailChannel::from_config(
+        &config.email,
+        config.web.max_attachment_bytes,
+        config.web.public_url.clone(),
+    )
+    .expect("valid email settings")
+    .expect("email is on");
     spawn_app_with(Spawn {
         db,
         config,
@@ -667,5 +671,84 @@ async fn a_mailbox_read_over_imap_loses_and_doubles_nothing_when_cut_off() {
 async fn a_mailbox_read_over_imap_loses_and_doubles_nothing_when_cut_off_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         mailbox_story(db).await;
+    }
+}
+
+async fn survey_by_mail(db: TestDb) {
+    let sink = SmtpSink::start().await;
+    let app = start(db, &sink, 32).await;
+    let agent = Agent::new(&app, "ben").await;
+    let first = mail(
+        "Dana <dana@customer.example>",
+        "<s1@customer.example>",
+        "Refund",
+        "",
+        "Please refund order 7.",
+    );
+    let (number, _) = stored(&post_mail(&app, agent.token(), &first).await);
+    agent.command(number, "/reply Refunded.").await;
+    agent.command(number, "/close refunded").await;
+    let survey = mail_saying(&sink, "4/5:").await;
+    assert_eq!(survey.to, vec!["dana@customer.example".to_string()]);
+    let text = text_of(&survey);
+    let link = text
+        .lines()
+        .find(|l| l.contains("4/5:"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("a link for 4")
+        .to_string();
+    let path = link
+        .strip_prefix("https://desk.acme.example")
+        .expect("an absolute link to this server")
+        .to_string();
+    let client = reqwest::Client::new();
+    let rating_of = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let mut tx = store.begin().await.expect("begin");
+            let ticket = tx
+                .ticket_by_number(number)
+                .await
+                .expect("read")
+                .expect("ticket");
+            let survey = tx
+                .latest_csat_survey(ticket.id)
+                .await
+                .expect("read")
+                .expect("a survey");
+            tx.rollback().await.expect("rollback");
+            survey.rating
+        }
+    };
+
+    // Opening the link (as a mail scanner would) rates nothing; it asks to confirm.
+    let page = client.get(app.url(&path)).send().await.expect("open link");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page
+        .text()
+        .await
+        .expect("page")
+        .contains("Send this rating"));
+    assert_eq!(rating_of(&app).await, None);
+    // A forged link (another rating under the same signature) is refused.
+    let forged = path.replace("/4/", "/5/");
+    let refused = client.post(app.url(&forged)).send().await.expect("post");
+    assert_eq!(refused.status().as_u16(), 404);
+    // The customer's press rates.
+    let pressed = client.post(app.url(&path)).send().await.expect("post");
+    assert_eq!(pressed.status().as_u16(), 200);
+    assert_eq!(rating_of(&app).await, Some(4));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_survey_by_mail_is_answered_through_its_signed_links() {
+    survey_by_mail(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_survey_by_mail_is_answered_through_its_signed_links_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        survey_by_mail(db).await;
     }
 }

@@ -6,6 +6,7 @@
 //! ([`thread`]) and ingested like any channel's message ([`receive`]). Replies leave through
 //! the outbox ([`send`]) with threading headers, so the customer's answer finds its ticket.
 
+mod csat;
 pub mod imap;
 mod inbound;
 pub mod parse;
@@ -169,7 +170,7 @@ impl Channel for EmailChannel {
     }
 
     fn routes(&self, hub: Hub) -> Option<axum::Router> {
-        Some(inbound::routes(hub, self.settings.clone()))
+        Some(inbound::routes(hub.clone(), self.settings.clone()).merge(csat::routes(hub)))
     }
 
     async fn run(

@@ -60,11 +60,21 @@ impl Deliver for EmailDeliverer {
             Outbound::CustomerSurvey {
                 conversation,
                 question,
-                ..
-            } => Reply {
-                conversation,
-                text: question.clone(),
-            },
+                survey_id,
+            } => {
+                let hub = self.hub.get().ok_or_else(|| {
+                    DeliveryError::Transient("the email channel is starting".into())
+                })?;
+                let text = super::csat::survey_text(
+                    hub,
+                    self.settings.public_url.as_deref(),
+                    *survey_id,
+                    question,
+                )
+                .await
+                .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+                Reply { conversation, text }
+            }
             Outbound::CustomerFaq {
                 conversation, text, ..
             } => Reply {

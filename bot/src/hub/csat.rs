@@ -8,8 +8,8 @@ use super::effects::Effects;
 use super::{Delivery, Hub, HubError};
 use crate::texts;
 
-/// The platforms whose customers get a survey with buttons.
-const SURVEY_PLATFORMS: [Platform; 2] = [Platform::Telegram, Platform::Discord];
+/// The platforms whose customers get a survey with buttons (or, by mail, links).
+const SURVEY_PLATFORMS: [Platform; 3] = [Platform::Telegram, Platform::Discord, Platform::Email];
 
 /// A press on a survey button, as the platform reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
