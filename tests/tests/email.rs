@@ -8,12 +8,14 @@ use std::time::Duration;
 use mail_parser::MessageParser;
 use relaydesk::config::Config;
 use relaydesk::email::EmailChannel;
+use relaydesk::telegram::{TelegramChannel, TelegramConfig, TelegramOptions};
 use relaydesk_storage::{AuthorKind, Platform, TicketStatus};
 use relaydesk_tests::api_agent::ApiAgent as Agent;
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::imap_fake::ImapFake;
 use relaydesk_tests::smtp_sink::{Mail, SmtpSink};
+use relaydesk_tests::telegram_fake::{TelegramFake, TgUser};
 use relaydesk_web::ImapConfig;
 use serde_json::Value;
 
@@ -751,4 +753,101 @@ async fn a_survey_by_mail_is_answered_through_its_signed_links_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         survey_by_mail(db).await;
     }
+}
+
+/// The staff supergroup of the Telegram leg.
+const STAFF: i64 = -1_001_234_567_890;
+
+/// An email customer with the team on Telegram: the mail opens a topic, the agent answers in
+/// it, the customer gets a mail; a note stays in the topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agents_answer_a_mail_from_their_telegram_topic() {
+    let sink = SmtpSink::start().await;
+    let fake = TelegramFake::start().await;
+    let mut config = Config::default();
+    config.outbox.poll = Duration::from_millis(100);
+    config.telegram = TelegramConfig {
+        token: Some(fake.token().to_string()),
+        api_url: fake.url().to_string(),
+        staff_chat_id: Some(STAFF),
+        group_messages_per_minute: 10_000,
+        topics_per_minute: 10_000,
+        ..TelegramConfig::default()
+    };
+    config.email.smtp_url = Some(sink.url());
+    config.email.from = Some("ACME Support <support@acme.example>".into());
+    let telegram = TelegramChannel::from_config(
+        &config.telegram,
+        TelegramOptions {
+            long_poll: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+        },
+    )
+    .expect("valid Telegram configuration")
+    .expect("Telegram is on");
+    let email = EmailChannel::from_config(&config.email, config.web.max_attachment_bytes, None)
+        .expect("valid email settings")
+        .expect("email is on");
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels: vec![Arc::new(telegram), Arc::new(email)],
+        ..Spawn::default()
+    })
+    .await;
+    let agent = Agent::new(&app, "ben").await;
+    let (number, _) = stored(
+        &post_mail(
+            &app,
+            agent.token(),
+            &mail(
+                "Ann Lee <ann@customer.example>",
+                "<t1@customer.example>",
+                "Scanner jam",
+                "",
+                "The scanner is jammed.\r\n\r\nOn Wed, Support wrote:\r\n> old",
+            ),
+        )
+        .await,
+    );
+    let prefix = format!("#{number} · ");
+    let find_topic = |f: &TelegramFake| {
+        f.topics(STAFF)
+            .into_iter()
+            .find(|(_, name, _)| name.starts_with(&prefix))
+            .map(|t| t.0)
+    };
+    fake.wait_until("a topic for the mail's ticket", WAIT, |f| {
+        find_topic(f).is_some()
+    })
+    .await;
+    let topic = find_topic(&fake).expect("topic");
+    fake.wait_until("the mail's text in the topic", WAIT, |f| {
+        f.texts_to(STAFF, Some(topic))
+            .iter()
+            .any(|t| t.contains("Ann Lee:\nThe scanner is jammed."))
+    })
+    .await;
+    let bo = TgUser::new(2001, "Bo").username("bo");
+    fake.push_topic_text(STAFF, topic, &bo, "/note she called too");
+    fake.push_topic_text(
+        STAFF,
+        topic,
+        &bo,
+        "Open the side panel and pull the sheet out.",
+    );
+    let reply = mail_saying(&sink, "side panel").await;
+    assert_eq!(reply.to, vec!["ann@customer.example".to_string()]);
+    assert_eq!(header(&reply, "In-Reply-To"), "<t1@customer.example>");
+    assert_eq!(
+        header(&reply, "Subject"),
+        format!("Re: Scanner jam [#{number}]")
+    );
+    assert!(
+        sink.mails()
+            .iter()
+            .all(|m| !text_of(m).contains("called too")),
+        "a note was mailed"
+    );
+    app.stop().await.expect("clean stop");
 }
