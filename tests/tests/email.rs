@@ -162,7 +162,25 @@ async fn conversation_round_trip(db: TestDb) {
     assert!(header(reply, "References").contains("<m1@customer.example>"));
     let ours = header(reply, "Message-ID");
     assert!(ours.ends_with("@acme.example>"), "{ours}");
-    assert!(header(reply, "From").contains("support@acme.example"));
+    let parsed = MessageParser::default()
+        .parse(reply.data.as_bytes())
+        .expect("a mail");
+    let from = parsed.from().and_then(|a| a.first()).expect("a sender");
+    assert_eq!(from.address(), Some("support@acme.example"));
+    assert_eq!(from.name(), Some("ben from ACME Support"));
+    assert_eq!(header(reply, "Auto-Submitted"), "", "a person's reply");
+    // The acknowledgement that came first is marked automatic, so no auto-responder answers.
+    let ack = sink
+        .mails()
+        .into_iter()
+        .find(|m| !text_of(m).contains("step away"))
+        .expect("an acknowledgement");
+    assert!(
+        text_of(&ack).contains(&format!("#{number}")),
+        "{}",
+        text_of(&ack)
+    );
+    assert_eq!(header(&ack, "Auto-Submitted"), "auto-replied");
     assert!(
         reply.data.contains("text/html"),
         "plain text and HTML: {}",

@@ -410,6 +410,7 @@ impl DiscordDeliver {
                 conversation,
                 text,
                 attachments,
+                ..
             } => {
                 let channel = self.customer_channel(conversation).await?;
                 let body = format!("{text}{}", card::attachment_links(attachments));

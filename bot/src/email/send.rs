@@ -1,6 +1,7 @@
 //! Replies to email customers: a mail in the customer's thread, over SMTP.
 
 use async_trait::async_trait;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use relaydesk_storage::{AuthorKind, Platform};
@@ -24,6 +25,28 @@ pub struct EmailDeliverer {
 struct Reply<'a> {
     conversation: &'a str,
     text: String,
+    /// The agent who wrote it, shown in the sender's name.
+    author: Option<&'a str>,
+    /// RFC 3834 `Auto-Submitted` for what the desk sends by itself.
+    automatic: Option<&'static str>,
+}
+
+/// `Auto-Submitted` (RFC 3834): tells the customer's mail system not to auto-reply.
+#[derive(Debug, Clone)]
+struct AutoSubmitted(String);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.trim().to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
 }
 
 #[async_trait]
@@ -46,6 +69,7 @@ impl Deliver for EmailDeliverer {
                 conversation,
                 text,
                 attachments,
+                author,
             } => {
                 let mut text = text.clone();
                 for file in attachments {
@@ -55,7 +79,12 @@ impl Deliver for EmailDeliverer {
                         None => text.push_str(&format!("\n📎 {name}")),
                     }
                 }
-                Reply { conversation, text }
+                Reply {
+                    conversation,
+                    text,
+                    author: author.as_deref(),
+                    automatic: author.is_none().then_some("auto-replied"),
+                }
             }
             Outbound::CustomerSurvey {
                 conversation,
@@ -73,13 +102,20 @@ impl Deliver for EmailDeliverer {
                 )
                 .await
                 .map_err(|e| DeliveryError::Transient(e.to_string()))?;
-                Reply { conversation, text }
+                Reply {
+                    conversation,
+                    text,
+                    author: None,
+                    automatic: Some("auto-generated"),
+                }
             }
             Outbound::CustomerFaq {
                 conversation, text, ..
             } => Reply {
                 conversation,
                 text: text.clone(),
+                author: None,
+                automatic: Some("auto-replied"),
             },
             _ => {
                 return Err(DeliveryError::Permanent(
@@ -107,11 +143,26 @@ impl EmailDeliverer {
             DeliveryError::Permanent(format!("the customer's address is not usable: {e}"))
         })?;
         let message_id = thread.message_id(key, &self.settings.domain);
+        let from = match reply.author {
+            Some(author) => {
+                let desk = self.settings.from.name.as_deref().unwrap_or("Support");
+                let name: String = format!("{author} from {desk}")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(120)
+                    .collect();
+                Mailbox::new(Some(name), self.settings.from.email.clone())
+            }
+            None => self.settings.from.clone(),
+        };
         let mut builder = lettre::Message::builder()
-            .from(self.settings.from.clone())
+            .from(from)
             .to(to)
             .subject(subject)
             .message_id(Some(message_id.clone()));
+        if let Some(value) = reply.automatic {
+            builder = builder.header(AutoSubmitted(value.to_string()));
+        }
         if let Some(last) = earlier.last() {
             builder = builder.in_reply_to(last.clone());
             builder = builder.references(references(&earlier));

@@ -238,6 +238,9 @@ pub enum Outbound {
         conversation: String,
         text: String,
         attachments: Vec<Attachment>,
+        /// The agent who wrote it; `None` for the desk's own notices (acknowledgements,
+        /// closing notes), which channels that can tell them apart mark as automatic.
+        author: Option<String>,
     },
     /// React to (mark) a message in a staff thread: `message_ref` is the platform's id of it.
     MarkDelivered {

@@ -166,12 +166,14 @@ pub(super) async fn resolve(
                 conversation: ticket.conversation.clone(),
                 text: message.body,
                 attachments: message.attachments,
+                author: Some(message.author_name),
             }
         }
         Delivery::CustomerNotice { text } => Outbound::CustomerPost {
             conversation: ticket.conversation.clone(),
             text: text.clone(),
             attachments: Vec::new(),
+            author: None,
         },
         Delivery::CustomerSurvey {
             survey_id,

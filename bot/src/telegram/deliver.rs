@@ -382,6 +382,7 @@ impl Deliver for TelegramSender {
                 conversation,
                 text,
                 attachments,
+                ..
             } => {
                 let to = Target {
                     chat: parse_chat(conversation)?,
@@ -539,6 +540,7 @@ impl Deliver for TelegramSender {
                 conversation,
                 text,
                 attachments,
+                ..
             } => (
                 parse_chat(conversation).map_or(0, |c| c.0),
                 parts(text) + files(attachments),
