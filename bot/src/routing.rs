@@ -147,8 +147,9 @@ pub fn rules(
                 "discord" => Ok(Platform::Discord),
                 "web" => Ok(Platform::Web),
                 "api" => Ok(Platform::Api),
+                "email" => Ok(Platform::Email),
                 other => Err(format!(
-                    "{}: `{other}` is not a channel (telegram, discord, web, api)",
+                    "{}: `{other}` is not a channel (telegram, discord, web, email, api)",
                     key("channels")
                 )),
             })
