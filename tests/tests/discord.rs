@@ -1818,8 +1818,8 @@ async fn joined_post_retried_as_the_same_post(db: TestDb) {
 }
 
 /// With the guild at Discord's cap of active threads (code 160006), opening a ticket's thread
-/// is retried, not given up: once a thread can be created, the ticket gets it and the
-/// customer's message arrives in it.
+/// is retried, not given up, and the staff channel is told why the ticket waits: once a thread
+/// can be created, the ticket gets it and the customer's message arrives in it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
     let fake = FakeDiscord::start().await;
@@ -1844,5 +1844,14 @@ async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
         .count();
     assert_eq!(tries, 3, "two refusals, then the thread");
     assert_eq!(fake.threads().len(), 1);
+    // The team was told once, in the staff channel, why the ticket waited.
+    let warnings: Vec<String> = fake
+        .messages_in(STAFF_CHANNEL_ID)
+        .iter()
+        .map(content)
+        .filter(|c| c.contains("as many active threads as Discord allows"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("ticket #1001"), "{}", warnings[0]);
     app.stop().await.expect("clean stop");
 }

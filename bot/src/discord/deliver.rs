@@ -14,7 +14,7 @@ use serenity::http::{LightMethod, Route};
 use tokio::sync::OnceCell;
 
 use super::card;
-use super::rest::{is_archived_thread, Rest};
+use super::rest::{is_archived_thread, is_thread_cap, Rest};
 use super::{DiscordSettings, MESSAGE_LIMIT};
 use crate::hub::text::split_for_limit;
 use crate::hub::{CardRef, Deliver, Delivered, DeliveryError, Mention, Outbound, TicketView};
@@ -34,7 +34,12 @@ pub struct DiscordDeliver {
     /// Whether the staff channel is a forum (one post per ticket) rather than a text channel
     /// (one private thread per ticket); asked once.
     staff_is_forum: OnceCell<bool>,
+    /// When the staff channel was last told that the guild's threads are at Discord's cap.
+    cap_warned: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// Least time between two warnings that the guild's threads are at Discord's cap.
+const CAP_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(Serialize)]
 struct DmRecipient {
@@ -61,6 +66,7 @@ impl DiscordDeliver {
             rest: Arc::new(Rest::new(settings)),
             staff_channel: settings.staff_channel,
             staff_is_forum: OnceCell::new(),
+            cap_warned: std::sync::Mutex::new(None),
         }
     }
 
@@ -201,11 +207,46 @@ impl DiscordDeliver {
             .kind(ChannelType::PrivateThread)
             .invitable(false)
             .auto_archive_duration(AutoArchiveDuration::OneWeek);
-        let thread: GuildChannel = self
+        let thread: Result<GuildChannel, DeliveryError> = self
             .rest
             .call(route, LightMethod::Post, Some(&create))
-            .await?;
-        Ok(Delivered::with_ref(thread.id.to_string()))
+            .await;
+        match thread {
+            Ok(thread) => Ok(Delivered::with_ref(thread.id.to_string())),
+            Err(e) if is_thread_cap(&e) => {
+                self.warn_of_cap(ticket).await;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tells the staff channel (at most every [`CAP_WARNING_EVERY`]) that tickets wait for a
+    /// thread because the guild is at Discord's cap of active threads. The thread is tried
+    /// again meanwhile.
+    async fn warn_of_cap(&self, ticket: &TicketView) {
+        let due = {
+            let Ok(mut last) = self.cap_warned.lock() else {
+                return;
+            };
+            let due = last.is_none_or(|at| at.elapsed() >= CAP_WARNING_EVERY);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if !due {
+            return;
+        }
+        let text = format!(
+            "⚠️ This server has as many active threads as Discord allows, so ticket #{} (and any \
+             other new ticket) is waiting for its thread; it is tried again every few seconds. \
+             Archive threads that are no longer needed (closed tickets archive theirs).",
+            ticket.number
+        );
+        if let Err(e) = self.post_text(self.staff_channel, &text, None).await {
+            tracing::warn!(error = %e, "could not warn the staff channel of the thread cap");
+        }
     }
 
     /// Says in a second thread of a ticket where its conversation is, and archives and locks

@@ -237,6 +237,11 @@ pub fn is_archived_thread(error: &DeliveryError) -> bool {
 /// Discord's error code for "maximum number of active threads reached".
 const MAX_ACTIVE_THREADS: i64 = 160_006;
 
+/// Whether Discord refused because the guild has as many active threads as it allows.
+pub fn is_thread_cap(error: &DeliveryError) -> bool {
+    matches!(error, DeliveryError::Transient(why) if why.ends_with(&format!(" (code {MAX_ACTIVE_THREADS})")))
+}
+
 /// What Discord's commonest refusals mean for the people reading the warning.
 fn explain(code: i64) -> Option<&'static str> {
     Some(match code {
