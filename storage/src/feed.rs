@@ -22,6 +22,11 @@ impl ChangeFeed {
     /// Wakes every view watching one of these tickets.
     pub fn announce(&self, tickets: impl IntoIterator<Item = i64>) {
         let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tickets: Vec<i64> = tickets.into_iter().collect();
+        if !tickets.is_empty() {
+            // Views of every ticket (a console list) hear of each change.
+            tickets.push(EVERY_TICKET);
+        }
         for ticket in tickets {
             let Some(list) = watchers.get_mut(&ticket) else {
                 continue;
@@ -57,6 +62,9 @@ impl ChangeFeed {
     }
 }
 
+/// The key under which views of every ticket watch (no ticket has id 0).
+const EVERY_TICKET: i64 = 0;
+
 /// One view's interest in some tickets. Dropping it ends the interest.
 #[derive(Debug)]
 pub struct TicketWatch {
@@ -79,6 +87,11 @@ impl TicketWatch {
             .entry(ticket)
             .or_default()
             .push(Arc::downgrade(&self.notify));
+    }
+
+    /// Watches every ticket: any change wakes this view.
+    pub fn add_every_ticket(&mut self) {
+        self.add(EVERY_TICKET);
     }
 
     /// Resolves when a watched ticket changed since the last call returned.
@@ -130,6 +143,18 @@ mod tests {
         feed.announce([1]);
         assert!(woken(&one).await);
         assert!(!woken(&two).await);
+    }
+
+    #[tokio::test]
+    async fn a_view_of_every_ticket_wakes_on_any_change() {
+        let feed = ChangeFeed::default();
+        let mut list = feed.watch();
+        list.add_every_ticket();
+        assert!(!woken(&list).await);
+        feed.announce([42]);
+        assert!(woken(&list).await);
+        feed.announce(std::iter::empty());
+        assert!(!woken(&list).await);
     }
 
     #[tokio::test]

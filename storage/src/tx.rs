@@ -19,6 +19,7 @@ mod messages;
 mod outbox;
 mod pacing;
 mod people;
+mod reads;
 mod reports;
 mod routing;
 mod sla;

@@ -237,6 +237,8 @@ pub struct TicketRow {
     pub created_at: DateTime<Utc>,
     /// Last activity: the last time anything changed on the ticket.
     pub updated_at: DateTime<Utc>,
+    /// When the customer last wrote (what makes a ticket unread for an agent).
+    pub last_customer_message_at: Option<DateTime<Utc>>,
     /// The earliest due time of the SLA goals whose clocks run.
     pub next_due_at: Option<DateTime<Utc>>,
 }
@@ -441,7 +443,7 @@ fn filtered(filter: &TicketFilter, p: &mut Params) -> String {
     };
     format!(
         "SELECT t.id, t.number, t.subject, t.status, t.priority, t.origin, t.customer_id, \
-         t.assignee_id, t.team_id, t.created_at, t.updated_at, \
+         t.assignee_id, t.team_id, t.created_at, t.updated_at, t.last_customer_message_at, \
          c.display_name AS customer_name, c.email AS customer_email, \
          a.name AS assignee_name, tm.name AS team_name, \
          CASE t.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END AS priority_rank, \
@@ -502,6 +504,7 @@ fn ticket_row(row: &AnyRow) -> Result<TicketRow> {
         tags: Vec::new(),
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
+        last_customer_message_at: opt_time(row, "last_customer_message_at")?,
         next_due_at: opt_time(row, "next_due_at")?,
     })
 }

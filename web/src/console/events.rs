@@ -83,3 +83,60 @@ async fn fingerprint(state: &AppState, ticket_id: i64) -> Result<Fingerprint, We
     tx.commit().await?;
     Ok((ticket.updated_at.timestamp_millis(), last))
 }
+
+/// What a ticket list watches: any ticket changing.
+struct ListWatch {
+    state: AppState,
+    changes: TicketWatch,
+    tick: tokio::time::Interval,
+    /// When the store was last looked at for changes the feed may not have told of.
+    checked_ms: i64,
+}
+
+/// GET /console/events: `changed` whenever any ticket changes (lists and their counts).
+pub async fn list_events(State(state): State<AppState>, _session: Session) -> Response {
+    let every = Duration::from_secs(u64::from(state.settings.console.refresh_seconds.max(1)));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = state.desk.watch();
+    changes.add_every_ticket();
+    let watch = ListWatch {
+        checked_ms: state.clock.now_ms(),
+        state,
+        changes,
+        tick,
+    };
+    Sse::new(list_changed_events(watch))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn list_changed_events(watch: ListWatch) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(watch, |mut w| async move {
+        loop {
+            let heard = tokio::select! {
+                () = w.changes.changed() => true,
+                _ = w.tick.tick() => {
+                    // The safety net: a change the feed missed still shows within a tick.
+                    let since = w.checked_ms;
+                    w.checked_ms = w.state.clock.now_ms();
+                    changed_since(&w.state, since).await
+                }
+            };
+            if heard {
+                // EventSource drops an event without data: say which list it is about.
+                return Some((Ok(Event::default().event("changed").data("tickets")), w));
+            }
+        }
+    })
+}
+
+async fn changed_since(state: &AppState, since_ms: i64) -> bool {
+    let changed = async {
+        let mut tx = state.store.begin().await?;
+        let ids = tx.tickets_changed_since(since_ms).await?;
+        tx.commit().await?;
+        Ok::<_, WebError>(!ids.is_empty())
+    };
+    changed.await.unwrap_or(false)
+}

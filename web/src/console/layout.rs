@@ -54,6 +54,53 @@ section.main{flex:1}
 .chart .axis{stroke:#8a93a3}
 .chart .tick{font-size:11px;fill:#555}
 .scroll{overflow-x:auto}
+.skip{position:absolute;left:-999px}
+.skip:focus{left:1rem;top:.5rem;z-index:10;background:#fff;color:#1d2330;padding:.3rem .6rem}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #2f6fe4;outline-offset:2px}
+tr.unread td{font-weight:700}
+.dot{display:inline-block;width:.55rem;height:.55rem;border-radius:50%;background:#2f6fe4;margin-right:.35rem;vertical-align:middle}
+tr.picked{outline:2px solid #2f6fe4;outline-offset:-2px}
+.keys{position:fixed;right:1rem;bottom:1rem;background:#fff;color:#1d2330;border:1px solid #c8ced8;border-radius:6px;padding:.8rem 1rem;box-shadow:0 4px 16px rgba(0,0,0,.2);max-width:calc(100vw - 2rem);box-sizing:border-box}
+.keys dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.4rem 0}
+.keys dd{margin:0}
+kbd{font-family:ui-monospace,monospace;border:1px solid #c8ced8;border-radius:3px;padding:0 .3rem}
+label.insert{display:block;font-size:.85rem;margin:.2rem 0}
+td,.message .meta,.panel li{overflow-wrap:anywhere}
+header{flex-wrap:wrap}
+@media (max-width:760px){
+  main{padding:.6rem}
+  .layout{flex-direction:column}
+  nav.views{min-width:0;width:100%;display:flex;flex-wrap:wrap;gap:.2rem}
+  nav.views a{gap:.4rem}
+  .ticket{grid-template-columns:minmax(0,1fr)}
+  table.tickets thead{display:none}
+  table.tickets,table.tickets tbody,table.tickets tr,table.tickets td{display:block;width:auto}
+  table.tickets tr{border-bottom:1px solid #e3e6eb;padding:.4rem 0}
+  table.tickets td{border:0;padding:.1rem .5rem}
+  header input[type=search]{width:10rem}
+  section.main{width:100%;min-width:0}
+  .filters label{flex:1 1 8rem}
+  .filters select,.filters input{max-width:100%}
+}
+@media (prefers-color-scheme:dark){
+  body{color:#e6e9ef;background:#14171d}
+  a{color:#8fb4ff}
+  nav.views a{color:#e6e9ef}
+  nav.views a.current{background:#2a3446}
+  .count{color:#b3bac6}
+  table,.message,.panel,.sign-in,.keys{background:#1d222b;color:#e6e9ef;border-color:#343b48}
+  th,td{border-bottom-color:#343b48}
+  .message .meta{color:#b3bac6}
+  .message.note{background:#3a3320}
+  .badge{background:#343b48;color:#e6e9ef}
+  .badge.breached{background:#6b2420}
+  .badge.due-soon{background:#5c4a12}
+  .flash.error{background:#6b2420;color:#fde2e1}
+  .flash.done{background:#1f4a2b;color:#e1f5e4}
+  input,select,textarea,button{background:#232935;color:#e6e9ef;border:1px solid #4a5262}
+  .chart .tick{fill:#b3bac6}
+  .skip:focus{background:#1d222b;color:#e6e9ef}
+}
 "#;
 
 /// Where [`STYLE`] is served; pages link it (the CSP allows no inline style).
@@ -77,6 +124,18 @@ pub const LIVE_SCRIPT: &str = r#"(function(){
 
 /// A whole page for a signed-in agent.
 pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
+    live_page(title, agent, csrf, None, body)
+}
+
+/// [`page`] whose `[data-live]` parts are fetched again whenever `events` (an event stream)
+/// says something changed.
+pub fn live_page(
+    title: &str,
+    agent: &Agent,
+    csrf: &str,
+    events: Option<&str>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -86,7 +145,8 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                 title { (title) " · Relaydesk console" }
                 link rel="stylesheet" href=(STYLE_PATH);
             }
-            body {
+            body data-events=[events] {
+                a.skip href="#content" { "Skip to the content" }
                 header {
                     a href=(CONSOLE_PATH) { "Relaydesk" }
                     form method="get" action="/console/tickets" role="search" {
@@ -116,8 +176,36 @@ pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {
                         button type="submit" { "Sign out" }
                     }
                 }
-                main { (body) }
+                main #content { (body) }
+                (keys_help())
+                script src=(super::script::SCRIPT_PATH) defer {}
             }
+        }
+    }
+}
+
+/// The keyboard shortcuts, shown by `?`.
+fn keys_help() -> Markup {
+    let keys = [
+        ("j / k", "next / previous ticket in a list"),
+        ("Enter", "open the chosen ticket"),
+        ("/", "search"),
+        ("r", "write a reply"),
+        ("n", "write an internal note"),
+        ("a", "assign the ticket to me"),
+        ("c", "close the ticket"),
+        ("?", "show these keys"),
+        ("Esc", "hide them"),
+    ];
+    html! {
+        div #keys.keys role="dialog" aria-label="Keyboard shortcuts" tabindex="-1" hidden {
+            h2 { "Keyboard shortcuts" }
+            dl {
+                @for (key, what) in keys {
+                    dt { kbd { (key) } } dd { (what) }
+                }
+            }
+            button type="button" data-close-keys { "Close" }
         }
     }
 }
@@ -155,6 +243,11 @@ pub fn bare_page(title: &str, text: &str) -> Markup {
 /// A moment as shown in the console (UTC).
 pub fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A moment as a `<time>`: the console's script shows it relative, in the agent's zone.
+pub fn moment(t: DateTime<Utc>) -> Markup {
+    html! { time datetime=(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) { (when(t)) } }
 }
 
 /// The text with its first letter in upper case: `close` → `Close`.

@@ -12,6 +12,7 @@ mod faq;
 mod layout;
 mod password;
 mod reports;
+mod script;
 mod session;
 mod sign_in;
 mod ticket;
@@ -80,6 +81,11 @@ pub fn routes() -> Router<AppState> {
             layout::LIVE_SCRIPT_PATH,
             get(|| async { asset("text/javascript; charset=utf-8", layout::LIVE_SCRIPT) }),
         )
+        .route(
+            script::SCRIPT_PATH,
+            get(|| async { asset("text/javascript; charset=utf-8", script::SCRIPT) }),
+        )
+        .route("/console/events", get(events::list_events))
         .layer(middleware::from_fn(protect))
 }
 

@@ -6,9 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
+use relaydesk_desk::canned;
 use relaydesk_storage::sla::{Due, Goal, TicketSla};
 use relaydesk_storage::{
-    Agent, AuthorKind, CustomerProfile, Message, ReplyDelivery, Ticket, TicketRow, TicketStatus,
+    Agent, AuthorKind, CannedReply, CustomerProfile, Message, ReplyDelivery, Ticket, TicketRow,
+    TicketStatus,
 };
 
 use relaydesk_desk::catalogue::{ArgKind, ArgSpec, CommandSpec, CATALOGUE};
@@ -158,6 +160,14 @@ async fn render(
         return Ok(not_found(session, number));
     };
     let now = state.clock.now();
+    let canned = {
+        let mut tx = state.store.begin().await?;
+        tx.mark_read(session.agent.id, view.ticket.id, now.timestamp_millis())
+            .await?;
+        let all = tx.canned_replies().await?;
+        tx.commit().await?;
+        canned_texts(&all, &view, &session.agent.name)
+    };
     let title = format!("#{} {}", view.ticket.number, view.ticket.subject);
     let body = html! {
         @if let Some(problem) = problem {
@@ -186,7 +196,7 @@ async fn render(
                     data-fragment={ "/console/tickets/" (view.ticket.number) "/conversation" } {
                     (conversation(&view.messages, &view.deliveries))
                 }
-                (actions(&view, &session.csrf))
+                (actions(&view, &canned, &session.csrf))
             }
             aside {
                 (details(&view, &session.csrf))
@@ -250,7 +260,7 @@ pub fn conversation(messages: &[Message], deliveries: &[ReplyDelivery]) -> Marku
                 div.meta {
                     span.number title="The message's number, for /split" { (i + 1) } " · "
                     @if message.internal { strong { "Internal note" } " · " }
-                    (message.author_name) " · " (message.platform) " · " (when(message.created_at))
+                    (message.author_name) " · " (message.platform) " · " (layout::moment(message.created_at))
                 }
                 div.body { (message.body) }
                 @if let Some(delivery) = deliveries.iter().find(|d| d.message_id == message.id) {
@@ -276,14 +286,39 @@ pub fn conversation(messages: &[Message], deliveries: &[ReplyDelivery]) -> Marku
 }
 
 fn action_form(number: i64, csrf: &str, action: &str, fields: Markup, label: &str) -> Markup {
+    // The buttons the keyboard presses (`a`, `c`) have ids.
+    let id = match action {
+        "close" => Some("close-ticket"),
+        "claim" => Some("assign-me"),
+        _ => None,
+    };
     html! {
         form method="post" action={ "/console/tickets/" (number) "/actions" } data-action=(action) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="action" value=(action);
             (fields)
-            button type="submit" { (label) }
+            button type="submit" id=[id] { (label) }
         }
     }
+}
+
+/// Each canned reply's text for this ticket's customer (their language, their name filled
+/// in), for the reply box's picker.
+fn canned_texts(all: &[CannedReply], view: &TicketView, agent: &str) -> Vec<(String, String)> {
+    let customer = view.customer.as_ref().map(|c| &c.customer);
+    let name = customer.map_or("", |c| c.display_name.as_str());
+    let language = customer.and_then(|c| c.language.as_deref());
+    let variables = canned::Variables::new(name, view.ticket.number, agent, view.team.as_deref());
+    let mut names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let variants: Vec<CannedReply> = all.iter().filter(|c| c.name == n).cloned().collect();
+            let chosen = canned::pick(&variants, language)?;
+            Some((n.to_string(), canned::fill(&chosen.text, &variables).text))
+        })
+        .collect()
 }
 
 /// Whether the page offers `spec` for this ticket. Commands that only show something are
@@ -322,9 +357,12 @@ fn excerpt(body: &str) -> String {
     }
 }
 
-/// The input for a command's argument, named after it.
-fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
+/// The input for a command's argument, named after it. A text box is `#<command>-text` (the
+/// keyboard's `r` and `n` find the reply and note boxes so).
+fn field(command: &str, arg: &ArgSpec, view: &TicketView) -> Markup {
     let label = arg.help.get(Language::En);
+    let text_id = format!("{command}-text");
+    let draft = format!("{}:{command}", view.ticket.number);
     html! {
         @match arg.kind {
             ArgKind::Agent => select name=(arg.name) aria-label=(label) {
@@ -354,7 +392,7 @@ fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
                     option value=(name) { (name) }
                 }
             },
-            ArgKind::Text if arg.required => textarea name=(arg.name) aria-label=(label) required {},
+            ArgKind::Text if arg.required => textarea id=(text_id) name=(arg.name) aria-label=(label) data-draft=(draft) required {},
             ArgKind::Text => input type="text" name=(arg.name) aria-label=(label) placeholder={ (arg.name) " (optional)" };,
         }
     }
@@ -362,7 +400,7 @@ fn field(arg: &ArgSpec, view: &TicketView) -> Markup {
 
 /// A form for every catalogue command the ticket offers: the ones that write to the
 /// conversation first, under their own heading, then the rest.
-fn actions(view: &TicketView, csrf: &str) -> Markup {
+fn actions(view: &TicketView, canned: &[(String, String)], csrf: &str) -> Markup {
     let n = view.ticket.number;
     let offered: Vec<&CommandSpec> = CATALOGUE
         .iter()
@@ -377,6 +415,17 @@ fn actions(view: &TicketView, csrf: &str) -> Markup {
         section.panel.actions {
             @for spec in offered.iter().filter(writes) {
                 h2 { (spec.help.get(Language::En)) }
+                @if spec.name == "reply" && !canned.is_empty() {
+                    label.insert {
+                        "Insert a canned reply "
+                        select data-insert="#reply-text" {
+                            option value="" { "—" }
+                            @for (name, text) in canned {
+                                option value=(text) { (name) }
+                            }
+                        }
+                    }
+                }
                 (action_form(n, csrf, spec.name, field_of(spec, view), &layout::capitalised(spec.name)))
             }
             h2 { "Ticket" }
@@ -389,7 +438,7 @@ fn actions(view: &TicketView, csrf: &str) -> Markup {
 
 fn field_of(spec: &CommandSpec, view: &TicketView) -> Markup {
     match &spec.arg {
-        Some(arg) => field(arg, view),
+        Some(arg) => field(spec.name, arg, view),
         None => html! {},
     }
 }

@@ -12,7 +12,7 @@ use relaydesk_storage::{
 };
 use serde::Deserialize;
 
-use super::layout::{self, when};
+use super::layout::{self, moment};
 use super::session::Session;
 use crate::{AppState, WebError};
 
@@ -310,11 +310,29 @@ pub async fn list(
         }
     };
     let agents = tx.agents().await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let marks = tx.read_marks(me, &ids).await?;
     tx.commit().await?;
+    let unread: Vec<bool> = rows
+        .iter()
+        .map(|r| {
+            r.last_customer_message_at.is_some_and(|at| {
+                marks
+                    .get(&r.id)
+                    .is_none_or(|seen| *seen < at.timestamp_millis())
+            })
+        })
+        .collect();
+    let unread_count = unread.iter().filter(|u| **u).count();
+    let title = if unread_count > 0 {
+        format!("({unread_count}) {}", view.title())
+    } else {
+        view.title().to_string()
+    };
 
     let body = html! {
         div.layout {
-            nav.views aria-label="Views" {
+            nav.views aria-label="Views" data-live="views" {
                 @for (v, count) in &counts {
                     a href=(query.with("view", v.key())) class=[(*v == view).then_some("current")] data-view=(v.key()) {
                         span { (v.title()) }
@@ -361,14 +379,23 @@ pub async fn list(
                     }
                     button type="submit" { "Apply" }
                 }
-                (table(&rows, now_ms))
-                @if let Some(next) = next {
-                    p { a href=(query.with("cursor", &next)) rel="next" { "Next page" } }
+                div.list data-live="list" {
+                    (table(&rows, &unread, now_ms))
+                    @if let Some(next) = next {
+                        p { a href=(query.with("cursor", &next)) rel="next" { "Next page" } }
+                    }
                 }
             }
         }
     };
-    Ok(layout::page(view.title(), &session.agent, &session.csrf, body).into_response())
+    Ok(layout::live_page(
+        &title,
+        &session.agent,
+        &session.csrf,
+        Some("/console/events"),
+        body,
+    )
+    .into_response())
 }
 
 fn sort_title(sort: TicketSort) -> &'static str {
@@ -379,7 +406,7 @@ fn sort_title(sort: TicketSort) -> &'static str {
     }
 }
 
-fn table(rows: &[TicketRow], now_ms: i64) -> Markup {
+fn table(rows: &[TicketRow], unread: &[bool], now_ms: i64) -> Markup {
     html! {
         @if rows.is_empty() {
             p.empty { "No tickets here." }
@@ -390,22 +417,25 @@ fn table(rows: &[TicketRow], now_ms: i64) -> Markup {
                     th { "Priority" } th { "Assignee" } th { "Tags" } th { "Last activity" } th { "Due" }
                 } }
                 tbody {
-                    @for row in rows {
-                        tr data-ticket=(row.number) {
-                            td { a href={ "/console/tickets/" (row.number) } { "#" (row.number) } }
+                    @for (row, unread) in rows.iter().zip(unread.iter().chain(std::iter::repeat(&false))) {
+                        tr data-ticket=(row.number) class=[unread.then_some("unread")] {
+                            td {
+                                @if *unread { span.dot title="New from the customer" aria-label="unread" {} }
+                                a href={ "/console/tickets/" (row.number) } { "#" (row.number) }
+                            }
                             td { a href={ "/console/tickets/" (row.number) } { (row.subject) } }
                             td { (row.customer_name) }
                             td { (row.origin) }
                             td { (row.priority) }
                             td { (row.assignee_name.as_deref().unwrap_or("—")) }
                             td { (row.tags.join(", ")) }
-                            td { (when(row.updated_at)) }
+                            td { (moment(row.updated_at)) }
                             td {
                                 @if let Some(due) = row.next_due_at {
                                     @if due.timestamp_millis() <= now_ms {
-                                        span.badge.breached { "breached " (when(due)) }
+                                        span.badge.breached { "breached " (moment(due)) }
                                     } @else {
-                                        (when(due))
+                                        (moment(due))
                                     }
                                 } @else { "—" }
                             }

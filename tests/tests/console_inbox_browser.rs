@@ -1,0 +1,258 @@
+//! The console as an inbox, in a real headless Chromium: a visitor's widget message appears in
+//! the open list without a reload and is marked unread; the agent drives the ticket from the
+//! keyboard (`j`, `Enter`, `a`, `r` with a canned reply, `c`); the pages fit a 390 px phone
+//! without sideways scrolling; axe-core (vendored) finds no serious accessibility problem.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use futures_util::{SinkExt, StreamExt};
+use relaydesk::cli::agent;
+use relaydesk::config::Config;
+use relaydesk::widget_channel::WidgetChannel;
+use relaydesk_storage::SystemClock;
+use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::browser::Browser;
+use relaydesk_tests::db::TestDb;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// axe-core, vendored (see tests/vendor/README.md).
+const AXE: &str = include_str!("../vendor/axe.min.js");
+
+/// The rules axe reports as serious or critical on the page open in the browser.
+async fn serious_violations(browser: &Browser) -> Vec<String> {
+    let c = &browser.client;
+    c.execute(AXE, vec![]).await.expect("load axe-core");
+    let found = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+               done(r.violations
+                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                 .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', '); }));
+             }, function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable axe result: {e}")])
+}
+
+/// Whether the page scrolls sideways at the window's width.
+async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
+    let widths = browser
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    (
+        widths[0].as_i64().unwrap_or(i64::MAX),
+        widths[1].as_i64().unwrap_or(0),
+    )
+}
+
+/// A visitor says `text` in the widget (over its websocket, as the widget script does).
+async fn visitor_says(app: &TestApp, text: &str) -> i64 {
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/widget/ws", app.addr))
+        .await
+        .expect("widget socket");
+    let hello = json!({"type": "hello", "name": "Vera Visitor", "language": "en"});
+    socket
+        .send(Message::text(hello.to_string()))
+        .await
+        .expect("hello");
+    let mut welcomed = false;
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let Some(Ok(Message::Text(frame))) = socket.next().await else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(frame.as_str()).expect("JSON frame");
+        if !welcomed && frame["type"] == "welcome" {
+            welcomed = true;
+            let send = json!({"type": "send", "id": "w-1", "text": text});
+            socket
+                .send(Message::text(send.to_string()))
+                .await
+                .expect("send");
+        } else if frame["type"] == "ack" {
+            return frame["ticket"].as_i64().expect("ticket number");
+        }
+    }
+    panic!("the widget message was not acknowledged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone() {
+    if !Browser::available() {
+        return;
+    }
+    let mut config = Config::default();
+    config.console.refresh_seconds = 30;
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels: vec![widget],
+        ..Spawn::default()
+    })
+    .await;
+    agent::add(
+        &app.store,
+        &SystemClock,
+        "anna",
+        "anna@example.com",
+        true,
+        Some("correct horse battery"),
+    )
+    .await
+    .expect("agent added");
+    {
+        let mut tx = app.store.begin().await.expect("begin");
+        tx.put_canned_reply(
+            "thanks",
+            None,
+            "Thanks {customer.first_name}, we are on it.",
+            0,
+        )
+        .await
+        .expect("canned reply");
+        tx.commit().await.expect("commit");
+    }
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser
+        .console_sign_in(&app.url(""), "anna@example.com", "correct horse battery")
+        .await;
+    browser.wait_css("nav.views", WAIT).await;
+    c.goto(&app.url("/console/tickets?view=all"))
+        .await
+        .expect("open the list of all open tickets");
+    browser.wait_css("nav.views", WAIT).await;
+    c.execute("window.__stillHere = true;", vec![])
+        .await
+        .expect("mark the page");
+
+    // A visitor writes: the open list shows the ticket, unread, without a reload.
+    let said = Instant::now();
+    let number = visitor_says(&app, "My order never arrived").await;
+    browser
+        .wait_js(
+            &format!(
+                "window.__stillHere && !!document.querySelector(\"tr.unread[data-ticket='{number}']\") \
+                 && document.title.indexOf('(1)') === 0"
+            ),
+            WAIT,
+        )
+        .await;
+    eprintln!(
+        "the widget message showed in the open list {} ms after it was sent",
+        said.elapsed().as_millis()
+    );
+
+    // j picks it, Enter opens it.
+    let body = c.find(Locator::Css("body")).await.expect("body");
+    body.send_keys("j").await.expect("press j");
+    browser.wait_css("tr.picked", WAIT).await;
+    c.active_element()
+        .await
+        .expect("focus")
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .expect("press Enter");
+    browser.wait_css("#conversation .message", WAIT).await;
+    browser
+        .wait_js(
+            "document.getElementById('conversation').textContent.includes('My order never arrived')",
+            WAIT,
+        )
+        .await;
+
+    // a: assign to me.
+    let body = c.find(Locator::Css("body")).await.expect("body");
+    body.send_keys("a").await.expect("press a");
+    browser
+        .wait_js(
+            "!!document.querySelector('aside') && document.querySelector('aside').textContent.includes('anna')",
+            WAIT,
+        )
+        .await;
+
+    // r, then the canned reply from the picker, then send.
+    let body = c.find(Locator::Css("body")).await.expect("body");
+    body.send_keys("r").await.expect("press r");
+    browser
+        .wait_js(
+            "document.activeElement && document.activeElement.id === 'reply-text'",
+            WAIT,
+        )
+        .await;
+    c.find(Locator::Css("select[data-insert] option[value^='Thanks']"))
+        .await
+        .expect("the canned reply in the picker")
+        .click()
+        .await
+        .expect("pick it");
+    browser
+        .wait_js(
+            "document.getElementById('reply-text').value === 'Thanks Vera, we are on it.'",
+            WAIT,
+        )
+        .await;
+    c.find(Locator::Css("form[data-action=reply] button[type=submit]"))
+        .await
+        .expect("send button")
+        .click()
+        .await
+        .expect("send");
+    browser
+        .wait_js(
+            "document.getElementById('conversation').textContent.includes('Thanks Vera, we are on it.')",
+            WAIT,
+        )
+        .await;
+
+    let problems = serious_violations(&browser).await;
+    assert!(problems.is_empty(), "ticket page: {problems:#?}");
+
+    // c: close.
+    let body = c.find(Locator::Css("body")).await.expect("body");
+    body.send_keys("c").await.expect("press c");
+    browser
+        .wait_js(
+            "!!document.querySelector('.badge.status') && document.querySelector('.badge.status').textContent === 'closed'",
+            WAIT,
+        )
+        .await;
+
+    // On a phone: nothing scrolls sideways.
+    c.set_window_size(390, 844).await.expect("phone width");
+    c.refresh().await.expect("reload the ticket");
+    browser.wait_css("#conversation", WAIT).await;
+    let (scroll, width) = scrolls_sideways(&browser).await;
+    assert!(scroll <= width, "ticket page at 390 px: {scroll} > {width}");
+    c.goto(&app.url("/console/tickets?view=closed"))
+        .await
+        .expect("list");
+    browser.wait_css("tr[data-ticket]", WAIT).await;
+    let (scroll, width) = scrolls_sideways(&browser).await;
+    assert!(scroll <= width, "list at 390 px: {scroll} > {width}");
+
+    c.set_window_size(1280, 900).await.expect("desktop width");
+    c.refresh().await.expect("reload the list");
+    browser.wait_css("tr[data-ticket]", WAIT).await;
+    let problems = serious_violations(&browser).await;
+    assert!(problems.is_empty(), "list page: {problems:#?}");
+
+    browser.close().await;
+    app.stop().await.expect("clean stop");
+}
