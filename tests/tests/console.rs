@@ -1343,3 +1343,66 @@ async fn admins_manage_faq_entries_and_agents_read_them() {
     drop(tx);
     desk.app.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn only_admins_manage_agents_and_the_rules_hold_through_the_page() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", true).await;
+    add_agent(&desk.app.store, "bo", false).await;
+
+    let mut plain = signed_in(&desk.app, "bo").await;
+    assert_eq!(
+        plain.get("/console/agents").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = plain.session_csrf().await;
+    let refused = plain
+        .post(
+            "/console/agents",
+            &[("csrf", &csrf), ("action", "make-admin"), ("name", "bo")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut admin = signed_in(&desk.app, "anna").await;
+    let page = admin.get("/console/agents").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf().expect("token");
+    for (action, name, email, expected) in [
+        (
+            "create",
+            "cleo",
+            "not-an-address",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("create", "bo", "bo2@example.com", StatusCode::CONFLICT),
+        ("disable", "anna", "", StatusCode::UNPROCESSABLE_ENTITY),
+        ("disable", "nobody", "", StatusCode::NOT_FOUND),
+        ("make-admin", "bo", "", StatusCode::OK),
+    ] {
+        let answer = admin
+            .post(
+                "/console/agents",
+                &[
+                    ("csrf", &csrf),
+                    ("action", action),
+                    ("name", name),
+                    ("email", email),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, expected, "{action} {name}: {}", answer.body);
+    }
+    let mut tx = desk.app.store.begin().await.expect("begin");
+    let bo = tx.agent_by_name("bo").await.expect("read").expect("bo");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(bo.role, relaydesk_storage::Role::Admin);
+    // Without the form's token nothing changes.
+    let forged = admin
+        .post(
+            "/console/agents",
+            &[("csrf", "forged"), ("action", "disable"), ("name", "bo")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

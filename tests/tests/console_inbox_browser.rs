@@ -1,7 +1,8 @@
 //! The console as an inbox, in a real headless Chromium: a visitor's widget message appears in
 //! the open list without a reload and is marked unread; the agent drives the ticket from the
 //! keyboard (`j`, `Enter`, `a`, `r` with a canned reply, `c`); the pages fit a 390 px phone
-//! without sideways scrolling; axe-core (vendored) finds no serious accessibility problem.
+//! without sideways scrolling; an admin creates an agent whose first sign-in must set a new
+//! password; axe-core (vendored) finds no serious accessibility problem on the way.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,7 +92,7 @@ async fn visitor_says(app: &TestApp, text: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone() {
+async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_admin_adds_an_agent() {
     if !Browser::available() {
         return;
     }
@@ -252,6 +253,86 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone() {
     browser.wait_css("tr[data-ticket]", WAIT).await;
     let problems = serious_violations(&browser).await;
     assert!(problems.is_empty(), "list page: {problems:#?}");
+
+    // The admin creates an agent; the one-time password is shown once, and the new agent's
+    // first sign-in must choose a password of their own.
+    c.goto(&app.url("/console/agents"))
+        .await
+        .expect("agents page");
+    let form = browser.wait_css("form[data-action=create]", WAIT).await;
+    for (field, value) in [
+        ("input[name=name]", "ben"),
+        ("input[name=email]", "ben@example.com"),
+    ] {
+        form.find(Locator::Css(field))
+            .await
+            .expect("a field of the new agent form")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("create button")
+        .click()
+        .await
+        .expect("create");
+    let password = browser
+        .wait_css("#one-time-password", WAIT)
+        .await
+        .text()
+        .await
+        .expect("the one-time password");
+    assert!(password.len() >= 12, "{password}");
+    let problems = serious_violations(&browser).await;
+    assert!(problems.is_empty(), "agents page: {problems:#?}");
+    c.find(Locator::Css(
+        "header form[action='/console/sign-out'] button",
+    ))
+    .await
+    .expect("sign-out button")
+    .click()
+    .await
+    .expect("sign out");
+    browser
+        .console_sign_in(&app.url(""), "ben@example.com", &password)
+        .await;
+    browser
+        .wait_js(
+            "location.pathname === '/console/password' && document.body.textContent.includes('choose your own')",
+            WAIT,
+        )
+        .await;
+    for (field, value) in [
+        ("input[name=current]", password.as_str()),
+        ("input[name=new]", "bens own long password"),
+        ("input[name=repeat]", "bens own long password"),
+    ] {
+        c.find(Locator::Css(field))
+            .await
+            .expect("a password field")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Css(
+        "form[action='/console/password'] button[type=submit]",
+    ))
+    .await
+    .expect("change button")
+    .click()
+    .await
+    .expect("change the password");
+    browser
+        .wait_js(
+            "!document.body.textContent.includes('choose your own')",
+            WAIT,
+        )
+        .await;
+    c.goto(&app.url("/console/tickets?view=closed"))
+        .await
+        .expect("the console");
+    browser.wait_css("nav.views", WAIT).await;
 
     browser.close().await;
     app.stop().await.expect("clean stop");

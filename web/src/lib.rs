@@ -3,6 +3,7 @@
 //! [`router`] builds the axum application; [`serve`] runs it on a listener until a shutdown
 //! future resolves, so the binary and the tests start it the same way.
 
+pub mod accounts;
 pub mod api;
 pub mod client_address;
 pub mod config;

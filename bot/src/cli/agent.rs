@@ -3,7 +3,8 @@
 //! belong to the same person.
 
 use relaydesk_storage::{Agent, Clock, Platform, Role, StorageError, Store};
-use relaydesk_web::secrets::{self, SecretError};
+use relaydesk_web::accounts::{self, AccountError};
+use relaydesk_web::secrets::SecretError;
 
 /// Why an agent command failed, in words for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -26,11 +27,19 @@ pub enum AgentCliError {
     Storage(#[from] StorageError),
 }
 
-/// A newly added agent and the password to hand over (only when it was generated).
-#[derive(Debug, Clone)]
-pub struct AddedAgent {
-    pub agent: Agent,
-    pub generated_password: Option<String>,
+pub use relaydesk_web::accounts::AddedAgent;
+
+impl From<AccountError> for AgentCliError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Duplicate { name, email } => AgentCliError::Duplicate { name, email },
+            AccountError::UnknownAgent(name) => AgentCliError::UnknownAgent(name),
+            AccountError::BadEmail(email) => AgentCliError::BadEmail(email),
+            AccountError::EmptyName => AgentCliError::EmptyName,
+            AccountError::Password(e) => AgentCliError::Password(e),
+            AccountError::Storage(e) => AgentCliError::Storage(e),
+        }
+    }
 }
 
 /// Creates an agent who can sign in to the console with `email` and `password` (a one-time
@@ -43,62 +52,8 @@ pub async fn add(
     admin: bool,
     password: Option<&str>,
 ) -> Result<AddedAgent, AgentCliError> {
-    let name = name.trim();
-    let email = email.trim();
-    if name.is_empty() {
-        return Err(AgentCliError::EmptyName);
-    }
-    if !looks_like_email(email) {
-        return Err(AgentCliError::BadEmail(email.to_string()));
-    }
-    let generated_password = match password {
-        Some(_) => None,
-        None => Some(secrets::one_time_password()),
-    };
-    let password = password
-        .or(generated_password.as_deref())
-        .unwrap_or_default();
-    let hash = secrets::hash_password(password)?;
     let role = if admin { Role::Admin } else { Role::Agent };
-    let mut tx = store.begin().await?;
-    if tx.agent_by_email(email).await?.is_some() || exact_agent(&mut tx, name).await.is_ok() {
-        return Err(duplicate(name, email));
-    }
-    let agent = match tx
-        .create_agent(name, Some(email), role, clock.now_ms())
-        .await
-    {
-        Ok(agent) => agent,
-        Err(StorageError::Conflict(_)) => return Err(duplicate(name, email)),
-        Err(e) => return Err(e.into()),
-    };
-    // A generated password is a one-time password: the console asks for a new one first.
-    tx.set_agent_password(agent.id, &hash, generated_password.is_some())
-        .await?;
-    tx.commit().await?;
-    Ok(AddedAgent {
-        agent,
-        generated_password,
-    })
-}
-
-fn duplicate(name: &str, email: &str) -> AgentCliError {
-    AgentCliError::Duplicate {
-        name: name.to_string(),
-        email: email.to_string(),
-    }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
+    Ok(accounts::add(store, clock, name, email, role, password).await?)
 }
 
 /// Makes the agent named `name` a member of team `team` (created if new): the team's tickets
@@ -144,16 +99,10 @@ pub async fn link(
     Ok(agent)
 }
 
-/// The agent whose own name is `name` (case-insensitively); chat handles do not count here.
 /// Makes the agent named `name` an admin or a plain agent: the only way a stored role
 /// changes (chat platforms can raise it for one message, never store it).
 pub async fn set_role(store: &Store, name: &str, role: Role) -> Result<Agent, AgentCliError> {
-    let mut tx = store.begin().await?;
-    let agent = exact_agent(&mut tx, name).await?;
-    tx.set_agent_role(agent.id, role).await?;
-    let agent = tx.agent(agent.id).await?;
-    tx.commit().await?;
-    Ok(agent)
+    Ok(accounts::set_role(store, name, role).await?)
 }
 
 /// Every agent, one line each: name, email, role, and what is special about them.
@@ -200,41 +149,22 @@ pub async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<Agent, AgentCliError> {
-    let mut tx = store.begin().await?;
-    let agent = exact_agent(&mut tx, name).await?;
-    tx.set_agent_disabled(agent.id, disabled).await?;
-    let agent = tx.agent(agent.id).await?;
-    tx.commit().await?;
-    Ok(agent)
+    Ok(accounts::set_disabled(store, name, disabled).await?)
 }
 
 /// Gives the agent named `name` a new one-time password (returned), to be changed at their
-/// next sign-in; ends their console sessions and lifts a sign-in lock.
+/// next sign-in; ends their console sessions.
 pub async fn reset_password(store: &Store, name: &str) -> Result<(Agent, String), AgentCliError> {
-    let password = secrets::one_time_password();
-    let hash = secrets::hash_password(&password)?;
-    let mut tx = store.begin().await?;
-    let agent = exact_agent(&mut tx, name).await?;
-    tx.set_agent_password(agent.id, &hash, true).await?;
-    tx.end_console_sessions(agent.id, None).await?;
-    tx.commit().await?;
-    Ok((agent, password))
+    Ok(accounts::reset_password(store, name).await?)
 }
 
 /// Lifts a sign-in lock (and forgets the failures counted so far) of the agent named `name`.
 pub async fn unlock(store: &Store, name: &str) -> Result<Agent, AgentCliError> {
-    let mut tx = store.begin().await?;
-    let agent = exact_agent(&mut tx, name).await?;
-    tx.reset_login_failures(agent.id).await?;
-    tx.commit().await?;
-    Ok(agent)
+    Ok(accounts::unlock(store, name).await?)
 }
 
 async fn exact_agent(tx: &mut relaydesk_storage::Tx, name: &str) -> Result<Agent, AgentCliError> {
-    match tx.agent_by_name(name.trim()).await? {
-        Some(agent) if agent.name.eq_ignore_ascii_case(name.trim()) => Ok(agent),
-        _ => Err(AgentCliError::UnknownAgent(name.trim().to_string())),
-    }
+    Ok(accounts::exact_agent(tx, name).await?)
 }
 
 #[cfg(test)]
@@ -267,7 +197,7 @@ mod tests {
             .expect("query")
             .expect("found by email");
         let hash = creds.password_hash.expect("password set");
-        assert!(secrets::verify_password(&hash, &password));
+        assert!(relaydesk_web::secrets::verify_password(&hash, &password));
     }
 
     #[tokio::test]

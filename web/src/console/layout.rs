@@ -158,6 +158,7 @@ pub fn live_page(
                     a href="/console/faq" { "FAQ" }
                     @if agent.role == relaydesk_storage::Role::Admin {
                         a href="/console/reports" { "Reports" }
+                        a href="/console/agents" { "Agents" }
                         a href="/console/webhooks" { "Webhooks" }
                     }
                     form.availability method="post" action="/console/availability" {

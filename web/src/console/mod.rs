@@ -4,6 +4,7 @@
 //! signed-in agent.
 
 mod actions;
+mod agents;
 mod alerts;
 mod availability;
 mod canned;
@@ -86,6 +87,7 @@ pub fn routes() -> Router<AppState> {
             get(|| async { asset("text/javascript; charset=utf-8", script::SCRIPT) }),
         )
         .route("/console/events", get(events::list_events))
+        .route("/console/agents", get(agents::show).post(agents::change))
         .layer(middleware::from_fn(protect))
 }
 
