@@ -1406,3 +1406,91 @@ async fn only_admins_manage_agents_and_the_rules_hold_through_the_page() {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn ticked_tickets_are_tagged_and_closed_together() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let a = customer_writes(&desk.hub, Platform::Telegram, "Ada", "printer").await;
+    let b = customer_writes(&desk.hub, Platform::Discord, "Bert", "scanner").await;
+    let c = customer_writes(&desk.hub, Platform::Telegram, "Cleo", "fax").await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let list = console.get("/console/tickets?view=all").await;
+    assert!(
+        list.body.contains("form=\"bulk\""),
+        "the list has boxes to tick"
+    );
+    let csrf = list.csrf().expect("token");
+    let (a_text, b_text) = (a.to_string(), b.to_string());
+    let tagged = console
+        .post(
+            "/console/tickets/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "tag"),
+                ("value", "hardware"),
+                ("ticket", &a_text),
+                ("ticket", &b_text),
+            ],
+        )
+        .await;
+    assert_eq!(tagged.status, StatusCode::OK, "{}", tagged.body);
+    let closed = console
+        .post(
+            "/console/tickets/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "close"),
+                ("ticket", &a_text),
+                ("ticket", &b_text),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    for n in [a, b] {
+        let ticket = ticket_state(&desk.app.store, n).await;
+        assert_eq!(ticket.status, relaydesk_storage::TicketStatus::Closed);
+        let mut tx = desk.app.store.begin().await.expect("begin");
+        assert_eq!(tx.tags(ticket.id).await.expect("tags"), vec!["hardware"]);
+        tx.rollback().await.expect("rollback");
+    }
+    assert_eq!(
+        ticket_state(&desk.app.store, c).await.status,
+        relaydesk_storage::TicketStatus::Open,
+        "an unticked ticket is left alone"
+    );
+    // Closing them again: each refusal is named, nothing else changes.
+    let again = console
+        .post(
+            "/console/tickets/bulk",
+            &[("csrf", &csrf), ("action", "close"), ("ticket", &a_text)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("0 done, 1 not done"), "{}", again.body);
+    // Only the list's actions, and only with the form's token.
+    let odd = console
+        .post(
+            "/console/tickets/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "merge"),
+                ("value", "1"),
+                ("ticket", &a_text),
+            ],
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let c_text = c.to_string();
+    let forged = console
+        .post(
+            "/console/tickets/bulk",
+            &[("csrf", "forged"), ("action", "close"), ("ticket", &c_text)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        ticket_state(&desk.app.store, c).await.status,
+        relaydesk_storage::TicketStatus::Open
+    );
+}

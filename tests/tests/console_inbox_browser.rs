@@ -92,7 +92,8 @@ async fn visitor_says(app: &TestApp, text: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_admin_adds_an_agent() {
+async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_admin_adds_an_agent()
+{
     if !Browser::available() {
         return;
     }

@@ -56,6 +56,108 @@ pub async fn run(
     }
 }
 
+/// Most tickets one bulk action takes (a list page shows 50).
+const MAX_BULK: usize = 200;
+
+/// The commands the ticket list's bulk form offers.
+pub const BULK: [&str; 7] = [
+    "claim", "assign", "close", "tag", "priority", "team", "unassign",
+];
+
+/// POST /console/tickets/bulk: one command (`action`, its argument as `value`) on every
+/// ticket the list's boxes name (`ticket`, repeated), each as if run on its own; then a page
+/// of what happened to each.
+pub async fn bulk(
+    State(state): State<AppState>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    if !session.csrf_ok(get("csrf")) {
+        return Ok(csrf_refused());
+    }
+    let numbers: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ticket")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .take(MAX_BULK)
+        .collect();
+    let back = match get("back") {
+        b if b.starts_with("/console/tickets") => b.to_string(),
+        _ => "/console/tickets".to_string(),
+    };
+    let action = get("action");
+    let command = if BULK.contains(&action) {
+        let mut form = HashMap::from([("action".to_string(), action.to_string())]);
+        if let Some(arg) = catalogue::find(action).and_then(|spec| spec.arg) {
+            form.insert(arg.name.to_string(), get("value").to_string());
+        }
+        command_of(&form)
+    } else {
+        Err(DeskError::Invalid(format!(
+            "`{action}` is not an action for several tickets."
+        )))
+    };
+    let mut lines = Vec::new();
+    match command {
+        Err(refused) => lines.push((None, false, refused.to_string())),
+        Ok(_) if numbers.is_empty() => {
+            lines.push((None, false, "Tick the tickets to act on first.".into()))
+        }
+        Ok(command) => {
+            for number in numbers {
+                let outcome = state
+                    .desk
+                    .execute(session.agent.id, number, command.clone())
+                    .await;
+                lines.push(match outcome {
+                    Ok(_) => (Some(number), true, "done".to_string()),
+                    Err(DeskError::Internal(_)) => (
+                        Some(number),
+                        false,
+                        "something went wrong; it has been logged".to_string(),
+                    ),
+                    Err(e) => (Some(number), false, e.to_string()),
+                });
+            }
+        }
+    }
+    let failed = lines.iter().filter(|(_, ok, _)| !ok).count();
+    let body = maud::html! {
+        h1 { "Several tickets: " (action) }
+        p class={ "flash " (if failed == 0 { "done" } else { "error" }) } role="status" {
+            (lines.len() - failed) " done, " (failed) " not done."
+        }
+        ul.bulk-outcome {
+            @for (number, ok, text) in &lines {
+                li data-ok=(ok) {
+                    @if let Some(n) = number {
+                        a href={ "/console/tickets/" (n) } { "#" (n) } ": "
+                    }
+                    (text)
+                }
+            }
+        }
+        p { a href=(back) { "Back to the list" } }
+    };
+    let status = if failed == 0 {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        super::layout::page("Several tickets", &session.agent, &session.csrf, body),
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use relaydesk_storage::Priority;

@@ -55,6 +55,8 @@ section.main{flex:1}
 .chart .tick{font-size:11px;fill:#555}
 .scroll{overflow-x:auto}
 .skip{position:absolute;left:-999px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+form.bulk{font-size:.9rem}
 .skip:focus{left:1rem;top:.5rem;z-index:10;background:#fff;color:#1d2330;padding:.3rem .6rem}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #2f6fe4;outline-offset:2px}
 tr.unread td{font-weight:700}

@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
             get(events::ticket_events),
         )
         .route("/console/tickets/{number}/actions", post(actions::run))
+        .route("/console/tickets/bulk", post(actions::bulk))
         .route(
             "/console/tickets/{number}/transcript",
             get(ticket::transcript),

@@ -57,10 +57,13 @@ function live(){
         .then(function(html){
           if(html===null)return;
           var next=new DOMParser().parseFromString(html,'text/html');
+          var ticked={};
+          document.querySelectorAll('input[name=ticket]:checked').forEach(function(b){ticked[b.value]=true;});
           document.querySelectorAll('[data-live]').forEach(function(el){
             var fresh=next.querySelector('[data-live="'+el.dataset.live+'"]');
             if(fresh&&!el.contains(document.activeElement)){el.innerHTML=fresh.innerHTML;times(el);}
           });
+          document.querySelectorAll('input[name=ticket]').forEach(function(b){if(ticked[b.value])b.checked=true;});
           document.title=next.title;
           if(current>=0)pick(current);
         });

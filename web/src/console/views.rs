@@ -379,6 +379,19 @@ pub async fn list(
                     }
                     button type="submit" { "Apply" }
                 }
+                form #bulk.filters.bulk method="post" action="/console/tickets/bulk" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="back" value=(query.with("view", view.key()));
+                    label { "With the ticked tickets"
+                        select name="action" {
+                            @for action in super::actions::BULK {
+                                option value=(action) { (action) }
+                            }
+                        }
+                    }
+                    label { "Value (agent, tag, priority or team)" input type="text" name="value"; }
+                    button type="submit" { "Apply to ticked" }
+                }
                 div.list data-live="list" {
                     (table(&rows, &unread, now_ms))
                     @if let Some(next) = next {
@@ -413,12 +426,13 @@ fn table(rows: &[TicketRow], unread: &[bool], now_ms: i64) -> Markup {
         } @else {
             table.tickets {
                 thead { tr {
-                    th { "#" } th { "Subject" } th { "Customer" } th { "Channel" }
+                    th { span.visually-hidden { "Select" } } th { "#" } th { "Subject" } th { "Customer" } th { "Channel" }
                     th { "Priority" } th { "Assignee" } th { "Tags" } th { "Last activity" } th { "Due" }
                 } }
                 tbody {
                     @for (row, unread) in rows.iter().zip(unread.iter().chain(std::iter::repeat(&false))) {
                         tr data-ticket=(row.number) class=[unread.then_some("unread")] {
+                            td { input type="checkbox" name="ticket" value=(row.number) form="bulk" aria-label={ "Select #" (row.number) }; }
                             td {
                                 @if *unread { span.dot title="New from the customer" aria-label="unread" {} }
                                 a href={ "/console/tickets/" (row.number) } { "#" (row.number) }
