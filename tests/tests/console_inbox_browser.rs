@@ -44,6 +44,17 @@ async fn serious_violations(browser: &Browser) -> Vec<String> {
     serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable axe result: {e}")])
 }
 
+/// With `RELAYDESK_SCREENSHOTS=<dir>`, saves the page as `<dir>/<name>.png` (how the
+/// pictures in docs/console.md are made); otherwise does nothing.
+async fn screenshot(browser: &Browser, name: &str) {
+    let Some(dir) = std::env::var_os("RELAYDESK_SCREENSHOTS") else {
+        return;
+    };
+    let png = browser.client.screenshot().await.expect("screenshot");
+    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write the screenshot");
+}
+
 /// Whether the page scrolls sideways at the window's width.
 async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
     let widths = browser
@@ -160,6 +171,7 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         "the widget message showed in the open list {} ms after it was sent",
         said.elapsed().as_millis()
     );
+    screenshot(&browser, "list-desktop").await;
 
     // j picks it, Enter opens it.
     let body = c.find(Locator::Css("body")).await.expect("body");
@@ -223,6 +235,7 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         )
         .await;
 
+    screenshot(&browser, "ticket-desktop").await;
     let problems = serious_violations(&browser).await;
     assert!(problems.is_empty(), "ticket page: {problems:#?}");
 
@@ -242,12 +255,14 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
     browser.wait_css("#conversation", WAIT).await;
     let (scroll, width) = scrolls_sideways(&browser).await;
     assert!(scroll <= width, "ticket page at 390 px: {scroll} > {width}");
+    screenshot(&browser, "ticket-phone").await;
     c.goto(&app.url("/console/tickets?view=closed"))
         .await
         .expect("list");
     browser.wait_css("tr[data-ticket]", WAIT).await;
     let (scroll, width) = scrolls_sideways(&browser).await;
     assert!(scroll <= width, "list at 390 px: {scroll} > {width}");
+    screenshot(&browser, "list-phone").await;
 
     c.set_window_size(1280, 900).await.expect("desktop width");
     c.refresh().await.expect("reload the list");
@@ -285,6 +300,7 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         .await
         .expect("the one-time password");
     assert!(password.len() >= 12, "{password}");
+    screenshot(&browser, "agents-desktop").await;
     let problems = serious_violations(&browser).await;
     assert!(problems.is_empty(), "agents page: {problems:#?}");
     c.find(Locator::Css(

@@ -177,7 +177,7 @@ async fn render(
         p {
             span.badge.status { (view.ticket.status) } " "
             span.badge { (view.ticket.priority) } " "
-            "from " (view.ticket.origin) " · opened " (when(view.ticket.created_at))
+            "from " (view.ticket.origin) " · opened " (layout::moment(view.ticket.created_at))
             @if let Some(into) = view.merged_into {
                 " · merged into " a href={ "/console/tickets/" (into) } { "#" (into) }
             }
