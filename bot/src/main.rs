@@ -197,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 serve::run(config, shutdown).await?;
             }
             Command::Migrate => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 println!("migrations applied ({})", store.backend().name());
                 store.close().await;
             }
@@ -230,20 +230,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let rules = config.sla.rules().map_err(anyhow::Error::msg)?;
                 let now = chrono::Utc::now();
                 let since = sla::parse_since(&since, now)?;
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let text = sla::report(&store, &rules, team.as_deref(), since, now).await;
                 store.close().await;
                 println!("{}", text?);
             }
             Command::Report(args) => {
                 let zone = serve::report_time_zone(&config);
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed = cli::report::run(&store, &args, chrono::Utc::now(), &zone).await;
                 store.close().await;
                 println!("{}", printed?);
             }
             Command::Token { command } => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed =
                     relaydesk::cli::token::run(&store, &relaydesk_storage::SystemClock, command)
                         .await;
@@ -257,25 +257,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             Command::Canned { command } => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed = cli::canned::run(&store, &SystemClock, command).await;
                 store.close().await;
                 println!("{}", printed?);
             }
             Command::Faq { command } => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed = cli::faq::run(&store, &SystemClock, command).await;
                 store.close().await;
                 println!("{}", printed?);
             }
             Command::Outbox { command } => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed = cli::outbox::run(&store, &SystemClock, command).await;
                 store.close().await;
                 println!("{}", printed?);
             }
             Command::Webhooks { command } => {
-                let store = serve::open_store(&config).await?;
+                let store = open_for_command(&config).await?;
                 let printed = cli::webhooks::run(&store, command).await;
                 store.close().await;
                 println!("{}", printed?);
@@ -285,8 +285,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
+/// Opens the configured database for a command, saying on stderr which one it is (so a
+/// command run in the wrong directory or with the wrong `--config` is noticed).
+async fn open_for_command(config: &Config) -> anyhow::Result<relaydesk_storage::Store> {
     let store = serve::open_store(config).await?;
+    eprintln!(
+        "database: {} ({})",
+        cli::config_check::shown_url(&config.database_url),
+        store.backend().name()
+    );
+    Ok(store)
+}
+
+async fn agent(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
+    let store = open_for_command(config).await?;
     let done = match command {
         AgentCommand::Add {
             name,

@@ -118,6 +118,8 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
 /// Runs Relaydesk until `shutdown` is cancelled (or a part fails).
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
     let channels = channels_from_config(&config)?;
+    // One process per SQLite file: a second would poll the same bot and race for its rows.
+    let _serving = relaydesk_storage::ServeLock::take(&config.database_url)?;
     let store = open_store(&config).await?;
     tracing::info!(database = store.backend().name(), "database ready");
     let listener = TcpListener::bind(config.listen)

@@ -19,6 +19,16 @@ pub enum StorageError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    #[error(
+        "another relaydesk process is already serving the SQLite database `{0}`; stop it first \
+         (one SQLite file serves one process: run several instances on PostgreSQL)"
+    )]
+    AlreadyServed(String),
+    #[error("cannot lock `{path}`: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl StorageError {

@@ -268,6 +268,47 @@ fn sqlite_path(url: &str) -> String {
     rest.split('?').next().unwrap_or(rest).to_string()
 }
 
+/// Held while a process serves a SQLite database: an exclusive lock on `<file>.lock`, let go
+/// when dropped (or when the process dies, however it dies).
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: std::fs::File,
+}
+
+impl ServeLock {
+    /// For a SQLite database file: takes its serving lock, or refuses with
+    /// [`StorageError::AlreadyServed`] when another process holds it. `None` for PostgreSQL
+    /// (any number of instances may share it) and in-memory SQLite.
+    pub fn take(url: &str) -> Result<Option<ServeLock>, StorageError> {
+        let url = as_url(url);
+        if Backend::from_url(&url)? != Backend::Sqlite {
+            return Ok(None);
+        }
+        let path = sqlite_path(&url);
+        if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+            return Ok(None);
+        }
+        let lock_path = format!("{path}.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StorageError::Lock {
+                path: lock_path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(ServeLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::AlreadyServed(path)),
+            Err(std::fs::TryLockError::Error(source)) => Err(StorageError::Lock {
+                path: lock_path,
+                source,
+            }),
+        }
+    }
+}
+
 /// A URL safe to print: the password, if any, is replaced.
 pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -282,6 +323,28 @@ pub(crate) fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sqlite_file_is_served_by_one_process_at_a_time() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("desk.db").display());
+        let first = ServeLock::take(&url)
+            .expect("first lock")
+            .expect("a SQLite file");
+        let second = ServeLock::take(&url);
+        assert!(
+            matches!(second, Err(StorageError::AlreadyServed(_))),
+            "{second:?}"
+        );
+        drop(first);
+        assert!(ServeLock::take(&url).expect("free again").is_some());
+        assert!(ServeLock::take("postgres://u@h/db")
+            .expect("no lock")
+            .is_none());
+        assert!(ServeLock::take("sqlite::memory:")
+            .expect("no lock")
+            .is_none());
+    }
 
     #[test]
     fn backend_is_chosen_by_url_scheme() {

@@ -57,6 +57,14 @@ fn canned_replies_are_added_listed_replaced_and_removed() {
         ],
     );
     assert!(added.status.success(), "{}", err(&added));
+    assert!(
+        err(&added).contains(&format!(
+            "database: sqlite://{}",
+            dir.join("desk.db").display()
+        )),
+        "the command says which database it opened: {}",
+        err(&added)
+    );
     assert_eq!(
         out(&added).trim(),
         "canned reply `greeting` (every language) added"
@@ -287,7 +295,7 @@ fn a_report_prints_as_a_table_csv_and_json_and_refuses_bad_options() {
 }
 
 #[test]
-fn healthcheck_is_0_while_serving_and_1_after_stopping() {
+fn healthcheck_is_0_while_serving_and_1_after_stopping_and_one_server_per_sqlite_file() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let dir = dir.path();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -339,6 +347,18 @@ fn healthcheck_is_0_while_serving_and_1_after_stopping() {
         "{}",
         out(&healthy)
     );
+
+    // A second server on the same SQLite file is refused, and says why.
+    let second = relaydesk(dir, &["serve"]);
+    assert!(!second.status.success(), "a second server started");
+    assert!(
+        err(&second).contains("another relaydesk process is already serving the SQLite database"),
+        "{}",
+        err(&second)
+    );
+    // Commands still work beside the server.
+    let listed = relaydesk(dir, &["agent", "list"]);
+    assert!(listed.status.success(), "{}", err(&listed));
 
     drop(server);
     let after = relaydesk(dir, &["healthcheck"]);
