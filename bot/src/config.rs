@@ -126,7 +126,10 @@ Environment (each overrides the same key of relaydesk.toml):
                                      X-Forwarded-For is believed [default: none]
   RELAYDESK_EMAIL_SMTP_URL           email.smtp_url: smtp://host:port or smtps://user:pass@host; no
                                      mail is sent while unset [default: unset]
-  RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>
+  RELAYDESK_EMAIL_FROM               email.from: sender address, e.g. Support <help@example.com>;
+                                     with smtp_url set, email is a channel (docs/email.md)
+  RELAYDESK_EMAIL_INBOUND_SECRET     email.inbound_secret: secret path segment of the inbound mail
+                                     endpoint for providers that cannot send headers [default: unset]
   RELAYDESK_CSAT_ENABLED             csat.enabled: ask customers “How did we do?” with 1-5 buttons when
                                      a ticket closes [default: true]
   RELAYDESK_CSAT_DELAY_SECONDS       csat.delay_seconds: wait this long after the close [default: 0]

@@ -144,7 +144,10 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
     if let Some(telegram) = crate::telegram::TelegramChannel::from_config(
         &config.telegram,
-        crate::telegram::TelegramOptions::default(),
+        crate::telegram::TelegramOptions {
+            instance: format!("{}:{}", crate::telegram::host_name(), config.listen),
+            ..crate::telegram::TelegramOptions::default()
+        },
     )
     .map_err(ServeError::ChannelConfig)?
     {

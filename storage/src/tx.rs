@@ -14,6 +14,7 @@ mod delivery;
 mod faq;
 mod gauges;
 mod held;
+mod leases;
 mod listing;
 mod messages;
 mod outbox;

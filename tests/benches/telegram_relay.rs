@@ -52,6 +52,7 @@ async fn start(fake: &TelegramFake, paced: bool) -> TestApp {
     let options = TelegramOptions {
         long_poll: Duration::from_secs(1),
         request_timeout: Duration::from_secs(10),
+        ..TelegramOptions::default()
     };
     let channel = TelegramChannel::from_config(&config.telegram, options)
         .expect("valid Telegram configuration")

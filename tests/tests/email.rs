@@ -799,6 +799,7 @@ async fn agents_answer_a_mail_from_their_telegram_topic() {
         TelegramOptions {
             long_poll: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            ..TelegramOptions::default()
         },
     )
     .expect("valid Telegram configuration")

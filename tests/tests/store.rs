@@ -560,3 +560,42 @@ async fn a_plain_file_path_opens_and_creates_an_sqlite_file() {
     store.close().await;
     assert!(path.exists(), "the file was created");
 }
+
+both_backends!(
+    a_lease_has_one_holder_until_it_runs_out,
+    |store: Store| async move {
+        let hold = |owner: &'static str, now: i64| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.expect("begin");
+                let held = tx
+                    .hold_lease("telegram.polling", owner, now, 60_000)
+                    .await
+                    .expect("lease");
+                tx.commit().await.expect("commit");
+                held
+            }
+        };
+        assert!(hold("a", T0).await, "a free lease is taken");
+        assert!(!hold("b", T0 + 1_000).await, "held by a");
+        assert!(hold("a", T0 + 30_000).await, "a keeps it");
+        assert!(
+            !hold("b", T0 + 80_000).await,
+            "a renewed it until T0 + 90 s"
+        );
+        assert!(
+            hold("b", T0 + 91_000).await,
+            "a let it run out: b takes over"
+        );
+        assert!(!hold("a", T0 + 92_000).await, "now b holds it");
+        let mut tx = store.begin().await.expect("begin");
+        tx.release_lease("telegram.polling", "b")
+            .await
+            .expect("release");
+        tx.commit().await.expect("commit");
+        assert!(
+            hold("a", T0 + 93_000).await,
+            "a released lease is free at once"
+        );
+    }
+);

@@ -43,6 +43,7 @@ fn fast_options() -> TelegramOptions {
     TelegramOptions {
         long_poll: Duration::from_secs(1),
         request_timeout: Duration::from_secs(5),
+        ..TelegramOptions::default()
     }
 }
 

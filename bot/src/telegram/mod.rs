@@ -44,6 +44,9 @@ pub struct TelegramOptions {
     pub long_poll: Duration,
     /// Longest wait for any one Bot API answer (must exceed `long_poll`).
     pub request_timeout: Duration,
+    /// This instance, as the holder of the polling lease: the same after a restart (so a
+    /// restarted instance polls again at once), different for every other instance.
+    pub instance: String,
 }
 
 impl Default for TelegramOptions {
@@ -51,8 +54,19 @@ impl Default for TelegramOptions {
         Self {
             long_poll: Duration::from_secs(25),
             request_timeout: Duration::from_secs(40),
+            instance: host_name(),
         }
     }
+}
+
+/// This machine's name (`HOSTNAME`, else `/etc/hostname`), for telling instances apart.
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "relaydesk".to_string())
 }
 
 pub struct TelegramChannel {
@@ -246,10 +260,21 @@ impl Channel for TelegramChannel {
                     tracing::warn!(error = %e, "deleteWebhook failed");
                 }
                 tracing::info!("Telegram updates arrive by long polling");
+                let lease = polling::PollLease {
+                    store: hub.store().clone(),
+                    owner: self.options.instance.clone(),
+                    ttl: self.options.long_poll + std::time::Duration::from_secs(30),
+                };
                 let receiver = Receiver::new(hub, self.bot.clone(), self.staff_chat_id);
-                polling::poll(&self.bot, &receiver, self.options.long_poll, &shutdown)
-                    .await
-                    .map_err(|e| Self::failed(e.to_string()))
+                polling::poll(
+                    &self.bot,
+                    &receiver,
+                    self.options.long_poll,
+                    &lease,
+                    &shutdown,
+                )
+                .await
+                .map_err(|e| Self::failed(e.to_string()))
             }
         }
     }

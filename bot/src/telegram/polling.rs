@@ -1,6 +1,10 @@
 //! `getUpdates` long polling. The offset moves past an update only once the hub committed it:
 //! the next request carries `offset = last committed update_id + 1`, so a crash at any point
 //! gets the update again (and the hub drops what it already stored).
+//!
+//! Telegram allows one poller per bot. With several instances on one database, the holder of
+//! the store's `telegram.polling` lease polls; the others wait and take over when its lease
+//! runs out (it dies) or is given back (it stops).
 
 use std::time::Duration;
 
@@ -16,6 +20,56 @@ use super::receive::Receiver;
 /// Longest pause between attempts after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// The lease that lets one instance poll.
+pub struct PollLease {
+    pub store: relaydesk_storage::Store,
+    pub owner: String,
+    /// How long the lease lasts unless renewed: longer than one long poll.
+    pub ttl: Duration,
+}
+
+/// Name of the polling lease in the store.
+const LEASE: &str = "telegram.polling";
+
+impl PollLease {
+    /// Takes or renews the lease; `false` when another instance holds it (or the store cannot
+    /// say, so two never poll at once).
+    async fn hold(&self) -> bool {
+        let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        let held = async {
+            let mut tx = self.store.begin().await?;
+            let held = tx
+                .hold_lease(
+                    LEASE,
+                    &self.owner,
+                    chrono::Utc::now().timestamp_millis(),
+                    ttl,
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<_, relaydesk_storage::StorageError>(held)
+        };
+        match held.await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew the Telegram polling lease");
+                false
+            }
+        }
+    }
+
+    async fn release(&self) {
+        let released = async {
+            let mut tx = self.store.begin().await?;
+            tx.release_lease(LEASE, &self.owner).await?;
+            tx.commit().await
+        };
+        if let Err(e) = released.await {
+            tracing::warn!(error = %e, "could not give the Telegram polling lease back");
+        }
+    }
+}
+
 /// Why polling stopped for good.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -25,12 +79,42 @@ pub async fn poll(
     bot: &Bot,
     receiver: &Receiver,
     long_poll: Duration,
+    lease: &PollLease,
+    shutdown: &CancellationToken,
+) -> Result<(), PollingError> {
+    let polled = poll_holding(bot, receiver, long_poll, lease, shutdown).await;
+    lease.release().await;
+    polled
+}
+
+async fn poll_holding(
+    bot: &Bot,
+    receiver: &Receiver,
+    long_poll: Duration,
+    lease: &PollLease,
     shutdown: &CancellationToken,
 ) -> Result<(), PollingError> {
     let timeout = u32::try_from(long_poll.as_secs()).unwrap_or(u32::MAX);
     let mut offset: Option<i32> = None;
     let mut failures = 0u32;
+    let mut waiting = false;
     loop {
+        if !lease.hold().await {
+            if !waiting {
+                tracing::info!("another instance polls Telegram; this one waits to take over");
+                waiting = true;
+            }
+            // The holder's updates moved Telegram's offset on: start from what it left.
+            offset = None;
+            if !pause(lease.ttl / 4, shutdown).await {
+                return Ok(());
+            }
+            continue;
+        }
+        if waiting {
+            tracing::info!("this instance polls Telegram now");
+            waiting = false;
+        }
         let mut request = bot
             .get_updates()
             .timeout(timeout)
