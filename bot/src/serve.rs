@@ -212,6 +212,7 @@ pub async fn run_with(
         clock: hub.clock().clone(),
         desk: Arc::new(HubDesk::new(hub.clone())),
         settings: Arc::new(web_settings(&config)),
+        channels: hub.channel_health().clone(),
     });
     let mut workers = tokio::task::JoinSet::new();
     let mut receivers = tokio::task::JoinSet::new();
@@ -248,11 +249,28 @@ pub async fn run_with(
         }
         let token = shutdown.child_token();
         let hub = hub.clone();
+        // Chat and mail channels report whether they reach their platform; the widget and
+        // the console are the web server itself.
+        let reports = matches!(
+            platform,
+            Platform::Telegram | Platform::Discord | Platform::Email
+        );
+        if reports {
+            hub.channel_health()
+                .set(platform.as_str(), relaydesk_desk::ChannelState::Connecting);
+        }
         receivers.spawn(async move {
-            channel
-                .run(hub, token)
-                .await
-                .map_err(|e| (platform, e.to_string()))
+            let health = hub.channel_health().clone();
+            let ran = channel.run(hub, token).await;
+            if let (Err(e), true) = (&ran, reports) {
+                health.set(
+                    platform.as_str(),
+                    relaydesk_desk::ChannelState::NotConnected {
+                        reason: e.to_string(),
+                    },
+                );
+            }
+            ran.map_err(|e| (platform, e.to_string()))
         });
     }
     if !endpoints.is_empty() {

@@ -51,3 +51,84 @@ async fn not_ready_when_the_database_is_gone() {
     let body: serde_json::Value = ready.json().await.expect("JSON error");
     assert_eq!(body["error"]["code"], "not_ready");
 }
+
+/// `/readyz` names a channel that cannot reach its platform, and why; a channel that can
+/// shows as connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readiness_names_a_channel_that_is_not_connected() {
+    use relaydesk::config::Config;
+    use relaydesk::telegram::{TelegramChannel, TelegramConfig, TelegramOptions};
+    use relaydesk_tests::telegram_fake::TelegramFake;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let fake = TelegramFake::start().await;
+    let start = |token: String| {
+        let fake_url = fake.url().to_string();
+        async move {
+            let mut config = Config::default();
+            config.telegram = TelegramConfig {
+                token: Some(token),
+                api_url: fake_url,
+                staff_chat_id: Some(-1_001_234_567_890),
+                ..TelegramConfig::default()
+            };
+            let telegram = TelegramChannel::from_config(
+                &config.telegram,
+                TelegramOptions {
+                    long_poll: Duration::from_secs(1),
+                    request_timeout: Duration::from_secs(5),
+                    ..TelegramOptions::default()
+                },
+            )
+            .expect("valid Telegram configuration")
+            .expect("Telegram is on");
+            spawn_app_with(Spawn {
+                config,
+                channels: vec![Arc::new(telegram)],
+                ..Spawn::default()
+            })
+            .await
+        }
+    };
+    let client = reqwest::Client::new();
+    let telegram_state = |app: &relaydesk_tests::app::TestApp, wanted: &'static str| {
+        let url = app.url("/readyz");
+        let client = client.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let answer = client.get(&url).send().await.expect("readyz answers");
+                assert_eq!(answer.status(), 200, "the database is fine: still ready");
+                let body: serde_json::Value = answer.json().await.expect("JSON");
+                if body["channels"]["telegram"]["state"] == wanted {
+                    return body;
+                }
+                assert!(Instant::now() < deadline, "never {wanted}: {body}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    // A token the Bot API refuses.
+    let refused = start("123456:not-the-token".to_string()).await;
+    let body = telegram_state(&refused, "not_connected").await;
+    assert_eq!(body["channels_down"][0], "telegram", "{body}");
+    assert!(
+        body["channels"]["telegram"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("telegram.token")),
+        "{body}"
+    );
+    // A refused token is fatal: the process stops with the reason.
+    let stopped = refused.stop().await;
+    assert!(
+        stopped.as_ref().is_err_and(|e| e.to_string().contains("telegram.token")),
+        "{stopped:?}"
+    );
+
+    let working = start(fake.token().to_string()).await;
+    let body = telegram_state(&working, "connected").await;
+    assert_eq!(body["channels_down"], serde_json::json!([]), "{body}");
+    working.stop().await.expect("clean stop");
+}

@@ -23,7 +23,10 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, WebError> 
         tracing::warn!(error = %e, "readiness check failed");
         WebError::NotReady("database not reachable or not migrated".to_string())
     })?;
-    Ok(Json(
-        json!({ "status": "ready", "database": state.store.backend().name() }),
-    ))
+    Ok(Json(json!({
+        "status": "ready",
+        "database": state.store.backend().name(),
+        "channels": state.channels.snapshot(),
+        "channels_down": state.channels.down(),
+    })))
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     /// The helpdesk core: every change to a ticket goes through it.
     pub desk: Arc<dyn Desk>,
     pub settings: Arc<WebSettings>,
+    /// Whether each channel is connected, for `/readyz`.
+    pub channels: relaydesk_desk::ChannelHealth,
 }
 
 impl fmt::Debug for AppState {

@@ -156,6 +156,9 @@ impl Worker {
     async fn ready(&self, ready: Ready) {
         self.http.set_application_id(ready.application.id);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.hub
+            .channel_health()
+            .set("discord", relaydesk_desk::ChannelState::Connected);
         if let Err(e) = self
             .settings
             .guild

@@ -131,6 +131,12 @@ pub async fn watch(
         match outcome {
             Ok(()) => return,
             Err(e) => {
+                hub.channel_health().set(
+                    "email",
+                    relaydesk_desk::ChannelState::NotConnected {
+                        reason: format!("mailbox: {e}"),
+                    },
+                );
                 tracing::warn!(mailbox = ?mailbox, error = %e, ?pause, "mailbox connection ended; reconnecting");
                 metrics::counter!("relaydesk_imap_reconnects_total").increment(1);
             }
@@ -203,6 +209,8 @@ where
     let idle = session.capabilities().await?.has_str("IDLE");
     session.select(&mailbox.folder).await?;
     tracing::info!(folder = %mailbox.folder, idle, "reading the support mailbox");
+    hub.channel_health()
+        .set("email", relaydesk_desk::ChannelState::Connected);
     loop {
         let more = read_new(&mut session, hub, settings, mailbox).await?;
         if more {

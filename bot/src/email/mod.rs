@@ -182,7 +182,12 @@ impl Channel for EmailChannel {
         tracing::info!(address = %self.settings.address, "email channel ready");
         match self.mailbox.clone() {
             Some(mailbox) => imap::watch(hub, self.settings.clone(), mailbox, shutdown).await,
-            None => shutdown.cancelled().await,
+            None => {
+                // Mail arrives by the inbound endpoint: nothing to connect to.
+                hub.channel_health()
+                    .set("email", relaydesk_desk::ChannelState::Connected);
+                shutdown.cancelled().await
+            }
         }
         Ok(())
     }

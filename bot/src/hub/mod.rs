@@ -85,6 +85,7 @@ pub struct Hub {
     config: Arc<HubConfig>,
     wakers: Wakers,
     feed: ChangeFeed,
+    channels: relaydesk_desk::ChannelHealth,
 }
 
 impl Hub {
@@ -95,7 +96,14 @@ impl Hub {
             config: Arc::new(config),
             wakers: Wakers::default(),
             feed: ChangeFeed::default(),
+            channels: relaydesk_desk::ChannelHealth::default(),
         }
+    }
+
+    /// Whether each channel is connected to its platform (set by the channels, shown by
+    /// `/readyz`).
+    pub fn channel_health(&self) -> &relaydesk_desk::ChannelHealth {
+        &self.channels
     }
 
     pub fn store(&self) -> &Store {

@@ -127,12 +127,17 @@ impl TelegramChannel {
     }
 
     /// `getMe` until it answers: a wrong token stops the channel, other failures are retried.
-    async fn check_token(&self, shutdown: &CancellationToken) -> Result<bool, ChannelError> {
+    async fn check_token(
+        &self,
+        health: &relaydesk_desk::ChannelHealth,
+        shutdown: &CancellationToken,
+    ) -> Result<bool, ChannelError> {
         let mut failures = 0u32;
         loop {
             match self.bot.get_me().send().await {
                 Ok(me) => {
                     tracing::info!(bot = %me.username(), "Telegram bot connected");
+                    health.set("telegram", relaydesk_desk::ChannelState::Connected);
                     return Ok(true);
                 }
                 Err(e) if errors::is_fatal(&e) => {
@@ -143,6 +148,12 @@ impl TelegramChannel {
                 Err(e) => {
                     failures += 1;
                     tracing::warn!(error = %e, failures, "getMe failed; retrying");
+                    health.set(
+                        "telegram",
+                        relaydesk_desk::ChannelState::NotConnected {
+                            reason: format!("getMe failed: {e}"),
+                        },
+                    );
                     let wait = Duration::from_secs(u64::from(failures.min(30)));
                     if !polling::pause(wait, shutdown).await {
                         return Ok(false);
@@ -243,7 +254,8 @@ impl Channel for TelegramChannel {
         hub: Hub,
         shutdown: CancellationToken,
     ) -> Result<(), ChannelError> {
-        if !self.check_token(&shutdown).await? {
+        let health = hub.channel_health().clone();
+        if !self.check_token(&health, &shutdown).await? {
             return Ok(());
         }
         self.register_commands().await;
@@ -271,6 +283,7 @@ impl Channel for TelegramChannel {
                     &receiver,
                     self.options.long_poll,
                     &lease,
+                    &health,
                     &shutdown,
                 )
                 .await

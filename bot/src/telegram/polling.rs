@@ -80,9 +80,10 @@ pub async fn poll(
     receiver: &Receiver,
     long_poll: Duration,
     lease: &PollLease,
+    health: &relaydesk_desk::ChannelHealth,
     shutdown: &CancellationToken,
 ) -> Result<(), PollingError> {
-    let polled = poll_holding(bot, receiver, long_poll, lease, shutdown).await;
+    let polled = poll_holding(bot, receiver, long_poll, lease, health, shutdown).await;
     lease.release().await;
     polled
 }
@@ -92,6 +93,7 @@ async fn poll_holding(
     receiver: &Receiver,
     long_poll: Duration,
     lease: &PollLease,
+    health: &relaydesk_desk::ChannelHealth,
     shutdown: &CancellationToken,
 ) -> Result<(), PollingError> {
     let timeout = u32::try_from(long_poll.as_secs()).unwrap_or(u32::MAX);
@@ -128,6 +130,9 @@ async fn poll_holding(
         };
         let updates = match updates {
             Ok(updates) => {
+                if failures > 0 {
+                    health.set("telegram", relaydesk_desk::ChannelState::Connected);
+                }
                 failures = 0;
                 updates
             }
@@ -137,6 +142,12 @@ async fn poll_holding(
             Err(e) => {
                 failures += 1;
                 tracing::warn!(error = %e, failures, "getUpdates failed; retrying");
+                health.set(
+                    "telegram",
+                    relaydesk_desk::ChannelState::NotConnected {
+                        reason: format!("getUpdates failed: {e}"),
+                    },
+                );
                 if !pause(backoff(failures), shutdown).await {
                     return Ok(());
                 }
