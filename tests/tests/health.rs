@@ -66,12 +66,14 @@ async fn readiness_names_a_channel_that_is_not_connected() {
     let start = |token: String| {
         let fake_url = fake.url().to_string();
         async move {
-            let mut config = Config::default();
-            config.telegram = TelegramConfig {
-                token: Some(token),
-                api_url: fake_url,
-                staff_chat_id: Some(-1_001_234_567_890),
-                ..TelegramConfig::default()
+            let config = Config {
+                telegram: TelegramConfig {
+                    token: Some(token),
+                    api_url: fake_url,
+                    staff_chat_id: Some(-1_001_234_567_890),
+                    ..TelegramConfig::default()
+                },
+                ..Config::default()
             };
             let telegram = TelegramChannel::from_config(
                 &config.telegram,
@@ -123,7 +125,9 @@ async fn readiness_names_a_channel_that_is_not_connected() {
     // A refused token is fatal: the process stops with the reason.
     let stopped = refused.stop().await;
     assert!(
-        stopped.as_ref().is_err_and(|e| e.to_string().contains("telegram.token")),
+        stopped
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("telegram.token")),
         "{stopped:?}"
     );
 
