@@ -1494,3 +1494,93 @@ async fn ticked_tickets_are_tagged_and_closed_together() {
         relaydesk_storage::TicketStatus::Open
     );
 }
+
+#[tokio::test]
+async fn admins_see_channels_and_send_a_failed_send_again() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", true).await;
+    add_agent(&desk.app.store, "bo", false).await;
+    // The staff thread cannot be opened: the send is given up.
+    desk.recorder
+        .fail_next([relaydesk::hub::DeliveryError::Permanent(
+            "the bot lacks a permission".into(),
+        )]);
+    customer_writes(&desk.hub, Platform::Telegram, "Ada", "printer").await;
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        let mut tx = desk.app.store.begin().await.expect("begin");
+        failed = tx.failed_outbox(10).await.expect("failed sends");
+        tx.rollback().await.expect("rollback");
+        if failed
+            .iter()
+            .any(|r| r.last_error.as_deref() == Some("the bot lacks a permission"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row = failed
+        .iter()
+        .find(|r| r.last_error.as_deref() == Some("the bot lacks a permission"))
+        .expect("the failed send");
+
+    let mut plain = signed_in(&desk.app, "bo").await;
+    assert_eq!(
+        plain.get("/console/channels").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut admin = signed_in(&desk.app, "anna").await;
+    let page = admin.get("/console/channels").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-channel=\"telegram\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("the bot lacks a permission"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf().expect("token");
+    let id = row.id.to_string();
+    let again = admin
+        .post("/console/channels", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    // It is queued (or sent) now: not failed, so not again.
+    let twice = admin
+        .post("/console/channels", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    // Sent the second time round (the recorder failed only once): no longer failed, and
+    // the thread was opened.
+    let mut settled = false;
+    for _ in 0..100 {
+        let mut tx = desk.app.store.begin().await.expect("begin");
+        let failed_now = tx.failed_outbox(10).await.expect("failed sends");
+        tx.rollback().await.expect("rollback");
+        if failed_now.iter().all(|r| r.id != row.id)
+            && desk
+                .recorder
+                .sent()
+                .iter()
+                .any(|o| matches!(o, Outbound::OpenThread { .. }))
+        {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut tx = desk.app.store.begin().await.expect("begin");
+    let failed_now = tx.failed_outbox(10).await.expect("failed sends");
+    tx.rollback().await.expect("rollback");
+    assert!(
+        settled,
+        "{:?} row {:?} failed now {:?}",
+        desk.recorder.sent(),
+        row,
+        failed_now
+    );
+}

@@ -161,6 +161,7 @@ pub fn live_page(
                     @if agent.role == relaydesk_storage::Role::Admin {
                         a href="/console/reports" { "Reports" }
                         a href="/console/agents" { "Agents" }
+                        a href="/console/channels" { "Channels" }
                         a href="/console/webhooks" { "Webhooks" }
                     }
                     form.availability method="post" action="/console/availability" {

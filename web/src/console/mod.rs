@@ -8,6 +8,7 @@ mod agents;
 mod alerts;
 mod availability;
 mod canned;
+mod channels;
 mod events;
 mod faq;
 mod layout;
@@ -89,6 +90,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/events", get(events::list_events))
         .route("/console/agents", get(agents::show).post(agents::change))
+        .route(
+            "/console/channels",
+            get(channels::show).post(channels::retry),
+        )
         .layer(middleware::from_fn(protect))
 }
 
