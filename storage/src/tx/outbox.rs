@@ -389,7 +389,9 @@ impl Tx {
     }
 
     /// Puts a failed row back in its lane to be tried again from now, with its attempts
-    /// counted afresh. False when the row is not a failed one.
+    /// counted afresh, and with it the failed rows after it in the same lane: those that
+    /// failed because it did (a staff post whose thread could not be opened) go out behind it,
+    /// in order. False when the row is not a failed one.
     pub async fn retry_failed(&mut self, id: i64, now_ms: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, finished_at = NULL, \
@@ -400,10 +402,21 @@ impl Tx {
         .execute(&mut *self.inner)
         .await?;
         if done.rows_affected() == 1 {
-            let row = sqlx::query("SELECT platform FROM outbox WHERE id = $1")
+            let row = sqlx::query("SELECT platform, lane FROM outbox WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *self.inner)
                 .await?;
+            let lane: String = row.try_get("lane")?;
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, \
+                 finished_at = NULL, lease_owner = NULL, lease_until = NULL, joined_to = NULL \
+                 WHERE lane = $1 AND id > $2 AND status = 'failed'",
+            )
+            .bind(&lane)
+            .bind(id)
+            .bind(now_ms)
+            .execute(&mut *self.inner)
+            .await?;
             self.queued_for.insert(parse(&row, "platform")?);
             return Ok(true);
         }
