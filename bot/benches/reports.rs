@@ -14,13 +14,14 @@
 
 #[path = "support/backends.rs"]
 mod backends;
+#[path = "support/fill.rs"]
+mod fill;
 
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use relaydesk_desk::reports::{Granularity, Request};
 use relaydesk_storage::{ReportGroup, Store, StoreOptions};
-use sqlx::{Connection, Executor};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const SPAN_DAYS: i64 = 180;
@@ -36,7 +37,13 @@ async fn run(backend: &str, url: &str, total: i64) {
         .expect("open the store");
     let end = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
     let started = Instant::now();
-    fill(url, total, end.timestamp_millis() - SPAN_DAYS * DAY_MS).await;
+    fill::fill(
+        url,
+        total,
+        end.timestamp_millis() - SPAN_DAYS * DAY_MS,
+        SPAN_DAYS,
+    )
+    .await;
     println!(
         "{backend}: {total} tickets stored in {:.1?}",
         started.elapsed()
@@ -88,46 +95,4 @@ async fn run(backend: &str, url: &str, total: i64) {
         );
     }
     store.close().await;
-}
-
-/// Agents, teams, one customer and `total` tickets with their replies, closes and surveys,
-/// written with set-based SQL.
-async fn fill(url: &str, total: i64, start: i64) {
-    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
-    let span = SPAN_DAYS * DAY_MS;
-    let statements = [
-        format!("INSERT INTO customers (display_name, created_at) VALUES ('Bench Customer', {start})"),
-        format!(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20) \
-             INSERT INTO agents (name, role, created_at) SELECT 'agent-' || i, 'agent', {start} FROM s"
-        ),
-        format!(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5) \
-             INSERT INTO teams (name, created_at) SELECT 'team-' || i, {start} FROM s"
-        ),
-        format!(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {total}) \
-             INSERT INTO tickets (number, subject, customer_id, origin, conversation, status, priority, \
-             assignee_id, team_id, created_at, updated_at, first_agent_reply_at, closed_at) \
-             SELECT 1000 + i, 'bench ticket', 1, \
-             CASE i % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'telegram' ELSE 'discord' END, \
-             'conversation-' || i, \
-             CASE WHEN i % 20 = 0 THEN 'open' ELSE 'closed' END, \
-             CASE i % 4 WHEN 0 THEN 'low' WHEN 1 THEN 'normal' WHEN 2 THEN 'high' ELSE 'urgent' END, \
-             1 + i % 20, 1 + i % 5, \
-             {start} + CAST(i AS BIGINT) * {span} / {total}, {start}, \
-             CASE WHEN i % 33 = 0 THEN NULL ELSE {start} + CAST(i AS BIGINT) * {span} / {total} + (1 + i % 120) * 60000 END, \
-             CASE WHEN i % 20 = 0 THEN NULL ELSE {start} + CAST(i AS BIGINT) * {span} / {total} + (1 + i % 48) * 3600000 END \
-             FROM s"
-        ),
-        "INSERT INTO csat_surveys (ticket_id, created_at, rating, rated_at) \
-         SELECT id, closed_at, CASE WHEN id % 3 = 0 THEN NULL ELSE 1 + id % 5 END, closed_at \
-         FROM tickets WHERE closed_at IS NOT NULL AND id % 10 = 0"
-            .to_string(),
-        "ANALYZE".to_string(),
-    ];
-    for sql in statements {
-        conn.execute(sql.as_str()).await.expect("bulk insert");
-    }
-    conn.close().await.ok();
 }
