@@ -20,21 +20,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use relaydesk::config::Config;
-use relaydesk_storage::{Store, StoreOptions, SystemClock};
+use relaydesk_storage::SystemClock;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 const SPAN_DAYS: i64 = 180;
 
 fn main() {
-    let total = backends::tickets(1_000_000);
-    backends::each(|backend, url| async move { run(backend, &url, total).await });
+    backends::each_with_tickets(1_000_000, |backend, url, total| async move {
+        run(backend, &url, total).await
+    });
 }
 
 async fn run(backend: &str, url: &str, total: i64) {
-    let store = Store::open(url, &StoreOptions::default())
-        .await
-        .expect("open the store");
+    let store = backends::open(url).await;
     let now = chrono::Utc::now().timestamp_millis();
     let started = Instant::now();
     fill::fill(url, total, now - SPAN_DAYS * 24 * 3600 * 1000, SPAN_DAYS).await;

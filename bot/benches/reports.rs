@@ -21,20 +21,19 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use relaydesk_desk::reports::{Granularity, Request};
-use relaydesk_storage::{ReportGroup, Store, StoreOptions};
+use relaydesk_storage::ReportGroup;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const SPAN_DAYS: i64 = 180;
 
 fn main() {
-    let total = backends::tickets(1_000_000);
-    backends::each(|backend, url| async move { run(backend, &url, total).await });
+    backends::each_with_tickets(1_000_000, |backend, url, total| async move {
+        run(backend, &url, total).await
+    });
 }
 
 async fn run(backend: &str, url: &str, total: i64) {
-    let store = Store::open(url, &StoreOptions::default())
-        .await
-        .expect("open the store");
+    let store = backends::open(url).await;
     let end = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
     let started = Instant::now();
     fill::fill(

@@ -21,7 +21,7 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use relaydesk::hub::{Hub, HubConfig};
 use relaydesk::sla::{SchedulerOptions, SlaConfig, SlaScheduler};
-use relaydesk_storage::{FakeClock, Store, StoreOptions};
+use relaydesk_storage::FakeClock;
 use sqlx::{Connection, Executor};
 
 const OPEN: i64 = 20_000;
@@ -30,14 +30,13 @@ const GOAL_MS: i64 = 24 * 3600 * 1000;
 const WARN_MS: i64 = GOAL_MS * 8 / 10;
 
 fn main() {
-    let total = backends::tickets(1_000_000);
-    backends::each(|backend, url| async move { run(backend, &url, total).await });
+    backends::each_with_tickets(1_000_000, |backend, url, total| async move {
+        run(backend, &url, total).await
+    });
 }
 
 async fn run(backend: &str, url: &str, total: i64) {
-    let store = Store::open(url, &StoreOptions::default())
-        .await
-        .expect("open the store");
+    let store = backends::open(url).await;
     let base = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
     let started = Instant::now();
     fill(url, total, base.timestamp_millis()).await;

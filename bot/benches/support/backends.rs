@@ -13,6 +13,24 @@ pub fn tickets(default: i64) -> i64 {
         .unwrap_or(default)
 }
 
+/// Runs a benchmark of `tickets(default)` stored tickets: `run(backend name, database URL,
+/// number of tickets)` for each backend.
+pub fn each_with_tickets<F, Fut>(default: i64, run: F)
+where
+    F: Fn(&'static str, String, i64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let total = tickets(default);
+    each(|backend, url| run(backend, url, total));
+}
+
+/// The store at `url`, migrated.
+pub async fn open(url: &str) -> relaydesk_storage::Store {
+    relaydesk_storage::Store::open(url, &relaydesk_storage::StoreOptions::default())
+        .await
+        .expect("open the store")
+}
+
 /// Calls `run(backend name, database URL)` for each backend, one after the other.
 pub fn each<F, Fut>(run: F)
 where
