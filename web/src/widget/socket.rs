@@ -458,7 +458,7 @@ impl Session {
                 Flow::Continue
             }
             ClientFrame::Send { id, text, file } => {
-                if let Flow::Stop = self.on_send(visitor, id, text, file).await {
+                if let Flow::Stop = self.on_send(visitor, shown, id, text, file).await {
                     return Flow::Stop;
                 }
                 self.refresh(visitor, shown).await
@@ -486,6 +486,7 @@ impl Session {
     async fn on_send(
         &mut self,
         visitor: &Visitor,
+        shown: &mut Shown,
         id: String,
         text: String,
         file: Option<super::protocol::Upload>,
@@ -538,6 +539,9 @@ impl Session {
         };
         let frame = match self.state.desk.customer_message(input).await {
             Ok(accepted) => {
+                // Watched before the visitor hears of it: a change made the moment after the
+                // ack (an agent closing the new ticket) wakes this socket.
+                shown.tickets.add(accepted.ticket_id);
                 if accepted.new_ticket {
                     if let Err(e) = self.remember_email(visitor).await {
                         tracing::error!(error = %e, "cannot store a visitor's email");
