@@ -547,6 +547,7 @@ async fn hostile_mail_is_kept_as_far_as_the_limits_allow() {
 
 async fn start_with_mailbox(db: TestDb, sink: &SmtpSink, imap: &ImapFake) -> TestApp {
     let mut config = Config::default();
+    config.email.max_mail_mb = 1;
     config.email.smtp_url = Some(sink.url());
     config.email.from = Some("ACME Support <support@acme.example>".into());
     config.email.imap = Some(ImapConfig {
@@ -679,6 +680,23 @@ async fn mailbox_story(db: TestDb) {
     until_seen(&imap, ooo).await;
     assert_eq!(tickets_count(&app).await, 1);
     assert_eq!(customer_texts(&app, number).await.len(), 3);
+
+    // A mail over the 1 MB limit is read up to it, stored, and the thread says it was cut.
+    let huge = imap.deliver(&mail(
+        "ann@customer.example",
+        "<i5@customer.example>",
+        &format!("Re: Login broken [#{number}]"),
+        &format!("In-Reply-To: {ours}\r\n"),
+        &format!("Logs follow.\r\n{}", "x".repeat(1_500_000)),
+    ));
+    until_seen(&imap, huge).await;
+    let texts = until_customer_texts(&app, number, 4).await;
+    assert!(texts[3].starts_with("Logs follow."), "{}", &texts[3][..40]);
+    assert!(
+        texts[3].contains("more than the limit"),
+        "the cut is said: …{}",
+        &texts[3][texts[3].len().saturating_sub(300)..]
+    );
     app.stop().await.expect("clean stop");
 }
 

@@ -267,12 +267,13 @@ where
             continue;
         };
         let raw = fetch.body().unwrap_or_default();
-        let cut = fetch
+        let whole = fetch
             .size
-            .is_some_and(|size| usize::try_from(size).unwrap_or(usize::MAX) > raw.len());
-        match receive(hub, settings, raw).await {
+            .map(|size| usize::try_from(size).unwrap_or(usize::MAX))
+            .filter(|whole| *whole > raw.len());
+        match receive(hub, settings, raw, whole).await {
             Ok(received) => {
-                if cut {
+                if whole.is_some() {
                     tracing::warn!(uid, "a mail over the size limit was stored cut");
                 }
                 log_received(uid, &received);

@@ -86,7 +86,7 @@ async fn take(inbound: &Inbound, headers: &HeaderMap, body: &[u8]) -> Response {
     if body.iter().all(u8::is_ascii_whitespace) {
         return ApiError::invalid("body", "the mail is empty").into_response();
     }
-    match receive(&inbound.hub, &inbound.settings, body).await {
+    match receive(&inbound.hub, &inbound.settings, body, None).await {
         Ok(Received::Stored { number, new_ticket }) => Json(json!({
             "result": "stored",
             "ticket": number,

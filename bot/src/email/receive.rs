@@ -21,11 +21,13 @@ pub enum Received {
     Ignored(String),
 }
 
-/// Takes in one raw mail.
+/// Takes in one raw mail. `cut_from`: the mail's whole size when `raw` is only its start (a
+/// mailbox's mail over the size limit), said in the thread.
 pub async fn receive(
     hub: &Hub,
     settings: &EmailSettings,
     raw: &[u8],
+    cut_from: Option<usize>,
 ) -> Result<Received, EmailError> {
     let mail = parse(raw, settings.limits(hub.config().max_message_bytes));
     let Some((address, name)) = mail.from.clone() else {
@@ -82,7 +84,11 @@ pub async fn receive(
         tx.commit().await?;
     }
 
-    let text = message_text(&mail, raw.len() > settings.max_original_bytes);
+    let text = message_text(
+        &mail,
+        raw.len() > settings.max_original_bytes,
+        cut_from.map(|whole| (raw.len(), whole)),
+    );
     let message = CustomerMessage {
         platform: Platform::Email,
         external_message_id: Some(mail.message_id.clone()),
@@ -142,7 +148,11 @@ async fn thread_of(hub: &Hub, mail: &InboundMail, address: &str) -> Result<MailT
 }
 
 /// The thread post of a mail: its new text, then what was not kept.
-fn message_text(mail: &InboundMail, original_too_large: bool) -> String {
+fn message_text(
+    mail: &InboundMail,
+    original_too_large: bool,
+    cut: Option<(usize, usize)>,
+) -> String {
     let mut text = mail.text.trim().to_string();
     if text.is_empty() && mail.files.is_empty() {
         text = "(an empty mail)".to_string();
@@ -150,6 +160,13 @@ fn message_text(mail: &InboundMail, original_too_large: bool) -> String {
     let mut notes = mail.dropped.clone();
     if original_too_large {
         notes.push("the original mail (too large to keep whole)".into());
+    }
+    if let Some((kept, whole)) = cut {
+        notes.push(format!(
+            "everything after its first {} KB (the mail has {} KB, more than the limit)",
+            kept / 1024,
+            whole / 1024
+        ));
     }
     if !notes.is_empty() {
         text.push_str("\n\n⚠️ Not kept from this mail: ");
