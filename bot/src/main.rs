@@ -291,7 +291,7 @@ async fn open_for_command(config: &Config) -> anyhow::Result<relaydesk_storage::
     let store = serve::open_store(config).await?;
     eprintln!(
         "database: {} ({})",
-        cli::config_check::shown_url(&config.database_url),
+        relaydesk_storage::redact_url(&config.database_url),
         store.backend().name()
     );
     Ok(store)

@@ -21,7 +21,7 @@ pub use events::Subscription;
 pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
 pub use notify::{ChangeListener, Heard};
-pub use store::{Backend, ServeLock, Store, StoreOptions};
+pub use store::{redact as redact_url, Backend, ServeLock, Store, StoreOptions};
 pub use tx::search_problem;
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,

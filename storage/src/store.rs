@@ -310,7 +310,7 @@ impl ServeLock {
 }
 
 /// A URL safe to print: the password, if any, is replaced.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

@@ -33,20 +33,6 @@ pub fn render(config: &Config) -> Result<String, ConfigCheckError> {
     toml::to_string_pretty(&value).map_err(|e| ConfigCheckError::Render(e.to_string()))
 }
 
-/// A database URL as it may be shown: its password masked.
-pub fn shown_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            if url.set_password(Some("***")).is_ok() {
-                url.to_string()
-            } else {
-                text.to_string()
-            }
-        }
-        _ => text.to_string(),
-    }
-}
-
 /// Drops nulls and masks secrets, recursively.
 fn clean(value: &mut Value, key: &str) {
     match value {
@@ -61,7 +47,7 @@ fn clean(value: &mut Value, key: &str) {
             *text = "***".to_string();
         }
         Value::String(text) if URL_KEYS.contains(&key) => {
-            *text = shown_url(text);
+            *text = relaydesk_storage::redact_url(text);
         }
         _ => {}
     }

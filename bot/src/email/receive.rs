@@ -1,7 +1,7 @@
 //! A received mail into the desk: which conversation it continues, its files kept, the
 //! customer's message ingested; automatic mail and bounces set apart.
 
-use relaydesk_storage::{Attachment, Platform, WidgetFile};
+use relaydesk_storage::{Platform, WidgetFile};
 
 use super::parse::{parse, Automatic, InboundMail};
 use super::thread::{normalise_address, ticket_number_in, MailThread};
@@ -79,7 +79,10 @@ pub async fn receive(
         let mut tx = hub.store().begin().await?;
         for file in &files {
             tx.put_widget_file(file, now).await?;
-            attachments.push(attachment(file, settings.public_url.as_deref()));
+            attachments.push(relaydesk_web::file_attachment(
+                file,
+                settings.public_url.as_deref(),
+            ));
         }
         tx.commit().await?;
     }
@@ -216,20 +219,4 @@ async fn bounce(hub: &Hub, ours: &[String], reason: &str) -> Result<usize, Email
 
 fn new_key() -> String {
     hex::encode(rand::random::<[u8; 32]>())
-}
-
-fn attachment(file: &WidgetFile, public_url: Option<&str>) -> Attachment {
-    let base = public_url.unwrap_or("").trim_end_matches('/');
-    Attachment {
-        kind: if file.mime_type.starts_with("image/") {
-            "photo".to_string()
-        } else {
-            "document".to_string()
-        },
-        file_name: Some(file.file_name.clone()),
-        mime_type: Some(file.mime_type.clone()),
-        size: i64::try_from(file.data.len()).ok(),
-        platform_ref: None,
-        url: Some(format!("{base}/widget/files/{}", file.key)),
-    }
 }

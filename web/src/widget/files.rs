@@ -71,7 +71,7 @@ pub fn clean_name(name: &str, mime: &str) -> String {
 }
 
 /// What a message records about a stored file.
-pub(crate) fn attachment(file: &WidgetFile, public_url: Option<&str>) -> Attachment {
+pub fn attachment(file: &WidgetFile, public_url: Option<&str>) -> Attachment {
     let base = public_url.unwrap_or("").trim_end_matches('/');
     Attachment {
         kind: if file.mime_type.starts_with("image/") {

@@ -12,7 +12,9 @@ mod open_sockets;
 mod protocol;
 pub mod session;
 
-pub use files::{clean_name as clean_file_name, sniff as sniff_file};
+pub use files::{
+    attachment as file_attachment, clean_name as clean_file_name, sniff as sniff_file,
+};
 mod socket;
 
 use std::sync::Arc;
