@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 
 use relaydesk_desk::routing::{Assignment, Rule};
-use relaydesk_desk::{faq, Command};
+use relaydesk_desk::{faq, Command, Value};
 use relaydesk_storage::{Clock, Platform, Priority, StorageError, Store};
 use serde::{Deserialize, Serialize};
 
@@ -184,10 +184,12 @@ pub fn rules(
         let tags = rule
             .tags
             .iter()
-            .map(|tag| match Command::parse_text(&format!("/tag {tag}")) {
-                Ok(Command::Tag(tag)) => Ok(tag),
-                _ => Err(format!("{}: `{tag}` is not a tag (one word)", key("tags"))),
-            })
+            .map(
+                |tag| match Command::build("tag", Some(Value::Text(tag.clone()))) {
+                    Ok(Command::Tag(tag)) => Ok(tag),
+                    _ => Err(format!("{}: `{tag}` is not a tag (one word)", key("tags"))),
+                },
+            )
             .collect::<Result<Vec<_>, _>>()?;
         rules.push(Rule {
             keywords,

@@ -213,6 +213,7 @@ pub async fn run_with(
         desk: Arc::new(HubDesk::new(hub.clone())),
         settings: Arc::new(web_settings(&config)),
         channels: hub.channel_health().clone(),
+        sessions_ended: Arc::default(),
     });
     let mut workers = tokio::task::JoinSet::new();
     let mut receivers = tokio::task::JoinSet::new();

@@ -210,9 +210,19 @@ pub struct AgentCredentials {
     pub agent: Agent,
     /// argon2 PHC string; `None` until a password is set.
     pub password_hash: Option<String>,
-    pub failed_logins: i64,
-    /// Sign-in is refused until this moment (ms since the epoch).
-    pub locked_until_ms: Option<i64>,
+}
+
+/// How many failed sign-ins lock what, and for how long. Failures older than the lock's
+/// length are forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    /// One email from one client address.
+    pub per_pair: i64,
+    /// One email from any address: the guard against guessing from many addresses.
+    pub per_email: i64,
+    /// One client address, any email: the guard against trying many accounts.
+    pub per_address: i64,
+    pub lock_ms: i64,
 }
 
 /// A satisfaction survey sent when a ticket closed, and the customer's answer.

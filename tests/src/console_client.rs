@@ -33,6 +33,8 @@ pub struct ConsoleClient {
     base: String,
     http: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
+    /// Sent as `X-Forwarded-For`: the client address a trusted proxy would report.
+    forwarded_for: Option<String>,
 }
 
 impl ConsoleClient {
@@ -45,7 +47,33 @@ impl ConsoleClient {
                 .build()
                 .expect("an HTTP client"),
             cookies: BTreeMap::new(),
+            forwarded_for: None,
         }
+    }
+
+    /// The same client, as seen through a proxy that reports `address` as the client's.
+    pub fn from_address(mut self, address: &str) -> Self {
+        self.forwarded_for = Some(address.to_string());
+        self
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header());
+        match &self.forwarded_for {
+            Some(address) => request.header("x-forwarded-for", address),
+            None => request,
+        }
+    }
+
+    /// A GET whose answer is left unread (an event stream), with this client's cookies.
+    pub async fn open(&self, path: &str) -> Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("the console answers")
     }
 
     fn cookie_header(&self) -> String {
@@ -96,9 +124,7 @@ impl ConsoleClient {
 
     pub async fn get(&mut self, path: &str) -> Page {
         let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .expect("the console answers");
@@ -107,9 +133,7 @@ impl ConsoleClient {
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
+            .request(reqwest::Method::POST, path)
             .form(form)
             .send()
             .await

@@ -364,11 +364,35 @@ async fn core_story(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(error_of(&refused).0, "forbidden");
-    let (status, merged) = api
+    // Another customer's ticket: refused even for an admin (409), nothing moves.
+    let (status, across) = api
         .post(&format!("/api/v1/tickets/{other}/commands"), &admin, merge)
         .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{across}");
+    assert_eq!(error_of(&across).0, "conflict");
+    let (_, still) = api.get(&format!("/api/v1/tickets/{other}"), &agent).await;
+    assert_eq!(still["status"], "open");
+    // A ticket split off this customer's conversation merges back.
+    let (status, split) = api
+        .post(
+            &format!("/api/v1/tickets/{number}/commands"),
+            &admin,
+            json!({"name": "split", "message": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{split}");
+    let split_number = numbers.iter().max().expect("tickets") + 1;
+    let (status, merged) = api
+        .post(
+            &format!("/api/v1/tickets/{split_number}/commands"),
+            &admin,
+            json!({"command": format!("/merge #{number}")}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{merged}");
-    let (_, gone) = api.get(&format!("/api/v1/tickets/{other}"), &agent).await;
+    let (_, gone) = api
+        .get(&format!("/api/v1/tickets/{split_number}"), &agent)
+        .await;
     assert_eq!(gone["status"], "merged");
     assert_eq!(gone["merged_into"], number);
 

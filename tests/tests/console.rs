@@ -209,13 +209,11 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     let ok = console.sign_in("anna@example.com", PASSWORD).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let mut tx = desk.app.store.begin().await.expect("tx");
-    let creds = tx
-        .agent_credentials("anna@example.com")
+    let lock = tx
+        .sign_in_locked_until("anna@example.com", "127.0.0.1", clock.now_ms())
         .await
-        .expect("query")
-        .expect("agent");
-    assert_eq!(creds.failed_logins, 0);
-    assert_eq!(creds.locked_until_ms, None);
+        .expect("query");
+    assert_eq!(lock, None);
     tx.rollback().await.expect("rollback");
 
     // Locked again, an admin lifts the lock at once.
@@ -236,6 +234,198 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         agent::unlock(&desk.app.store, "nobody").await,
         Err(agent::AgentCliError::UnknownAgent(_))
     ));
+}
+
+/// A desk behind a proxy at 127.0.0.1 that reports each client's address.
+async fn start_behind_proxy(mut config: Config) -> Desk {
+    config.web.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    start(TestDb::sqlite(), config, Arc::new(SystemClock)).await
+}
+
+#[tokio::test]
+async fn one_address_guessing_does_not_lock_the_agent_out_elsewhere() {
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins = 3;
+    let desk = start_behind_proxy(config).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut attacker = ConsoleClient::new(&desk.app.url("")).from_address("203.0.113.5");
+    for _ in 0..3 {
+        attacker
+            .sign_in("anna@example.com", "guess guess guess")
+            .await;
+    }
+    let refused = attacker.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is locked"
+    );
+
+    let mut anna = ConsoleClient::new(&desk.app.url("")).from_address("198.51.100.7");
+    let ok = anna.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(
+        ok.status,
+        StatusCode::SEE_OTHER,
+        "anna elsewhere: {}",
+        ok.body
+    );
+}
+
+#[tokio::test]
+async fn guessing_from_many_addresses_locks_the_account_until_an_admin_unlocks_it() {
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins = 3;
+    config.console.max_failed_sign_ins_per_account = 4;
+    let desk = start_behind_proxy(config).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    add_agent(&desk.app.store, "root", true).await;
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        let mut attacker = ConsoleClient::new(&desk.app.url("")).from_address(address);
+        for _ in 0..2 {
+            let wrong = attacker
+                .sign_in("anna@example.com", "guess guess guess")
+                .await;
+            assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    let mut anna = ConsoleClient::new(&desk.app.url("")).from_address("198.51.100.7");
+    let locked = anna.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+
+    // An admin lifts it on the Agents page.
+    let mut admin = ConsoleClient::new(&desk.app.url("")).from_address("198.51.100.9");
+    let signed = admin.sign_in("root@example.com", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let csrf = admin.session_csrf().await;
+    let unlocked = admin
+        .post(
+            "/console/agents",
+            &[("csrf", &csrf), ("action", "unlock"), ("name", "anna")],
+        )
+        .await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.body);
+    let ok = anna.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn one_address_trying_many_accounts_is_locked() {
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins_per_address = 4;
+    let desk = start_behind_proxy(config).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut sprayer = ConsoleClient::new(&desk.app.url("")).from_address("203.0.113.8");
+    for who in ["a", "b", "c", "d"] {
+        sprayer
+            .sign_in(&format!("{who}@example.com"), "Winter2026!")
+            .await;
+    }
+    let refused = sprayer.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    let mut other = ConsoleClient::new(&desk.app.url("")).from_address("203.0.113.9");
+    let ok = other.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn unknown_and_known_emails_get_the_same_answers() {
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins = 2;
+    let desk = start_behind_proxy(config).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut answers = Vec::new();
+    for (email, address) in [
+        ("anna@example.com", "203.0.113.20"),
+        ("nobody@example.com", "203.0.113.21"),
+    ] {
+        let mut client = ConsoleClient::new(&desk.app.url("")).from_address(address);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let page = client.sign_in(email, "guess guess guess").await;
+            // The form echoes the email typed and carries this browser's form token; apart
+            // from those the pages must be the same.
+            let mut body = page.body.replace(email, "EMAIL");
+            if let Some(token) = page.csrf() {
+                body = body.replace(&token, "TOKEN");
+            }
+            seen.push((page.status, body));
+        }
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1]);
+    let statuses: Vec<_> = answers[0].iter().map(|(status, _)| *status).collect();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_on_a_password_change_end_the_session() {
+    let mut config = Config::default();
+    config.console.max_failed_sign_ins = 3;
+    let desk = start(TestDb::sqlite(), config, Arc::new(SystemClock)).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let csrf = console.session_csrf().await;
+    let change = |current: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("current", current.to_string()),
+            ("new", "a brand new passphrase".to_string()),
+            ("repeat", "a brand new passphrase".to_string()),
+        ]
+    };
+    for _ in 0..2 {
+        let form = change("guess guess guess");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let wrong = console.post("/console/password", &fields).await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.body);
+    }
+    let form = change("guess guess guess");
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let third = console.post("/console/password", &fields).await;
+    assert_eq!(third.status, StatusCode::SEE_OTHER);
+    assert_eq!(third.location.as_deref(), Some("/console/sign-in"));
+    let after = console.get("/console/tickets").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the session ended");
+    // The password is unchanged, and signing in again from here waits for the lock.
+    let again = console.sign_in("anna@example.com", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_live_event_stream() {
+    let mut config = Config::default();
+    // The safety-net re-read is far away: only the sign-out can end the stream in time.
+    config.console.refresh_seconds = 600;
+    let desk = start(TestDb::sqlite(), config, Arc::new(SystemClock)).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut console = signed_in(&desk.app, "anna").await;
+    let mut stream = console.open("/console/events").await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let csrf = console.session_csrf().await;
+    let out = console.post("/console/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while stream.chunk().await.expect("the stream reads").is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream ended with the session");
 }
 
 #[tokio::test]
@@ -591,13 +781,23 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
     );
 
     let mut admin = signed_in(&desk.app, "root").await;
-    let merged = admin.action(second, "merge", &first.to_string()).await;
+    // Another customer's ticket is never merged in, even by an admin.
+    let across = admin.action(second, "merge", &first.to_string()).await;
+    assert_eq!(across.status, StatusCode::CONFLICT, "{}", across.body);
+    assert!(
+        across.body.contains("different customers"),
+        "{}",
+        across.body
+    );
+    assert!(ticket_state(store, second).await.status.is_active());
+    // The ticket split off Carla's conversation goes back into it.
+    let merged = admin.action(split, "merge", &first.to_string()).await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
     assert_eq!(
-        ticket_state(store, second).await.status,
+        ticket_state(store, split).await.status,
         relaydesk_storage::TicketStatus::Merged
     );
-    let source = admin.get(&format!("/console/tickets/{second}")).await;
+    let source = admin.get(&format!("/console/tickets/{split}")).await;
     assert!(
         source.body.contains(&format!(
             "merged into <a href=\"/console/tickets/{first}\">#{first}</a>"
@@ -606,10 +806,7 @@ async fn actions_as_the_signed_in_agent(db: TestDb) {
         source.body
     );
     let target = admin.get(&format!("/console/tickets/{first}")).await;
-    assert!(
-        target.body.contains("second problem"),
-        "merged conversation"
-    );
+    assert!(target.body.contains(moved), "merged conversation");
     desk.app.stop().await.expect("clean stop");
 }
 

@@ -636,10 +636,52 @@ async fn slash_commands_drive_the_ticket_and_refuse_non_agents() {
     assert_eq!(ticket.status, TicketStatus::Open);
     drop(tx);
 
-    // An admin merges it into another customer's ticket: its thread is closed like a close.
+    // Anna's next message is split off into a second ticket of hers, #1002.
+    fake.customer_dm(dm, ANNA, "Anna K.", "one more thing");
+    let position = loop {
+        let mut tx = app.store.begin().await.expect("tx");
+        let ticket = tx
+            .ticket_by_number(1001)
+            .await
+            .expect("query")
+            .expect("ticket");
+        let messages = tx.messages(ticket.id).await.expect("messages");
+        drop(tx);
+        if let Some(i) = messages.iter().position(|m| m.body == "one more thing") {
+            break i64::try_from(i).expect("few") + 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    slash(
+        &fake,
+        thread,
+        bob,
+        agent,
+        "split",
+        json!([{"name": "message", "type": 4, "value": position}]),
+        empty.clone(),
+    )
+    .await;
+    let second = thread_with(&fake, 1, 0).await;
+    // Another customer's ticket is never merged in, even by an admin.
     let dora_dm = fake.dm_channel_for(4006, "Dora");
     fake.customer_dm(dora_dm, 4006, "Dora", "same problem");
-    thread_with(&fake, 1, 0).await;
+    thread_with(&fake, 2, 0).await;
+    let across = slash(
+        &fake,
+        second,
+        (ADA, "Ada"),
+        &[ADMIN_ROLE_ID],
+        "merge",
+        json!([{"name": "ticket", "type": 4, "value": 1003}]),
+        empty.clone(),
+    )
+    .await;
+    assert!(
+        is_ephemeral(&across) && answer_text(&across).contains("different customers"),
+        "{across}"
+    );
+    // An admin merges #1001 into Anna's other ticket: its thread is closed like a close.
     let merge = json!([{"name": "ticket", "type": 4, "value": 1002}]);
     let merged = slash(
         &fake,

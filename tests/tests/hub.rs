@@ -393,14 +393,32 @@ both_backends!(
     merge_moves_messages_and_is_refused_across_closed_or_merged,
     |store: Store| async move {
         let desk = new_desk(store.clone());
+        // Anna has two open tickets: her third message split off into a ticket of its own.
         let a = ticket_number(&desk.customer_says("anna", "m-1", "one").await.unwrap());
         desk.customer_says("anna", "m-2", "two").await.unwrap();
-        let b = ticket_number(&desk.customer_says("carl", "m-3", "three").await.unwrap());
+        desk.customer_says("anna", "m-3", "three").await.unwrap();
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Split(Some(3)))
+            .await
+            .unwrap();
+        let b = a + 1;
         let c = ticket_number(&desk.customer_says("dora", "m-4", "four").await.unwrap());
         desk.hub
             .execute(&admin(), &TicketRef::Number(c), Command::Close(None))
             .await
             .unwrap();
+        let d = ticket_number(&desk.customer_says("carl", "m-6", "five").await.unwrap());
+
+        // Another customer's open ticket: refused, nothing moves.
+        let refused = desk
+            .hub
+            .execute(&admin(), &TicketRef::Number(a), Command::Merge(d))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, HubError::Refused(DeskError::Conflict(ref why)) if why.contains("different customers")),
+            "{refused:?}"
+        );
 
         let refused = desk
             .hub

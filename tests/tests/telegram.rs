@@ -129,6 +129,23 @@ async fn opened(fake: &TelegramFake, customer: &TgUser, text: &str) -> i64 {
     topic
 }
 
+/// Anna's two open tickets: her second message split off #1001 into #1002. Returns their
+/// topics.
+async fn anna_has_two_tickets(fake: &TelegramFake) -> (i64, i64) {
+    let first = opened(fake, &anna(), "invoice wrong").await;
+    fake.push_private_text(&anna(), "and the delivery is late");
+    sent(
+        fake,
+        STAFF,
+        Some(first),
+        "💬 Anna K.:\nand the delivery is late",
+    )
+    .await;
+    fake.push_topic_text(STAFF, first, &bo(), "/split 2");
+    let second = topic_of(fake, 1002).await;
+    (first, second)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dm_opens_a_topic_with_the_card_and_the_message_as_plain_text() {
     let fake = TelegramFake::start().await;
@@ -1151,9 +1168,7 @@ async fn an_admin_made_in_the_cli_stays_admin_when_the_group_shows_a_plain_membe
     agent::link(&app.store, "dana", Platform::Telegram, "3002")
         .await
         .expect("identity linked");
-    let first = opened(&fake, &anna(), "invoice wrong").await;
-    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
-    topic_of(&fake, 1002).await;
+    let (first, _) = anna_has_two_tickets(&fake).await;
 
     fake.push_topic_text(STAFF, first, &dana, "/claim");
     sent(&fake, STAFF, Some(first), "#1001 claimed by dana.").await;
@@ -1196,9 +1211,12 @@ async fn administrators_of_the_staff_group_can_merge() {
     let cleo = TgUser::new(3001, "Cleo").username("cleo");
     fake.add_admin(STAFF, &cleo);
     let app = started(&fake).await;
-    let first = opened(&fake, &anna(), "invoice wrong").await;
-    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
-    let second = topic_of(&fake, 1002).await;
+    let (first, second) = anna_has_two_tickets(&fake).await;
+    // Ben's ticket is another customer's: refused, even for an admin.
+    fake.push_private_text(&TgUser::new(1003, "Ben"), "a different problem");
+    let bens = topic_of(&fake, 1003).await;
+    fake.push_topic_text(STAFF, bens, &cleo, "/merge #1002");
+    sent_containing(&fake, STAFF, Some(bens), "different customers").await;
 
     fake.push_topic_text(STAFF, first, &cleo, "/merge #1002");
     sent_containing(&fake, STAFF, Some(first), "#1001 merged into #1002 by cleo").await;
@@ -1538,9 +1556,7 @@ async fn a_customer_writing_after_the_reopen_window_gets_a_new_ticket_and_topic(
 async fn an_anonymous_administrator_of_the_staff_group_counts_as_an_admin() {
     let fake = TelegramFake::start().await;
     let app = started(&fake).await;
-    let first = opened(&fake, &anna(), "invoice wrong").await;
-    fake.push_private_text(&TgUser::new(1003, "Ben"), "same invoice problem");
-    topic_of(&fake, 1002).await;
+    let (first, _) = anna_has_two_tickets(&fake).await;
     fake.push_anonymous_admin_text(STAFF, first, "Head of support", "/merge #1002");
     sent_containing(
         &fake,

@@ -929,3 +929,77 @@ async fn one_address_may_hold_only_so_many_sockets_and_profile_changes() {
     assert_eq!(refused["code"], "too_many_profiles");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn a_signed_in_visitors_session_is_not_resumed_by_a_page_without_their_identity() {
+    let mut config = Config::default();
+    config.web.identity_secret = Some("site-secret".into());
+    let app = start(TestDb::sqlite(), config).await;
+    let user = json!({"id": "42", "name": "Tom",
+        "hash": relaydesk_web::widget::identity_hash("site-secret", "42")});
+    let mut tom = connect(&app).await;
+    let welcome = hello(&mut tom, json!({"type": "hello", "user": user})).await;
+    assert_eq!(welcome["verified"], true);
+    let token = welcome["token"].as_str().expect("a token").to_string();
+    send(
+        &mut tom,
+        json!({"type": "send", "id": "t-1", "text": "my account number is 12345"}),
+    )
+    .await;
+    until(&mut tom, is("ack")).await;
+    drop(tom);
+
+    // Tom signed out of the site; the next person at this browser still has the token.
+    let mut next_person = connect(&app).await;
+    let welcome = hello(
+        &mut next_person,
+        json!({"type": "hello", "token": token, "name": "Someone"}),
+    )
+    .await;
+    assert_eq!(welcome["verified"], false, "{welcome}");
+    assert_ne!(welcome["token"], token);
+    // Nothing of Tom's conversation reaches them.
+    let quiet = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            match next(&mut next_person).await {
+                Some(frame) if frame["type"] == "message" => return frame,
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
+    assert!(
+        quiet.is_err(),
+        "another visitor saw Tom's messages: {quiet:?}"
+    );
+
+    // Tom, signed in again, gets his conversation back by his signed id.
+    let mut again = connect(&app).await;
+    hello(&mut again, json!({"type": "hello", "user": user})).await;
+    let history = until(&mut again, is("message")).await;
+    assert_eq!(history["text"], "my account number is 12345");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn an_idle_widget_socket_is_closed_with_a_clear_frame() {
+    let mut config = Config::default();
+    config.web.widget_idle_seconds = 1;
+    let app = start(TestDb::sqlite(), config).await;
+    let mut socket = connect(&app).await;
+    hello(&mut socket, json!({"type": "hello", "name": "Ida"})).await;
+    // Activity keeps it open past the idle time.
+    for i in 0..3 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        send(
+            &mut socket,
+            json!({"type": "profile", "name": format!("Ida {i}")}),
+        )
+        .await;
+    }
+    let closed = until(&mut socket, is("error")).await;
+    assert_eq!(closed["code"], "idle");
+    assert!(next(&mut socket).await.is_none(), "closed after the notice");
+    app.stop().await.expect("clean stop");
+}

@@ -114,6 +114,112 @@ async fn a_visitor_chats_from_the_demo_page() {
     app.stop().await.expect("clean stop");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sites_sign_out_and_another_identity_start_a_new_conversation() {
+    if !Browser::available() {
+        return;
+    }
+    let config = Config::default();
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        channels: vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        config,
+        ..Spawn::default()
+    })
+    .await;
+    let browser = Browser::start().await;
+    let stored = "return Object.keys(localStorage).filter(k => k.startsWith('relaydesk:')).sort();";
+    let history_shown = format!(
+        "{}.some(t => t.includes('card declined'))",
+        texts_of(".msg.visitor .body")
+    );
+    let chat = |who: &'static str| {
+        let browser = &browser;
+        let app = &app;
+        async move {
+            browser.client.goto(&app.url("/")).await.expect("demo page");
+            browser.wait_for_widget(WAIT).await;
+            browser.widget_say(who, "my card declined").await;
+            browser
+                .wait_js(
+                    &format!("{}.some(t => t.includes('#'))", texts_of(".msg.system")),
+                    WAIT,
+                )
+                .await;
+        }
+    };
+
+    // Vera chats; the site signs her out with Relaydesk.logout().
+    chat("Vera").await;
+    browser
+        .client
+        .execute("window.Relaydesk.logout();", vec![])
+        .await
+        .expect("logout");
+    let after = browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT}; return [r.querySelectorAll('.msg').length,
+                 r.querySelector('.frame').classList.contains('open'),
+                 r.querySelector('.form.intro').style.display];"
+            ),
+            vec![],
+        )
+        .await
+        .expect("inspect");
+    assert_eq!(
+        after,
+        json!([0, false, "flex"]),
+        "the panel is emptied, closed and asks for a name again"
+    );
+    let keys = browser
+        .client
+        .execute(stored, vec![])
+        .await
+        .expect("storage");
+    assert_eq!(keys, json!([]), "nothing of Vera's session is kept");
+    // The next person at this browser starts from the name form, without Vera's history.
+    browser.client.refresh().await.expect("reload");
+    browser.wait_for_widget(WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = browser
+        .client
+        .execute(&format!("return {history_shown};"), vec![])
+        .await
+        .expect("inspect");
+    assert_eq!(
+        seen,
+        json!(false),
+        "Vera's conversation is gone from this browser"
+    );
+
+    // A conversation begun for one identity is dropped when the page names another.
+    chat("Walt").await;
+    browser
+        .client
+        .execute(
+            "localStorage.setItem(Object.keys(localStorage).find(k => k.endsWith(':user')), 'id:someone-else');",
+            vec![],
+        )
+        .await
+        .expect("storage");
+    browser.client.refresh().await.expect("reload");
+    browser.wait_for_widget(WAIT).await;
+    let keys = browser
+        .client
+        .execute(stored, vec![])
+        .await
+        .expect("storage");
+    assert_eq!(
+        keys,
+        json!([]),
+        "the other identity's session was forgotten"
+    );
+    browser.close().await;
+    app.stop().await.expect("clean stop");
+}
+
 /// Runs the whole process on `listener` until the returned token is cancelled.
 async fn run_on(
     db: &TestDb,

@@ -139,7 +139,9 @@ pub async fn reset_password(store: &Store, name: &str) -> Result<(Agent, String)
 pub async fn unlock(store: &Store, name: &str) -> Result<Agent, AccountError> {
     let mut tx = store.begin().await?;
     let agent = exact_agent(&mut tx, name).await?;
-    tx.reset_login_failures(agent.id).await?;
+    if let Some(email) = &agent.email {
+        tx.unlock_sign_in(email).await?;
+    }
     tx.commit().await?;
     Ok(agent)
 }

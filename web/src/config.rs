@@ -62,6 +62,9 @@ pub struct WebConfig {
     pub max_widget_sockets_per_address: usize,
     /// Name or email changes (`profile` frames) one widget socket may send; more are refused.
     pub max_profile_frames: u32,
+    /// A widget socket the visitor sends nothing on for this long is closed (an `idle` error
+    /// frame first); the widget reconnects when the visitor is back.
+    pub widget_idle_seconds: u64,
     /// Reverse proxies in front of this server (`10.0.0.0/8`, `127.0.0.1`): only from these
     /// is `X-Forwarded-For` believed, so each visitor gets their own per-address budget.
     #[serde(deserialize_with = "network_list")]
@@ -140,6 +143,7 @@ impl Default for WebConfig {
             max_widget_sockets: 20_000,
             max_widget_sockets_per_address: 30,
             max_profile_frames: 10,
+            widget_idle_seconds: 1800,
             trusted_proxies: Vec::new(),
             business_hours: None,
             api_requests_per_minute: None,
@@ -188,9 +192,14 @@ fn network_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D:
 pub struct ConsoleConfig {
     /// How long a console sign-in lasts.
     pub session_hours: u32,
-    /// Failed sign-ins in a row that lock an account.
+    /// Failed sign-ins with one email from one client address that lock that email there.
     pub max_failed_sign_ins: u32,
-    /// How long a locked account stays locked.
+    /// Failed sign-ins with one email from any address that lock it everywhere (guessing
+    /// from many addresses).
+    pub max_failed_sign_ins_per_account: u32,
+    /// Failed sign-ins from one client address, any email, that lock the address.
+    pub max_failed_sign_ins_per_address: u32,
+    /// How long a lock lasts; failures older than this are forgotten.
     pub lockout_minutes: u32,
     /// Mark the session cookie `Secure` (only sent over HTTPS). Turn on behind TLS.
     pub secure_cookie: bool,
@@ -199,11 +208,25 @@ pub struct ConsoleConfig {
     pub refresh_seconds: u32,
 }
 
+impl ConsoleConfig {
+    /// The sign-in limits the store counts against.
+    pub fn sign_in_limits(&self) -> relaydesk_storage::SignInLimits {
+        relaydesk_storage::SignInLimits {
+            per_pair: i64::from(self.max_failed_sign_ins.max(1)),
+            per_email: i64::from(self.max_failed_sign_ins_per_account.max(1)),
+            per_address: i64::from(self.max_failed_sign_ins_per_address.max(1)),
+            lock_ms: i64::from(self.lockout_minutes.max(1)) * 60_000,
+        }
+    }
+}
+
 impl Default for ConsoleConfig {
     fn default() -> Self {
         Self {
             session_hours: 12,
             max_failed_sign_ins: 5,
+            max_failed_sign_ins_per_account: 50,
+            max_failed_sign_ins_per_address: 20,
             lockout_minutes: 15,
             secure_cookie: false,
             refresh_seconds: 30,

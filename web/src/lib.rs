@@ -41,6 +41,9 @@ pub struct AppState {
     pub settings: Arc<WebSettings>,
     /// Whether each channel is connected, for `/readyz`.
     pub channels: relaydesk_desk::ChannelHealth,
+    /// Woken whenever console sessions may have ended here (sign-out, password change,
+    /// disabled agent): live event streams check that theirs still holds.
+    pub sessions_ended: Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for AppState {

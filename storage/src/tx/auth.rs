@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::people::{agent, AGENT_COLUMNS};
 use super::{opt_time, time, Tx};
-use crate::model::{Agent, AgentCredentials, ApiToken};
+use crate::model::{Agent, AgentCredentials, ApiToken, SignInLimits};
 use crate::{Result, StorageError};
 
 fn api_token(row: &AnyRow) -> Result<ApiToken> {
@@ -32,8 +32,7 @@ impl Tx {
         must_change: bool,
     ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE agents SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
-             must_change_password = $3 WHERE id = $1",
+            "UPDATE agents SET password_hash = $2, must_change_password = $3 WHERE id = $1",
         )
         .bind(agent_id)
         .bind(password_hash)
@@ -49,7 +48,7 @@ impl Tx {
     /// An agent found by email (case-insensitively), with what sign-in needs.
     pub async fn agent_credentials(&mut self, email: &str) -> Result<Option<AgentCredentials>> {
         let sql = format!(
-            "SELECT {AGENT_COLUMNS}, a.password_hash, a.failed_logins, a.locked_until \
+            "SELECT {AGENT_COLUMNS}, a.password_hash \
              FROM agents a WHERE LOWER(a.email) = LOWER($1)"
         );
         let row = sqlx::query(&sql)
@@ -61,43 +60,101 @@ impl Tx {
                 Ok(AgentCredentials {
                     agent: agent(row)?,
                     password_hash: row.try_get("password_hash")?,
-                    failed_logins: row.try_get("failed_logins")?,
-                    locked_until_ms: row.try_get("locked_until")?,
                 })
             })
             .transpose()
     }
 
-    /// Counts a failed sign-in; at `max_failures` the agent is locked until `now + lock_ms`
-    /// and the count starts again. Returns the failures counted so far.
-    pub async fn record_login_failure(
+    /// The moment until which sign-in with `email` from `address` is refused, if it is: the
+    /// latest lock of the pair, of the email (from any address) and of the address (for any
+    /// email). Known and unknown emails are treated alike.
+    pub async fn sign_in_locked_until(
         &mut self,
-        agent_id: i64,
-        max_failures: i64,
-        lock_ms: i64,
+        email: &str,
+        address: &str,
         now_ms: i64,
-    ) -> Result<i64> {
+    ) -> Result<Option<i64>> {
+        let email = email.trim().to_lowercase();
         let row = sqlx::query(
-            "UPDATE agents SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            "SELECT MAX(locked_until) AS until FROM sign_in_failures \
+             WHERE locked_until > $3 AND ((email = $1 AND address IN ($2, '')) \
+             OR (email = '' AND address = $2))",
         )
-        .bind(agent_id)
+        .bind(&email)
+        .bind(address)
+        .bind(now_ms)
         .fetch_one(&mut *self.inner)
         .await?;
-        let failures: i64 = row.try_get("failed_logins")?;
-        if failures >= max_failures {
-            sqlx::query("UPDATE agents SET failed_logins = 0, locked_until = $2 WHERE id = $1")
-                .bind(agent_id)
-                .bind(now_ms + lock_ms)
-                .execute(&mut *self.inner)
-                .await?;
-        }
-        Ok(failures)
+        Ok(row.try_get::<Option<i64>, _>("until")?)
     }
 
-    /// Clears failures and any lock after a successful sign-in.
-    pub async fn reset_login_failures(&mut self, agent_id: i64) -> Result<()> {
-        sqlx::query("UPDATE agents SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(agent_id)
+    /// Counts a failed sign-in under the pair, the email and the address; each key that
+    /// reaches its limit within the window is locked until `now + limits.lock_ms`. Returns
+    /// whether the pair is locked now.
+    pub async fn record_sign_in_failure(
+        &mut self,
+        email: &str,
+        address: &str,
+        limits: &SignInLimits,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let email = email.trim().to_lowercase();
+        let keys = [
+            (email.as_str(), address, limits.per_pair),
+            (email.as_str(), "", limits.per_email),
+            ("", address, limits.per_address),
+        ];
+        let mut locked = false;
+        for (key_email, key_address, max) in keys {
+            let row = sqlx::query(
+                "INSERT INTO sign_in_failures (email, address, failures, first_at) \
+                 VALUES ($1, $2, 1, $3) ON CONFLICT (email, address) DO UPDATE SET \
+                 failures = CASE WHEN sign_in_failures.first_at < $4 THEN 1 \
+                 ELSE sign_in_failures.failures + 1 END, \
+                 first_at = CASE WHEN sign_in_failures.first_at < $4 THEN $3 \
+                 ELSE sign_in_failures.first_at END \
+                 RETURNING failures",
+            )
+            .bind(key_email)
+            .bind(key_address)
+            .bind(now_ms)
+            .bind(now_ms - limits.lock_ms)
+            .fetch_one(&mut *self.inner)
+            .await?;
+            let failures: i64 = row.try_get("failures")?;
+            if failures >= max.max(1) {
+                sqlx::query(
+                    "UPDATE sign_in_failures SET failures = 0, first_at = $3, locked_until = $4 \
+                     WHERE email = $1 AND address = $2",
+                )
+                .bind(key_email)
+                .bind(key_address)
+                .bind(now_ms)
+                .bind(now_ms + limits.lock_ms)
+                .execute(&mut *self.inner)
+                .await?;
+                locked = true;
+            }
+        }
+        Ok(locked)
+    }
+
+    /// Forgets the failures of the pair and of the email after a successful sign-in. The
+    /// address keeps its count: signing in to one's own account does not buy more guesses
+    /// at others.
+    pub async fn clear_sign_in_failures(&mut self, email: &str, address: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1 AND address IN ($2, '')")
+            .bind(email.trim().to_lowercase())
+            .bind(address)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Lifts every sign-in lock of `email` (from any address) and forgets its failures.
+    pub async fn unlock_sign_in(&mut self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+            .bind(email.trim().to_lowercase())
             .execute(&mut *self.inner)
             .await?;
         Ok(())

@@ -2,6 +2,9 @@
  *   <script src="https://desk.example.com/widget.js" data-relaydesk async></script>
  * Options (attributes of that tag): data-title, data-color, data-lang, data-open,
  * data-user-id, data-user-name, data-user-email, data-user-hash (identity verification).
+ * When the visitor signs out of the site, call window.Relaydesk.logout(): the conversation is
+ * forgotten in this browser. A page with another data-user-id (or none, after a signed-in
+ * visitor) starts a new conversation by itself.
  * Everything anyone writes is shown with textContent: never as HTML. */
 (function () {
   "use strict";
@@ -64,6 +67,14 @@
 
   var verifiedUser = opt.userId && opt.userHash
     ? { id: opt.userId, name: opt.userName || null, email: opt.userEmail || null, hash: opt.userHash } : null;
+
+  /* The stored conversation belongs to whoever the page said the visitor was when it began:
+   * another identity (or none after a signed-in one) is someone else at this browser. */
+  var STORED = ["token", "name", "email", "pending", "open", "user"];
+  function forget() { STORED.forEach(function (k) { save(k, null); }); }
+  var pageUser = verifiedUser ? "id:" + verifiedUser.id : "";
+  var sessionUser = load("user");
+  if (sessionUser !== null && sessionUser !== pageUser) forget();
 
   /* ---- DOM (in a shadow root: the host page's CSS cannot reach it) ---- */
   var host = document.createElement("div");
@@ -163,6 +174,7 @@
 
   /* ---- state ---- */
   var ws = null, ready = false, retries = 0, maxFile = 5 * 1024 * 1024, flushTimer = null;
+  var idle = false;           // the server closed the socket for inactivity: wait for the visitor
   var shownIds = {};          // server message id -> true
   var bubbles = {};           // client id -> bubble element
   var pending = [];           // [{id, text, file?}] not yet acknowledged
@@ -248,6 +260,8 @@
     savePending();
   }
   function connect() {
+    if (!name && !verifiedUser) return;   // signed out: nobody to connect as
+    idle = false;
     if (ws && (ws.readyState === 0 || ws.readyState === 1)) return;
     ready = false;
     ws = new WebSocket(wsUrl);
@@ -263,6 +277,7 @@
     };
     ws.onclose = function () {
       ready = false;
+      if (idle) return;
       banner.style.display = "block";
       var delay = Math.min(15000, 500 * Math.pow(2, retries++));
       setTimeout(connect, delay);
@@ -274,6 +289,7 @@
       retries = 0;
       banner.style.display = "none";
       save("token", f.token);
+      save("user", pageUser);
       if (f.name && !name) { name = f.name; save("name", name); showForm(); }
       maxFile = f.max_file_bytes || maxFile;
       offline.style.display = f.offline && !f.has_email ? "block" : "none";
@@ -307,12 +323,14 @@
           markState(bubbles[f.id], T.failed, true);
         }
       }
+      if (f.code === "idle") { idle = true; return; }
       systemLine(f.message);
       if (f.code === "identity_refused") verifiedUser = null;
     }
   }
 
   function submitMessage(text, file) {
+    if (idle) connect();
     var id = newId();
     var item = { id: id, text: text, attempts: ready ? 1 : 0 };
     if (file) item.file = file;
@@ -365,6 +383,7 @@
     textarea.value = "";
     submitMessage(text, null);
   });
+  textarea.addEventListener("focus", function () { if (idle) connect(); });
   textarea.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();
@@ -384,6 +403,30 @@
     };
     reader.readAsDataURL(file);
   });
+
+  /* The embedding site's sign-out: the conversation is forgotten here and the widget starts
+   * over as for a new visitor. */
+  function logout() {
+    forget();
+    if (ws) { ws.onclose = null; ws.onmessage = null; try { ws.close(); } catch (e) {} }
+    ws = null;
+    ready = false;
+    verifiedUser = null;
+    pageUser = "";
+    name = "";
+    email = "";
+    pending = [];
+    shownIds = {};
+    bubbles = {};
+    while (messages.firstChild) messages.removeChild(messages.firstChild);
+    banner.style.display = "none";
+    offline.style.display = "none";
+    nameInput.value = "";
+    emailInput.value = "";
+    frame.classList.remove("open");
+    showForm();
+  }
+  window.Relaydesk = { logout: logout };
 
   function mount() {
     document.body.appendChild(host);

@@ -207,6 +207,8 @@ pub async fn change(
         }
         Ok(outcome) => {
             tracing::info!(admin = %session.agent.name, action = field("action"), agent = name, "agent account changed");
+            // A disabled agent or a reset password ends sessions: their live streams stop.
+            state.sessions_ended.notify_waiters();
             render(&state, &session, StatusCode::OK, Some(outcome)).await
         }
         Err(AccountError::Storage(e)) => Err(e.into()),

@@ -1,7 +1,8 @@
 //! Live updates of an open ticket page: a server-sent event `changed` whenever the ticket
 //! changes. Changes arrive from the desk's change feed at once (made here or, on PostgreSQL,
 //! by another instance; a reply's delivery settling counts as a change); the page also
-//! re-reads the ticket now and then (`console.refresh_seconds`) as a safety net.
+//! re-reads the ticket now and then (`console.refresh_seconds`) as a safety net. A stream ends
+//! as soon as its session does (signed out here at once; elsewhere within a re-read).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,6 +21,7 @@ type Fingerprint = (i64, Option<i64>);
 
 struct Watch {
     state: AppState,
+    session: Session,
     ticket_id: i64,
     number: i64,
     changes: TicketWatch,
@@ -30,7 +32,7 @@ struct Watch {
 /// GET /console/tickets/{number}/events
 pub async fn ticket_events(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     Path(number): Path<i64>,
 ) -> Result<Response, WebError> {
     let mut tx = state.store.begin().await?;
@@ -48,6 +50,7 @@ pub async fn ticket_events(
         changes,
         seen: fingerprint(&state, ticket.id).await.ok(),
         state,
+        session,
         ticket_id: ticket.id,
         number,
         tick,
@@ -60,13 +63,19 @@ pub async fn ticket_events(
 fn changed_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(watch, |mut w| async move {
         loop {
+            let ended = w.state.sessions_ended.clone();
             let heard = tokio::select! {
                 () = w.changes.changed() => true,
+                () = ended.notified() => false,
                 _ = w.tick.tick() => {
                     let now = fingerprint(&w.state, w.ticket_id).await.ok();
                     now.is_some() && now != w.seen
                 }
             };
+            // A signed-out session hears nothing more: the stream ends.
+            if !w.session.still_holds(&w.state).await {
+                return None;
+            }
             if heard {
                 w.seen = fingerprint(&w.state, w.ticket_id).await.ok();
                 let event = Event::default().event("changed").data(w.number.to_string());
@@ -87,6 +96,7 @@ async fn fingerprint(state: &AppState, ticket_id: i64) -> Result<Fingerprint, We
 /// What a ticket list watches: any ticket changing.
 struct ListWatch {
     state: AppState,
+    session: Session,
     changes: TicketWatch,
     tick: tokio::time::Interval,
     /// When the store was last looked at for changes the feed may not have told of.
@@ -94,7 +104,7 @@ struct ListWatch {
 }
 
 /// GET /console/events: `changed` whenever any ticket changes (lists and their counts).
-pub async fn list_events(State(state): State<AppState>, _session: Session) -> Response {
+pub async fn list_events(State(state): State<AppState>, session: Session) -> Response {
     let every = Duration::from_secs(u64::from(state.settings.console.refresh_seconds.max(1)));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -103,6 +113,7 @@ pub async fn list_events(State(state): State<AppState>, _session: Session) -> Re
     let watch = ListWatch {
         checked_ms: state.clock.now_ms(),
         state,
+        session,
         changes,
         tick,
     };
@@ -114,8 +125,10 @@ pub async fn list_events(State(state): State<AppState>, _session: Session) -> Re
 fn list_changed_events(watch: ListWatch) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(watch, |mut w| async move {
         loop {
+            let ended = w.state.sessions_ended.clone();
             let heard = tokio::select! {
                 () = w.changes.changed() => true,
+                () = ended.notified() => false,
                 _ = w.tick.tick() => {
                     // The safety net: a change the feed missed still shows within a tick.
                     let since = w.checked_ms;
@@ -123,6 +136,9 @@ fn list_changed_events(watch: ListWatch) -> impl Stream<Item = Result<Event, Inf
                     changed_since(&w.state, since).await
                 }
             };
+            if !w.session.still_holds(&w.state).await {
+                return None;
+            }
             if heard {
                 // EventSource drops an event without data: say which list it is about.
                 return Some((Ok(Event::default().event("changed").data("tickets")), w));

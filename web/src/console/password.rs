@@ -1,14 +1,17 @@
 //! Changing one's own password (the one printed by `relaydesk agent add` is meant to be
 //! replaced at first sign-in).
 
-use axum::extract::{Form, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout;
-use super::session::{csrf_refused, Session};
+use super::session::{csrf_refused, Session, SIGN_IN_PATH};
+use crate::client_address::client_address;
 use crate::secrets::{hash_password, verify_password, SecretError, MIN_PASSWORD_CHARS};
 use crate::{AppState, WebError};
 
@@ -52,6 +55,8 @@ pub async fn show(session: Session) -> Response {
 /// POST /console/password
 pub async fn change(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     Form(input): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
@@ -92,7 +97,31 @@ pub async fn change(
     .ok()
     .flatten();
     let hash = match checked {
-        None => return refuse(StatusCode::FORBIDDEN, "The current password is wrong."),
+        None => {
+            // A wrong current password counts as a failed sign-in: a borrowed session cannot
+            // be used to guess the password. At the limit the session ends.
+            let address = client_address(peer.ip(), &headers, &state.settings.web.trusted_proxies);
+            let mut tx = state.store.begin().await?;
+            let locked = tx
+                .record_sign_in_failure(
+                    &email,
+                    &address.to_string(),
+                    &state.settings.console.sign_in_limits(),
+                    state.clock.now_ms(),
+                )
+                .await?;
+            if locked {
+                tx.delete_console_session(&session.token_hash, state.clock.now_ms())
+                    .await?;
+            }
+            tx.commit().await?;
+            if locked {
+                tracing::info!(agent = %session.agent.name, "signed out after wrong current passwords");
+                state.sessions_ended.notify_waiters();
+                return Ok(Redirect::to(SIGN_IN_PATH).into_response());
+            }
+            return refuse(StatusCode::FORBIDDEN, "The current password is wrong.");
+        }
         Some(Err(SecretError::TooShort)) => {
             return refuse(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -115,6 +144,7 @@ pub async fn change(
     tx.end_console_sessions(session.agent.id, Some(&session.token_hash))
         .await?;
     tx.commit().await?;
+    state.sessions_ended.notify_waiters();
     tracing::info!(agent = %session.agent.name, "console password changed");
     Ok(page(&session, Some(("done", "Your password is changed."))).into_response())
 }

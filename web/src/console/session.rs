@@ -125,6 +125,13 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+impl Session {
+    /// Whether this session still holds (not signed out, expired, or its agent disabled).
+    pub async fn still_holds(&self, state: &AppState) -> bool {
+        matches!(lookup(state, &self.token_hash).await, Ok(Some((agent, _))) if !agent.disabled)
+    }
+}
+
 async fn lookup(state: &AppState, hash: &str) -> Result<Option<(Agent, String)>, WebError> {
     let mut tx = state.store.begin().await?;
     let found = tx.console_session(hash, state.clock.now_ms()).await?;

@@ -1,9 +1,10 @@
-//! Signing in and out: email and password against the argon2 hash, a lock after repeated
-//! failures, the session cookie on success.
+//! Signing in and out: email and password against the argon2 hash, locks after repeated
+//! failures (per email, per client address and per pair), the session cookie on success.
 
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use axum::extract::{Form, State};
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
@@ -15,10 +16,15 @@ use super::session::{
     cookie_value, csrf_refused, same_secret, set_cookie, Session, CONSOLE_PATH, PASSWORD_PATH,
     SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_PATH,
 };
+use crate::client_address::client_address;
 use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 use crate::{AppState, WebError};
 
 const SIGN_IN_FORM_SECS: i64 = 3600;
+
+const WRONG: &str = "Wrong email or password.";
+const LOCKED: &str =
+    "Too many failed sign-ins: sign-in is locked for this email or from this network for a while. Try again later, or ask an admin to unlock your account.";
 
 /// A hash checked when there is no account (or no password), so that answering takes as long
 /// as for a real account and does not tell which emails exist.
@@ -87,9 +93,12 @@ fn fresh_form(
     (status, [cookie], form(&token, email, problem)).into_response()
 }
 
-/// Checks the password; on success starts a session and goes to the console.
+/// Checks the password; on success starts a session and goes to the console. Failures are
+/// counted per email, per client address and per pair; an email nobody has is counted and
+/// answered exactly like a known one, after the same password check.
 pub async fn submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(input): Form<SignInForm>,
 ) -> Result<Response, WebError> {
@@ -98,53 +107,48 @@ pub async fn submit(
         return Ok(csrf_refused());
     }
     let config = &state.settings.console;
+    let address = client_address(peer.ip(), &headers, &state.settings.web.trusted_proxies);
+    let address = address.to_string();
+    let email = input.email.trim();
     let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    let found = tx.agent_credentials(input.email.trim()).await?;
-    tx.commit().await?;
     let refuse =
         |problem: &str, status| fresh_form(&state, &headers, &input.email, Some(problem), status);
-    let wrong = "Wrong email or password.";
-    let Some(AgentCredentials {
-        agent,
-        password_hash: Some(hash),
-        locked_until_ms,
-        ..
-    }) = found
-    else {
-        let password = input.password.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            stand_in_hash().is_some_and(|hash| verify_password(hash, &password))
-        })
-        .await;
-        return Ok(refuse(wrong, StatusCode::UNAUTHORIZED));
-    };
-    if locked_until_ms.is_some_and(|until| until > now) {
-        return Ok(refuse(
-            "Too many failed sign-ins: this account is locked for a while. Try again later.",
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
-    let password = input.password.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
     let mut tx = state.store.begin().await?;
-    if !matches {
-        let lock_ms = i64::from(config.lockout_minutes) * 60_000;
-        let failures = tx
-            .record_login_failure(
-                agent.id,
-                i64::from(config.max_failed_sign_ins.max(1)),
-                lock_ms,
-                now,
-            )
+    let locked = tx.sign_in_locked_until(email, &address, now).await?;
+    let found = tx.agent_credentials(email).await?;
+    tx.commit().await?;
+    if locked.is_some() {
+        return Ok(refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS));
+    }
+    let (agent, hash) = match found {
+        Some(AgentCredentials {
+            agent,
+            password_hash: Some(hash),
+        }) => (Some(agent), Some(hash)),
+        _ => (None, None),
+    };
+    let password = input.password.clone();
+    let matches = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&hash, &password),
+        // The same work as for a real account, so that time does not tell which emails exist.
+        None => {
+            let _ = stand_in_hash().map(|hash| verify_password(hash, &password));
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let mut tx = state.store.begin().await?;
+    let Some(agent) = agent.filter(|_| matches) else {
+        let now_locked = tx
+            .record_sign_in_failure(email, &address, &config.sign_in_limits(), now)
             .await?;
         tx.commit().await?;
-        tracing::info!(agent = %agent.name, failures, "console sign-in failed");
-        return Ok(refuse(wrong, StatusCode::UNAUTHORIZED));
-    }
-    tx.reset_login_failures(agent.id).await?;
+        tracing::info!(%address, now_locked, "console sign-in failed");
+        // The lock shows from the next try on, the same for known and unknown emails.
+        return Ok(refuse(WRONG, StatusCode::UNAUTHORIZED));
+    };
+    tx.clear_sign_in_failures(email, &address).await?;
     if agent.disabled {
         tx.commit().await?;
         tracing::info!(agent = %agent.name, "console sign-in of a disabled agent refused");
@@ -192,6 +196,7 @@ pub async fn sign_out(
     tx.delete_console_session(&session.token_hash, state.clock.now_ms())
         .await?;
     tx.commit().await?;
+    state.sessions_ended.notify_waiters();
     let gone = set_cookie(&state.settings.console, SESSION_COOKIE, "", CONSOLE_PATH, 0);
     Ok(([gone], Redirect::to(SIGN_IN_PATH)).into_response())
 }

@@ -213,10 +213,15 @@ impl Session {
         if let Flow::Stop = self.refresh(&visitor, &mut shown).await {
             return;
         }
+        let idle_after = Duration::from_secs(self.state.settings.web.widget_idle_seconds.max(1));
+        let mut last_heard = tokio::time::Instant::now();
         loop {
             let flow = tokio::select! {
                 incoming = self.socket.recv() => match incoming {
-                    Some(Ok(WsMessage::Text(text))) => self.on_frame(&mut visitor, &mut shown, text.as_str()).await,
+                    Some(Ok(WsMessage::Text(text))) => {
+                        last_heard = tokio::time::Instant::now();
+                        self.on_frame(&mut visitor, &mut shown, text.as_str()).await
+                    }
                     Some(Ok(WsMessage::Binary(_))) => {
                         self.send(&ServerFrame::error("bad_frame", "send JSON text frames", None)).await
                     }
@@ -228,6 +233,18 @@ impl Session {
                     }
                 },
                 () = shown.tickets.changed() => self.refresh(&visitor, &mut shown).await,
+                () = tokio::time::sleep_until(last_heard + idle_after) => {
+                    // An abandoned tab holds no socket: the widget reconnects when its
+                    // visitor is back.
+                    self.send(&ServerFrame::error(
+                        "idle",
+                        "closed after a while without activity",
+                        None,
+                    ))
+                    .await;
+                    let _ = self.socket.send(WsMessage::Close(None)).await;
+                    Flow::Stop
+                }
                 _ = stopped(&mut stopping) => {
                     let _ = self.socket.send(WsMessage::Close(None)).await;
                     Flow::Stop
@@ -278,6 +295,12 @@ impl Session {
             },
             None => {
                 let resumed = token.and_then(|t| match self.key.verify(&t, now) {
+                    // A session the site vouched for resumes only while the page still says
+                    // who it is: after the site's sign-out its visitor is someone new.
+                    Ok(claims) if claims.verified => {
+                        tracing::debug!("a verified widget session presented without its identity");
+                        None
+                    }
                     Ok(claims) => Some(claims),
                     Err(e) => {
                         tracing::debug!(error = %e, "a widget session token was not accepted");

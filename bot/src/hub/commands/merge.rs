@@ -1,4 +1,6 @@
-//! `/merge`: this ticket's conversation moves into another; admins only (see the catalogue).
+//! `/merge`: this ticket's conversation moves into another of the same customer; admins only
+//! (see the catalogue). Tickets of different customers are never merged: one customer's
+//! messages would show in the other's conversation and replies would reach only one of them.
 
 use super::{CommandReply, Run};
 use crate::hub::{Delivery, HubError};
@@ -20,6 +22,12 @@ pub(super) async fn merge(run: &mut Run<'_>, target_number: i64) -> Result<Comma
                 t.number, t.status
             )));
         }
+    }
+    if target.customer_id != run.ticket.customer_id {
+        return Err(HubError::conflict(format!(
+            "Cannot merge: #{n} and #{target_number} are different customers' conversations. \
+             Only one customer's tickets can be merged."
+        )));
     }
     let moved = run
         .tx
