@@ -1003,3 +1003,76 @@ async fn an_idle_widget_socket_is_closed_with_a_clear_frame() {
     assert!(next(&mut socket).await.is_none(), "closed after the notice");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_have_byte_budgets_a_storage_cap_and_unattached_files_are_deleted() {
+    let clock = relaydesk_storage::FakeClock::at(chrono::Utc::now());
+    let mut config = Config::default();
+    config.web.session_upload_mb_per_hour = 1;
+    config.web.max_upload_storage_mb = 2;
+    config.tickets.max_message_bytes = 100;
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        channels: vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        config,
+        clock: Arc::new(clock.clone()),
+    })
+    .await;
+    let png = |kib: usize| {
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.resize(kib * 1024, 7);
+        STANDARD.encode(bytes)
+    };
+    let upload = |id: &str, text: &str, kib: usize| {
+        json!({"type": "send", "id": id, "text": text,
+               "file": {"name": "shot.png", "data": png(kib)}})
+    };
+    let stored_bytes = || async {
+        let mut tx = app.store.begin().await.expect("begin");
+        let bytes = tx.widget_file_bytes().await.expect("sum");
+        tx.rollback().await.expect("rollback");
+        bytes
+    };
+
+    // One session: 700 KiB fit its 1 MB an hour, the next 700 KiB do not.
+    let mut pia = connect(&app).await;
+    hello(&mut pia, json!({"type": "hello", "name": "Pia"})).await;
+    send(&mut pia, upload("p-1", "first", 700)).await;
+    until(&mut pia, is("ack")).await;
+    send(&mut pia, upload("p-2", "second", 700)).await;
+    let refused = until(&mut pia, is("error")).await;
+    assert_eq!(refused["code"], "upload_budget", "{refused}");
+    assert_eq!(refused["id"], "p-2");
+
+    // Another session's file fits (1.4 MB kept of 2 MB).
+    let mut ola = connect(&app).await;
+    hello(&mut ola, json!({"type": "hello", "name": "Ola"})).await;
+    send(&mut ola, upload("o-1", "mine", 700)).await;
+    until(&mut ola, is("ack")).await;
+
+    // A message refused after its file arrived leaves the file unattached (1.9 MB now).
+    let mut ula = connect(&app).await;
+    hello(&mut ula, json!({"type": "hello", "name": "Ula"})).await;
+    send(&mut ula, upload("u-1", &"x".repeat(200), 500)).await;
+    let refused = until(&mut ula, is("error")).await;
+    assert_eq!(refused["code"], "too_large", "{refused}");
+    assert_eq!(stored_bytes().await, 1900 * 1024);
+
+    // Full: the next file is refused with a clear error.
+    let mut vic = connect(&app).await;
+    hello(&mut vic, json!({"type": "hello", "name": "Vic"})).await;
+    send(&mut vic, upload("v-1", "hello", 500)).await;
+    let refused = until(&mut vic, is("error")).await;
+    assert_eq!(refused["code"], "storage_full", "{refused}");
+
+    // Ten minutes on, the unattached file is gone and the same upload fits.
+    clock.advance(chrono::Duration::minutes(11));
+    send(&mut vic, upload("v-2", "hello again", 500)).await;
+    until(&mut vic, is("ack")).await;
+    assert_eq!(
+        stored_bytes().await,
+        1900 * 1024,
+        "Ula's file left, Vic's came"
+    );
+    app.stop().await.expect("clean stop");
+}

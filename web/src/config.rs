@@ -62,6 +62,12 @@ pub struct WebConfig {
     pub max_widget_sockets_per_address: usize,
     /// Name or email changes (`profile` frames) one widget socket may send; more are refused.
     pub max_profile_frames: u32,
+    /// Bytes of files one widget session may upload per hour, in MB.
+    pub session_upload_mb_per_hour: u32,
+    /// Bytes of files one client address may upload per hour, in MB.
+    pub ip_upload_mb_per_hour: u32,
+    /// All visitors' files together, in MB: beyond it uploads are refused (`storage_full`).
+    pub max_upload_storage_mb: u64,
     /// A widget socket the visitor sends nothing on for this long is closed (an `idle` error
     /// frame first); the widget reconnects when the visitor is back.
     pub widget_idle_seconds: u64,
@@ -144,6 +150,9 @@ impl Default for WebConfig {
             max_widget_sockets_per_address: 30,
             max_profile_frames: 10,
             widget_idle_seconds: 1800,
+            session_upload_mb_per_hour: 50,
+            ip_upload_mb_per_hour: 200,
+            max_upload_storage_mb: 10_240,
             trusted_proxies: Vec::new(),
             business_hours: None,
             api_requests_per_minute: None,

@@ -78,7 +78,7 @@ pub async fn receive(
         let now = hub.clock().now_ms();
         let mut tx = hub.store().begin().await?;
         for file in &files {
-            tx.put_widget_file(file, now).await?;
+            tx.put_widget_file(file, now, true).await?;
             attachments.push(relaydesk_web::file_attachment(
                 file,
                 settings.public_url.as_deref(),

@@ -134,10 +134,18 @@ impl Tx {
         Ok(row.try_get("n")?)
     }
 
-    pub async fn put_widget_file(&mut self, file: &WidgetFile, now_ms: i64) -> Result<()> {
+    /// Keeps a file. `attached`: its message is stored (or is about to be, in this
+    /// transaction); otherwise it waits for [`Tx::attach_widget_file`] and is deleted by
+    /// [`Tx::prune_unattached_files`] if that never comes.
+    pub async fn put_widget_file(
+        &mut self,
+        file: &WidgetFile,
+        now_ms: i64,
+        attached: bool,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO widget_files (key, conversation, file_name, mime_type, size, data, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            "INSERT INTO widget_files (key, conversation, file_name, mime_type, size, data, created_at, attached) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
         )
         .bind(&file.key)
         .bind(&file.conversation)
@@ -146,9 +154,37 @@ impl Tx {
         .bind(i64::try_from(file.data.len()).unwrap_or(i64::MAX))
         .bind(file.data.clone())
         .bind(now_ms)
+        .bind(i64::from(attached))
         .execute(&mut *self.inner)
         .await?;
         Ok(())
+    }
+
+    /// Marks a file as belonging to a stored message: it is kept.
+    pub async fn attach_widget_file(&mut self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE widget_files SET attached = 1 WHERE key = $1")
+            .bind(key)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes files uploaded before `before_ms` that no stored message took. Returns how
+    /// many.
+    pub async fn prune_unattached_files(&mut self, before_ms: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM widget_files WHERE attached = 0 AND created_at < $1")
+            .bind(before_ms)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Bytes of all kept files.
+    pub async fn widget_file_bytes(&mut self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(SUM(size), 0) AS n FROM widget_files")
+            .fetch_one(&mut *self.inner)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 
     pub async fn widget_file(&mut self, key: &str) -> Result<Option<WidgetFile>> {

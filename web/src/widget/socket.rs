@@ -27,6 +27,8 @@ use crate::{CustomerInput, DeskError};
 const READ_BUFFER: usize = 4 * 1024;
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// An upload whose message is not stored this long after it arrived is deleted.
+const UNATTACHED_FILE_MS: i64 = 10 * 60 * 1000;
 const MAX_NAME_CHARS: usize = 80;
 const MAX_CLIENT_ID_CHARS: usize = 64;
 
@@ -560,7 +562,17 @@ impl Session {
             text,
             attachments,
         };
-        let frame = match self.state.desk.customer_message(input).await {
+        let file_key = input
+            .attachments
+            .first()
+            .map(|_| self.file_key(&visitor.conversation, &id));
+        let state = self.state.clone();
+        let frame = match state.desk.customer_message(input).await {
+            Ok(_) if !keep_file(&state, file_key.as_deref()).await => ServerFrame::error(
+                "internal",
+                "The file could not be stored; it will be sent again.",
+                Some(id),
+            ),
             Ok(accepted) => {
                 // Watched before the visitor hears of it: a change made the moment after the
                 // ack (an agent closing the new ticket) wakes this socket.
@@ -617,6 +629,22 @@ impl Session {
                 ServerFrame::error("bad_frame", "the file is not base64", Some(id.to_string()))
             }
         })?;
+        let web = &self.state.settings.web;
+        if !self
+            .runtime
+            .limits
+            .upload(&visitor.conversation, self.ip, data.len())
+        {
+            return Err(ServerFrame::error(
+                "upload_budget",
+                format!(
+                    "You have sent a lot of files; please wait a while (at most {} MB an hour).",
+                    web.session_upload_mb_per_hour
+                        .min(web.ip_upload_mb_per_hour)
+                ),
+                Some(id.to_string()),
+            ));
+        }
         let file = WidgetFile {
             key: self.file_key(&visitor.conversation, id),
             conversation: visitor.conversation.clone(),
@@ -624,12 +652,33 @@ impl Session {
             mime_type: mime.to_string(),
             data,
         };
+        let cap = i64::try_from(web.max_upload_storage_mb.saturating_mul(1024 * 1024))
+            .unwrap_or(i64::MAX);
+        let size = i64::try_from(file.data.len()).unwrap_or(i64::MAX);
+        let now = self.state.clock.now_ms();
         let stored = async {
             let mut tx = self.state.store.begin().await?;
-            tx.put_widget_file(&file, self.state.clock.now_ms()).await?;
-            tx.commit().await
+            // Uploads whose message never came are dropped before anything new is counted.
+            tx.prune_unattached_files(now - UNATTACHED_FILE_MS).await?;
+            let full = tx.widget_file_bytes().await?.saturating_add(size) > cap;
+            if !full {
+                tx.put_widget_file(&file, now, false).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, relaydesk_storage::StorageError>(full)
         }
         .await;
+        if let Ok(true) = stored {
+            tracing::warn!(
+                max_upload_storage_mb = web.max_upload_storage_mb,
+                "visitors' files fill the upload storage: uploads are refused"
+            );
+            return Err(ServerFrame::error(
+                "storage_full",
+                "Files cannot be received right now; please send your message without the file.",
+                Some(id.to_string()),
+            ));
+        }
         if let Err(e) = stored {
             tracing::error!(error = %e, "cannot store a widget file");
             return Err(ServerFrame::error(
@@ -730,6 +779,24 @@ impl Session {
         }
         Flow::Continue
     }
+}
+
+/// Marks the file of a stored message as kept; false when that failed (the visitor sends
+/// again, which marks it then).
+async fn keep_file(state: &AppState, key: Option<&str>) -> bool {
+    let Some(key) = key else {
+        return true;
+    };
+    let kept = async {
+        let mut tx = state.store.begin().await?;
+        tx.attach_widget_file(key).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = &kept {
+        tracing::error!(error = %e, "cannot mark a widget file as attached");
+    }
+    kept.is_ok()
 }
 
 fn clean_name(name: &str) -> Option<String> {
