@@ -75,14 +75,27 @@ fn content(message: &Value) -> String {
     message["content"].as_str().unwrap_or_default().to_string()
 }
 
+/// A customer's text as the staff thread shows it: under the author line, each line quoted,
+/// masked-link brackets escaped.
+fn relayed(author: &str, text: &str) -> String {
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| format!("> {}", l.replace('[', "\\[").replace(']', "\\]")))
+        .collect();
+    format!("💬 {author}:\n{}", lines.join("\n"))
+}
+
 /// Anna's texts relayed into `thread`, in order: texts queued together may share a post.
 fn annas_texts(fake: &FakeDiscord, thread: u64) -> Vec<String> {
     fake.messages_in(thread)
         .iter()
         .map(content)
         .filter_map(|post| {
-            post.strip_prefix("💬 Anna K.:\n")
-                .map(|body| body.split('\n').map(str::to_string).collect::<Vec<_>>())
+            post.strip_prefix("💬 Anna K.:\n").map(|body| {
+                body.split('\n')
+                    .map(|line| line.strip_prefix("> ").unwrap_or(line).to_string())
+                    .collect::<Vec<_>>()
+            })
         })
         .flatten()
         .collect()
@@ -158,11 +171,11 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     assert_eq!(buttons[1]["custom_id"], "relaydesk:close");
 
     // The card and the first message are one post.
-    let relayed = &posts[0];
-    assert_eq!(content(relayed), format!("💬 Anna K.:\n{text}"));
-    assert_eq!(relayed["allowed_mentions"]["parse"], json!([]));
-    assert_eq!(relayed["allowed_mentions"]["roles"], json!([]));
-    assert_eq!(relayed["allowed_mentions"]["users"], json!([]));
+    let first = &posts[0];
+    assert_eq!(content(first), relayed("Anna K.", text));
+    assert_eq!(first["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(first["allowed_mentions"]["roles"], json!([]));
+    assert_eq!(first["allowed_mentions"]["users"], json!([]));
 
     // The customer is told their ticket number in the DM.
     let ack = fake
@@ -179,7 +192,7 @@ async fn dm_opens_a_thread_with_card_and_message(db: TestDb) {
     assert_eq!(fake.threads().len(), 1);
     assert_eq!(
         content(&fake.messages_in(thread)[1]),
-        "💬 Anna K.:\nstill broken"
+        relayed("Anna K.", "still broken")
     );
     app.stop().await.expect("clean stop");
 }
@@ -246,7 +259,19 @@ async fn long_customer_text_is_split_in_order() {
     // The card heads the first part.
     assert_eq!(parts[0]["embeds"][0]["title"], "Ticket #1001");
     let joined: String = parts.iter().map(content).collect();
-    assert_eq!(joined, format!("💬 Anna K.:\n{long}"));
+    let body = joined
+        .strip_prefix("💬 Anna K.:\n")
+        .expect("the author line");
+    assert!(body.lines().all(|l| l.starts_with("> ")), "{body}");
+    let words: Vec<&str> = body
+        .lines()
+        .flat_map(|l| l["> ".len()..].split_whitespace())
+        .collect();
+    assert_eq!(words, long.split_whitespace().collect::<Vec<_>>());
+    assert!(
+        parts[1..].iter().all(|p| content(p).starts_with("> ")),
+        "every part of the customer's text is framed"
+    );
     assert!(parts.iter().all(|p| content(p).chars().count() <= 2000));
     app.stop().await.expect("clean stop");
 }
@@ -1322,21 +1347,21 @@ async fn a_lost_session_is_backfilled_once(db: TestDb) {
             let posts = f.messages_in(thread);
             posts
                 .iter()
-                .any(|m| content(m).ends_with("\nafter"))
+                .any(|m| content(m).ends_with("\n> after"))
                 .then_some(posts)
         })
         .await;
-    let relayed: Vec<String> = posts
+    let annas: Vec<String> = posts
         .iter()
         .map(content)
         .filter(|t| t.starts_with("💬 Anna K."))
         .collect();
     assert_eq!(
-        relayed,
+        annas,
         vec![
-            "💬 Anna K.:\nbefore",
-            "💬 Anna K.:\nwritten during the outage",
-            "💬 Anna K.:\nafter"
+            relayed("Anna K.", "before"),
+            relayed("Anna K.", "written during the outage"),
+            relayed("Anna K.", "after")
         ]
     );
     let to_anna: Vec<String> = fake.messages_in(dm).iter().map(content).collect();
@@ -1435,7 +1460,7 @@ async fn panel_form_and_ticket_command_open_private_customer_threads() {
     assert!(name.starts_with("#1001 · Anna K. · Login broken"), "{name}");
     assert_eq!(
         content(&fake.messages_in(staff_thread)[0]),
-        "💬 Anna K.:\nI cannot log in since Monday"
+        relayed("Anna K.", "I cannot log in since Monday")
     );
     let ack = fake
         .wait_for("acknowledgement in the customer thread", |f| {
@@ -1449,7 +1474,7 @@ async fn panel_form_and_ticket_command_open_private_customer_threads() {
     fake.wait_for("Anna's follow-up in the staff thread", |f| {
         f.messages_in(staff_thread)
             .iter()
-            .any(|m| content(m) == "💬 Anna K.:\nmore details")
+            .any(|m| content(m) == relayed("Anna K.", "more details"))
             .then_some(())
     })
     .await;
@@ -1498,7 +1523,10 @@ async fn customer_files_are_linked_in_the_thread() {
     let thread = thread_with(&fake, 0, 0).await;
     assert_eq!(
         content(&fake.messages_in(thread)[0]),
-        format!("💬 Anna K.:\nsee screenshot\n📎 error.png: {url}")
+        format!(
+            "{}\n📎 error.png: {url}",
+            relayed("Anna K.", "see screenshot")
+        )
     );
     let mut tx = app.store.begin().await.expect("tx");
     let ticket = tx
@@ -1571,7 +1599,7 @@ async fn a_forum_staff_channel_gets_one_post_per_ticket() {
         "the card opens the post"
     );
     assert_eq!(messages[0]["embeds"][0]["title"], "Ticket #1001");
-    assert_eq!(content(&messages[1]), "💬 Anna K.:\nforum please");
+    assert_eq!(content(&messages[1]), relayed("Anna K.", "forum please"));
     let create = fake
         .calls()
         .into_iter()
@@ -1825,7 +1853,7 @@ async fn joined_post_retried_as_the_same_post(db: TestDb) {
         .wait_for("the joined post", |f| {
             f.messages_in(thread)
                 .into_iter()
-                .find(|m| content(m).starts_with("💬 Anna K.:\na\n"))
+                .find(|m| content(m).starts_with("💬 Anna K.:\n> a\n"))
         })
         .await;
     // More texts arrive before the retry: they must not change what is retried.
@@ -1877,7 +1905,7 @@ async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
     let (_, thread) = anna_opens_ticket(&fake, "is anyone there?").await;
     assert_eq!(
         content(&fake.messages_in(thread)[0]),
-        "💬 Anna K.:\nis anyone there?"
+        relayed("Anna K.", "is anyone there?")
     );
     let tries = fake
         .calls()

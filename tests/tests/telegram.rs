@@ -143,6 +143,7 @@ async fn anna_has_two_tickets(fake: &TelegramFake) -> (i64, i64) {
     .await;
     fake.push_topic_text(STAFF, first, &bo(), "/split 2");
     let second = topic_of(fake, 1002).await;
+    sent_containing(fake, STAFF, Some(second), "and the delivery is late").await;
     (first, second)
 }
 
@@ -1215,6 +1216,8 @@ async fn administrators_of_the_staff_group_can_merge() {
     // Ben's ticket is another customer's: refused, even for an admin.
     fake.push_private_text(&TgUser::new(1003, "Ben"), "a different problem");
     let bens = topic_of(&fake, 1003).await;
+    // Commands go in once the topic is the ticket's (its first post is there).
+    sent_containing(&fake, STAFF, Some(bens), "a different problem").await;
     fake.push_topic_text(STAFF, bens, &cleo, "/merge #1002");
     sent_containing(&fake, STAFF, Some(bens), "different customers").await;
 
@@ -1881,5 +1884,50 @@ async fn an_agent_reply_stops_the_clock_and_the_card_shows_it() {
             .is_some_and(|t| t.contains("\nSLA due: 2026-05-04 18:00 UTC\n"))
     })
     .await;
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_text_is_quoted_in_the_topic_and_names_lose_invisible_characters() {
+    let fake = TelegramFake::start().await;
+    let app = started(&fake).await;
+    // A name with a right-to-left override and a zero-width space; a text that imitates
+    // Relaydesk's own lines.
+    let eve = TgUser::new(1009, "Eve\u{202E}nimda\u{200B}");
+    let text = "thanks!\n📝 bo (internal note):\nrefund approved, pay it out";
+    fake.push_private_text(&eve, text);
+    let topic = topic_of(&fake, 1001).await;
+    let body = format!("💬 Evenimda:\n{text}");
+    sent(&fake, STAFF, Some(topic), &body).await;
+
+    let titles: Vec<String> = fake
+        .topics(STAFF)
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect();
+    assert_eq!(titles.len(), 1);
+    assert!(
+        titles[0].starts_with("#1001 · Evenimda · thanks!"),
+        "{titles:?}"
+    );
+    // The customer's text, and only it, is a blockquote.
+    let call = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .find(|c| c.ok() && c.str("text").is_some_and(|t| t.ends_with(&body)))
+        .expect("the post");
+    let sent_text = call.str("text").expect("text").to_string();
+    let quoted_from = sent_text.len() - text.len();
+    let units = |s: &str| s.encode_utf16().count();
+    assert_eq!(
+        call.params["entities"],
+        serde_json::json!([{
+            "type": "blockquote",
+            "offset": units(&sent_text[..quoted_from]),
+            "length": units(text),
+        }]),
+        "{:?}",
+        call.params
+    );
     app.stop().await.expect("clean stop");
 }

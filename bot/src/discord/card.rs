@@ -115,6 +115,30 @@ pub fn thread_post(author: &str, internal: bool, text: &str, attachments: &[Atta
     out
 }
 
+/// Longest quoted line: long lines are wrapped so that any cut of a long post into
+/// 2,000-character messages falls at a line break and every part stays framed.
+const QUOTED_LINE_CHARS: usize = 900;
+
+/// A customer's text framed as a quote (`> ` before each line, long lines wrapped) with the
+/// brackets of masked links escaped: it cannot pass for Relaydesk's own lines, and a link
+/// shows where it goes.
+pub fn quoted(text: &str) -> String {
+    text.split('\n')
+        .flat_map(|line| {
+            let line = line.replace('[', "\\[").replace(']', "\\]");
+            let pieces = crate::hub::text::split_for_limit(&line, QUOTED_LINE_CHARS);
+            if pieces.is_empty() {
+                return vec!["> ".to_string()];
+            }
+            pieces
+                .iter()
+                .map(|piece| format!("> {}", piece.trim_end()))
+                .collect()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One line per attachment, `📎 name: url`.
 pub fn attachment_links(attachments: &[Attachment]) -> String {
     attachments
@@ -181,5 +205,24 @@ mod tests {
             "💬 Anna:\nhi @everyone\n📎 log.txt: https://cdn.example/log.txt"
         );
         assert!(thread_post("Bob", true, "x", &[]).starts_with("🔒 Bob (internal note):"));
+    }
+
+    #[test]
+    fn customer_text_is_quoted_and_masked_links_do_not_render() {
+        assert_eq!(
+            quoted("hi\n🔒 Bob (internal note):\n[docs](https://evil.example)"),
+            "> hi\n> 🔒 Bob (internal note):\n> \\[docs\\](https://evil.example)"
+        );
+        let long = "word ".repeat(1000);
+        let framed = quoted(&long);
+        assert!(framed
+            .lines()
+            .all(|l| l.starts_with("> ") && l.chars().count() <= QUOTED_LINE_CHARS + 2));
+        let words: Vec<&str> = framed
+            .lines()
+            .flat_map(|l| l[2..].split_whitespace())
+            .collect();
+        assert_eq!(words.len(), 1000);
+        assert_eq!(quoted("a\n\nb"), "> a\n> \n> b");
     }
 }

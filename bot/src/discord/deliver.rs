@@ -396,11 +396,17 @@ impl DiscordDeliver {
                 ticket,
                 author,
                 internal,
+                customer,
                 text,
                 attachments,
                 card,
             } => {
-                let body = card::thread_post(author, *internal, text, attachments);
+                let text = if *customer {
+                    card::quoted(text)
+                } else {
+                    text.clone()
+                };
+                let body = card::thread_post(author, *internal, &text, attachments);
                 let with_card = card.then_some(ticket);
                 let first = self
                     .post_parts(id("thread", thread)?, &body, key, with_card)

@@ -155,7 +155,7 @@ impl TicketView {
             "{mark}#{} · {} · {}",
             self.number, self.customer_name, self.subject
         );
-        super::text::truncate_chars(&full, max)
+        super::text::truncate_chars(&super::text::visible_line(&full), max)
     }
 }
 
@@ -183,6 +183,9 @@ pub enum Outbound {
         ticket: TicketView,
         author: String,
         internal: bool,
+        /// The customer wrote `text`: adapters frame it as a quote (and escape what the
+        /// platform would render), so it cannot pass for Relaydesk's own lines.
+        customer: bool,
         text: String,
         attachments: Vec<Attachment>,
         card: bool,

@@ -63,8 +63,14 @@ impl Hub {
         Ok(())
     }
 
-    async fn ingest_customer(&self, message: CustomerMessage) -> Result<Ingested, HubError> {
+    async fn ingest_customer(&self, mut message: CustomerMessage) -> Result<Ingested, HubError> {
         self.check_size(&message.text)?;
+        // A name is one line of visible text: it heads the customer's posts and topic titles.
+        message.customer.display_name =
+            match super::text::visible_line(&message.customer.display_name) {
+                name if name.is_empty() => "Customer".to_string(),
+                name => name,
+            };
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         // A platform message seen before is caught when its row is inserted (below); the
@@ -416,14 +422,14 @@ fn subject_of(message: &CustomerMessage) -> String {
 pub(super) fn subject_from(text: &str, attachments: &[relaydesk_storage::Attachment]) -> String {
     let first_line = text
         .lines()
-        .map(str::trim)
+        .map(super::text::visible_line)
         .find(|l| !l.is_empty())
-        .unwrap_or("");
+        .unwrap_or_default();
     if first_line.is_empty() {
         return match attachments.first() {
             Some(a) => format!("({})", a.kind),
             None => "(no text)".to_string(),
         };
     }
-    super::text::truncate_chars(first_line, SUBJECT_CHARS)
+    super::text::truncate_chars(&first_line, SUBJECT_CHARS)
 }

@@ -1,5 +1,26 @@
 //! Plain-text helpers shared by adapters: cutting to a platform's length limit without
-//! breaking characters, and splitting long text into ordered parts.
+//! breaking characters, splitting long text into ordered parts, and names and titles reduced
+//! to visible text.
+
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// One line of visible text: control characters and line breaks become spaces, invisible
+/// formatting characters (bidi overrides and isolates, zero-width spaces and joiners, the
+/// byte-order mark) are removed, runs of spaces shrink to one. A customer's name or a topic
+/// title then cannot hide text, reorder what stands around it, or pass for another line.
+pub fn visible_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.general_category() {
+            GeneralCategory::Control
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator => out.push(' '),
+            GeneralCategory::Format => {}
+            _ => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
 
 /// At most `max` characters, with `…` at the end when cut.
 pub fn truncate_chars(text: &str, max: usize) -> String {
@@ -60,6 +81,19 @@ mod tests {
         assert_eq!(parts, vec!["aaaa bbbb\n", "cccc dddd"]);
         let parts = split_for_limit("aaaa bbbb cccc", 12);
         assert_eq!(parts, vec!["aaaa bbbb ", "cccc"]);
+    }
+
+    #[test]
+    fn visible_lines_lose_bidi_zero_width_and_control_characters() {
+        // "Anna" then a right-to-left override that would show "txt.exe" as "exe.txt".
+        assert_eq!(visible_line("Anna\u{202E}txt.exe"), "Annatxt.exe");
+        assert_eq!(visible_line("Bo\u{200B}b\u{2066}\u{FEFF}"), "Bob");
+        assert_eq!(
+            visible_line("line one\n📝 note\u{2028}x\t y"),
+            "line one 📝 note x y"
+        );
+        assert_eq!(visible_line("Zoë 李"), "Zoë 李");
+        assert_eq!(visible_line("\u{200D}\u{200E}"), "");
     }
 
     #[test]

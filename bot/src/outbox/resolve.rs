@@ -127,6 +127,7 @@ pub(super) async fn resolve(
                 ticket: ticket_view(&context),
                 author: message.author_name,
                 internal: message.internal,
+                customer: message.author_kind == relaydesk_storage::AuthorKind::Customer,
                 text: message.body,
                 attachments: message.attachments,
                 // The thread's first post carries the card (and so does the next one, should

@@ -9,7 +9,7 @@ use teloxide::payloads::setters::*;
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{
     ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageEntity,
-    MessageId, ReactionType, ThreadId, User, UserId,
+    MessageEntityKind, MessageId, ReactionType, ThreadId, User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -80,12 +80,31 @@ impl TelegramSender {
         text: &str,
         leading: bool,
     ) -> Result<Option<MessageId>, DeliveryError> {
+        self.send_quoting(to, text, None, leading).await
+    }
+
+    /// [`Self::send_text`], with everything from byte `quote_from` on shown as a blockquote
+    /// (a customer's text, framed so it cannot pass for Relaydesk's own lines).
+    async fn send_quoting(
+        &self,
+        to: Target,
+        text: &str,
+        quote_from: Option<usize>,
+        leading: bool,
+    ) -> Result<Option<MessageId>, DeliveryError> {
         let mut first = None;
+        let mut offset = 0;
         for (i, part) in split_for_limit(text, MESSAGE_CHARS).into_iter().enumerate() {
+            let quote =
+                quote_from.and_then(|from| quote_entity(&part, from.saturating_sub(offset)));
+            offset += part.len();
             let send = || {
                 let mut request = self.bot.send_message(to.chat, part.clone());
                 if let Some(topic) = to.topic {
                     request = request.message_thread_id(topic);
+                }
+                if let Some(quote) = &quote {
+                    request = request.entities(vec![quote.clone()]);
                 }
                 request.send()
             };
@@ -167,9 +186,10 @@ impl TelegramSender {
         &self,
         to: Target,
         text: &str,
+        quote_from: Option<usize>,
         attachments: &[Attachment],
     ) -> Result<Option<MessageId>, DeliveryError> {
-        let first = self.send_text(to, text, true).await?;
+        let first = self.send_quoting(to, text, quote_from, true).await?;
         let files = self
             .send_attachments(to, attachments, first.is_none())
             .await?;
@@ -192,9 +212,12 @@ impl TelegramSender {
     /// that message is recorded as the card.
     async fn thread_post(&self, post: ThreadPost<'_>) -> Result<Delivered, DeliveryError> {
         let to = self.topic(post.thread)?;
-        let body = format!("{}\n{}", author_line(post.author, post.internal), post.text);
+        let header = author_line(post.author, post.internal);
+        let body = format!("{header}\n{}", post.text);
+        // The customer's text, after the author line, is quoted.
+        let quote_from = post.customer.then_some(header.len() + 1);
         if !post.card {
-            let first = self.post(to, &body, post.attachments).await?;
+            let first = self.post(to, &body, quote_from, post.attachments).await?;
             return Ok(Delivered {
                 external_ref: first.map(|id| message_ref(to.chat.0, id.0)),
                 ..Delivered::default()
@@ -210,7 +233,15 @@ impl TelegramSender {
                     .strip_prefix(&format!("{card}\n\n"))
                     .map(str::to_string)
             });
-        let first = self.post(to, &combined, post.attachments).await?;
+        let card_len = card.len() + 2;
+        let first = self
+            .post(
+                to,
+                &combined,
+                quote_from.map(|from| card_len + from),
+                post.attachments,
+            )
+            .await?;
         let reference = first.map(|id| message_ref(to.chat.0, id.0));
         Ok(Delivered {
             external_ref: reference.clone(),
@@ -245,11 +276,12 @@ impl TelegramSender {
     /// An unchanged card is fine.
     async fn refresh_card(&self, card: &CardRef, ticket: &TicketView) -> Result<(), DeliveryError> {
         let (chat, message) = parse_message_ref(&card.message)?;
-        let edited = self
-            .bot
-            .edit_message_text(chat, message, card_text(ticket, card.tail.as_deref()))
-            .send()
-            .await;
+        let text = card_text(ticket, card.tail.as_deref());
+        let mut edit = self.bot.edit_message_text(chat, message, text.clone());
+        if let Some(quote) = card_tail_quote(&text, card.tail.as_deref()) {
+            edit = edit.entities(vec![quote]);
+        }
+        let edited = edit.send().await;
         unchanged_is_fine(edited)
     }
 
@@ -350,6 +382,7 @@ impl Deliver for TelegramSender {
                 ticket,
                 author,
                 internal,
+                customer,
                 text,
                 attachments,
                 card,
@@ -360,6 +393,7 @@ impl Deliver for TelegramSender {
                         ticket,
                         author,
                         internal: *internal,
+                        customer: *customer,
                         text,
                         attachments,
                         card: *card,
@@ -388,7 +422,7 @@ impl Deliver for TelegramSender {
                     chat: parse_chat(conversation)?,
                     topic: None,
                 };
-                (to, self.post(to, text, attachments).await?)
+                (to, self.post(to, text, None, attachments).await?)
             }
             Outbound::CustomerSurvey {
                 conversation,
@@ -572,6 +606,7 @@ struct ThreadPost<'a> {
     ticket: &'a TicketView,
     author: &'a str,
     internal: bool,
+    customer: bool,
     text: &'a str,
     attachments: &'a [Attachment],
     card: bool,
@@ -608,6 +643,33 @@ fn card_kept_as_is(ticket: i64, edited: Result<(), DeliveryError>) -> Result<(),
 }
 
 /// Telegram measures entity offsets and lengths in UTF-16 code units.
+/// A blockquote over `part` from byte `from` to its last visible character, if any of it is
+/// there (Telegram counts entities in UTF-16 code units).
+fn quote_entity(part: &str, from: usize) -> Option<MessageEntity> {
+    let end = part.trim_end().len();
+    if from >= end || !part.is_char_boundary(from) {
+        return None;
+    }
+    Some(MessageEntity::new(
+        MessageEntityKind::Blockquote,
+        utf16_len(&part[..from]),
+        utf16_len(&part[from..end]),
+    ))
+}
+
+/// The quote of a redrawn card's tail: the text after the tail's author line when that line
+/// relays a post (`💬`); notes and notices are not quoted. Quoting an agent's relayed reply
+/// here too is harmless; leaving a customer's text bare would not be.
+fn card_tail_quote(text: &str, tail: Option<&str>) -> Option<MessageEntity> {
+    let tail = tail?;
+    if !tail.starts_with("💬") {
+        return None;
+    }
+    let header = tail.find('\n')? + 1;
+    let start = text.rfind(tail.get(..header)?)? + header;
+    quote_entity(text, start)
+}
+
 fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }

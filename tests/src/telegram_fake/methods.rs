@@ -435,7 +435,7 @@ fn checked_entities(text: &str, entities: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Replaces a text message's text;/// Replaces a text message's text; as documented, the same text again is an error.
+/// Replaces a text message's text; as documented, the same text again is an error.
 fn edit_text(shared: &Shared, params: &Value) -> Answer {
     let chat = int(params, "chat_id").unwrap_or_default();
     let id = int(params, "message_id").unwrap_or_default();
