@@ -36,6 +36,16 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Waits until the app stops by itself (a fatal error), without asking it to.
+    pub async fn ended(mut self) -> Result<(), relaydesk::serve::ServeError> {
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();

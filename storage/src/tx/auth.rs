@@ -98,6 +98,15 @@ impl Tx {
         limits: &SignInLimits,
         now_ms: i64,
     ) -> Result<bool> {
+        // Counts whose time is over are forgotten, so that typing many emails grows nothing.
+        sqlx::query(
+            "DELETE FROM sign_in_failures WHERE first_at < $1 \
+             AND (locked_until IS NULL OR locked_until < $2)",
+        )
+        .bind(now_ms - limits.lock_ms)
+        .bind(now_ms)
+        .execute(&mut *self.inner)
+        .await?;
         let email = email.trim().to_lowercase();
         let keys = [
             (email.as_str(), address, limits.per_pair),

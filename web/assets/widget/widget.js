@@ -323,7 +323,13 @@
           markState(bubbles[f.id], T.failed, true);
         }
       }
-      if (f.code === "idle") { idle = true; return; }
+      if (f.code === "idle") {
+        // A visible, open chat stays live (a reply may be on its way); a tab in the
+        // background reconnects when it is looked at again.
+        idle = true;
+        if (!document.hidden && frame.classList.contains("open")) setTimeout(connect, 1000);
+        return;
+      }
       systemLine(f.message);
       if (f.code === "identity_refused") verifiedUser = null;
     }
@@ -384,6 +390,7 @@
     submitMessage(text, null);
   });
   textarea.addEventListener("focus", function () { if (idle) connect(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden && idle) connect(); });
   textarea.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();

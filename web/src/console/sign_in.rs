@@ -109,7 +109,9 @@ pub async fn submit(
     let config = &state.settings.console;
     let address = client_address(peer.ip(), &headers, &state.settings.web.trusted_proxies);
     let address = address.to_string();
-    let email = input.email.trim();
+    // No address is longer than 254 characters; a longer one is counted by its start.
+    let email: String = input.email.trim().chars().take(254).collect();
+    let email = email.as_str();
     let now = state.clock.now_ms();
     let refuse =
         |problem: &str, status| fresh_form(&state, &headers, &input.email, Some(problem), status);
