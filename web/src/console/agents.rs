@@ -31,13 +31,8 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
     render(&state, &session, StatusCode::OK, None).await
 }
 
-fn refused(session: &Session) -> Response {
-    let body = html! {
-        h1 { "Agents" }
-        p.flash.error role="alert" { "Only admins manage agents." }
-    };
-    let page = layout::page("Agents", &session.agent, &session.csrf, body);
-    (StatusCode::FORBIDDEN, page).into_response()
+fn refused(session: &Session) -> Option<Response> {
+    layout::admins_only(session, "Agents", "Only admins manage agents.")
 }
 
 async fn render(
@@ -46,8 +41,8 @@ async fn render(
     status: StatusCode,
     outcome: Option<Outcome>,
 ) -> Result<Response, WebError> {
-    if session.agent.role != Role::Admin {
-        return Ok(refused(session));
+    if let Some(refused) = refused(session) {
+        return Ok(refused);
     }
     let mut tx = state.store.begin().await?;
     let agents = tx.agents().await?;
@@ -142,8 +137,8 @@ pub async fn change(
     if !session.csrf_ok(field("csrf")) {
         return Ok(csrf_refused());
     }
-    if session.agent.role != Role::Admin {
-        return Ok(refused(&session));
+    if let Some(refused) = refused(&session) {
+        return Ok(refused);
     }
     let name = field("name").trim();
     let myself = name.eq_ignore_ascii_case(&session.agent.name);

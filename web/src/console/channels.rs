@@ -29,13 +29,10 @@ async fn render(
     status: StatusCode,
     problem: Option<&str>,
 ) -> Result<Response, WebError> {
-    if session.agent.role != Role::Admin {
-        let body = html! {
-            h1 { "Channels" }
-            p.flash.error role="alert" { "Only admins see the channels' state." }
-        };
-        let page = layout::page("Channels", &session.agent, &session.csrf, body);
-        return Ok((StatusCode::FORBIDDEN, page).into_response());
+    if let Some(refused) =
+        layout::admins_only(session, "Channels", "Only admins see the channels' state.")
+    {
+        return Ok(refused);
     }
     let now_ms = state.clock.now_ms();
     let mut tx = state.store.begin().await?;

@@ -1,11 +1,13 @@
 //! The console's page shell and small rendering helpers. Everything shown is escaped by maud:
 //! what customers and agents write is text, never markup.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
-use relaydesk_storage::Agent;
+use relaydesk_storage::{Agent, Role};
 
-use super::session::CONSOLE_PATH;
+use super::session::{Session, CONSOLE_PATH};
 
 /// The console's stylesheet, served at [`STYLE_PATH`].
 pub const STYLE: &str = r#"
@@ -123,6 +125,20 @@ pub const LIVE_SCRIPT: &str = r#"(function(){
   });
 })();
 "#;
+
+/// For a page only admins may see: `None` for an admin, else a 403 page titled `title` that
+/// says `why`. The one refusal of the console's admin pages.
+pub fn admins_only(session: &Session, title: &str, why: &str) -> Option<Response> {
+    if session.agent.role == Role::Admin {
+        return None;
+    }
+    let body = html! {
+        h1 { (title) }
+        p.flash.error role="alert" { (why) }
+    };
+    let page = page(title, &session.agent, &session.csrf, body);
+    Some((StatusCode::FORBIDDEN, page).into_response())
+}
 
 /// A whole page for a signed-in agent.
 pub fn page(title: &str, agent: &Agent, csrf: &str, body: Markup) -> Markup {

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use relaydesk_desk::reports::{duration, Granularity, Report};
-use relaydesk_storage::{ReportGroup, Role};
+use relaydesk_storage::ReportGroup;
 
 use super::layout;
 use super::session::Session;
@@ -92,15 +92,7 @@ pub async fn csv(
 }
 
 fn refuse_non_admin(session: &Session) -> Option<Response> {
-    if session.agent.role == Role::Admin {
-        return None;
-    }
-    let body = html! {
-        h1 { "Reports" }
-        p.flash.error role="alert" { "Only admins see reports." }
-    };
-    let page = layout::page("Reports", &session.agent, &session.csrf, body);
-    Some((StatusCode::FORBIDDEN, page).into_response())
+    layout::admins_only(session, "Reports", "Only admins see reports.")
 }
 
 /// The page's parameters again, for the CSV link (encoded).

@@ -27,13 +27,10 @@ async fn render(
     status: StatusCode,
     problem: Option<&str>,
 ) -> Result<Response, WebError> {
-    if session.agent.role != Role::Admin {
-        let body = html! {
-            h1 { "Webhooks" }
-            p.flash.error role="alert" { "Only admins see webhook deliveries." }
-        };
-        let page = layout::page("Webhooks", &session.agent, &session.csrf, body);
-        return Ok((StatusCode::FORBIDDEN, page).into_response());
+    if let Some(refused) =
+        layout::admins_only(session, "Webhooks", "Only admins see webhook deliveries.")
+    {
+        return Ok(refused);
     }
     let mut tx = state.store.begin().await?;
     let deliveries = tx.recent_webhook_deliveries(None, SHOWN).await?;
