@@ -777,3 +777,51 @@ both_backends!(
         assert!(woken(&watch, 5000).await, "the delivery woke the view");
     }
 );
+
+both_backends!(
+    after_a_merge_replies_reach_each_conversation_of_the_customer,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        // Anna writes in her private chat and, as the same person, in another chat.
+        let a = ticket_number(&desk.customer_says("anna", "m-1", "one").await.unwrap());
+        let other_chat = CustomerMessage {
+            conversation: "chat-anna-second".to_string(),
+            ..customer_message("anna", "m-2", "two")
+        };
+        let b = ticket_number(
+            &desk
+                .hub
+                .ingest(Inbound::Customer(other_chat))
+                .await
+                .unwrap(),
+        );
+        assert_ne!(a, b);
+        desk.hub
+            .execute(&admin(), &TicketRef::Number(b), Command::Merge(a))
+            .await
+            .unwrap();
+        desk.drain().await;
+        let before = desk.customer.sent().len();
+
+        desk.hub
+            .execute(
+                &admin(),
+                &TicketRef::Number(a),
+                Command::Reply("both of you".into()),
+            )
+            .await
+            .unwrap();
+        desk.drain().await;
+        let mut reached: Vec<String> = desk.customer.sent()[before..]
+            .iter()
+            .filter_map(|o| match o {
+                Outbound::CustomerPost {
+                    conversation, text, ..
+                } if text == "both of you" => Some(conversation.clone()),
+                _ => None,
+            })
+            .collect();
+        reached.sort();
+        assert_eq!(reached, ["chat-anna", "chat-anna-second"]);
+    }
+);

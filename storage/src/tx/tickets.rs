@@ -136,6 +136,16 @@ impl Tx {
         row.as_ref().map(ticket).transpose()
     }
 
+    /// The tickets merged into `target` (directly), oldest first.
+    pub async fn tickets_merged_into(&mut self, target: i64) -> Result<Vec<Ticket>> {
+        let sql = format!("SELECT {COLUMNS} FROM tickets WHERE merged_into = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(target)
+            .fetch_all(&mut *self.inner)
+            .await?;
+        rows.iter().map(ticket).collect()
+    }
+
     /// Tickets in a status, oldest first.
     pub async fn tickets_with_status(
         &mut self,

@@ -23,19 +23,40 @@ pub(super) async fn reply(run: &mut Run<'_>, text: &str) -> Result<CommandReply,
     }
     let id = store(run, text, false).await?;
     run.tx.note_agent_reply(run.ticket.id, run.now).await?;
-    let ticket = &run.ticket;
-    if run.hub.can_reach_customer(ticket.origin) {
-        run.effects.customer(
-            ticket.id,
-            ticket.origin,
-            Delivery::CustomerMessage { message_id: id },
-        );
+    for (ticket_id, platform) in customer_conversations(run).await? {
+        if run.hub.can_reach_customer(platform) {
+            run.effects.customer(
+                ticket_id,
+                platform,
+                Delivery::CustomerMessage { message_id: id },
+            );
+        }
     }
     copy_to_other_threads(run, id);
     Ok(CommandReply {
         stored_message: Some((id, false)),
         ..run.reply("Reply queued.".into())
     })
+}
+
+/// Where a reply reaches the customer: the ticket's own conversation, and the conversation of
+/// each ticket merged into it (however deep) that is not the same chat, each on its own
+/// channel. Each is named by the ticket it belongs to, whose conversation the outbox reads.
+async fn customer_conversations(run: &mut Run<'_>) -> Result<Vec<(i64, Platform)>, HubError> {
+    let mut seen = vec![(run.ticket.origin, run.ticket.conversation.clone())];
+    let mut reach = vec![(run.ticket.id, run.ticket.origin)];
+    let mut next = vec![run.ticket.id];
+    while let Some(target) = next.pop() {
+        for source in run.tx.tickets_merged_into(target).await? {
+            next.push(source.id);
+            let chat = (source.origin, source.conversation.clone());
+            if !seen.contains(&chat) {
+                seen.push(chat);
+                reach.push((source.id, source.origin));
+            }
+        }
+    }
+    Ok(reach)
 }
 
 async fn store(run: &mut Run<'_>, text: &str, internal: bool) -> Result<i64, HubError> {
