@@ -315,6 +315,8 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
     /// The ticket this one was split off (`/split`).
     pub split_from: Option<i64>,
+    /// How many tickets were merged into this one.
+    pub merges: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

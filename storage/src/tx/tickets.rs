@@ -7,7 +7,8 @@ use crate::{Backend, EventKind, NewTicket, Priority, Result, StorageError, Ticke
 pub(super) const COLUMNS: &str =
     "id, number, subject, customer_id, origin, conversation, status, priority, \
      assignee_id, team_id, merged_into, previous_ticket_id, close_reason, created_at, updated_at, \
-     first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at, split_from";
+     first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at, split_from, \
+     merges";
 
 pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
@@ -31,6 +32,7 @@ pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
         last_agent_reply_at: opt_time(row, "last_agent_reply_at")?,
         closed_at: opt_time(row, "closed_at")?,
         split_from: row.try_get("split_from")?,
+        merges: row.try_get("merges")?,
     })
 }
 
@@ -270,7 +272,7 @@ impl Tx {
         .bind(now_ms)
         .execute(&mut *self.inner)
         .await?;
-        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")
+        sqlx::query("UPDATE tickets SET updated_at = $2, merges = merges + 1 WHERE id = $1")
             .bind(target)
             .bind(now_ms)
             .execute(&mut *self.inner)

@@ -45,10 +45,16 @@ pub(super) async fn reply(run: &mut Run<'_>, text: &str) -> Result<CommandReply,
 async fn customer_conversations(run: &mut Run<'_>) -> Result<Vec<(i64, Platform)>, HubError> {
     let mut seen = vec![(run.ticket.origin, run.ticket.conversation.clone())];
     let mut reach = vec![(run.ticket.id, run.ticket.origin)];
-    let mut next = vec![run.ticket.id];
+    // Only tickets that took merges are looked into: a plain reply costs no query here.
+    let mut next: Vec<i64> = Vec::new();
+    if run.ticket.merges > 0 {
+        next.push(run.ticket.id);
+    }
     while let Some(target) = next.pop() {
         for source in run.tx.tickets_merged_into(target).await? {
-            next.push(source.id);
+            if source.merges > 0 {
+                next.push(source.id);
+            }
             let chat = (source.origin, source.conversation.clone());
             if !seen.contains(&chat) {
                 seen.push(chat);
