@@ -136,6 +136,9 @@ Environment (each overrides the same key of relaydesk.toml):
   RELAYDESK_TRANSCRIPTS_TELEGRAM_CHAT_ID
                                      transcripts.telegram_chat_id: a Telegram chat that gets each
                                      closed ticket's transcript as an HTML file [default: unset]
+  RELAYDESK_TRANSCRIPTS_DISCORD_CHANNEL_ID
+                                     transcripts.discord_channel_id: a Discord channel that gets each
+                                     closed ticket's transcript as an HTML file [default: unset]
   RELAYDESK_FAQ_WAIT_SECONDS         faq.wait_seconds: how long a ticket that got an FAQ answer waits for
                                      “That solved it” before it reaches the team [default: 120]
   RELAYDESK_METRICS_TOKEN            metrics.token: bearer token /metrics requires [default: unset,
@@ -188,6 +191,8 @@ impl Default for FaqConfig {
 pub struct TranscriptsConfig {
     /// A Telegram chat (group or channel) the bot may post in.
     pub telegram_chat_id: Option<i64>,
+    /// A Discord text channel the bot may post and attach files in.
+    pub discord_channel_id: Option<String>,
 }
 
 /// `[csat]`: the satisfaction survey sent when a ticket closes.
@@ -475,6 +480,13 @@ impl Config {
         self.telegram.validate().map_err(ConfigError::Invalid)?;
         self.sla.rules().map_err(ConfigError::Invalid)?;
         self.discord.validate()?;
+        if let Some(channel) = &self.transcripts.discord_channel_id {
+            if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ConfigError::Invalid(format!(
+                    "transcripts.discord_channel_id: `{channel}` is not a Discord channel id (digits only)"
+                )));
+            }
+        }
         self.web.validate().map_err(ConfigError::Invalid)?;
         crate::routing::rules(&self.teams, &self.routing, self.routing_default.as_ref())
             .map_err(ConfigError::Invalid)?;

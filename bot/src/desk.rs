@@ -2,11 +2,14 @@
 //! tickets only through here.
 
 use async_trait::async_trait;
-use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
+use relaydesk_desk::{
+    CommandOutcome, CustomerAccepted, CustomerAnswer, CustomerInput, Desk, DeskError,
+};
 use relaydesk_storage::TicketWatch;
 
 use crate::hub::{
-    Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested, PlatformUser, TicketRef,
+    Actor, Command, CsatComment, CustomerMessage, FaqPress, Hub, HubError, Inbound, Ingested,
+    PlatformUser, Rating, TicketRef,
 };
 
 /// [`Desk`] over a [`Hub`].
@@ -116,6 +119,53 @@ impl Desk for HubDesk {
             text: reply.text,
             message_id: reply.stored_message.map(|(id, _)| id),
         })
+    }
+
+    async fn customer_answer(
+        &self,
+        platform: relaydesk_storage::Platform,
+        user: &str,
+        language: Option<&str>,
+        answer: CustomerAnswer,
+    ) -> Result<String, DeskError> {
+        let user = user.to_string();
+        let language = language.map(str::to_string);
+        let said = match answer {
+            CustomerAnswer::Rating { survey_id, rating } => {
+                self.hub
+                    .rate(&Rating {
+                        platform,
+                        user,
+                        survey_id,
+                        rating,
+                        language,
+                    })
+                    .await?
+            }
+            CustomerAnswer::Faq { ticket_id, solved } => {
+                self.hub
+                    .faq_reply(&FaqPress {
+                        platform,
+                        user,
+                        ticket_id,
+                        solved,
+                        language,
+                    })
+                    .await?
+            }
+            CustomerAnswer::Comment { survey_id, text } => {
+                self.hub
+                    .csat_comment(&CsatComment {
+                        platform,
+                        user,
+                        survey_id,
+                        text,
+                        language,
+                    })
+                    .await?
+            }
+        };
+        Ok(said)
     }
 
     fn watch(&self) -> TicketWatch {

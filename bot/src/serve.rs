@@ -73,13 +73,23 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
             .enabled
             .then(|| std::time::Duration::from_secs(config.csat.delay_seconds)),
         faq_wait: std::time::Duration::from_secs(config.faq.wait_seconds),
-        transcript_channels: config
-            .transcripts
-            .telegram_chat_id
-            .filter(|_| channels.iter().any(|c| c.platform() == Platform::Telegram))
-            .map(|chat| (Platform::Telegram, chat.to_string()))
-            .into_iter()
-            .collect(),
+        transcript_channels: [
+            (
+                Platform::Telegram,
+                config.transcripts.telegram_chat_id.map(|c| c.to_string()),
+            ),
+            (
+                Platform::Discord,
+                config.transcripts.discord_channel_id.clone(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(platform, channel)| {
+            channel
+                .filter(|_| channels.iter().any(|c| c.platform() == platform))
+                .map(|channel| (platform, channel))
+        })
+        .collect(),
         ..HubConfig::default()
     }
 }

@@ -2,13 +2,14 @@
 //! websocket, not through [`Channel::run`]), and it has no staff side.
 //!
 //! Replies need no sending: they are in the store, and each visitor's socket reads them from
-//! there. What this side does on delivery is mail the transcript once the conversation's
-//! ticket is closed (the close notice is the last row of the ticket's customer lane).
+//! there. What this side does on delivery is store surveys and FAQ answers as prompts the
+//! socket shows with buttons, and mail the transcript once the conversation's ticket is
+//! closed (the close notice is the last row of the ticket's customer lane).
 
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use relaydesk_storage::{Platform, TicketStatus};
+use relaydesk_storage::{Platform, PromptKind, TicketStatus};
 use relaydesk_web::email::{send_transcript, Transcript};
 use relaydesk_web::EmailConfig;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +63,24 @@ impl Channel for WidgetChannel {
     }
 }
 
+/// Stores a prompt the visitor's socket shows.
+async fn show(
+    hub: &Hub,
+    conversation: &str,
+    kind: PromptKind,
+    subject_id: i64,
+    body: &str,
+    labels: &[String],
+) -> Result<Delivered, DeliveryError> {
+    hub.show_widget_prompt(conversation, kind, subject_id, body, labels)
+        .await
+        .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+    Ok(Delivered::with_ref(format!(
+        "{}:{subject_id}",
+        kind.as_str()
+    )))
+}
+
 #[derive(Debug)]
 struct WidgetDeliverer {
     email: EmailConfig,
@@ -76,15 +95,51 @@ impl Deliver for WidgetDeliverer {
     }
 
     async fn deliver(&self, outbound: &Outbound) -> Result<Delivered, DeliveryError> {
-        let Outbound::CustomerPost { conversation, .. } = outbound else {
-            return Err(DeliveryError::Permanent(
-                "the web widget has no staff side".to_string(),
-            ));
-        };
         let hub = self
             .hub
             .get()
             .ok_or_else(|| DeliveryError::Transient("the widget channel is starting".into()))?;
+        let conversation = match outbound {
+            Outbound::CustomerPost { conversation, .. } => conversation,
+            Outbound::CustomerSurvey {
+                conversation,
+                survey_id,
+                question,
+            } => {
+                return show(
+                    hub,
+                    conversation,
+                    PromptKind::Survey,
+                    *survey_id,
+                    question,
+                    &[],
+                )
+                .await;
+            }
+            Outbound::CustomerFaq {
+                conversation,
+                ticket_id,
+                text,
+                solved_label,
+                help_label,
+            } => {
+                let labels = [solved_label.clone(), help_label.clone()];
+                return show(
+                    hub,
+                    conversation,
+                    PromptKind::Faq,
+                    *ticket_id,
+                    text,
+                    &labels,
+                )
+                .await;
+            }
+            _ => {
+                return Err(DeliveryError::Permanent(
+                    "the web widget has no staff side".to_string(),
+                ))
+            }
+        };
         let latest = async {
             let mut tx = hub.store().begin().await?;
             let ticket = tx.latest_ticket(Platform::Web, conversation).await?;

@@ -32,6 +32,7 @@ pub use tx::{
     Backlog, DeliveryContext, Figures, Gauges, HeldPost, MemberLoad, Pace, Period, ReportGroup,
     ReportRow, Spread, WebhookOutcome, WidgetFile,
 };
+pub use tx::{NewPrompt, PromptKind, WidgetPrompt};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -234,6 +234,9 @@ pub struct CsatSurvey {
     /// 1 (bad) to 5 (great); `None` until the customer answers.
     pub rating: Option<u8>,
     pub rated_at: Option<DateTime<Utc>>,
+    /// What the customer added after rating, if anything.
+    pub comment: Option<String>,
+    pub commented_at: Option<DateTime<Utc>>,
 }
 
 /// One text of an FAQ entry: offered to a new ticket whose first message has its keywords.

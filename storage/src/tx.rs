@@ -20,6 +20,7 @@ mod messages;
 mod outbox;
 mod pacing;
 mod people;
+mod prompts;
 mod reads;
 mod reports;
 mod routing;
@@ -43,6 +44,7 @@ pub use listing::{
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS,
 };
 pub use pacing::Pace;
+pub use prompts::{NewPrompt, PromptKind, WidgetPrompt};
 pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
 pub use routing::MemberLoad;
 pub use webhooks::WebhookOutcome;

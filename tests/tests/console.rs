@@ -1020,6 +1020,7 @@ async fn save_sla(store: &Store, number: i64, warn_min: i64, due_min: i64) {
         next_response: Due::default(),
         resolution: Due::default(),
         next_due_at: Some(due_at),
+        ..TicketSla::default()
     };
     tx.save_ticket_sla(&sla, now.timestamp_millis())
         .await

@@ -11,8 +11,8 @@ use relaydesk_storage::{FakeClock, SystemClock, TicketStatus};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::db::TestDb;
 use relaydesk_tests::discord_fake::{
-    payloads, FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, STAFF_CHANNEL_ID,
-    SUPPORT_CHANNEL_ID, TOKEN,
+    payloads, FakeDiscord, Fault, ADMIN_ROLE_ID, AGENT_ROLE_ID, GUILD_ID, LOG_CHANNEL_ID,
+    STAFF_CHANNEL_ID, SUPPORT_CHANNEL_ID, TOKEN,
 };
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -865,9 +865,51 @@ async fn a_closed_ticket_asks_for_a_rating_with_buttons_in_the_dm() {
     assert_eq!(answer_text(&refused), "This survey is for someone else.");
     assert!(is_ephemeral(&refused));
 
+    // Anna rates: thanks, in a form that offers an optional comment.
     let id = fake.press_dm_button(dm, (ANNA, "Anna K."), "de", survey.clone(), &buttons[2]);
     let thanks = answer_to(&fake, id).await;
-    assert_eq!(answer_text(&thanks), "Danke für Ihre Bewertung: 3/5!");
+    assert_eq!(thanks["type"], 9, "a modal: {thanks}");
+    assert_eq!(thanks["data"]["title"], "Danke für Ihre Bewertung: 3/5!");
+    let form_id = thanks["data"]["custom_id"]
+        .as_str()
+        .expect("form id")
+        .to_string();
+    let input = &thanks["data"]["components"][0]["components"][0];
+    assert_eq!(
+        input["label"],
+        "Möchten Sie noch etwas hinzufügen? (optional)"
+    );
+    assert_eq!(input["required"], false);
+
+    // Mallory cannot comment on it; Anna can.
+    let id = fake.submit_dm_form(
+        dm,
+        (MALLORY, "Mallory"),
+        "en-US",
+        &form_id,
+        &[("comment", "terrible")],
+    );
+    let refused = answer_to(&fake, id).await;
+    assert_eq!(answer_text(&refused), "This survey is for someone else.");
+    let id = fake.submit_dm_form(
+        dm,
+        (ANNA, "Anna K."),
+        "de",
+        &form_id,
+        &[("comment", "Schnell, danke!")],
+    );
+    let noted = answer_to(&fake, id).await;
+    assert_eq!(answer_text(&noted), "Danke für Ihren Kommentar!");
+    assert!(is_ephemeral(&noted));
+    fake.wait_for("the comment in the thread", |f| {
+        f.messages_in(thread)
+            .iter()
+            .any(|m| {
+                content(m).contains("Anna K. commented on their rating of #1001: “Schnell, danke!”")
+            })
+            .then_some(())
+    })
+    .await;
     fake.wait_for("the rating in the thread", |f| {
         f.messages_in(thread)
             .iter()
@@ -883,7 +925,95 @@ async fn a_closed_ticket_asks_for_a_rating_with_buttons_in_the_dm() {
         .expect("ticket");
     let rating = tx.ticket_csat(ticket.id).await.expect("csat");
     drop(tx);
-    assert_eq!(rating.and_then(|r| r.rating), Some(3));
+    assert_eq!(rating.as_ref().and_then(|r| r.rating), Some(3));
+    assert_eq!(
+        rating.and_then(|r| r.comment).as_deref(),
+        Some("Schnell, danke!")
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_tickets_transcript_is_uploaded_to_the_log_channel() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.transcripts.discord_channel_id = Some(LOG_CHANNEL_ID.to_string());
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels,
+        ..Spawn::default()
+    })
+    .await;
+    connected(&fake).await;
+    let (dm, thread) =
+        anna_opens_ticket(&fake, "printer <jam> [click](https://evil.example)").await;
+    fake.member_message(
+        thread,
+        BOB,
+        "Bob",
+        &[AGENT_ROLE_ID],
+        "Fixed it <b>for you</b>",
+    );
+    fake.wait_for("the reply in Anna's DMs", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m).contains("Fixed it"))
+            .then_some(())
+    })
+    .await;
+    slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "note",
+        json!([{"name": "text", "type": 3, "value": "she was rude"}]),
+        json!({}),
+    )
+    .await;
+    slash(
+        &fake,
+        thread,
+        (BOB, "Bob"),
+        &[AGENT_ROLE_ID],
+        "close",
+        json!([]),
+        json!({}),
+    )
+    .await;
+    let post = fake
+        .wait_for("the transcript in the log channel", |f| {
+            f.messages_in(LOG_CHANNEL_ID)
+                .into_iter()
+                .find(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+        })
+        .await;
+    assert!(
+        content(&post).starts_with("📄 Transcript of #1001 · Anna K."),
+        "{post}"
+    );
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]), "{post}");
+    let file = &post["attachments"][0];
+    assert_eq!(file["filename"], "ticket-1001.html");
+    let html = file["data"].as_str().expect("the file's text");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("printer &lt;jam&gt;"), "{html}");
+    assert!(
+        html.contains("Fixed it &lt;b&gt;for you&lt;/b&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>for you</b>") && !html.contains("<script"));
+    assert!(html.contains("internal note") && html.contains("she was rude"));
+    // Once, however the outbox runs.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let uploads = fake
+        .messages_in(LOG_CHANNEL_ID)
+        .iter()
+        .filter(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+        .count();
+    assert_eq!(uploads, 1);
     app.stop().await.expect("clean stop");
 }
 

@@ -370,6 +370,7 @@ both_backends!(
                             due_at: Some(from_ms(due + 5 * MINUTE)),
                         },
                         next_due_at: Some(from_ms(due - 10 * MINUTE)),
+                        ..TicketSla::default()
                     },
                     at,
                 )
@@ -486,6 +487,7 @@ both_backends!(
                     },
                     resolution: Due::default(),
                     next_due_at: warn.map(from_ms),
+                    ..TicketSla::default()
                 },
                 T0,
             )

@@ -17,11 +17,15 @@ const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 
-async fn under_policy(tx: &mut Tx, ticket: i64, at: i64) {
+/// Puts the ticket under a policy, with its durations in business hours (first response,
+/// resolution) as the SLA engine would have stored them.
+async fn under_policy(tx: &mut Tx, ticket: i64, at: i64, business: (Option<i64>, Option<i64>)) {
     tx.save_ticket_sla(
         &TicketSla {
             ticket_id: ticket,
             policy: Some("standard".into()),
+            first_response_business_ms: business.0,
+            resolution_business_ms: business.1,
             ..TicketSla::default()
         },
         at,
@@ -63,7 +67,7 @@ async fn seed(store: &Store) {
     tx.set_assignee(a, Some(anna), T0 + HOUR)
         .await
         .expect("assign");
-    under_policy(&mut tx, a, T0 + HOUR).await;
+    under_policy(&mut tx, a, T0 + HOUR, (Some(5 * MINUTE), Some(HOUR))).await;
     tx.note_agent_reply(a, T0 + HOUR + 10 * MINUTE)
         .await
         .expect("reply");
@@ -89,7 +93,13 @@ async fn seed(store: &Store) {
     tx.set_assignee(b, Some(anna), T0 + 2 * HOUR)
         .await
         .expect("assign");
-    under_policy(&mut tx, b, T0 + 2 * HOUR).await;
+    under_policy(
+        &mut tx,
+        b,
+        T0 + 2 * HOUR,
+        (Some(30 * MINUTE), Some(8 * HOUR)),
+    )
+    .await;
     breach(&mut tx, b, Goal::FirstResponse, T0 + 2 * HOUR + 20 * MINUTE).await;
     tx.note_agent_reply(b, T0 + 2 * HOUR + 30 * MINUTE)
         .await
@@ -170,6 +180,12 @@ both_backends!(figures_per_day_are_exact, |store: Store| async move {
     assert_eq!(day1.resolution.count, 1);
     assert_eq!(day1.resolution.median_ms, Some(2 * HOUR));
     assert_eq!(day1.resolution.p90_ms, Some(2 * HOUR));
+    // In business hours: A and B are under a policy, C is not.
+    assert_eq!(day1.first_response_business.count, 2);
+    assert_eq!(day1.first_response_business.median_ms, Some(5 * MINUTE));
+    assert_eq!(day1.first_response_business.p90_ms, Some(30 * MINUTE));
+    assert_eq!(day1.resolution_business.count, 1);
+    assert_eq!(day1.resolution_business.median_ms, Some(HOUR));
     assert_eq!(
         (day1.first_response_met, day1.first_response_missed),
         (1, 1)
@@ -187,6 +203,8 @@ both_backends!(figures_per_day_are_exact, |store: Store| async move {
     assert_eq!(day2.resolution.count, 2);
     assert_eq!(day2.resolution.median_ms, Some(MINUTE));
     assert_eq!(day2.resolution.p90_ms, Some(DAY));
+    assert_eq!(day2.resolution_business.count, 1, "B; D is under no policy");
+    assert_eq!(day2.resolution_business.median_ms, Some(8 * HOUR));
     assert_eq!((day2.resolution_met, day2.resolution_missed), (1, 0));
     assert_eq!((day2.csat_sent, day2.csat_answered), (1, 0));
     assert_eq!(day2.csat_average(), None);
@@ -293,6 +311,9 @@ async fn api_story(db: relaydesk_tests::db::TestDb) {
     assert_eq!(anna["opened"], 2);
     assert_eq!(anna["first_response_median_seconds"], 600);
     assert_eq!(anna["first_response_p90_seconds"], 1800);
+    assert_eq!(anna["first_response_business_median_seconds"], 300);
+    assert_eq!(anna["first_response_business_p90_seconds"], 1800);
+    assert_eq!(anna["resolution_business_median_seconds"], 3600);
     assert_eq!(anna["sla_first_response_missed"], 1);
     assert_eq!(anna["csat_average"], 5.0);
 

@@ -1035,3 +1035,106 @@ async fn the_weekly_report_is_posted_once_on_monday_morning() {
         0
     );
 }
+
+/// Office hours 09:00–17:00 on weekdays in Helsinki, one policy on them.
+fn office_hours_config() -> SlaConfig {
+    serde_json::from_value(serde_json::json!({
+        "scan_interval": "1s",
+        "calendar": [{
+            "name": "office",
+            "time_zone": "Europe/Helsinki",
+            "mon": ["09:00-17:00"], "tue": ["09:00-17:00"], "wed": ["09:00-17:00"],
+            "thu": ["09:00-17:00"], "fri": ["09:00-17:00"],
+        }],
+        "policy": [{
+            "name": "office",
+            "calendar": "office",
+            "first_response": "8h",
+            "resolution": "3d",
+        }],
+    }))
+    .expect("a valid [sla] section")
+}
+
+both_backends!(
+    reports_give_business_hours_beside_wall_clock_time,
+    |store: Store| async move {
+        // Friday 2026-11-27 16:00 in Helsinki (14:00 UTC): one office hour left that day.
+        let opened = Utc.with_ymd_and_hms(2026, 11, 27, 14, 0, 0).unwrap();
+        let clock = FakeClock::at(opened);
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(office_hours_config().rules().expect("valid rules")),
+                ..HubConfig::default()
+            },
+        );
+        let ticket_id = customer_writes(&hub, "fay", "f1").await;
+        let agent = {
+            let mut tx = store.begin().await.expect("begin");
+            let agent = tx
+                .create_agent("gus", None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.commit().await.expect("commit");
+            agent
+        };
+        // Answered on Monday at 10:00 (66 hours later, two of them office hours) and closed at
+        // 11:00 (67 hours, three office hours).
+        clock.advance(Duration::hours(66));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reply("it works again".into()),
+        )
+        .await
+        .expect("reply");
+        let sla = stored_sla(&store, ticket_id).await;
+        assert_eq!(sla.first_response_business_ms, Some(2 * 3_600_000));
+        assert_eq!(sla.resolution_business_ms, None, "still open");
+        clock.advance(Duration::hours(1));
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Close(None),
+        )
+        .await
+        .expect("close");
+
+        let week = relaydesk_storage::Period {
+            start_ms: opened.timestamp_millis() - 86_400_000,
+            end_ms: clock.now_ms() + 1,
+        };
+        let mut tx = store.begin().await.expect("begin");
+        let rows = tx
+            .report(&[week], relaydesk_storage::ReportGroup::All)
+            .await
+            .expect("report");
+        tx.commit().await.expect("commit");
+        let figures = rows[0].figures;
+        let hour = Some(3_600_000);
+        assert_eq!(figures.first_response.median_ms, hour.map(|h| 66 * h));
+        assert_eq!(figures.resolution.median_ms, hour.map(|h| 67 * h));
+        assert_eq!(figures.first_response_business.count, 1);
+        assert_eq!(
+            figures.first_response_business.median_ms,
+            hour.map(|h| 2 * h)
+        );
+        assert_eq!(figures.resolution_business.median_ms, hour.map(|h| 3 * h));
+        assert_eq!(figures.resolution_business.p90_ms, hour.map(|h| 3 * h));
+
+        // Reopened, the resolution is no longer a resolution.
+        hub.execute(
+            &Actor::Agent(agent.id),
+            &TicketRef::Id(ticket_id),
+            Command::Reopen,
+        )
+        .await
+        .expect("reopen");
+        assert_eq!(
+            stored_sla(&store, ticket_id).await.resolution_business_ms,
+            None
+        );
+    }
+);

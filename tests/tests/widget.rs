@@ -1076,3 +1076,204 @@ async fn uploads_have_byte_budgets_a_storage_cap_and_unattached_files_are_delete
     );
     app.stop().await.expect("clean stop");
 }
+
+/// Surveys and FAQ answers in the widget: a visitor whose first message matches an FAQ entry
+/// gets the answer with two buttons and "That solved it" closes the ticket as self-served;
+/// after an agent's close the visitor gets five stars, a press is stored once, shown to staff
+/// and the API, and a comment follows. Another visitor cannot answer someone else's prompts.
+async fn prompts_story(db: TestDb) {
+    let app = start(db, Config::default()).await;
+    let agent = Agent::new(&app, "ben").await;
+    relaydesk::cli::faq::run(
+        &app.store,
+        &relaydesk_storage::SystemClock,
+        relaydesk::cli::faq::FaqCommand::Add {
+            name: "refund".into(),
+            question: "How do refunds work?".into(),
+            keywords: "refund".into(),
+            answer: "Refunds reach you within 5 days.".into(),
+            language: None,
+        },
+    )
+    .await
+    .expect("FAQ entry added");
+
+    let mut ann = connect(&app).await;
+    let token = hello(&mut ann, json!({"type": "hello", "name": "Ann"})).await["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    send(
+        &mut ann,
+        json!({"type": "send", "id": "a-1", "text": "How do I get a refund?"}),
+    )
+    .await;
+    let faq = until(&mut ann, is("prompt")).await;
+    assert_eq!(faq["kind"], "faq", "{faq}");
+    assert!(
+        faq["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Refunds reach you within 5 days.")),
+        "{faq}"
+    );
+    let labels: Vec<&str> = faq["buttons"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .map(|b| b["label"].as_str().expect("label"))
+        .collect();
+    assert_eq!(labels, ["That solved it", "I still need help"]);
+    assert_eq!(faq["chosen"], Value::Null);
+    let faq_id = faq["id"].as_i64().expect("prompt id");
+    let faq_ticket = faq["ticket"].as_i64().expect("ticket");
+
+    // Mallory, in a chat of her own, cannot press Ann's buttons.
+    let mut mallory = connect(&app).await;
+    hello(&mut mallory, json!({"type": "hello", "name": "Mallory"})).await;
+    send(
+        &mut mallory,
+        json!({"type": "answer", "prompt": faq_id, "value": "solved"}),
+    )
+    .await;
+    let refused = until(&mut mallory, is("error")).await;
+    assert_eq!(refused["code"], "no_prompt", "{refused}");
+    send(
+        &mut ann,
+        json!({"type": "answer", "prompt": faq_id, "value": "maybe"}),
+    )
+    .await;
+    assert_eq!(until(&mut ann, is("error")).await["code"], "bad_frame");
+    let ticket = agent
+        .get_json(&format!("/api/v1/tickets/{faq_ticket}"), &[])
+        .await
+        .1;
+    assert_eq!(ticket["status"], "open", "nothing changed: {ticket}");
+
+    send(
+        &mut ann,
+        json!({"type": "answer", "prompt": faq_id, "value": "solved"}),
+    )
+    .await;
+    let answered = until(&mut ann, is("answered")).await;
+    assert_eq!(answered["chosen"], "solved");
+    assert!(
+        answered["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Glad it helped")),
+        "{answered}"
+    );
+    until(&mut ann, |f| f["type"] == "status" && f["closed"] == true).await;
+    let ticket = agent
+        .get_json(&format!("/api/v1/tickets/{faq_ticket}"), &[])
+        .await
+        .1;
+    assert_eq!(ticket["status"], "closed", "{ticket}");
+    assert_eq!(ticket["close_reason"], "self-served", "{ticket}");
+
+    // Writing again reopens it for the team (no FAQ answer this time); the agent closes it.
+    send(
+        &mut ann,
+        json!({"type": "send", "id": "a-2", "text": "My parcel never came."}),
+    )
+    .await;
+    let number = until(&mut ann, |f| f["type"] == "ack" && f["id"] == "a-2").await["ticket"]
+        .as_i64()
+        .expect("number");
+    agent.command(number, "/reply Sending another today.").await;
+    agent.command(number, "/close").await;
+    let survey = until(&mut ann, |f| f["type"] == "prompt" && f["kind"] == "survey").await;
+    assert_eq!(survey["ticket"], number, "{survey}");
+    assert!(
+        survey["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("How did we do")),
+        "{survey}"
+    );
+    assert_eq!(survey["buttons"].as_array().map(Vec::len), Some(5));
+    let survey_id = survey["id"].as_i64().expect("prompt id");
+
+    send(
+        &mut mallory,
+        json!({"type": "answer", "prompt": survey_id, "value": "1"}),
+    )
+    .await;
+    assert_eq!(until(&mut mallory, is("error")).await["code"], "no_prompt");
+    // A comment before any rating is not taken.
+    send(
+        &mut ann,
+        json!({"type": "comment", "prompt": survey_id, "text": "too early"}),
+    )
+    .await;
+    let early = until(&mut ann, |f| {
+        f["type"] == "answered" || f["type"] == "error"
+    })
+    .await;
+    assert_eq!(early["code"], "bad_frame", "{early}");
+
+    send(
+        &mut ann,
+        json!({"type": "answer", "prompt": survey_id, "value": "4"}),
+    )
+    .await;
+    let rated = until(&mut ann, is("answered")).await;
+    assert_eq!(rated["chosen"], "4");
+    assert!(
+        rated["text"].as_str().is_some_and(|t| t.contains("4/5")),
+        "{rated}"
+    );
+    send(
+        &mut ann,
+        json!({"type": "comment", "prompt": survey_id, "text": "Quick, thanks!\u{202e}"}),
+    )
+    .await;
+    let commented = until(&mut ann, is("answered")).await;
+    assert_eq!(commented["commented"], true, "{commented}");
+
+    let ticket = agent
+        .get_json(&format!("/api/v1/tickets/{number}"), &[])
+        .await
+        .1;
+    assert_eq!(ticket["csat"]["rating"], 4, "{ticket}");
+    assert_eq!(ticket["csat"]["comment"], "Quick, thanks!", "{ticket}");
+    let mut tx = app.store.begin().await.expect("tx");
+    let id = tx
+        .ticket_by_number(number)
+        .await
+        .expect("ticket")
+        .expect("found")
+        .id;
+    let survey = tx
+        .latest_csat_survey(id)
+        .await
+        .expect("survey")
+        .expect("one");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(survey.rating, Some(4));
+
+    // Back later: the prompts show as they stand.
+    let mut again = connect(&app).await;
+    hello(&mut again, json!({"type": "hello", "token": token})).await;
+    let faq = until(&mut again, |f| f["type"] == "prompt" && f["kind"] == "faq").await;
+    assert_eq!(faq["chosen"], "solved", "{faq}");
+    let survey = until(&mut again, |f| {
+        f["type"] == "prompt" && f["kind"] == "survey"
+    })
+    .await;
+    assert_eq!(
+        (&survey["chosen"], &survey["commented"]),
+        (&json!("4"), &json!(true))
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn surveys_and_faq_answers_have_buttons_in_the_widget_on_sqlite() {
+    prompts_story(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn surveys_and_faq_answers_have_buttons_in_the_widget_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        prompts_story(db).await;
+    }
+}

@@ -28,7 +28,9 @@ use tower_http::trace::TraceLayer;
 
 pub use config::{ConsoleConfig, EmailConfig, ImapConfig, MetricsConfig, WebConfig, WebSettings};
 pub use error::{desk_status, WebError};
-pub use relaydesk_desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk, DeskError};
+pub use relaydesk_desk::{
+    CommandOutcome, CustomerAccepted, CustomerAnswer, CustomerInput, Desk, DeskError,
+};
 pub use widget::{clean_file_name, file_attachment, sniff_file};
 
 /// What every handler can reach.

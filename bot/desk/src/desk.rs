@@ -49,6 +49,17 @@ pub struct CommandOutcome {
     pub message_id: Option<i64>,
 }
 
+/// A customer's answer to something the desk asked them with buttons (a widget prompt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerAnswer {
+    /// A rating (1–5) on survey `survey_id`.
+    Rating { survey_id: i64, rating: u8 },
+    /// "That solved it" (`solved`) or "I still need help" on the FAQ answer of `ticket_id`.
+    Faq { ticket_id: i64, solved: bool },
+    /// Words added after rating survey `survey_id`.
+    Comment { survey_id: i64, text: String },
+}
+
 /// The helpdesk core as the web server sees it.
 #[async_trait]
 pub trait Desk: Send + Sync + 'static {
@@ -64,6 +75,17 @@ pub trait Desk: Send + Sync + 'static {
         ticket_number: i64,
         command: Command,
     ) -> Result<CommandOutcome, DeskError>;
+
+    /// Stores `answer` from the customer known on `platform` as `user`; returns what to tell
+    /// them (in `language` when theirs is not known). Answers from anyone but the ticket's
+    /// customer, on old surveys or twice are answered politely and change nothing.
+    async fn customer_answer(
+        &self,
+        platform: Platform,
+        user: &str,
+        language: Option<&str>,
+        answer: CustomerAnswer,
+    ) -> Result<String, DeskError>;
 
     /// A watch that wakes when one of the tickets added to it changes (new message, command,
     /// status), here or, on PostgreSQL, in another instance.

@@ -22,7 +22,7 @@ pub mod texts;
 pub use access::{check, effective_role};
 pub use catalogue::{ArgKind, ArgSpec, CommandSpec, Scope, CATALOGUE};
 pub use command::{Command, Value};
-pub use desk::{CommandOutcome, CustomerAccepted, CustomerInput, Desk};
+pub use desk::{CommandOutcome, CustomerAccepted, CustomerAnswer, CustomerInput, Desk};
 pub use error::DeskError;
 pub use health::{ChannelHealth, ChannelState};
 pub use language::Language;

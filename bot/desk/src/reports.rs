@@ -229,6 +229,12 @@ pub struct Line {
     pub resolutions: i64,
     pub resolution_median_seconds: Option<i64>,
     pub resolution_p90_seconds: Option<i64>,
+    /// First responses and resolutions in the business hours of each ticket's SLA policy
+    /// (tickets under a policy only).
+    pub first_response_business_median_seconds: Option<i64>,
+    pub first_response_business_p90_seconds: Option<i64>,
+    pub resolution_business_median_seconds: Option<i64>,
+    pub resolution_business_p90_seconds: Option<i64>,
     pub sla_first_response_met: i64,
     pub sla_first_response_missed: i64,
     pub sla_next_response_missed: i64,
@@ -266,6 +272,10 @@ impl Line {
             resolutions: f.resolution.count,
             resolution_median_seconds: seconds(f.resolution.median_ms),
             resolution_p90_seconds: seconds(f.resolution.p90_ms),
+            first_response_business_median_seconds: seconds(f.first_response_business.median_ms),
+            first_response_business_p90_seconds: seconds(f.first_response_business.p90_ms),
+            resolution_business_median_seconds: seconds(f.resolution_business.median_ms),
+            resolution_business_p90_seconds: seconds(f.resolution_business.p90_ms),
             sla_first_response_met: f.first_response_met,
             sla_first_response_missed: f.first_response_missed,
             sla_next_response_missed: f.next_response_missed,
@@ -339,7 +349,7 @@ impl Report {
     /// A plain-text table: one line per row, durations as median / 90th percentile.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "{:<10}  {:<16}  {:>6}  {:>6}  {:>7}  {:>15}  {:>15}  {:>6}  {:>5}  {:>5}\n",
+            "{:<10}  {:<16}  {:>6}  {:>6}  {:>7}  {:>15}  {:>15}  {:>15}  {:>15}  {:>6}  {:>5}  {:>5}\n",
             "period",
             self.by.as_str(),
             "opened",
@@ -347,6 +357,8 @@ impl Report {
             "backlog",
             "first response",
             "resolution",
+            "first resp. (bh)",
+            "resolution (bh)",
             "SLA",
             "CSAT",
             "FAQ"
@@ -358,7 +370,7 @@ impl Report {
             let f = &row.figures;
             let _ = writeln!(
                 out,
-                "{:<10}  {:<16}  {:>6}  {:>6}  {:>7}  {:>15}  {:>15}  {:>6}  {:>5}  {:>5}",
+                "{:<10}  {:<16}  {:>6}  {:>6}  {:>7}  {:>15}  {:>15}  {:>15}  {:>15}  {:>6}  {:>5}  {:>5}",
                 line.period,
                 truncate(&line.group, 16),
                 f.opened,
@@ -366,6 +378,8 @@ impl Report {
                 f.backlog,
                 spread(&f.first_response),
                 spread(&f.resolution),
+                spread(&f.first_response_business),
+                spread(&f.resolution_business),
                 percent(f.sla_hit_rate()),
                 f.csat_average()
                     .map_or("–".to_string(), |a| format!("{a:.1}")),
@@ -384,7 +398,7 @@ pub fn weekly_text(title: &str, sections: &[(String, Figures)]) -> String {
         let _ = write!(
             text,
             "\n\n{name}\nOpened {} · closed {} · reopened {} · open at the end {}\n\
-             First response {} · resolution {} (median / 90th percentile)\n\
+             First response {} · resolution {} (median / 90th percentile; in business hours {} · {})\n\
              SLA goals met {} · satisfaction {} ({} of {} surveys answered) · solved by FAQ {}",
             f.opened,
             f.closed,
@@ -392,6 +406,8 @@ pub fn weekly_text(title: &str, sections: &[(String, Figures)]) -> String {
             f.backlog,
             spread(&f.first_response),
             spread(&f.resolution),
+            spread(&f.first_response_business),
+            spread(&f.resolution_business),
             percent(f.sla_hit_rate()),
             f.csat_average()
                 .map_or("–".to_string(), |a| format!("{a:.1}/5")),
@@ -403,7 +419,7 @@ pub fn weekly_text(title: &str, sections: &[(String, Figures)]) -> String {
     text
 }
 
-const CSV_HEADER: [&str; 23] = [
+const CSV_HEADER: [&str; 27] = [
     "period",
     "group",
     "opened",
@@ -416,6 +432,10 @@ const CSV_HEADER: [&str; 23] = [
     "resolutions",
     "resolution_median_seconds",
     "resolution_p90_seconds",
+    "first_response_business_median_seconds",
+    "first_response_business_p90_seconds",
+    "resolution_business_median_seconds",
+    "resolution_business_p90_seconds",
     "sla_first_response_met",
     "sla_first_response_missed",
     "sla_next_response_missed",

@@ -116,6 +116,20 @@ pub fn csat_thanks(code: Option<&str>, rating: u8) -> String {
     text(code, "csat-thanks", Some(&args))
 }
 
+/// The invitation to add a comment after rating.
+pub fn csat_comment_ask(code: Option<&str>) -> String {
+    text(code, "csat-comment-ask", None)
+}
+
+/// The button that sends the comment.
+pub fn csat_comment_send(code: Option<&str>) -> String {
+    text(code, "csat-comment-send", None)
+}
+
+pub fn csat_comment_thanks(code: Option<&str>) -> String {
+    text(code, "csat-comment-thanks", None)
+}
+
 /// A press on a survey that a newer one replaced.
 pub fn csat_stale(code: Option<&str>) -> String {
     text(code, "csat-stale", None)

@@ -2,7 +2,10 @@
 //! thread, and the text of relayed posts.
 
 use relaydesk_storage::Attachment;
-use serenity::all::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed};
+use serenity::all::{
+    ActionRowComponent, ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateInputText,
+    CreateModal, InputTextStyle, ModalInteractionData,
+};
 
 use super::THREAD_NAME_LIMIT;
 use crate::hub::TicketView;
@@ -83,6 +86,38 @@ pub fn survey_buttons(survey_id: i64) -> Vec<CreateActionRow> {
             })
             .collect(),
     )]
+}
+
+/// The text input of a survey's comment form.
+const COMMENT_FIELD: &str = "comment";
+/// Discord's limit on a modal's title and a text input's label.
+const FORM_LABEL_LIMIT: usize = 45;
+
+/// After a rating: `thanks` as the form's title and an optional comment box labelled `ask`.
+pub fn comment_form(survey_id: i64, thanks: &str, ask: &str) -> CreateModal {
+    let title = crate::hub::text::truncate_chars(thanks, FORM_LABEL_LIMIT);
+    let label = crate::hub::text::truncate_chars(ask, FORM_LABEL_LIMIT);
+    CreateModal::new(crate::hub::comment_form_id(survey_id), title).components(vec![
+        CreateActionRow::InputText(
+            CreateInputText::new(InputTextStyle::Paragraph, label, COMMENT_FIELD)
+                .max_length(u16::try_from(crate::hub::MAX_COMMENT_CHARS).unwrap_or(1000))
+                .required(false),
+        ),
+    ])
+}
+
+/// The comment typed into a submitted comment form (empty when none).
+pub fn comment_value(data: &ModalInteractionData) -> String {
+    data.components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .find_map(|component| match component {
+            ActionRowComponent::InputText(input) if input.custom_id == COMMENT_FIELD => {
+                input.value.clone()
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// An FAQ answer's two buttons.

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use relaydesk_storage::Platform;
 use serde::Serialize;
 use serenity::all::{
-    AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateForumPost,
-    CreateMessage, CreateThread, EditMessage, EditThread, GuildChannel, Message, MessageId, Nonce,
-    PrivateChannel, UserId,
+    AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateAttachment,
+    CreateForumPost, CreateMessage, CreateThread, EditMessage, EditThread, GuildChannel, Message,
+    MessageId, Nonce, PrivateChannel, UserId,
 };
-use serenity::http::{LightMethod, Route};
+use serenity::http::{LightMethod, Multipart, MultipartUpload, Route};
 use tokio::sync::OnceCell;
 
 use super::card;
@@ -499,9 +499,41 @@ impl DiscordDeliver {
                 }
                 Ok(sent(Some(self.post(channel, message).await?.id)))
             }
-            Outbound::ChannelFile { .. } => Err(DeliveryError::Permanent(
-                "transcript files go to Telegram log channels only".into(),
-            )),
+            Outbound::ChannelFile {
+                channel,
+                file_name,
+                content,
+                caption,
+            } => {
+                let channel: ChannelId = id("channel", channel)?;
+                let mut payload = serde_json::json!({
+                    "content": crate::hub::text::truncate_chars(caption, MESSAGE_LIMIT),
+                    "allowed_mentions": {"parse": []},
+                    "attachments": [{"id": 0, "filename": file_name}],
+                });
+                if let Some(key) = key {
+                    payload["nonce"] = serde_json::json!(format!("rd{key}.0"));
+                    payload["enforce_nonce"] = serde_json::json!(true);
+                }
+                let multipart = Multipart {
+                    upload: MultipartUpload::Attachments(vec![CreateAttachment::bytes(
+                        content.as_bytes().to_vec(),
+                        file_name.clone(),
+                    )]),
+                    fields: Vec::new(),
+                    payload_json: Some(payload.to_string()),
+                };
+                let message: Message = self
+                    .rest
+                    .call_multipart(
+                        Route::ChannelMessages {
+                            channel_id: channel,
+                        },
+                        multipart,
+                    )
+                    .await?;
+                Ok(sent(Some(message.id)))
+            }
             Outbound::MarkDelivered {
                 thread,
                 message_ref,

@@ -12,9 +12,10 @@ use super::inbound::person;
 use super::{card, commands, panel, MESSAGE_LIMIT};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    Actor, Command, CommandReply, CustomerMessage, FaqPress, HubError, Inbound, PlatformUser,
-    Rating, TicketRef,
+    parse_comment_form, Actor, Command, CommandReply, CsatComment, CustomerMessage, FaqPress,
+    HubError, Inbound, PlatformUser, Rating, TicketRef,
 };
+use crate::texts;
 use relaydesk_storage::Platform;
 
 impl Worker {
@@ -82,6 +83,9 @@ impl Worker {
     }
 
     pub(super) async fn form(&self, interaction: &ModalInteraction) {
+        if let Some(survey_id) = parse_comment_form(&interaction.data.custom_id) {
+            return self.comment(interaction, survey_id).await;
+        }
         if interaction.data.custom_id != panel::OPEN_FORM {
             return;
         }
@@ -108,6 +112,31 @@ impl Worker {
             .await
         {
             tracing::warn!(error = %e, "could not answer a ticket form");
+        }
+    }
+
+    /// A survey's comment form, submitted. Left empty, it only closes.
+    async fn comment(&self, interaction: &ModalInteraction, survey_id: i64) {
+        let text = card::comment_value(&interaction.data);
+        let response = if text.trim().is_empty() {
+            CreateInteractionResponse::Acknowledge
+        } else {
+            let comment = CsatComment {
+                platform: Platform::Discord,
+                user: interaction.user.id.to_string(),
+                survey_id,
+                text,
+                language: Some(interaction.locale.clone()),
+            };
+            let said = self
+                .hub
+                .csat_comment(&comment)
+                .await
+                .unwrap_or_else(|e| e.user_message());
+            answer(&said, true)
+        };
+        if let Err(e) = interaction.create_response(&self.http, response).await {
+            tracing::warn!(error = %e, "could not answer a survey comment");
         }
     }
 
@@ -218,7 +247,21 @@ impl Worker {
                 rating,
                 language,
             };
-            Some(self.hub.rate(&press).await)
+            match self.hub.rate_press(&press).await {
+                // Counted: thanks, with a form for an optional comment.
+                Ok(rated) if rated.counted => {
+                    let form = CreateInteractionResponse::Modal(card::comment_form(
+                        survey_id,
+                        &rated.text,
+                        &texts::csat_comment_ask(rated.language.as_deref()),
+                    ));
+                    if let Err(e) = interaction.create_response(&self.http, form).await {
+                        tracing::warn!(error = %e, "could not answer a survey press");
+                    }
+                    return;
+                }
+                other => Some(other.map(|rated| rated.text)),
+            }
         } else {
             None
         };

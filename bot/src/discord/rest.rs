@@ -10,7 +10,9 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serenity::http::{Http, HttpBuilder, LightMethod, RatelimitingBucket, Request, Route};
+use serenity::http::{
+    Http, HttpBuilder, LightMethod, Multipart, RatelimitingBucket, Request, Route,
+};
 use tokio::time::Instant;
 
 use super::DiscordSettings;
@@ -92,6 +94,24 @@ impl Rest {
         })
     }
 
+    /// Posts a message with files (`multipart/form-data`: the message as `payload_json`, each
+    /// file as `files[n]`) and decodes the answer.
+    pub async fn call_multipart<T: DeserializeOwned>(
+        &self,
+        route: Route<'_>,
+        multipart: Multipart,
+    ) -> Result<T, DeliveryError> {
+        let response = self
+            .send_request(route, LightMethod::Post, None, Some(multipart))
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("reading Discord's answer: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| DeliveryError::Permanent(format!("unexpected answer from Discord: {e}")))
+    }
+
     /// Calls a route whose answer carries nothing we need (204 No Content).
     pub async fn call_empty(
         &self,
@@ -142,6 +162,21 @@ impl Rest {
         method: LightMethod,
         body: Option<&impl Serialize>,
     ) -> Result<reqwest::Response, DeliveryError> {
+        let what = format!("{} {}", method.reqwest_method(), route.path());
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| DeliveryError::Permanent(format!("cannot encode {what}: {e}")))?;
+        self.send_request(route, method, body, None).await
+    }
+
+    async fn send_request(
+        &self,
+        route: Route<'_>,
+        method: LightMethod,
+        body: Option<Vec<u8>>,
+        multipart: Option<Multipart>,
+    ) -> Result<reqwest::Response, DeliveryError> {
         let bucket = route.ratelimiting_bucket();
         if let Some(wait) = self.blocked_for(bucket) {
             if wait > MAX_INLINE_WAIT {
@@ -151,12 +186,9 @@ impl Rest {
         }
         self.pace().await;
         let what = format!("{} {}", method.reqwest_method(), route.path());
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| DeliveryError::Permanent(format!("cannot encode {what}: {e}")))?;
         let request = Request::new(route, method)
             .body(body)
+            .multipart(multipart)
             .build(&self.client, &self.authorization, self.proxy.as_deref())
             .map_err(|e| DeliveryError::Permanent(format!("cannot build {what}: {e}")))?;
         let response = request

@@ -2,14 +2,45 @@
 //! customer's channel. Only the ticket's customer can rate, only its latest survey counts,
 //! and a press that changes nothing tells no one.
 
-use relaydesk_storage::Platform;
+use relaydesk_storage::{NewPrompt, Platform, PromptKind};
 
 use super::effects::Effects;
 use super::{Delivery, Hub, HubError};
 use crate::texts;
 
-/// The platforms whose customers get a survey with buttons (or, by mail, links).
-const SURVEY_PLATFORMS: [Platform; 3] = [Platform::Telegram, Platform::Discord, Platform::Email];
+/// The platforms whose customers get a survey with buttons (or, by mail, links; in the
+/// widget, stars).
+const SURVEY_PLATFORMS: [Platform; 4] = [
+    Platform::Telegram,
+    Platform::Discord,
+    Platform::Email,
+    Platform::Web,
+];
+
+/// The longest comment kept; longer ones are cut.
+pub const MAX_COMMENT_CHARS: usize = 1000;
+
+/// What a survey press came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rated {
+    /// What to answer the presser.
+    pub text: String,
+    /// The rating is stored (or was already): a comment may follow.
+    pub counted: bool,
+    /// The customer's language, as far as known.
+    pub language: Option<String>,
+}
+
+/// Words a customer added to their rating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsatComment {
+    pub platform: Platform,
+    /// Who wrote: their id on `platform`.
+    pub user: String,
+    pub survey_id: i64,
+    pub text: String,
+    pub language: Option<String>,
+}
 
 /// A press on a survey button, as the platform reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +52,16 @@ pub struct Rating {
     pub rating: u8,
     /// The presser's language as the platform reports it, for the answer.
     pub language: Option<String>,
+}
+
+/// What a comment form carries: `csat-comment:<survey id>`.
+pub fn comment_form_id(survey_id: i64) -> String {
+    format!("csat-comment:{survey_id}")
+}
+
+/// The survey a comment form's id names.
+pub fn parse_comment_form(id: &str) -> Option<i64> {
+    id.strip_prefix("csat-comment:")?.parse().ok()
 }
 
 impl Rating {
@@ -97,25 +138,41 @@ impl Hub {
     /// Stores a survey press; returns what to answer the presser. Refusals (someone else's
     /// survey, an old one) change nothing and are answered politely.
     pub async fn rate(&self, press: &Rating) -> Result<String, HubError> {
+        Ok(self.rate_press(press).await?.text)
+    }
+
+    /// [`Hub::rate`], also saying whether the rating counts (so the channel may ask for a
+    /// comment) and in which language the customer is answered.
+    pub async fn rate_press(&self, press: &Rating) -> Result<Rated, HubError> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
+        let refused = |text: String| Rated {
+            text,
+            counted: false,
+            language: press.language.clone(),
+        };
         let stale = texts::csat_stale(press.language.as_deref());
         let Some(survey) = tx.csat_survey(press.survey_id).await? else {
-            return Ok(stale);
+            return Ok(refused(stale));
         };
         let ticket = tx.ticket(survey.ticket_id).await?;
         if !pressed_by_customer(&mut tx, press.platform, &press.user, &ticket).await? {
-            return Ok(texts::csat_not_yours(press.language.as_deref()));
+            return Ok(refused(texts::csat_not_yours(press.language.as_deref())));
         }
         let customer = tx.customer(ticket.customer_id).await?;
         let language = customer.language.as_deref().or(press.language.as_deref());
         let latest = tx.latest_csat_survey(ticket.id).await?.map(|s| s.id);
         if latest != Some(survey.id) {
-            return Ok(texts::csat_stale(language));
+            return Ok(refused(texts::csat_stale(language)));
         }
+        let counted = |text: String| Rated {
+            text,
+            counted: true,
+            language: language.map(str::to_string),
+        };
         let thanks = texts::csat_thanks(language, press.rating);
         if survey.rating == Some(press.rating) {
-            return Ok(thanks);
+            return Ok(counted(thanks));
         }
         tx.rate_csat_survey(survey.id, press.rating, now).await?;
         tx.audit(
@@ -156,7 +213,115 @@ impl Hub {
             rating = press.rating,
             "survey answered"
         );
-        Ok(thanks)
+        Ok(counted(thanks))
+    }
+}
+
+impl Hub {
+    /// Stores a comment on a rated survey; returns what to answer. Only the ticket's customer
+    /// can comment, on its latest survey, after rating it; the staff threads get it as one
+    /// quoted line.
+    pub async fn csat_comment(&self, comment: &CsatComment) -> Result<String, HubError> {
+        let now = self.clock.now_ms();
+        let text: String = super::text::visible_line(comment.text.trim())
+            .chars()
+            .take(MAX_COMMENT_CHARS)
+            .collect();
+        if text.trim().is_empty() {
+            return Err(HubError::invalid("A comment needs some text."));
+        }
+        let mut tx = self.store.begin().await?;
+        let Some(survey) = tx.csat_survey(comment.survey_id).await? else {
+            return Ok(texts::csat_stale(comment.language.as_deref()));
+        };
+        let ticket = tx.ticket(survey.ticket_id).await?;
+        if !pressed_by_customer(&mut tx, comment.platform, &comment.user, &ticket).await? {
+            return Ok(texts::csat_not_yours(comment.language.as_deref()));
+        }
+        let customer = tx.customer(ticket.customer_id).await?;
+        let language = customer.language.as_deref().or(comment.language.as_deref());
+        let latest = tx.latest_csat_survey(ticket.id).await?.map(|s| s.id);
+        if latest != Some(survey.id) {
+            return Ok(texts::csat_stale(language));
+        }
+        if survey.rating.is_none() {
+            return Err(HubError::invalid(
+                "Choose a rating first, then add a comment.",
+            ));
+        }
+        tx.comment_csat_survey(survey.id, &text, now).await?;
+        tx.audit(
+            Some(ticket.id),
+            &format!("customer:{}", customer.id),
+            "csat-comment",
+            &text,
+            now,
+        )
+        .await?;
+        let notice = format!(
+            "💬 {} commented on their rating of #{}: “{text}”",
+            customer.display_name, ticket.number
+        );
+        let mut effects = Effects::default();
+        effects.touch(ticket.id);
+        for &platform in &self.config.staff_platforms {
+            effects.staff(
+                ticket.id,
+                platform,
+                Delivery::StaffNotice {
+                    text: notice.clone(),
+                },
+            );
+        }
+        self.commit(tx, &effects, now).await?;
+        tracing::info!(ticket = ticket.number, "survey comment stored");
+        Ok(texts::csat_comment_thanks(language))
+    }
+
+    /// Shows a survey or an FAQ answer in the widget conversation `conversation`: stored once
+    /// as a prompt its socket reads (the outbox may deliver a row twice). `labels`: the FAQ
+    /// answer's two buttons; a survey's comment box is labelled in the customer's language.
+    pub async fn show_widget_prompt(
+        &self,
+        conversation: &str,
+        kind: PromptKind,
+        subject_id: i64,
+        body: &str,
+        labels: &[String],
+    ) -> Result<(), HubError> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        let (ticket_id, labels) = match kind {
+            PromptKind::Faq => (subject_id, labels.to_vec()),
+            PromptKind::Survey => {
+                let Some(survey) = tx.csat_survey(subject_id).await? else {
+                    return Ok(());
+                };
+                let ticket = tx.ticket(survey.ticket_id).await?;
+                let customer = tx.customer(ticket.customer_id).await?;
+                let language = customer.language.as_deref();
+                // After rating, the widget asks for a comment with these.
+                let labels = vec![
+                    texts::csat_comment_ask(language),
+                    texts::csat_comment_send(language),
+                ];
+                (ticket.id, labels)
+            }
+        };
+        let new = NewPrompt {
+            conversation,
+            ticket_id,
+            kind,
+            subject_id,
+            body,
+            labels: &labels,
+        };
+        let mut effects = Effects::default();
+        if tx.add_widget_prompt(&new, now).await? {
+            effects.touch(ticket_id);
+        }
+        self.commit(tx, &effects, now).await?;
+        Ok(())
     }
 }
 

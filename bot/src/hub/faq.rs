@@ -12,7 +12,7 @@ use super::{Delivery, Hub, HubError};
 use crate::texts;
 
 /// The platforms whose customers get FAQ answers with buttons.
-const FAQ_PLATFORMS: [Platform; 2] = [Platform::Telegram, Platform::Discord];
+const FAQ_PLATFORMS: [Platform; 3] = [Platform::Telegram, Platform::Discord, Platform::Web];
 
 /// A press on an FAQ answer's button, as the platform reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]

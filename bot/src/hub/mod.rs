@@ -26,7 +26,9 @@ use std::time::Duration;
 use relaydesk_storage::{ChangeFeed, Clock, Platform, Store};
 
 pub use commands::{Actor, CommandReply, TicketRef};
-pub use csat::{Rating, RATINGS};
+pub use csat::{
+    comment_form_id, parse_comment_form, CsatComment, Rated, Rating, MAX_COMMENT_CHARS, RATINGS,
+};
 pub use delivery::{
     CardRef, Deliver, Delivered, Delivery, DeliveryError, Mention, Outbound, TicketView,
 };

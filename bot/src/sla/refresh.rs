@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use relaydesk_storage::sla::{
-    evaluate, AlertKey, ClockInput, Goal, GoalState, GoalStatus, Level, TicketSla,
+    business_time_between, evaluate, AlertKey, ClockInput, Goal, GoalState, GoalStatus, Level,
+    TicketSla,
 };
 use relaydesk_storage::{StorageError, Ticket, TicketStatus, Tx};
 
@@ -96,10 +97,19 @@ pub async fn evaluate_ticket(
             }
         }
     }
+    let business = |end: Option<DateTime<Utc>>| {
+        policy.zip(end).map(|(policy, end)| {
+            business_time_between(&policy.calendar, ticket.created_at, end).num_milliseconds()
+        })
+    };
     let mut sla = TicketSla {
         ticket_id: ticket.id,
         policy: policy.map(|p| p.name.clone()),
         waiting_since,
+        first_response_business_ms: business(ticket.first_agent_reply_at),
+        resolution_business_ms: business(
+            resolved_at.filter(|_| ticket.status == TicketStatus::Closed),
+        ),
         ..TicketSla::default()
     };
     sla.fill(&goals, &recorded);

@@ -77,6 +77,10 @@ pub struct TicketSla {
     pub resolution: Due,
     /// The earliest warning or breach not yet recorded: the scheduler looks again then.
     pub next_due_at: Option<DateTime<Utc>>,
+    /// Opening to first agent reply in the policy's business hours, once replied.
+    pub first_response_business_ms: Option<i64>,
+    /// Opening to close in the policy's business hours, while closed.
+    pub resolution_business_ms: Option<i64>,
 }
 
 /// A running goal's due-soon and due moments.

@@ -10,6 +10,7 @@ use crate::Result;
 
 fn survey(row: &AnyRow) -> Result<CsatSurvey> {
     let rated_at: Option<i64> = row.try_get("rated_at")?;
+    let commented_at: Option<i64> = row.try_get("commented_at")?;
     Ok(CsatSurvey {
         id: row.try_get("id")?,
         ticket_id: row.try_get("ticket_id")?,
@@ -18,10 +19,12 @@ fn survey(row: &AnyRow) -> Result<CsatSurvey> {
             .try_get::<Option<i64>, _>("rating")?
             .and_then(|r| u8::try_from(r).ok()),
         rated_at: rated_at.map(from_ms),
+        comment: row.try_get("comment")?,
+        commented_at: commented_at.map(from_ms),
     })
 }
 
-const COLUMNS: &str = "id, ticket_id, created_at, rating, rated_at";
+const COLUMNS: &str = "id, ticket_id, created_at, rating, rated_at, comment, commented_at";
 
 impl Tx {
     /// Starts a survey for the ticket's latest close; returns its id.
@@ -81,6 +84,17 @@ impl Tx {
             let ticket_id: i64 = row.try_get("ticket_id")?;
             self.event(crate::EventKind::CsatReceived, ticket_id, Some(id), false);
         }
+        Ok(())
+    }
+
+    /// Stores the customer's comment on survey `id` (the latest one counts).
+    pub async fn comment_csat_survey(&mut self, id: i64, comment: &str, now_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE csat_surveys SET comment = $1, commented_at = $2 WHERE id = $3")
+            .bind(comment)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *self.inner)
+            .await?;
         Ok(())
     }
 }

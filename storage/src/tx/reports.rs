@@ -95,6 +95,10 @@ pub struct Figures {
     pub first_response: Spread,
     /// Opening to close, of the tickets closed in the period.
     pub resolution: Spread,
+    /// `first_response` in the business hours of each ticket's SLA policy (tickets under one).
+    pub first_response_business: Spread,
+    /// `resolution` in the business hours of each ticket's SLA policy (tickets under one).
+    pub resolution_business: Spread,
     /// First replies in the period to tickets under an SLA policy whose first-response goal was
     /// not breached.
     pub first_response_met: i64,
@@ -221,7 +225,7 @@ impl Tx {
         }
         self.backlog(periods, group, &mut cells).await?;
 
-        let spreads: [(String, SetSpread); 2] = [
+        let spreads: [(String, SetSpread); 4] = [
             (
                 format!(
                     "SELECT b.idx AS idx, {key} AS g, t.first_agent_reply_at - t.created_at AS ms \
@@ -237,6 +241,24 @@ impl Tx {
                     in_period("closed_at")
                 ),
                 |f, s| f.resolution = s,
+            ),
+            (
+                format!(
+                    "SELECT b.idx AS idx, {key} AS g, s.first_response_business_ms AS ms \
+                     FROM b JOIN tickets t ON {} JOIN ticket_sla s ON s.ticket_id = t.id \
+                     AND s.first_response_business_ms IS NOT NULL{join}",
+                    in_period("first_agent_reply_at")
+                ),
+                |f, s| f.first_response_business = s,
+            ),
+            (
+                format!(
+                    "SELECT b.idx AS idx, {key} AS g, s.resolution_business_ms AS ms \
+                     FROM b JOIN tickets t ON {} AND t.status = 'closed' JOIN ticket_sla s \
+                     ON s.ticket_id = t.id AND s.resolution_business_ms IS NOT NULL{join}",
+                    in_period("closed_at")
+                ),
+                |f, s| f.resolution_business = s,
             ),
         ];
         for (values, set) in &spreads {

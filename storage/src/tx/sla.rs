@@ -11,7 +11,8 @@ use crate::{Platform, Priority, Result};
 
 pub(super) const SLA_COLUMNS: &str =
     "ticket_id, policy, waiting_since, first_response_due, first_response_warn, \
-     next_response_due, next_response_warn, resolution_due, resolution_warn, next_due_at";
+     next_response_due, next_response_warn, resolution_due, resolution_warn, next_due_at, \
+     first_response_business_ms, resolution_business_ms";
 
 pub(super) fn ticket_sla(row: &AnyRow) -> Result<TicketSla> {
     let due = |warn: &str, due: &str| -> Result<Due> {
@@ -28,6 +29,8 @@ pub(super) fn ticket_sla(row: &AnyRow) -> Result<TicketSla> {
         next_response: due("next_response_warn", "next_response_due")?,
         resolution: due("resolution_warn", "resolution_due")?,
         next_due_at: opt_time(row, "next_due_at")?,
+        first_response_business_ms: row.try_get("first_response_business_ms")?,
+        resolution_business_ms: row.try_get("resolution_business_ms")?,
     })
 }
 
@@ -62,15 +65,18 @@ impl Tx {
         sqlx::query(
             "INSERT INTO ticket_sla (ticket_id, policy, waiting_since, first_response_due, \
              first_response_warn, next_response_due, next_response_warn, resolution_due, \
-             resolution_warn, next_due_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             resolution_warn, next_due_at, updated_at, first_response_business_ms, \
+             resolution_business_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (ticket_id) DO UPDATE SET policy = excluded.policy, \
              waiting_since = excluded.waiting_since, first_response_due = excluded.first_response_due, \
              first_response_warn = excluded.first_response_warn, \
              next_response_due = excluded.next_response_due, \
              next_response_warn = excluded.next_response_warn, \
              resolution_due = excluded.resolution_due, resolution_warn = excluded.resolution_warn, \
-             next_due_at = excluded.next_due_at, updated_at = excluded.updated_at",
+             next_due_at = excluded.next_due_at, updated_at = excluded.updated_at, \
+             first_response_business_ms = excluded.first_response_business_ms, \
+             resolution_business_ms = excluded.resolution_business_ms",
         )
         .bind(sla.ticket_id)
         .bind(sla.policy.as_deref())
@@ -83,6 +89,8 @@ impl Tx {
         .bind(ms(sla.resolution.warn_at))
         .bind(ms(sla.next_due_at))
         .bind(now_ms)
+        .bind(sla.first_response_business_ms)
+        .bind(sla.resolution_business_ms)
         .execute(&mut *self.inner)
         .await?;
         Ok(())

@@ -24,6 +24,8 @@ use state::{Frame, Inner, QueuedFault};
 pub const GUILD_ID: u64 = 500;
 pub const STAFF_CHANNEL_ID: u64 = 600;
 pub const SUPPORT_CHANNEL_ID: u64 = 601;
+/// A text channel for transcripts and other logs.
+pub const LOG_CHANNEL_ID: u64 = 602;
 pub const AGENT_ROLE_ID: u64 = 700;
 pub const ADMIN_ROLE_ID: u64 = 701;
 pub const BOT_USER_ID: u64 = 800;
@@ -92,7 +94,11 @@ impl FakeDiscord {
             next_id: 1_000_000_000_000,
             ..Inner::default()
         };
-        for (id, name) in [(STAFF_CHANNEL_ID, "staff"), (SUPPORT_CHANNEL_ID, "support")] {
+        for (id, name) in [
+            (STAFF_CHANNEL_ID, "staff"),
+            (SUPPORT_CHANNEL_ID, "support"),
+            (LOG_CHANNEL_ID, "transcripts"),
+        ] {
             inner.channels.insert(
                 id,
                 FakeChannel {
@@ -433,15 +439,48 @@ impl FakeDiscord {
     pub fn press_dm_button(
         &self,
         channel: u64,
-        (user, name): (u64, &str),
+        user: (u64, &str),
         locale: &str,
         message: Value,
         custom_id: &str,
     ) -> u64 {
-        let id = self.snowflake();
         let data = json!({"custom_id": custom_id, "component_type": 2});
+        self.dm_interaction(3, channel, user, locale, data, Some(message))
+    }
+
+    /// `user` submits a form (modal) the bot showed in their DM `channel`, with
+    /// `(custom_id, value)` text inputs; returns the interaction id.
+    pub fn submit_dm_form(
+        &self,
+        channel: u64,
+        user: (u64, &str),
+        locale: &str,
+        custom_id: &str,
+        values: &[(&str, &str)],
+    ) -> u64 {
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|(field, value)| {
+                json!({"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]})
+            })
+            .collect();
+        let data = json!({"custom_id": custom_id, "components": rows});
+        self.dm_interaction(5, channel, user, locale, data, None)
+    }
+
+    /// An interaction of `kind` in the DM `channel` of `user` (no member, no guild).
+    fn dm_interaction(
+        &self,
+        kind: u64,
+        channel: u64,
+        (user, name): (u64, &str),
+        locale: &str,
+        data: Value,
+        message: Option<Value>,
+    ) -> u64 {
+        let id = self.snowflake();
         let mut interaction =
-            payloads::interaction(id, 3, channel, GUILD_ID, &Value::Null, data, Some(message));
+            payloads::interaction(id, kind, channel, GUILD_ID, &Value::Null, data, message);
         if let Some(fields) = interaction.as_object_mut() {
             fields.remove("member");
             fields.remove("guild_id");

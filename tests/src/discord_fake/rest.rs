@@ -342,18 +342,86 @@ async fn create_thread(
     (StatusCode::CREATED, Json(answer)).into_response()
 }
 
+/// A Create Message body: JSON, or (with files, as Discord's "Uploading Files" describes)
+/// `multipart/form-data` whose `payload_json` part is the JSON and whose `files[n]` parts are
+/// the files, each named in the JSON's `attachments` by `id` n.
+async fn message_body(request: axum::extract::Request) -> Result<(Value, Vec<Value>), Response> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let bad = |what: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            &format!("Invalid Form Body: {what}"),
+        )
+    };
+    if !multipart {
+        let Json(body) = Json::<Value>::from_request(request, &())
+            .await
+            .map_err(|_| bad("not JSON"))?;
+        return Ok((body, Vec::new()));
+    }
+    let mut form = axum::extract::Multipart::from_request(request, &())
+        .await
+        .map_err(|_| bad("not multipart"))?;
+    let mut body = Value::Null;
+    let mut files = Vec::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| bad("broken multipart"))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(|_| bad("broken part"))?;
+        if name == "payload_json" {
+            body = serde_json::from_slice(&bytes).map_err(|_| bad("payload_json is not JSON"))?;
+        } else if let Some(n) = name
+            .strip_prefix("files[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            files.push(json!({
+                "id": n,
+                "filename": file_name.unwrap_or_else(|| "file".into()),
+                "size": bytes.len(),
+                "data": String::from_utf8_lossy(&bytes),
+            }));
+        } else {
+            return Err(bad(&format!("unexpected part `{name}`")));
+        }
+    }
+    for file in &files {
+        let named = body["attachments"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == file["id"]));
+        if !named {
+            return Err(bad("a file is not in attachments"));
+        }
+    }
+    Ok((body, files))
+}
+
 async fn create_message(
     State(shared): S,
     Path(channel): Path<String>,
-    Json(body): Json<Value>,
+    request: axum::extract::Request,
 ) -> Response {
+    let (body, files) = match message_body(request).await {
+        Ok(parsed) => parsed,
+        Err(refused) => return refused,
+    };
     let mut inner = shared.lock();
     let Some(channel) = parse_id(&channel).filter(|id| inner.channels.contains_key(id)) else {
         return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
     };
     let content = body["content"].as_str().unwrap_or_default();
     let embeds = body["embeds"].as_array().map_or(0, Vec::len);
-    if content.is_empty() && embeds == 0 {
+    if content.is_empty() && embeds == 0 && files.is_empty() {
         return error(
             StatusCode::BAD_REQUEST,
             50006,
@@ -402,6 +470,10 @@ async fn create_message(
         .push(message.clone());
     let mut stored = message.clone();
     stored["allowed_mentions"] = body["allowed_mentions"].clone();
+    if !files.is_empty() {
+        // The stored copy keeps each file's text ("data") for tests to read.
+        stored["attachments"] = Value::Array(files);
+    }
     inner.messages.entry(channel).or_default().push(stored);
     Json(message).into_response()
 }
@@ -573,6 +645,26 @@ fn callback_problem(body: &Value) -> Option<String> {
     let kind = body["type"].as_u64()?;
     if ![1, 4, 5, 6, 7, 8, 9, 10, 12].contains(&kind) {
         return Some(format!("type {kind}"));
+    }
+    if kind == 9 {
+        // Modal: a title of 1-45 characters, 1-5 rows of text inputs labelled with 1-45.
+        let title = body["data"]["title"].as_str().unwrap_or_default();
+        if !(1..=45).contains(&title.chars().count()) {
+            return Some("data.title: 1-45 characters".into());
+        }
+        let rows = body["data"]["components"].as_array()?;
+        if rows.is_empty() || rows.len() > 5 {
+            return Some("data.components: 1-5 rows".into());
+        }
+        for input in rows
+            .iter()
+            .flat_map(|r| r["components"].as_array().cloned().unwrap_or_default())
+        {
+            let label = input["label"].as_str().unwrap_or_default();
+            if !(1..=45).contains(&label.chars().count()) {
+                return Some("data.components: a label of 1-45 characters".into());
+            }
+        }
     }
     if kind == 8 {
         let choices = body["data"]["choices"].as_array()?;

@@ -103,6 +103,15 @@
     ".compose label{cursor:pointer;padding:8px 4px;font-size:18px}.compose input[type=file]{display:none}" +
     ".offline{display:none;padding:8px 10px;background:#fff8e1;border-top:1px solid #f0e0a0;font-size:12px}" +
     ".offline input{width:60%;padding:6px;border:1px solid #ccd;border-radius:6px;margin-right:4px}" +
+    ".choices{display:flex;gap:4px;margin-top:6px;flex-wrap:wrap}" +
+    ".choices button{padding:6px 10px;border:1px solid " + color + ";border-radius:6px;background:#fff;color:" + color + ";cursor:pointer}" +
+    ".choices button.on{background:" + color + ";color:#fff}.choices button:disabled{cursor:default;opacity:.7}" +
+    ".choices.survey button{border:0;background:none;padding:2px;font-size:24px;color:#b0b4bb}" +
+    ".choices.survey button.on{background:none;color:#e6a100}" +
+    ".prompt form{display:flex;flex-direction:column;gap:4px;margin-top:6px}" +
+    ".prompt textarea{resize:vertical;min-height:40px;padding:6px;border:1px solid #ccd;border-radius:6px;font:inherit}" +
+    ".prompt form button{align-self:flex-end;padding:6px 10px;border:0;border-radius:6px;background:" + color + ";color:#fff;cursor:pointer}" +
+    ".prompt .said{margin-top:6px;font-style:italic}" +
     ".banner{display:none;padding:4px;text-align:center;font-size:12px;background:#eee;color:#555}";
   root.appendChild(style);
 
@@ -227,6 +236,72 @@
     scroll();
     return b;
   }
+  /* A survey (stars, then an optional comment) or an FAQ answer (two buttons). */
+  var prompts = {};           // prompt id -> {frame, box}
+  function renderPrompt(p) {
+    var f = p.frame, box = p.box;
+    box.textContent = "";
+    box.appendChild(el("span", "body", f.text));
+    var row = el("div", "choices " + f.kind);
+    f.buttons.forEach(function (b) {
+      var survey = f.kind === "survey";
+      var btn = el("button", "choice", survey ? "★" : b.label);
+      btn.type = "button";
+      btn.value = b.value;
+      if (survey) {
+        btn.setAttribute("aria-label", b.label + " / 5");
+        btn.title = b.label + " / 5";
+      }
+      var on = survey ? (f.chosen && Number(b.value) <= Number(f.chosen)) : f.chosen === b.value;
+      if (on) btn.classList.add("on");
+      btn.setAttribute("aria-pressed", f.chosen === b.value ? "true" : "false");
+      if (!survey && f.chosen) btn.disabled = true;
+      btn.addEventListener("click", function () {
+        if (idle) connect();
+        send({ type: "answer", prompt: f.id, value: b.value });
+      });
+      row.appendChild(btn);
+    });
+    box.appendChild(row);
+    if (f.kind === "survey" && f.chosen && f.comment && !f.commented) {
+      var cform = el("form", "comment");
+      var label = el("label", "", f.comment.label);
+      var area = el("textarea", "comment-text");
+      area.maxLength = 1000;
+      label.appendChild(area);
+      var go = el("button", "", f.comment.send);
+      go.type = "submit";
+      cform.appendChild(label);
+      cform.appendChild(go);
+      cform.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var text = area.value.trim();
+        if (text) send({ type: "comment", prompt: f.id, text: text });
+      });
+      box.appendChild(cform);
+    }
+    if (p.said) box.appendChild(el("div", "said", p.said));
+    scroll();
+  }
+  function showPrompt(f) {
+    var p = prompts[f.id];
+    if (!p) {
+      p = prompts[f.id] = { box: el("div", "msg agent prompt") };
+      p.box.setAttribute("data-prompt", f.id);
+      messages.appendChild(p.box);
+    }
+    p.frame = f;
+    renderPrompt(p);
+  }
+  function answered(f) {
+    var p = prompts[f.prompt];
+    if (!p) return;
+    p.frame.chosen = f.chosen;
+    p.frame.commented = f.commented;
+    p.said = f.text;
+    renderPrompt(p);
+  }
+
   function markState(b, text, failed) {
     if (!b) return;
     var s = b.querySelector(".state");
@@ -308,6 +383,10 @@
       savePending();
       markState(bubbles[f.id], "", false);
       if (f.new_ticket && !f.duplicate) systemLine(T.opened.replace("{n}", f.ticket));
+    } else if (f.type === "prompt") {
+      showPrompt(f);
+    } else if (f.type === "answered") {
+      answered(f);
     } else if (f.type === "status") {
       if (f.closed) systemLine(T.closed);
     } else if (f.type === "error") {
@@ -424,6 +503,7 @@
     email = "";
     pending = [];
     shownIds = {};
+    prompts = {};
     bubbles = {};
     while (messages.firstChild) messages.removeChild(messages.firstChild);
     banner.style.display = "none";

@@ -58,10 +58,7 @@ pub async fn event_body(
             let Some(survey) = tx.csat_survey(id).await? else {
                 return Ok(None);
             };
-            body.csat = survey.rating.map(|rating| CsatView {
-                rating,
-                rated_at: survey.rated_at,
-            });
+            body.csat = CsatView::of(&survey);
         }
         _ => {}
     }

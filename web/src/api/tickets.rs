@@ -271,12 +271,7 @@ pub async fn get(
             .into_iter()
             .map(|m| MessageView::with_delivery(m, &deliveries))
             .collect(),
-        csat: csat.and_then(|survey| {
-            survey.rating.map(|rating| CsatView {
-                rating,
-                rated_at: survey.rated_at,
-            })
-        }),
+        csat: csat.as_ref().and_then(CsatView::of),
     }))
 }
 

@@ -111,6 +111,19 @@ pub struct CsatView {
     #[schema(example = 4, minimum = 1, maximum = 5)]
     pub rating: u8,
     pub rated_at: Option<DateTime<Utc>>,
+    /// What the customer added after rating, if anything.
+    pub comment: Option<String>,
+}
+
+impl CsatView {
+    /// The survey's answer; `None` until rated.
+    pub fn of(survey: &relaydesk_storage::CsatSurvey) -> Option<Self> {
+        survey.rating.map(|rating| Self {
+            rating,
+            rated_at: survey.rated_at,
+            comment: survey.comment.clone(),
+        })
+    }
 }
 
 /// One message of a ticket.

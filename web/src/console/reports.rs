@@ -206,7 +206,10 @@ fn table(report: &Report) -> Markup {
                 table.report {
                     thead { tr {
                         th { "Period" } th { (report.by.as_str()) } th { "Opened" } th { "Closed" } th { "Reopened" } th { "Backlog" }
-                        th { "First response" } th { "Resolution" } th { "SLA met" } th { "CSAT" } th { "Answered" } th { "Solved by FAQ" }
+                        th { "First response" } th { "Resolution" }
+                        th title="In the business hours of each ticket's SLA policy" { "First response (business hours)" }
+                        th title="In the business hours of each ticket's SLA policy" { "Resolution (business hours)" }
+                        th { "SLA met" } th { "CSAT" } th { "Answered" } th { "Solved by FAQ" }
                     } }
                     tbody {
                         @for (row, line) in report.rows.iter().zip(&lines) {
@@ -215,6 +218,8 @@ fn table(report: &Report) -> Markup {
                                 td { (line.opened) } td { (line.closed) } td { (line.reopened) } td { (line.backlog) }
                                 td { (duration(row.figures.first_response.median_ms)) " / " (duration(row.figures.first_response.p90_ms)) }
                                 td { (duration(row.figures.resolution.median_ms)) " / " (duration(row.figures.resolution.p90_ms)) }
+                                td { (duration(row.figures.first_response_business.median_ms)) " / " (duration(row.figures.first_response_business.p90_ms)) }
+                                td { (duration(row.figures.resolution_business.median_ms)) " / " (duration(row.figures.resolution_business.p90_ms)) }
                                 td { @match line.sla_hit_rate { Some(r) => { (format!("{:.0}%", r * 100.0)) }, None => { "–" } } }
                                 td { @match line.csat_average { Some(a) => { (format!("{a:.1}")) }, None => { "–" } } }
                                 td { (line.csat_answered) " of " (line.csat_sent) }

@@ -38,6 +38,8 @@ pub struct TicketView {
     pub canned: Vec<String>,
     /// The customer's satisfaction rating (1–5), once given.
     pub csat: Option<u8>,
+    /// The customer's comment on their rating.
+    pub csat_comment: Option<String>,
     /// The number of the ticket this one was merged into.
     pub merged_into: Option<i64>,
     /// The number of the ticket this one was split off, and of those split off this one.
@@ -71,7 +73,9 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
     let sla = tx.ticket_sla(ticket.id).await?;
     let agents = tx.agents().await?;
     let canned = tx.canned_reply_names().await?;
-    let csat = tx.ticket_csat(ticket.id).await?.and_then(|s| s.rating);
+    let survey = tx.ticket_csat(ticket.id).await?;
+    let csat = survey.as_ref().and_then(|s| s.rating);
+    let csat_comment = survey.and_then(|s| s.comment);
     let merged_into = match ticket.merged_into {
         Some(id) => Some(tx.ticket(id).await?.number),
         None => None,
@@ -95,6 +99,7 @@ pub async fn load(state: &AppState, number: i64) -> Result<Option<TicketView>, W
         agents,
         canned,
         csat,
+        csat_comment,
         merged_into,
         split_from,
         split_off,
@@ -463,6 +468,9 @@ fn details(view: &TicketView, csrf: &str) -> Markup {
                     @match view.csat {
                         Some(rating) => { (rating) "/5 " span aria-hidden="true" { (stars(rating)) } },
                         None => "not rated",
+                    }
+                    @if let Some(comment) = &view.csat_comment {
+                        blockquote.csat-comment { (comment) }
                     }
                 }
                 @if let Some(reason) = &view.ticket.close_reason {

@@ -51,6 +51,24 @@ pub(crate) enum ClientFrame {
         #[serde(default)]
         email: Option<String>,
     },
+    /// A press on one of a prompt's buttons: `value` as the prompt's button gave it.
+    Answer { prompt: i64, value: String },
+    /// A comment after rating a survey prompt.
+    Comment { prompt: i64, text: String },
+}
+
+/// A button of a prompt.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PromptButton {
+    pub label: String,
+    pub value: String,
+}
+
+/// The comment box a survey shows once rated.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CommentBox {
+    pub label: String,
+    pub send: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +114,27 @@ pub(crate) enum ServerFrame {
     },
     /// The conversation's latest ticket is open or closed.
     Status { ticket: i64, closed: bool },
+    /// Something to answer with buttons: a survey (`kind` `survey`, values 1–5) or an FAQ
+    /// answer (`faq`, values `solved` / `help`). `chosen`: the value already given, if any.
+    Prompt {
+        id: i64,
+        ticket: i64,
+        kind: &'static str,
+        text: String,
+        buttons: Vec<PromptButton>,
+        chosen: Option<String>,
+        /// Surveys: where a comment may be added once rated.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<CommentBox>,
+        commented: bool,
+    },
+    /// The desk's answer to an `answer` or `comment` frame.
+    Answered {
+        prompt: i64,
+        text: String,
+        chosen: Option<String>,
+        commented: bool,
+    },
     Error {
         code: &'static str,
         message: String,

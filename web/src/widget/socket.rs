@@ -13,15 +13,17 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use relaydesk_storage::{AuthorKind, Platform, TicketStatus, TicketWatch, WidgetFile};
+use relaydesk_storage::{
+    AuthorKind, Platform, PromptKind, TicketStatus, TicketWatch, WidgetFile, WidgetPrompt,
+};
 use serde_json::json;
 
 use super::files::{self, UploadError};
-use super::protocol::{ClientFrame, FileView, ServerFrame, SiteUser};
+use super::protocol::{ClientFrame, CommentBox, FileView, PromptButton, ServerFrame, SiteUser};
 use super::session::{identity_verified, Claims, SessionKey};
 use super::WidgetRuntime;
 use crate::AppState;
-use crate::{CustomerInput, DeskError};
+use crate::{CustomerAnswer, CustomerInput, DeskError};
 
 /// Bytes read from a socket at a time (tungstenite's default is 128 KiB per socket).
 const READ_BUFFER: usize = 4 * 1024;
@@ -31,6 +33,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 const UNATTACHED_FILE_MS: i64 = 10 * 60 * 1000;
 const MAX_NAME_CHARS: usize = 80;
 const MAX_CLIENT_ID_CHARS: usize = 64;
+/// Button presses and comments a socket may send (each may post in the staff threads).
+const MAX_ANSWERS: u32 = 20;
 
 /// `GET /widget/ws`.
 pub(crate) async fn upgrade(
@@ -168,6 +172,9 @@ struct Visitor {
 /// What the socket has shown so far.
 struct Shown {
     last_message: i64,
+    last_prompt: i64,
+    /// `answer` and `comment` frames received on this socket.
+    answers: u32,
     /// The latest ticket and whether it was closed, as last told.
     status: Option<(i64, bool)>,
     /// The conversation's tickets seen so far: a change of one of them wakes the socket.
@@ -208,6 +215,8 @@ impl Session {
         let mut stopping = self.stopping.take();
         let mut shown = Shown {
             last_message: 0,
+            last_prompt: 0,
+            answers: 0,
             status: None,
             tickets: self.state.desk.watch(),
             profiles: 0,
@@ -488,6 +497,146 @@ impl Session {
                 }
                 self.refresh(visitor, shown).await
             }
+            ClientFrame::Answer { prompt, value } => {
+                self.on_answer(visitor, shown, prompt, Some(value), None)
+                    .await
+            }
+            ClientFrame::Comment { prompt, text } => {
+                self.on_answer(visitor, shown, prompt, None, Some(text))
+                    .await
+            }
+        }
+    }
+
+    /// A press on a prompt's button (`value`) or a survey comment (`comment`): only on this
+    /// conversation's prompts, at most [`MAX_ANSWERS`] per socket.
+    async fn on_answer(
+        &mut self,
+        visitor: &Visitor,
+        shown: &mut Shown,
+        prompt_id: i64,
+        value: Option<String>,
+        comment: Option<String>,
+    ) -> Flow {
+        shown.answers += 1;
+        if shown.answers > MAX_ANSWERS {
+            return self
+                .send(&ServerFrame::error(
+                    "too_many_answers",
+                    format!("at most {MAX_ANSWERS} answers per chat"),
+                    None,
+                ))
+                .await;
+        }
+        let prompt = async {
+            let mut tx = self.state.store.begin().await?;
+            let prompt = tx.widget_prompt(prompt_id).await?;
+            tx.rollback().await?;
+            Ok::<_, relaydesk_storage::StorageError>(prompt)
+        }
+        .await;
+        let prompt = match prompt {
+            Ok(Some(prompt)) if prompt.conversation == visitor.conversation => prompt,
+            Ok(_) => {
+                return self
+                    .send(&ServerFrame::error(
+                        "no_prompt",
+                        "there is no such question in this chat",
+                        None,
+                    ))
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a widget socket could not read a prompt");
+                return self
+                    .send(&ServerFrame::error(
+                        "unavailable",
+                        "please try again in a moment",
+                        None,
+                    ))
+                    .await;
+            }
+        };
+        let answer = match (prompt.kind, value.as_deref(), comment) {
+            (PromptKind::Survey, Some(value), None) => match value.parse::<u8>() {
+                Ok(rating) if (1..=5).contains(&rating) => CustomerAnswer::Rating {
+                    survey_id: prompt.subject_id,
+                    rating,
+                },
+                _ => {
+                    return self
+                        .send(&ServerFrame::error("bad_frame", "rate from 1 to 5", None))
+                        .await
+                }
+            },
+            (PromptKind::Survey, None, Some(text)) => CustomerAnswer::Comment {
+                survey_id: prompt.subject_id,
+                text,
+            },
+            (PromptKind::Faq, Some("solved" | "help"), None) => CustomerAnswer::Faq {
+                ticket_id: prompt.subject_id,
+                solved: value.as_deref() == Some("solved"),
+            },
+            _ => {
+                return self
+                    .send(&ServerFrame::error(
+                        "bad_frame",
+                        "not an answer to this question",
+                        None,
+                    ))
+                    .await
+            }
+        };
+        let said = self
+            .state
+            .desk
+            .customer_answer(
+                Platform::Web,
+                &visitor.conversation,
+                visitor.language.as_deref(),
+                answer,
+            )
+            .await;
+        match said {
+            Ok(text) => {
+                // Where the prompt stands now (a refused answer changed nothing).
+                let now = async {
+                    let mut tx = self.state.store.begin().await?;
+                    let prompt = tx.widget_prompt(prompt_id).await?;
+                    tx.rollback().await?;
+                    Ok::<_, relaydesk_storage::StorageError>(prompt)
+                }
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(prompt);
+                let ServerFrame::Prompt {
+                    chosen, commented, ..
+                } = prompt_frame(now)
+                else {
+                    return Flow::Continue;
+                };
+                self.send(&ServerFrame::Answered {
+                    prompt: prompt_id,
+                    text,
+                    chosen,
+                    commented,
+                })
+                .await
+            }
+            Err(DeskError::Invalid(message)) => {
+                self.send(&ServerFrame::error("bad_frame", message, None))
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a widget answer was not stored");
+                self.send(&ServerFrame::error(
+                    "unavailable",
+                    "please try again in a moment",
+                    None,
+                ))
+                .await
+            }
         }
     }
 
@@ -708,6 +857,9 @@ impl Session {
             let latest = tx
                 .latest_ticket(Platform::Web, &visitor.conversation)
                 .await?;
+            let prompts = tx
+                .widget_prompts(&visitor.conversation, shown.last_prompt)
+                .await?;
             let mut numbers = std::collections::HashMap::new();
             for message in &messages {
                 if let std::collections::hash_map::Entry::Vacant(slot) =
@@ -717,10 +869,10 @@ impl Session {
                 }
             }
             tx.rollback().await?;
-            Ok::<_, relaydesk_storage::StorageError>((messages, latest, numbers))
+            Ok::<_, relaydesk_storage::StorageError>((messages, latest, numbers, prompts))
         }
         .await;
-        let (messages, latest, numbers) = match read {
+        let (messages, latest, numbers, prompts) = match read {
             Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, "a widget socket could not read the store");
@@ -764,6 +916,12 @@ impl Session {
                 return Flow::Stop;
             }
         }
+        for prompt in prompts {
+            shown.last_prompt = shown.last_prompt.max(prompt.id);
+            if let Flow::Stop = self.send(&prompt_frame(prompt)).await {
+                return Flow::Stop;
+            }
+        }
         if let Some(ticket) = latest {
             let closed = !ticket.status.is_active() && ticket.status != TicketStatus::Merged;
             let now = (ticket.number, closed);
@@ -778,6 +936,56 @@ impl Session {
             }
         }
         Flow::Continue
+    }
+}
+
+/// A stored prompt as the widget shows it.
+fn prompt_frame(prompt: WidgetPrompt) -> ServerFrame {
+    let (kind, buttons, chosen, comment) = match prompt.kind {
+        PromptKind::Survey => {
+            let buttons = (1..=5u8)
+                .map(|r| PromptButton {
+                    label: r.to_string(),
+                    value: r.to_string(),
+                })
+                .collect();
+            let mut labels = prompt.labels.into_iter();
+            let comment = match (labels.next(), labels.next()) {
+                (Some(label), Some(send)) => Some(CommentBox { label, send }),
+                _ => None,
+            };
+            (
+                "survey",
+                buttons,
+                prompt.rating.map(|r| r.to_string()),
+                comment,
+            )
+        }
+        PromptKind::Faq => {
+            let buttons = prompt
+                .labels
+                .into_iter()
+                .zip(["solved", "help"])
+                .map(|(label, value)| PromptButton {
+                    label,
+                    value: value.to_string(),
+                })
+                .collect();
+            let chosen = prompt
+                .outcome
+                .map(|o| if o == "solved" { "solved" } else { "help" }.to_string());
+            ("faq", buttons, chosen, None)
+        }
+    };
+    ServerFrame::Prompt {
+        id: prompt.id,
+        ticket: prompt.ticket_number,
+        kind,
+        text: prompt.body,
+        buttons,
+        chosen,
+        comment,
+        commented: prompt.commented,
     }
 }
 

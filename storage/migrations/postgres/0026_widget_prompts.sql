@@ -1,0 +1,19 @@
+-- What the widget shows with buttons: a survey ("How did we do?") or an FAQ answer, once per
+-- survey or offer, read by the visitor's socket like the conversation's messages.
+CREATE TABLE widget_prompts (
+    id           BIGSERIAL PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    ticket_id    BIGINT NOT NULL REFERENCES tickets (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('survey', 'faq')),
+    -- The survey's id, or the FAQ-answered ticket's id: what a press names.
+    subject_id   BIGINT NOT NULL,
+    body         TEXT NOT NULL,
+    -- Button labels, one per line (the FAQ's two; a survey's buttons are its ratings).
+    labels       TEXT NOT NULL DEFAULT '',
+    created_at   BIGINT NOT NULL,
+    UNIQUE (kind, subject_id)
+);
+CREATE INDEX widget_prompts_conversation ON widget_prompts (conversation, id);
+-- A customer's words after their rating.
+ALTER TABLE csat_surveys ADD COLUMN comment TEXT;
+ALTER TABLE csat_surveys ADD COLUMN commented_at BIGINT;
