@@ -768,6 +768,65 @@ async fn closing_asks_for_a_rating_with_buttons_and_only_the_customer_can_answer
         .await
         .expect("JSON");
     assert_eq!(detail["csat"]["rating"], 5, "{detail}");
+
+    // Rating the new survey brings a message to reply to with a comment (Telegram has no
+    // forms); the reply is the comment.
+    let (second, _, second_buttons) = fake
+        .keyboards_to(1001)
+        .into_iter()
+        .find(|(id, _, _)| *id != survey_message)
+        .expect("the second survey");
+    let pressed = fake.press_button(&anna(), 1001, second, &second_buttons[2]);
+    button_answer(&fake, &pressed).await;
+    fake.wait_until("the request for a comment", LIMIT, |f| {
+        f.reply_requests_to(1001).len() == 2
+    })
+    .await;
+    // One request per survey (its first rating; changing it asks nothing more).
+    let requests = fake.reply_requests_to(1001);
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let (ask, ask_text) = requests[1].clone();
+    // The request's message id is recorded the moment Telegram answers; a person cannot reply
+    // faster than that, this test can: it waits.
+    let reference = format!("1001:{ask}");
+    for _ in 0..100 {
+        let mut tx = app.store.begin().await.expect("tx");
+        let known = tx
+            .delivered_payload(relaydesk_storage::Platform::Telegram, &reference)
+            .await
+            .expect("query");
+        drop(tx);
+        if known.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        ask_text,
+        "Möchten Sie noch etwas hinzufügen? Antworten Sie auf diese Nachricht (optional)."
+    );
+    fake.reply_private_text(&anna(), ask, "Sehr schnell, danke!");
+    sent(&fake, 1001, None, "Danke für Ihren Kommentar!").await;
+    sent(
+        &fake,
+        STAFF,
+        Some(topic),
+        "💬 Anna K. commented on their rating of #1001: “Sehr schnell, danke!”",
+    )
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(1001).await.expect("q").expect("t");
+    let survey = tx
+        .ticket_csat(ticket.id)
+        .await
+        .expect("csat")
+        .expect("rated");
+    drop(tx);
+    assert_eq!(survey.rating, Some(3));
+    assert_eq!(survey.comment.as_deref(), Some("Sehr schnell, danke!"));
+    // A reply to any other message of ours is an ordinary message: it reopens the ticket.
+    fake.reply_private_text(&anna(), second, "one more thing");
+    sent_containing(&fake, STAFF, Some(topic), "one more thing").await;
     app.stop().await.expect("clean stop");
 }
 

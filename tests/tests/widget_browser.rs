@@ -345,3 +345,148 @@ async fn a_message_written_while_the_server_is_away_arrives_once_it_is_back() {
     stop.cancel();
     task.await.expect("join").expect("clean stop");
 }
+
+/// Clicks the first element of the widget matching `selector` (in its shadow root).
+async fn click(browser: &Browser, selector: &str) {
+    browser
+        .client
+        .execute(
+            &format!("{ROOT}.querySelector(\"{selector}\").click(); return true;"),
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn faq_buttons_stars_and_a_comment_in_the_widget() {
+    if !Browser::available() {
+        return;
+    }
+    let config = Config::default();
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        channels: vec![Arc::new(WidgetChannel::new(config.email.clone()))],
+        config,
+        ..Spawn::default()
+    })
+    .await;
+    let agent = ApiAgent::new(&app, "anna").await;
+    relaydesk::cli::faq::run(
+        &app.store,
+        &SystemClock,
+        relaydesk::cli::faq::FaqCommand::Add {
+            name: "refund".into(),
+            question: "How do refunds work?".into(),
+            keywords: "refund".into(),
+            answer: "Refunds reach you within 5 days.".into(),
+            language: None,
+        },
+    )
+    .await
+    .expect("FAQ entry");
+
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/")).await.expect("demo page");
+    browser.wait_for_widget(WAIT).await;
+    browser.widget_say("Vera", "I want a refund").await;
+
+    // The FAQ answer with its two buttons; "I still need help" brings it to the team.
+    browser
+        .wait_js(
+            &format!(
+                "{}.some(t => t.includes('Refunds reach you within 5 days.'))",
+                texts_of(".prompt .body")
+            ),
+            WAIT,
+        )
+        .await;
+    let labels = browser
+        .client
+        .execute(
+            &format!("return {};", texts_of(".choices.faq button")),
+            vec![],
+        )
+        .await
+        .expect("labels");
+    assert_eq!(labels, json!(["That solved it", "I still need help"]));
+    click(&browser, ".choices.faq button[value=help]").await;
+    browser
+        .wait_js(
+            &format!(
+                "{}.some(t => t.includes('#')) && {ROOT}.querySelectorAll('.choices.faq button:disabled').length === 2",
+                texts_of(".prompt .said")
+            ),
+            WAIT,
+        )
+        .await;
+
+    // The agent closes it: five stars; the fourth rates 4 and opens a comment box.
+    let mut tx = app.store.begin().await.expect("begin");
+    let ticket = tx
+        .tickets_with_status(relaydesk_storage::TicketStatus::Open, 10)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .next()
+        .expect("the visitor's ticket");
+    tx.rollback().await.expect("rollback");
+    agent.command(ticket.number, "/close").await;
+    browser
+        .wait_js(
+            &format!("{ROOT}.querySelectorAll('.choices.survey button').length === 5"),
+            WAIT,
+        )
+        .await;
+    click(&browser, ".choices.survey button[value='4']").await;
+    browser
+        .wait_js(
+            &format!(
+                "{ROOT}.querySelectorAll('.choices.survey button.on').length === 4 && {ROOT}.querySelector('.prompt textarea') !== null"
+            ),
+            WAIT,
+        )
+        .await;
+    browser
+        .client
+        .execute(
+            &format!(
+                "const r = {ROOT}; r.querySelector('.prompt textarea').value = 'Quick and kind';
+                 r.querySelector('.prompt form button').click(); return true;"
+            ),
+            vec![],
+        )
+        .await
+        .expect("comment");
+    browser
+        .wait_js(
+            &format!(
+                "{}.includes('Thank you for your comment!') && {ROOT}.querySelector('.prompt textarea') === null",
+                texts_of(".prompt .said")
+            ),
+            WAIT,
+        )
+        .await;
+    let mut tx = app.store.begin().await.expect("begin");
+    let survey = tx
+        .ticket_csat(ticket.id)
+        .await
+        .expect("csat")
+        .expect("rated");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(survey.rating, Some(4));
+    assert_eq!(survey.comment.as_deref(), Some("Quick and kind"));
+
+    // After a reload the stars show the rating and no comment box.
+    browser.client.refresh().await.expect("reload");
+    browser
+        .wait_js(
+            &format!(
+                "document.getElementById('relaydesk-widget') && {ROOT}.querySelectorAll('.choices.survey button.on').length === 4 && {ROOT}.querySelector('.prompt textarea') === null"
+            ),
+            WAIT,
+        )
+        .await;
+    browser.close().await;
+    app.stop().await.expect("clean stop");
+}

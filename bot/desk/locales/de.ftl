@@ -5,6 +5,7 @@ ticket-closed = Ihr Ticket #{ $number } wurde geschlossen. Schreiben Sie uns ein
 csat-question = Wie waren wir bei Ticket #{ $number }? Bitte bewerten Sie uns von 1 (schlecht) bis 5 (sehr gut).
 csat-thanks = Danke für Ihre Bewertung: { $rating }/5!
 csat-comment-ask = Möchten Sie noch etwas hinzufügen? (optional)
+csat-comment-reply = Möchten Sie noch etwas hinzufügen? Antworten Sie auf diese Nachricht (optional).
 csat-comment-send = Senden
 csat-comment-thanks = Danke für Ihren Kommentar!
 csat-stale = Danke! Diese Umfrage ist nicht mehr aktuell.

@@ -5,6 +5,7 @@ ticket-closed = Your ticket #{ $number } has been closed. Just write to us if an
 csat-question = How did we do with ticket #{ $number }? Please rate us from 1 (poor) to 5 (excellent).
 csat-thanks = Thank you for your rating: { $rating }/5!
 csat-comment-ask = Anything you would like to add? (optional)
+csat-comment-reply = Anything you would like to add? Reply to this message (optional).
 csat-comment-send = Send
 csat-comment-thanks = Thank you for your comment!
 csat-stale = Thank you! This survey is no longer current.

@@ -5,6 +5,7 @@ ticket-closed = Tikettisi #{ $number } on suljettu. Kirjoita meille, jos asia ei
 csat-question = Miten onnistuimme tiketin #{ $number } kanssa? Arvioi asteikolla 1 (huono) – 5 (erinomainen).
 csat-thanks = Kiitos arviostasi: { $rating }/5!
 csat-comment-ask = Haluatko lisätä jotain? (valinnainen)
+csat-comment-reply = Haluatko lisätä jotain? Vastaa tähän viestiin (valinnainen).
 csat-comment-send = Lähetä
 csat-comment-thanks = Kiitos kommentistasi!
 csat-stale = Kiitos! Tämä kysely ei ole enää voimassa.

@@ -5,6 +5,7 @@ ticket-closed = Ditt ärende #{ $number } har stängts. Skriv till oss om något
 csat-question = Hur gjorde vi det med ärende #{ $number }? Betygsätt oss från 1 (dåligt) till 5 (utmärkt).
 csat-thanks = Tack för ditt betyg: { $rating }/5!
 csat-comment-ask = Vill du lägga till något? (valfritt)
+csat-comment-reply = Vill du lägga till något? Svara på det här meddelandet (valfritt).
 csat-comment-send = Skicka
 csat-comment-thanks = Tack för din kommentar!
 csat-stale = Tack! Den här enkäten gäller inte längre.

@@ -121,6 +121,11 @@ pub fn csat_comment_ask(code: Option<&str>) -> String {
     text(code, "csat-comment-ask", None)
 }
 
+/// The invitation to comment by replying (chats without forms).
+pub fn csat_comment_reply(code: Option<&str>) -> String {
+    text(code, "csat-comment-reply", None)
+}
+
 /// The button that sends the comment.
 pub fn csat_comment_send(code: Option<&str>) -> String {
     text(code, "csat-comment-send", None)

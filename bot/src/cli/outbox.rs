@@ -90,6 +90,7 @@ fn describe(delivery: &Delivery) -> &'static str {
         Delivery::CustomerNotice { .. } => "notice to customer",
         Delivery::CustomerSurvey { .. } => "satisfaction survey",
         Delivery::CustomerFaq { .. } => "FAQ answer",
+        Delivery::CustomerCommentAsk { .. } => "comment request",
         Delivery::ConfirmDelivered { .. } => "delivered mark",
         Delivery::ChannelPost { .. } => "channel post",
         Delivery::TranscriptFile { .. } => "transcript file",

@@ -499,6 +499,9 @@ impl DiscordDeliver {
                 }
                 Ok(sent(Some(self.post(channel, message).await?.id)))
             }
+            Outbound::CustomerCommentAsk { .. } => Err(DeliveryError::Permanent(
+                "Discord asks for survey comments with a form".into(),
+            )),
             Outbound::ChannelFile {
                 channel,
                 file_name,

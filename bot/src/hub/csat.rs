@@ -207,6 +207,17 @@ impl Hub {
                 },
             );
         }
+        // Telegram has no forms: the first rating is followed by a message to reply to.
+        if press.platform == Platform::Telegram && survey.rating.is_none() {
+            effects.customer(
+                ticket.id,
+                Platform::Telegram,
+                Delivery::CustomerCommentAsk {
+                    survey_id: survey.id,
+                    text: texts::csat_comment_reply(language),
+                },
+            );
+        }
         self.commit(tx, &effects, now).await?;
         tracing::info!(
             ticket = ticket.number,
@@ -276,6 +287,54 @@ impl Hub {
         self.commit(tx, &effects, now).await?;
         tracing::info!(ticket = ticket.number, "survey comment stored");
         Ok(texts::csat_comment_thanks(language))
+    }
+
+    /// A customer's reply to one of our messages on `platform` (`prompt`: the platform's
+    /// reference of the message replied to). When that message asked for a comment on a
+    /// rating, the reply is stored as the comment and the customer is thanked on their chat;
+    /// returns whether it was one (if not, the reply is an ordinary message).
+    pub async fn comment_by_reply(
+        &self,
+        prompt: &str,
+        reply: &super::CustomerMessage,
+    ) -> Result<bool, HubError> {
+        let payload = {
+            let mut tx = self.store.begin().await?;
+            let payload = tx.delivered_payload(reply.platform, prompt).await?;
+            tx.rollback().await?;
+            payload
+        };
+        let Some(Delivery::CustomerCommentAsk { survey_id, .. }) =
+            payload.and_then(|p| serde_json::from_str::<Delivery>(&p).ok())
+        else {
+            return Ok(false);
+        };
+        let chat = {
+            let mut tx = self.store.begin().await?;
+            let survey = tx.csat_survey(survey_id).await?;
+            let conversation = match survey {
+                Some(survey) => Some(tx.ticket(survey.ticket_id).await?.conversation),
+                None => None,
+            };
+            tx.rollback().await?;
+            conversation
+        };
+        let comment = CsatComment {
+            platform: reply.platform,
+            user: reply.customer.external_id.clone(),
+            survey_id,
+            text: reply.text.clone(),
+            language: reply.customer.language.clone(),
+        };
+        let answer = match self.csat_comment(&comment).await {
+            Ok(text) => text,
+            Err(e) if e.is_internal() => return Err(e),
+            Err(e) => e.user_message(),
+        };
+        if let Some(chat) = chat {
+            self.post_to_channel(reply.platform, &chat, &answer).await?;
+        }
+        Ok(true)
     }
 
     /// Shows a survey or an FAQ answer in the widget conversation `conversation`: stored once

@@ -40,6 +40,9 @@ pub enum Delivery {
     /// "How did we do?" with 1–5 buttons, for survey `survey_id`. Goes out only while it is
     /// the ticket's latest survey and the ticket is still closed.
     CustomerSurvey { survey_id: i64, question: String },
+    /// After a rating on a chat that has no forms (Telegram): "Anything to add?", answered by
+    /// replying to it. Goes out only while survey `survey_id` is current and has no comment.
+    CustomerCommentAsk { survey_id: i64, text: String },
     /// Mark an agent's message in the staff thread as delivered to the customer.
     ConfirmDelivered { message_id: i64 },
     /// The closed ticket's transcript as an HTML file in a log channel (`channel`: the
@@ -219,6 +222,11 @@ pub enum Outbound {
         conversation: String,
         survey_id: i64,
         question: String,
+    },
+    /// Ask for a comment on a rating; a reply to this message is the comment.
+    CustomerCommentAsk {
+        conversation: String,
+        text: String,
     },
     /// An FAQ answer with two buttons whose presses come back as a [`crate::hub::FaqPress`]
     /// for `ticket_id`.

@@ -193,6 +193,22 @@ pub(super) async fn resolve(
                 question: question.clone(),
             }
         }
+        Delivery::CustomerCommentAsk { survey_id, text } => {
+            let survey = tx.latest_csat_survey(ticket.id).await?;
+            if survey
+                .as_ref()
+                .is_none_or(|s| s.id != *survey_id || s.comment.is_some())
+            {
+                return Err(Unresolvable::Moot(format!(
+                    "survey {survey_id} of ticket {} is no longer waiting for a comment",
+                    ticket.number
+                )));
+            }
+            Outbound::CustomerCommentAsk {
+                conversation: ticket.conversation.clone(),
+                text: text.clone(),
+            }
+        }
         Delivery::CustomerFaq {
             text,
             solved_label,

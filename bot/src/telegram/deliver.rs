@@ -8,8 +8,8 @@ use relaydesk_storage::{Attachment, Platform};
 use teloxide::payloads::setters::*;
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{
-    ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageEntity,
-    MessageEntityKind, MessageId, ReactionType, ThreadId, User, UserId,
+    ChatId, FileId, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    MessageEntity, MessageEntityKind, MessageId, ReactionType, ThreadId, User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -451,6 +451,21 @@ impl Deliver for TelegramSender {
                     .map_err(delivery_error)?;
                 (to, Some(sent.id))
             }
+            Outbound::CustomerCommentAsk { conversation, text } => {
+                let to = Target {
+                    chat: parse_chat(conversation)?,
+                    topic: None,
+                };
+                // The customer's reply to this message is taken as the comment.
+                let sent = self
+                    .bot
+                    .send_message(to.chat, truncate_chars(text, MESSAGE_CHARS))
+                    .reply_markup(ForceReply::new())
+                    .send()
+                    .await
+                    .map_err(delivery_error)?;
+                (to, Some(sent.id))
+            }
             Outbound::CustomerFaq {
                 conversation,
                 ticket_id,
@@ -591,7 +606,8 @@ impl Deliver for TelegramSender {
             Outbound::ChannelFile { channel, .. } => {
                 (parse_channel(channel).map_or(0, |t| t.chat.0), 1, false)
             }
-            Outbound::CustomerFaq { conversation, .. } => {
+            Outbound::CustomerFaq { conversation, .. }
+            | Outbound::CustomerCommentAsk { conversation, .. } => {
                 (parse_chat(conversation).map_or(0, |c| c.0), 1, false)
             }
         };

@@ -10,6 +10,12 @@ use crate::hub::{CustomerMessage, FaqPress, PlatformUser, Rating};
 pub enum Incoming {
     /// A customer wrote in a private chat with the bot.
     Customer(CustomerMessage),
+    /// A customer replied, in a private chat, to one of the bot's messages (`prompt`: its
+    /// reference): a comment when that message asked for one, else an ordinary message.
+    Reply {
+        prompt: String,
+        message: CustomerMessage,
+    },
     /// `/start` in a private chat: greet in the customer's language.
     Start {
         chat_id: i64,
@@ -115,7 +121,7 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
                 language: from.language_code.clone(),
             };
         }
-        return Incoming::Customer(CustomerMessage {
+        let customer = CustomerMessage {
             platform: Platform::Telegram,
             external_message_id: Some(message_ref(chat_id, message.id.0)),
             customer: PlatformUser {
@@ -127,7 +133,14 @@ pub fn translate(update: &Update, staff_chat_id: i64) -> Incoming {
             subject: None,
             text,
             attachments,
-        });
+        };
+        return match message.reply_to_message() {
+            Some(replied) if replied.from.as_ref().is_some_and(|u| u.is_bot) => Incoming::Reply {
+                prompt: message_ref(chat_id, replied.id.0),
+                message: customer,
+            },
+            _ => Incoming::Customer(customer),
+        };
     }
     if chat_id != staff_chat_id {
         return Incoming::Ignore;

@@ -12,7 +12,8 @@ use super::admins::Admins;
 use super::inbound::{message_ref, translate, Incoming, StaffPost};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
-    Actor, Command, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome, TicketRef,
+    Actor, Command, CustomerMessage, Hub, HubError, Inbound, Ingested, StaffMessage, StaffOutcome,
+    TicketRef,
 };
 use crate::texts;
 use relaydesk_desk::Scope;
@@ -67,17 +68,20 @@ impl Receiver {
                 )
                 .await
                 .map_err(failed),
-            Incoming::Customer(message) => {
-                let chat = message.conversation.clone();
-                match self.hub.ingest(Inbound::Customer(message)).await {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.is_internal() => Err(failed(e)),
-                    Err(e) => {
-                        self.answer(&chat, &e.user_message()).await;
-                        Ok(())
-                    }
+            Incoming::Reply { prompt, message } => {
+                let comment = !message.text.trim().is_empty()
+                    && message.attachments.is_empty()
+                    && self
+                        .hub
+                        .comment_by_reply(&prompt, &message)
+                        .await
+                        .map_err(failed)?;
+                if comment {
+                    return Ok(());
                 }
+                self.customer(message).await.map_err(failed)
             }
+            Incoming::Customer(message) => self.customer(message).await.map_err(failed),
             Incoming::StaffCommandOutsideTopic(post) => {
                 self.outside_topic(post).await.map_err(failed)
             }
@@ -102,6 +106,20 @@ impl Receiver {
             }
             Incoming::UnknownButton { query_id } => {
                 self.answer_button(query_id, None).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// A customer's message: stored (opening or reopening a ticket); a refusal is answered in
+    /// their chat.
+    async fn customer(&self, message: CustomerMessage) -> Result<(), HubError> {
+        let chat = message.conversation.clone();
+        match self.hub.ingest(Inbound::Customer(message)).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_internal() => Err(e),
+            Err(e) => {
+                self.answer(&chat, &e.user_message()).await;
                 Ok(())
             }
         }

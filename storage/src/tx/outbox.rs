@@ -333,6 +333,24 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The payload of the delivery to `platform` that created `external_ref` (a message a
+    /// customer now replies to), if it is still kept.
+    pub async fn delivered_payload(
+        &mut self,
+        platform: Platform,
+        external_ref: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT payload FROM outbox WHERE platform = $1 AND external_ref = $2 \
+             AND status = 'delivered' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(platform.as_str())
+        .bind(external_ref)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        row.map(|r| Ok(r.try_get("payload")?)).transpose()
+    }
+
     /// Marks the delivery to `platform` that created `external_ref` failed after the fact (a
     /// mail that bounced), with `error`. Returns its row id and ticket, or `None` when no
     /// delivered row has that reference.

@@ -111,7 +111,7 @@ fn chat_json(id: i64) -> Value {
     }
 }
 
-fn bot_user() -> Value {
+pub(super) fn bot_user() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "Relaydesk", "username": BOT_USERNAME})
 }
 
@@ -267,7 +267,7 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             }
             match structured(params, "reply_markup") {
                 None => {}
-                Some(markup) => match checked_inline_keyboard(&markup) {
+                Some(markup) => match checked_reply_markup(&markup) {
                     Ok(()) => content["reply_markup"] = markup,
                     Err(why) => return bad(&why),
                 },
@@ -276,9 +276,12 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             if let Answer::Ok(message) = &answer {
                 if let Some(id) = message["message_id"].as_i64() {
                     let mut state = shared.lock();
-                    state.texts.insert((chat, id), body);
-                    if message.get("reply_markup").is_some() {
+                    state.texts.insert((chat, id), body.clone());
+                    if message["reply_markup"].get("inline_keyboard").is_some() {
                         state.keyboards.insert((chat, id), message.clone());
+                    }
+                    if message["reply_markup"]["force_reply"] == Value::Bool(true) {
+                        state.reply_requests.insert((chat, id), body.clone());
                     }
                 }
             }
@@ -372,6 +375,24 @@ fn send(shared: &Shared, chat: i64, params: &Value, content: Value) -> Answer {
         message.extend(content);
     }
     Answer::Ok(message)
+}
+
+/// `reply_markup` of sendMessage: an inline keyboard, or a `ForceReply` as documented
+/// (`force_reply` true; an optional `input_field_placeholder` of 1-64 characters).
+fn checked_reply_markup(markup: &Value) -> Result<(), String> {
+    if markup.get("force_reply").is_none() {
+        return checked_inline_keyboard(markup);
+    }
+    if markup["force_reply"] != Value::Bool(true) {
+        return Err("force_reply must be true".into());
+    }
+    if let Some(placeholder) = markup.get("input_field_placeholder") {
+        let len = placeholder.as_str().map_or(0, |p| p.chars().count());
+        if !(1..=64).contains(&len) {
+            return Err("input_field_placeholder must be 1-64 characters".into());
+        }
+    }
+    Ok(())
 }
 
 /// An `InlineKeyboardMarkup` as documented: `inline_keyboard` is an array of rows of

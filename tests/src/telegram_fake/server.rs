@@ -137,6 +137,32 @@ impl TelegramFake {
         id
     }
 
+    /// The customer replies, in their private chat, to the bot's message `to` (its text as
+    /// the bot last set it): a message with `reply_to_message`. Returns the message id.
+    pub fn reply_private_text(&self, user: &TgUser, to: i64, text: &str) -> i64 {
+        let replied = {
+            let state = self.shared.lock();
+            let body = state.texts.get(&(user.id, to)).cloned().unwrap_or_default();
+            json!({
+                "message_id": to, "date": now(),
+                "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+                "from": super::methods::bot_user(), "text": body,
+            })
+        };
+        self.push_private(user, json!({ "text": text, "reply_to_message": replied }))
+    }
+
+    /// The bot's messages to `chat` that ask for a reply (`ForceReply`): (message id, text).
+    pub fn reply_requests_to(&self, chat: i64) -> Vec<(i64, String)> {
+        self.shared
+            .lock()
+            .reply_requests
+            .iter()
+            .filter(|((c, _), _)| *c == chat)
+            .map(|((_, id), text)| (*id, text.clone()))
+            .collect()
+    }
+
     /// `user` presses the inline button with `data` on the bot's message `message_id` in
     /// `chat`: a `callback_query` update as documented. Returns the query id. Panics when that
     /// message has no such button (Telegram would not send it).

@@ -138,6 +138,8 @@ pub(crate) struct State {
     pub uploads: Vec<(i64, String, String, String)>,
     /// Sent messages with an inline keyboard, as sent, by (chat, message id).
     pub keyboards: HashMap<(i64, i64), Value>,
+    /// Messages sent with a `ForceReply` markup: (chat, message id) → text.
+    pub reply_requests: BTreeMap<(i64, i64), String>,
     /// The update types `getUpdates` last asked for; empty: the default set.
     pub allowed_updates: Vec<String>,
     pub faults: HashMap<String, VecDeque<Fault>>,
