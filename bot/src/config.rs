@@ -456,6 +456,30 @@ impl Config {
         Ok(config)
     }
 
+    /// The `[sla]` section with the teams of `[[teams]]` that name a channel added to its
+    /// `[[sla.team]]` list (after those). A team with channels in both places is refused.
+    pub fn sla_config(&self) -> Result<crate::sla::SlaConfig, String> {
+        let mut sla = self.sla.clone();
+        for (i, team) in self.teams.iter().enumerate() {
+            sla.other_teams.push(team.name.trim().to_string());
+            if let Some(channels) = team.sla_team() {
+                if sla.team.iter().any(|t| t.name == channels.name) {
+                    return Err(format!(
+                        "teams[{i}] ({}): its channels are also set in [[sla.team]]; keep them in one place (move them to [[teams]] and remove the [[sla.team]] entry)",
+                        channels.name
+                    ));
+                }
+                sla.team.push(channels);
+            }
+        }
+        Ok(sla)
+    }
+
+    /// The SLA rules with the teams of both `[[sla.team]]` and `[[teams]]`.
+    pub fn sla_rules(&self) -> Result<crate::sla::SlaRules, String> {
+        self.sla_config()?.rules()
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         relaydesk_storage::Backend::from_url(&self.database_url)
             .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
@@ -478,7 +502,7 @@ impl Config {
             return Err(ConfigError::Invalid("outbox.poll must be above 0".into()));
         }
         self.telegram.validate().map_err(ConfigError::Invalid)?;
-        self.sla.rules().map_err(ConfigError::Invalid)?;
+        self.sla_rules().map_err(ConfigError::Invalid)?;
         self.discord.validate()?;
         if let Some(channel) = &self.transcripts.discord_channel_id {
             if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {

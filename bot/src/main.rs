@@ -227,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Sla {
                 command: SlaCommand::Report { since, team },
             } => {
-                let rules = config.sla.rules().map_err(anyhow::Error::msg)?;
+                let rules = config.sla_rules().map_err(anyhow::Error::msg)?;
                 let now = chrono::Utc::now();
                 let since = sla::parse_since(&since, now)?;
                 let store = open_for_command(&config).await?;

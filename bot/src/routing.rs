@@ -29,7 +29,7 @@ use relaydesk_storage::{Clock, Platform, Priority, StorageError, Store};
 use serde::{Deserialize, Serialize};
 
 /// `[[teams]]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeamSettings {
     pub name: String,
@@ -41,6 +41,102 @@ pub struct TeamSettings {
     /// Auto-assignment skips members who hold this many open tickets.
     #[serde(default)]
     pub max_open_per_agent: Option<i64>,
+    /// Where this team's SLA warnings, daily summary and weekly report go: a Telegram chat
+    /// (`-100…`, or `"-100…:topic"`).
+    #[serde(default)]
+    pub telegram_chat_id: Option<TelegramChat>,
+    /// … a Discord channel id.
+    #[serde(default)]
+    pub discord_channel_id: Option<String>,
+    /// … a console channel.
+    #[serde(default)]
+    pub console_channel: Option<String>,
+    /// The zone summaries and reports are cut and posted in [default: the business hours'
+    /// zone, else UTC].
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// As `[[sla.team]]`: daily summary and weekly report schedules (seconds-first cron in
+    /// the team's zone; "" turns them off).
+    #[serde(default)]
+    pub summary_cron: Option<String>,
+    #[serde(default)]
+    pub report_cron: Option<String>,
+    /// When the team works; outside these hours customers are told when it opens again.
+    #[serde(default)]
+    pub business_hours: Option<relaydesk_web::config::BusinessHoursConfig>,
+    /// What a breach of an SLA goal of one of the team's tickets does, once.
+    #[serde(default)]
+    pub on_breach: Option<OnBreachSettings>,
+    /// When a member goes `/away`, their open tickets of this team are assigned again (to
+    /// another member, by the team's assignment) [default: true when the team assigns by
+    /// itself].
+    #[serde(default)]
+    pub reassign_when_away: Option<bool>,
+}
+
+/// A Telegram chat id as a number, or `"chat:topic"` for a forum topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TelegramChat {
+    Id(i64),
+    Text(String),
+}
+
+impl TelegramChat {
+    pub fn address(&self) -> String {
+        match self {
+            Self::Id(id) => id.to_string(),
+            Self::Text(text) => text.trim().to_string(),
+        }
+    }
+}
+
+/// `on_breach = { priority = "urgent", notify = ["lead"], reassign = true }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnBreachSettings {
+    /// Raise the ticket to this priority.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Agents (by name) mentioned in the team's channels.
+    #[serde(default)]
+    pub notify: Vec<String>,
+    /// Assign the ticket to another member (by the team's assignment).
+    #[serde(default)]
+    pub reassign: bool,
+}
+
+impl TeamSettings {
+    /// The team as `[[sla.team]]` describes one, for its warnings, summaries and reports;
+    /// `None` when it names no channel.
+    pub fn sla_team(&self) -> Option<crate::sla::TeamConfig> {
+        if self.telegram_chat_id.is_none()
+            && self.discord_channel_id.is_none()
+            && self.console_channel.is_none()
+        {
+            return None;
+        }
+        let time_zone = self
+            .time_zone
+            .clone()
+            .or_else(|| self.business_hours.as_ref().map(|h| h.time_zone.clone()))
+            .unwrap_or_else(|| "UTC".to_string());
+        Some(crate::sla::TeamConfig {
+            name: self.name.trim().to_string(),
+            time_zone,
+            discord_channel: self.discord_channel_id.clone(),
+            telegram_chat: self.telegram_chat_id.as_ref().map(TelegramChat::address),
+            console_channel: self.console_channel.clone(),
+            summary_cron: self
+                .summary_cron
+                .clone()
+                .unwrap_or_else(|| crate::sla::DEFAULT_SUMMARY_CRON.to_string()),
+            report_cron: self
+                .report_cron
+                .clone()
+                .unwrap_or_else(|| crate::sla::DEFAULT_REPORT_CRON.to_string()),
+        })
+    }
 }
 
 /// `[[routing]]`: first match wins.
@@ -120,6 +216,34 @@ pub fn rules(
         }
         if team.max_open_per_agent.is_some_and(|m| m < 1) {
             return Err(format!("teams[{i}].max_open_per_agent: must be 1 or more"));
+        }
+        if let Some(hours) = &team.business_hours {
+            hours
+                .calendar()
+                .map_err(|e| format!("teams[{i}].{}", e.trim_start_matches("web.")))?;
+        }
+        if let Some(zone) = &team.time_zone {
+            zone.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!(
+                    "teams[{i}].time_zone: `{zone}` is not an IANA time zone (e.g. Europe/Berlin)"
+                )
+            })?;
+        }
+        if let Some(id) = &team.discord_channel_id {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "teams[{i}].discord_channel_id: `{id}` is not a Discord channel id (digits only)"
+                ));
+            }
+        }
+        if let Some(breach) = &team.on_breach {
+            if let Some(p) = &breach.priority {
+                p.parse::<Priority>().map_err(|_| {
+                    format!(
+                        "teams[{i}].on_breach.priority: `{p}` is not low, normal, high or urgent"
+                    )
+                })?;
+            }
         }
         names.push(name);
     }

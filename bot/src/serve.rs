@@ -94,13 +94,13 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
     }
 }
 
-/// The zone reports are cut in by default: the first `[[sla.team]]`'s, else UTC.
+/// The zone reports are cut in by default: the first team's with channels, else UTC.
 pub fn report_time_zone(config: &Config) -> String {
     config
-        .sla
-        .team
-        .first()
-        .map_or_else(|| "UTC".to_string(), |t| t.time_zone.clone())
+        .sla_config()
+        .ok()
+        .and_then(|sla| sla.team.first().map(|t| t.time_zone.clone()))
+        .unwrap_or_else(|| "UTC".to_string())
 }
 
 /// The web server's sections of the configuration.
@@ -193,7 +193,7 @@ pub async fn run_with(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let mut settings = hub_config(&config, &channels);
-    let mut sla = config.sla.rules().map_err(ServeError::SlaConfig)?;
+    let mut sla = config.sla_rules().map_err(ServeError::SlaConfig)?;
     sla.thread_links = crate::sla::ThreadLinks {
         discord_guild_id: config.discord.guild_id.clone(),
         telegram_staff_chat_id: config.telegram.staff_chat_id,

@@ -1138,3 +1138,75 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_teams_warnings_go_to_the_channel_its_teams_entry_names,
+    |store: Store| async move {
+        use relaydesk::routing::TeamSettings;
+        let clock = FakeClock::at(monday_ten());
+        let mut config = relaydesk::config::Config {
+            sla: serde_json::from_value(serde_json::json!({
+                "scan_interval": "1s",
+                "policy": [{"name": "quick", "first_response": "10m"}],
+            }))
+            .expect("[sla]"),
+            ..Default::default()
+        };
+        config.teams = vec![
+            TeamSettings {
+                name: "billing".into(),
+                discord_channel_id: Some("701".into()),
+                ..TeamSettings::default()
+            },
+            TeamSettings {
+                name: "support".into(),
+                discord_channel_id: Some("702".into()),
+                time_zone: Some("Europe/Helsinki".into()),
+                ..TeamSettings::default()
+            },
+        ];
+        let rules = config.sla_rules().expect("valid");
+        assert_eq!(rules.teams.len(), 2);
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(rules),
+                ..HubConfig::default()
+            },
+        );
+        let support_ticket = customer_writes(&hub, "sam", "s1").await;
+        let billing_ticket = customer_writes(&hub, "bea", "b1").await;
+        let mut tx = store.begin().await.expect("begin");
+        for (ticket, team) in [(support_ticket, "support"), (billing_ticket, "billing")] {
+            let team = tx.ensure_team(team, clock.now_ms()).await.expect("team");
+            tx.set_team(ticket, Some(team), clock.now_ms())
+                .await
+                .expect("set team");
+        }
+        tx.commit().await.expect("commit");
+        let discord = Recorder::new(Platform::Discord);
+        clock.advance(Duration::minutes(9));
+        assert_eq!(scheduler(&hub).pass().await.expect("pass").alerts, 2);
+        let posts = delivered_posts(&hub, &discord).await;
+        let to = |channel: &str| {
+            posts
+                .iter()
+                .filter(|(c, _)| c == channel)
+                .map(|(_, t)| t.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(to("701").len(), 1, "{posts:?}");
+        assert!(to("701")[0].contains("bea"), "{posts:?}");
+        assert_eq!(to("702").len(), 1, "{posts:?}");
+        assert!(to("702")[0].contains("sam"), "{posts:?}");
+
+        // Channels in both [[teams]] and [[sla.team]] are refused, naming the team.
+        config.sla.team = vec![serde_json::from_value(serde_json::json!({
+            "name": "billing", "discord_channel": "9",
+        }))
+        .expect("[[sla.team]]")];
+        let refused = config.sla_rules().expect_err("twice");
+        assert!(refused.contains("teams[0] (billing)"), "{refused}");
+    }
+);

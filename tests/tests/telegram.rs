@@ -1044,12 +1044,14 @@ async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_aw
             members: vec!["anna".into(), "ben".into(), "cara".into()],
             assignment: Assignment::RoundRobin,
             max_open_per_agent: Some(25),
+            ..TeamSettings::default()
         },
         TeamSettings {
             name: "support".into(),
             members: vec!["ben".into()],
             assignment: Assignment::Manual,
             max_open_per_agent: None,
+            ..TeamSettings::default()
         },
     ];
     config.routing = vec![RoutingRuleSettings {

@@ -34,6 +34,10 @@ pub struct SlaConfig {
     pub calendar: Vec<CalendarConfig>,
     pub policy: Vec<PolicyConfig>,
     pub team: Vec<TeamConfig>,
+    /// Teams of `[[teams]]` that policies may name besides those of `team` (filled in by the
+    /// configuration, never read from the file).
+    #[serde(skip)]
+    pub other_teams: Vec<String>,
 }
 
 impl Default for SlaConfig {
@@ -44,6 +48,7 @@ impl Default for SlaConfig {
             calendar: Vec::new(),
             policy: Vec::new(),
             team: Vec::new(),
+            other_teams: Vec::new(),
         }
     }
 }
@@ -295,8 +300,10 @@ impl SlaConfig {
                     )
                 })?;
             if let Some(team) = &p.team {
-                if !team_names.contains(team) {
-                    return Err(format!("{key}.team: no [[sla.team]] is called `{team}`"));
+                if !team_names.contains(team) && !self.other_teams.contains(team) {
+                    return Err(format!(
+                        "{key}.team: no team is called `{team}` (in [[teams]] or [[sla.team]])"
+                    ));
                 }
             }
             let default_soon: DueSoon = p

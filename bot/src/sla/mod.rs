@@ -11,7 +11,8 @@ mod summary;
 mod text;
 
 pub use config::{
-    CalendarConfig, Holiday, PolicyConfig, SlaConfig, TeamConfig, DEFAULT_SUMMARY_CRON,
+    CalendarConfig, Holiday, PolicyConfig, SlaConfig, TeamConfig, DEFAULT_REPORT_CRON,
+    DEFAULT_SUMMARY_CRON,
 };
 pub use refresh::{card_due, evaluate_ticket, refresh, Evaluation};
 pub use report::{parse_since, report, ReportError};
