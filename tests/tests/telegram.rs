@@ -74,11 +74,15 @@ fn bo() -> TgUser {
 
 /// The topic of ticket `number`, once created.
 async fn topic_of(fake: &TelegramFake, number: i64) -> i64 {
-    let prefix = format!("#{number} · ");
+    // `#1001 · Anna K. · …`, or `#1001 [team] · …` for a ticket of a team.
+    let prefixes = [format!("#{number} · "), format!("#{number} [")];
     let find = |f: &TelegramFake| {
         f.topics(STAFF)
             .into_iter()
-            .find(|(_, name, _)| name.trim_start_matches("✅ ").starts_with(&prefix))
+            .find(|(_, name, _)| {
+                let name = name.trim_start_matches("✅ ");
+                prefixes.iter().any(|p| name.starts_with(p.as_str()))
+            })
             .map(|t| t.0)
     };
     fake.wait_until(&format!("a topic for ticket #{number}"), LIMIT, |f| {
@@ -1090,6 +1094,15 @@ async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_aw
         "ℹ️ #1001 → team billing (routing rule 1) · priority high · tags refund · assigned to anna",
     )
     .await;
+    // The topic's title and the card show the team.
+    let title = fake
+        .topics(STAFF)
+        .into_iter()
+        .find(|(id, _, _)| *id == first)
+        .map(|t| t.1)
+        .expect("the topic");
+    assert!(title.starts_with("#1001 [billing] · Uma"), "{title}");
+    sent_containing(&fake, STAFF, Some(first), "\nTeam: billing\nAssignee: anna").await;
     let last = topic_of(&fake, 1004).await;
     sent(
         &fake,

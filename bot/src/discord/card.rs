@@ -50,6 +50,10 @@ pub fn ticket_card(ticket: &TicketView) -> CreateEmbed {
             true,
         )
         .field("Tags", cut(&tags, FIELD_LIMIT), true);
+    let card = match ticket.team.as_deref() {
+        Some(team) => card.field("Team", cut(team, FIELD_LIMIT), true),
+        None => card,
+    };
     match ticket.sla_due {
         // Discord shows the moment in each reader's zone, and how far away it is.
         Some(due) => card.field(SLA_DUE_FIELD, sla_due_markup(due), true),
@@ -203,6 +207,7 @@ mod tests {
             status,
             priority: Priority::High,
             assignee: None,
+            team: None,
             tags: vec![],
             sla_due: None,
         }

@@ -144,6 +144,7 @@ pub struct TicketView {
     pub status: TicketStatus,
     pub priority: Priority,
     pub assignee: Option<String>,
+    pub team: Option<String>,
     pub tags: Vec<String>,
     /// When the earliest running SLA goal is due; `None` when no policy applies or no goal
     /// is running.
@@ -151,11 +152,17 @@ pub struct TicketView {
 }
 
 impl TicketView {
-    /// `#1042 · Anna K. · printer won't…` (with ✅ in front once closed), at most `max` characters.
+    /// `#1042 · Anna K. · printer won't…` (`#1042 [billing] · …` with a team; ✅ in front once
+    /// closed), at most `max` characters.
     pub fn title(&self, max: usize) -> String {
         let mark = if self.status.is_active() { "" } else { "✅ " };
+        let team = self
+            .team
+            .as_deref()
+            .map(|t| format!(" [{t}]"))
+            .unwrap_or_default();
         let full = format!(
-            "{mark}#{} · {} · {}",
+            "{mark}#{}{team} · {} · {}",
             self.number, self.customer_name, self.subject
         );
         super::text::truncate_chars(&super::text::visible_line(&full), max)

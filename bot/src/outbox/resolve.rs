@@ -35,6 +35,7 @@ fn ticket_view(context: &DeliveryContext) -> TicketView {
         status: ticket.status,
         priority: ticket.priority,
         assignee: context.assignee_name.clone(),
+        team: context.team_name.clone(),
         tags: context.tags.clone(),
         sla_due: context.sla.as_ref().and_then(card_due),
     }

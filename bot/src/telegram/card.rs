@@ -17,6 +17,12 @@ pub fn ticket_card(ticket: &TicketView) -> String {
         Some(due) => due.format("%Y-%m-%d %H:%M UTC").to_string(),
         None => "–".to_string(),
     };
+    // The team line only for tickets that have one.
+    let team = ticket
+        .team
+        .as_deref()
+        .map(|t| format!("Team: {t}\n"))
+        .unwrap_or_default();
     format!(
         "🎫 Ticket #{number}\n\
          Customer: {customer}\n\
@@ -24,6 +30,7 @@ pub fn ticket_card(ticket: &TicketView) -> String {
          Subject: {subject}\n\
          Status: {status}\n\
          Priority: {priority}\n\
+         {team}\
          Assignee: {assignee}\n\
          Tags: {tags}\n\
          SLA due: {sla_due}\n\
@@ -65,7 +72,8 @@ mod tests {
             status: TicketStatus::Open,
             priority: Priority::High,
             assignee: None,
-            tags: vec!["billing".into()],
+            team: None,
+            tags: vec!["refund".into()],
             sla_due: None,
         };
         let card = ticket_card(&view);
@@ -75,7 +83,7 @@ mod tests {
             "telegram",
             "high",
             "unassigned",
-            "billing",
+            "refund",
         ] {
             assert!(card.contains(part), "{part} missing from {card}");
         }
@@ -84,8 +92,22 @@ mod tests {
         let due = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 4, 14, 0, 0).unwrap();
         let card = ticket_card(&TicketView {
             sla_due: Some(due),
-            ..view
+            ..view.clone()
         });
         assert!(card.contains("\nSLA due: 2026-05-04 14:00 UTC\n"), "{card}");
+        assert!(!card.contains("Team:"), "no team, no line: {card}");
+        let card = ticket_card(&TicketView {
+            team: Some("billing".into()),
+            ..view.clone()
+        });
+        assert!(card.contains("\nTeam: billing\nAssignee:"), "{card}");
+        let titled = TicketView {
+            team: Some("billing".into()),
+            ..view
+        };
+        assert_eq!(
+            titled.title(128),
+            "#1042 [billing] · Anna K. · printer won't print"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub struct DeliveryContext {
     pub ticket: Ticket,
     pub customer_name: String,
     pub assignee_name: Option<String>,
+    pub team_name: Option<String>,
     /// Sorted.
     pub tags: Vec<String>,
     pub sla: Option<TicketSla>,
@@ -51,9 +52,10 @@ impl Tx {
         };
         let sql = format!(
             "SELECT {}, {}, c.display_name AS customer_name, a.name AS assignee_name, \
-             s.thread_ref, s.card_ref, s.card_tail, {tags} AS tag_list \
+             tm.name AS team_name, s.thread_ref, s.card_ref, s.card_tail, {tags} AS tag_list \
              FROM tickets t JOIN customers c ON c.id = t.customer_id \
              LEFT JOIN agents a ON a.id = t.assignee_id \
+             LEFT JOIN teams tm ON tm.id = t.team_id \
              LEFT JOIN staff_threads s ON s.ticket_id = t.id AND s.platform = $2 \
              LEFT JOIN ticket_sla l ON l.ticket_id = t.id \
              WHERE t.id = $1",
@@ -77,6 +79,7 @@ impl Tx {
             ticket: ticket(&row)?,
             customer_name: row.try_get("customer_name")?,
             assignee_name: row.try_get("assignee_name")?,
+            team_name: row.try_get("team_name")?,
             tags: tags
                 .map(|t| t.split('\n').map(str::to_string).collect())
                 .unwrap_or_default(),
