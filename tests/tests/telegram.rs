@@ -1221,6 +1221,39 @@ async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_aw
     fake.push_private_text(&TgUser::new(7006, "Zed"), "refund");
     let topic = topic_of(&fake, 1006).await;
     sent_containing(&fake, STAFF, Some(topic), "assigned to cara").await;
+
+    // Moved by hand, then /reroute: the rules decide again (#1004 matches none: the default).
+    fake.push_topic_text(STAFF, last, &staff(5002, "Ben"), "/team billing");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(last),
+        "#1004 moved to team billing by ben",
+    )
+    .await;
+    fake.push_topic_text(STAFF, last, &staff(5002, "Ben"), "/reroute");
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(last),
+        "#1004 → team support (the default route) (rerouted by ben)",
+    )
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx.ticket_by_number(1004).await.expect("q").expect("ticket");
+    let team = tx
+        .team_name(ticket.team_id.expect("a team"))
+        .await
+        .expect("q");
+    drop(tx);
+    assert_eq!(team.as_deref(), Some("support"));
+    // The thread's title follows.
+    fake.wait_until("the title with the team", LIMIT, |f| {
+        f.topics(STAFF)
+            .iter()
+            .any(|(id, name, _)| *id == last && name.starts_with("#1004 [support]"))
+    })
+    .await;
     app.stop().await.expect("clean stop");
 }
 

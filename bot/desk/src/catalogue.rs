@@ -377,6 +377,17 @@ pub const CATALOGUE: &[CommandSpec] = &[
         ),
     ),
     on_ticket(
+        "reroute",
+        None,
+        t(
+            "Apply the routing rules to this ticket again (team, priority, tags, assignee)",
+            "Die Routing-Regeln erneut auf dieses Ticket anwenden (Team, Priorität, Tags, Zuweisung)",
+            "Sovella reitityssääntöjä tähän tikettiin uudelleen (tiimi, prioriteetti, tagit, käsittelijä)",
+            "Tillämpa routningsreglerna på ärendet igen (team, prioritet, taggar, handläggare)",
+            "Снова применить правила маршрутизации (команда, приоритет, теги, исполнитель)",
+        ),
+    ),
+    on_ticket(
         "split",
         arg(
             "message",

@@ -20,6 +20,8 @@ pub enum Command {
     Merge(i64),
     /// Move the ticket to the team of this name.
     Team(String),
+    /// Apply the routing rules again, as if the ticket had just opened.
+    Reroute,
     /// Move message n (its number in the ticket) and the customer's later messages into a new
     /// ticket; without n, list the customer's messages with their numbers.
     Split(Option<i64>),
@@ -61,6 +63,7 @@ impl Command {
             Command::Merge(_) => "merge",
             Command::Split(_) => "split",
             Command::Team(_) => "team",
+            Command::Reroute => "reroute",
             Command::Priority(_) => "priority",
             Command::Tag(_) => "tag",
             Command::Untag(_) => "untag",
@@ -109,6 +112,7 @@ impl Command {
             ("split", Some(Checked::Message(n))) => Command::Split(Some(n)),
             ("split", None) => Command::Split(None),
             ("team", Some(Checked::Text(team))) => Command::Team(team),
+            ("reroute", _) => Command::Reroute,
             ("priority", Some(Checked::Priority(p))) => Command::Priority(p),
             ("tag", Some(Checked::Text(tag))) => Command::Tag(tag),
             ("untag", Some(Checked::Text(tag))) => Command::Untag(tag),

@@ -47,6 +47,13 @@ impl Hub {
         }
         tx.audit(Some(ticket.id), "routing", "route", &said.join("; "), now)
             .await?;
+        if ticket
+            .assignee_id
+            .is_some_and(|agent| team.members.contains(&agent))
+        {
+            // Rerouted to the team its assignee is in: they keep it.
+            return Ok(Some(said.join(" · ")));
+        }
         let loads = tx.member_loads(&team.members).await?;
         let candidates: Vec<Candidate> = loads
             .iter()

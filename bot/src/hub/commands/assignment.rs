@@ -1,4 +1,7 @@
-//! `/claim`, `/assign`, `/unassign`, `/team`.
+//! `/claim`, `/assign`, `/unassign`, `/team`, `/reroute`.
+
+use relaydesk_desk::routing::NewTicketFacts;
+use relaydesk_storage::AuthorKind;
 
 use super::{CommandReply, Run};
 use crate::hub::HubError;
@@ -70,4 +73,38 @@ pub(super) async fn team(run: &mut Run<'_>, name: &str) -> Result<CommandReply, 
         "#{n} moved to team {} by {}.",
         team.name, run.agent.name
     )))
+}
+
+pub(super) async fn reroute(run: &mut Run<'_>) -> Result<CommandReply, HubError> {
+    run.ensure_active()?;
+    if !run.hub.config.routing.is_active() {
+        return Err(HubError::invalid(
+            "No routing rules are set up ([[routing]] or [routing_default]).",
+        ));
+    }
+    let first = run
+        .tx
+        .messages(run.ticket.id)
+        .await?
+        .into_iter()
+        .find(|m| m.author_kind == AuthorKind::Customer);
+    let customer = run.tx.customer(run.ticket.customer_id).await?;
+    let text = first.map(|m| m.body).unwrap_or_default();
+    let facts = NewTicketFacts {
+        text: &text,
+        channel: run.ticket.origin,
+        language: customer.language.as_deref(),
+    };
+    let ticket = run.ticket.clone();
+    let routed = run
+        .hub
+        .route_new_ticket(run.tx, &ticket, facts, run.now)
+        .await?;
+    let n = run.number();
+    Ok(match routed {
+        Some(said) => run.announce(format!("{said} (rerouted by {})", run.agent.name)),
+        None => run.reply(format!(
+            "#{n}: no routing rule matches and there is no default."
+        )),
+    })
 }

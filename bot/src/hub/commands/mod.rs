@@ -322,6 +322,7 @@ impl Hub {
             Command::Merge(target) => merge::merge(&mut run, target).await,
             Command::Split(from) => split::split(&mut run, from).await,
             Command::Team(name) => assignment::team(&mut run, &name).await,
+            Command::Reroute => assignment::reroute(&mut run).await,
             Command::Priority(priority) => labels::priority(&mut run, priority).await,
             Command::Tag(tag) => labels::tag(&mut run, &tag).await,
             Command::Untag(tag) => labels::untag(&mut run, &tag).await,
