@@ -164,7 +164,7 @@ pub struct RoutingDefaultSettings {
 }
 
 /// A team as assignment runs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TeamPlan {
     pub id: i64,
     pub name: String,
@@ -172,10 +172,26 @@ pub struct TeamPlan {
     pub max_open: Option<i64>,
     /// Agent ids, in the configured order.
     pub members: Vec<i64>,
+    /// Members' open tickets go to others when they go away (and reopened tickets of an
+    /// away assignee too).
+    pub reassign_when_away: bool,
+    /// What a breach of one of the team's tickets does.
+    pub on_breach: Option<OnBreach>,
+    /// When the team works; `None`: always.
+    pub hours: Option<std::sync::Arc<relaydesk_storage::sla::Calendar>>,
+}
+
+/// `on_breach`, checked: agents by id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnBreach {
+    pub priority: Option<Priority>,
+    /// (agent id, name) of each agent to notify.
+    pub notify: Vec<(i64, String)>,
+    pub reassign: bool,
 }
 
 /// Everything routing needs at run time.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Routing {
     pub rules: Vec<Rule>,
     pub default_team: Option<String>,
@@ -362,6 +378,33 @@ pub async fn prepare(
             }
         }
         tx.set_team_members(id, &members).await?;
+        let on_breach = match &team.on_breach {
+            None => None,
+            Some(breach) => {
+                let mut notify = Vec::new();
+                for (j, name) in breach.notify.iter().enumerate() {
+                    let Some(agent) = tx.agent_by_name(name.trim()).await? else {
+                        return Err(RoutingError::Invalid(format!(
+                            "teams[{i}].on_breach.notify[{j}]: no agent named `{name}`"
+                        )));
+                    };
+                    notify.push((agent.id, agent.name));
+                }
+                Some(OnBreach {
+                    priority: breach.priority.as_deref().and_then(|p| p.parse().ok()),
+                    notify,
+                    reassign: breach.reassign,
+                })
+            }
+        };
+        let hours = match &team.business_hours {
+            Some(hours) => {
+                Some(std::sync::Arc::new(hours.calendar().map_err(|e| {
+                    RoutingError::Invalid(format!("teams[{i}].{e}"))
+                })?))
+            }
+            None => None,
+        };
         plans.insert(
             name.clone(),
             TeamPlan {
@@ -370,6 +413,11 @@ pub async fn prepare(
                 assignment: team.assignment,
                 max_open: team.max_open_per_agent,
                 members,
+                reassign_when_away: team
+                    .reassign_when_away
+                    .unwrap_or(team.assignment != Assignment::Manual),
+                on_breach,
+                hours,
             },
         );
     }

@@ -1254,6 +1254,60 @@ async fn tickets_are_routed_to_teams_and_assigned_round_robin_skipping_who_is_aw
             .any(|(id, name, _)| *id == last && name.starts_with("#1004 [support]"))
     })
     .await;
+
+    // Anna goes away: her open billing tickets go to the next members on duty, each told
+    // with a mention of them alone.
+    fake.push_group_text(STAFF, &staff(5001, "Anna"), "/away");
+    sent_containing(&fake, STAFF, None, "2 open tickets went to teammates").await;
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(first),
+        "#1001 assigned to ben: anna is away.",
+    )
+    .await;
+    let third = topic_of(&fake, 1003).await;
+    sent_containing(
+        &fake,
+        STAFF,
+        Some(third),
+        "#1003 assigned to cara: anna is away.",
+    )
+    .await;
+    let told = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .find(|c| {
+            c.str("text")
+                .is_some_and(|t| t.contains("#1001 assigned to ben"))
+        })
+        .expect("the notice");
+    let entities = told.params["entities"].clone();
+    let entities: serde_json::Value = match entities {
+        serde_json::Value::String(s) => serde_json::from_str(&s).expect("entities"),
+        other => other,
+    };
+    assert_eq!(entities.as_array().map(Vec::len), Some(1), "{entities}");
+    assert_eq!(entities[0]["type"], "text_mention", "{entities}");
+    assert_eq!(entities[0]["user"]["id"], 5002, "{entities}");
+    let mut tx = app.store.begin().await.expect("tx");
+    let owners: Vec<Option<i64>> = {
+        let mut owners = Vec::new();
+        for n in [1001, 1003] {
+            owners.push(
+                tx.ticket_by_number(n)
+                    .await
+                    .expect("q")
+                    .expect("t")
+                    .assignee_id,
+            );
+        }
+        owners
+    };
+    let ben = tx.agent_by_name("ben").await.expect("q").expect("ben").id;
+    let cara = tx.agent_by_name("cara").await.expect("q").expect("cara").id;
+    drop(tx);
+    assert_eq!(owners, vec![Some(ben), Some(cara)]);
     app.stop().await.expect("clean stop");
 }
 

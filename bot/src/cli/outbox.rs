@@ -83,7 +83,7 @@ fn describe(delivery: &Delivery) -> &'static str {
         Delivery::OpenThread => "open thread",
         Delivery::RetireThread { .. } => "close second thread",
         Delivery::StaffMessage { .. } => "thread post",
-        Delivery::StaffNotice { .. } => "thread notice",
+        Delivery::StaffNotice { .. } | Delivery::StaffMention { .. } => "thread notice",
         Delivery::SyncThread => "thread state",
         Delivery::RefreshCard => "ticket card",
         Delivery::CustomerMessage { .. } => "reply to customer",

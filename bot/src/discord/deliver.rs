@@ -426,7 +426,24 @@ impl DiscordDeliver {
                     .await?;
                 Ok(Delivered::default())
             }
-            Outbound::ThreadNotice { thread, text } => {
+            Outbound::ThreadNotice {
+                thread,
+                text,
+                mention: Some(mention),
+            } => {
+                let thread = id("thread", thread)?;
+                match self.post_mentioning(thread, text, mention, key).await {
+                    Err(e) if is_archived_thread(&e) => {
+                        Ok(sent(self.post_in_closed_thread(thread, text, key).await?))
+                    }
+                    posted => Ok(sent(posted?)),
+                }
+            }
+            Outbound::ThreadNotice {
+                thread,
+                text,
+                mention: None,
+            } => {
                 let thread = id("thread", thread)?;
                 match self.post_text(thread, text, key).await {
                     Err(e) if is_archived_thread(&e) => {

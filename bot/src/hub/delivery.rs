@@ -23,6 +23,15 @@ pub enum Delivery {
     StaffMessage { message_id: i64 },
     /// A short system line in the staff thread.
     StaffNotice { text: String },
+    /// A system line that notifies agent `agent_id`, whose name `name` stands in `text` right
+    /// after `marker` (e.g. "assigned to "): a real mention of them on the thread's platform
+    /// when they are linked there, of no one else.
+    StaffMention {
+        text: String,
+        agent_id: i64,
+        name: String,
+        marker: String,
+    },
     /// Bring the thread's title, open/closed state and ticket card in line with the ticket.
     SyncThread,
     /// Bring the ticket card in line with the ticket (its SLA due time moved).
@@ -183,9 +192,7 @@ pub struct CardRef {
 pub enum Outbound {
     /// Create a staff thread for the ticket, nothing more. Returns the thread reference (and,
     /// where creating it posts the card too, as a Discord forum post does, the card's id).
-    OpenThread {
-        ticket: TicketView,
-    },
+    OpenThread { ticket: TicketView },
     /// Post in a staff thread. `author` is who wrote it (customer or agent name). With `card`,
     /// the ticket card goes out in the same post, first (the thread has none yet).
     ThreadPost {
@@ -209,6 +216,8 @@ pub enum Outbound {
     ThreadNotice {
         thread: String,
         text: String,
+        /// Someone the line notifies (an agent who was just given the ticket).
+        mention: Option<Mention>,
     },
     /// Rename, close or reopen the thread as the ticket is, and redraw its card (`card`: the
     /// platform's id of the card message, when known).
@@ -231,10 +240,7 @@ pub enum Outbound {
         question: String,
     },
     /// Ask for a comment on a rating; a reply to this message is the comment.
-    CustomerCommentAsk {
-        conversation: String,
-        text: String,
-    },
+    CustomerCommentAsk { conversation: String, text: String },
     /// An FAQ answer with two buttons whose presses come back as a [`crate::hub::FaqPress`]
     /// for `ticket_id`.
     CustomerFaq {
@@ -261,10 +267,7 @@ pub enum Outbound {
         author: Option<String>,
     },
     /// React to (mark) a message in a staff thread: `message_ref` is the platform's id of it.
-    MarkDelivered {
-        thread: String,
-        message_ref: String,
-    },
+    MarkDelivered { thread: String, message_ref: String },
     /// Post plain text in a team channel (not a ticket thread), notifying `mention` if any.
     ChannelPost {
         channel: String,

@@ -149,8 +149,18 @@ impl Hub {
                 },
             );
         }
-        if let Some(notice) = routed {
-            self.announce_route(ticket.id, notice, &mut effects);
+        if let Some(routed) = routed {
+            self.announce_route(ticket.id, routed, &mut effects);
+        }
+        if reopened {
+            self.reassign_if_away(
+                &mut tx,
+                ticket.id,
+                "the ticket reopened while its assignee is away",
+                now,
+                &mut effects,
+            )
+            .await?;
         }
         self.refresh_sla(&mut tx, ticket.id, now, &mut effects)
             .await?;

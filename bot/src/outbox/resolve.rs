@@ -139,7 +139,24 @@ pub(super) async fn resolve(
         Delivery::StaffNotice { text } => Outbound::ThreadNotice {
             thread: thread(&context, item)?,
             text: text.clone(),
+            mention: None,
         },
+        Delivery::StaffMention {
+            text,
+            agent_id,
+            name,
+            marker,
+        } => {
+            let mention = tx
+                .agent_user_on(*agent_id, item.platform)
+                .await?
+                .and_then(|user| crate::hub::Mention::find(text, marker, name, &user));
+            Outbound::ThreadNotice {
+                thread: thread(&context, item)?,
+                text: text.clone(),
+                mention,
+            }
+        }
         Delivery::SyncThread => Outbound::SyncThread {
             thread: thread(&context, item)?,
             ticket: ticket_view(&context),

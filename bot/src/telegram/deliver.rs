@@ -408,9 +408,25 @@ impl Deliver for TelegramSender {
                 self.retire_thread(thread, live, ticket).await?;
                 return Ok(Delivered::default());
             }
-            Outbound::ThreadNotice { thread, text } => {
+            Outbound::ThreadNotice {
+                thread,
+                text,
+                mention,
+            } => {
                 let to = self.topic(thread)?;
-                (to, self.send_text(to, &notice(text), true).await?)
+                let line = notice(text);
+                match mention {
+                    Some(mention) => {
+                        // The notice's mark moves the name along.
+                        let shift = line.chars().count() - text.chars().count();
+                        let mention = Mention {
+                            at: mention.at + shift,
+                            ..mention.clone()
+                        };
+                        (to, self.send_mentioning(to, &line, &mention).await?)
+                    }
+                    None => (to, self.send_text(to, &line, true).await?),
+                }
             }
             Outbound::CustomerPost {
                 conversation,

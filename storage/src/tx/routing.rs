@@ -83,6 +83,19 @@ impl Tx {
         Ok(loads)
     }
 
+    /// The agent's open and pending tickets of the team.
+    pub async fn open_tickets_of(&mut self, agent_id: i64, team_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT id FROM tickets WHERE assignee_id = $1 AND team_id = $2 \
+             AND status IN ('open', 'pending') ORDER BY id",
+        )
+        .bind(agent_id)
+        .bind(team_id)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
     /// Marks an agent on duty (`/back`) or away (`/away`).
     pub async fn set_on_duty(&mut self, agent_id: i64, on_duty: bool) -> Result<()> {
         sqlx::query("UPDATE agents SET on_duty = $2 WHERE id = $1")

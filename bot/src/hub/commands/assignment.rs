@@ -102,7 +102,7 @@ pub(super) async fn reroute(run: &mut Run<'_>) -> Result<CommandReply, HubError>
         .await?;
     let n = run.number();
     Ok(match routed {
-        Some(said) => run.announce(format!("{said} (rerouted by {})", run.agent.name)),
+        Some(routed) => run.announce(format!("{} (rerouted by {})", routed.text, run.agent.name)),
         None => run.reply(format!(
             "#{n}: no routing rule matches and there is no default."
         )),

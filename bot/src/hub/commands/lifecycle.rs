@@ -53,5 +53,14 @@ pub(super) async fn reopen(run: &mut Run<'_>) -> Result<CommandReply, HubError> 
     run.tx
         .set_status(run.ticket.id, TicketStatus::Open, None, run.now)
         .await?;
+    run.hub
+        .reassign_if_away(
+            run.tx,
+            run.ticket.id,
+            "the ticket reopened while its assignee is away",
+            run.now,
+            run.effects,
+        )
+        .await?;
     Ok(run.announce(format!("#{n} reopened by {}.", run.agent.name)))
 }

@@ -283,7 +283,7 @@ impl Hub {
                 _ => Language::En,
             };
             return match command {
-                Command::Away => staff::away(tx, &agent).await,
+                Command::Away => staff::away(self, tx, &agent, now, effects).await,
                 Command::Back => staff::back(tx, &agent).await,
                 Command::Queue(view) => {
                     staff::queue(self, tx, &agent, context.platform, view, now).await

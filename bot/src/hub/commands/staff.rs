@@ -4,6 +4,7 @@
 use relaydesk_storage::{Agent, Platform, TicketFilter, TicketSort, Tx};
 
 use super::CommandReply;
+use crate::hub::effects::Effects;
 use crate::hub::{Hub, HubError};
 
 /// The most tickets `/queue` lists.
@@ -17,10 +18,22 @@ fn reply(text: String) -> CommandReply {
     }
 }
 
-pub(super) async fn away(tx: &mut Tx, agent: &Agent) -> Result<CommandReply, HubError> {
+pub(super) async fn away(
+    hub: &Hub,
+    tx: &mut Tx,
+    agent: &Agent,
+    now: i64,
+    effects: &mut Effects,
+) -> Result<CommandReply, HubError> {
     tx.set_on_duty(agent.id, false).await?;
+    let moved = hub.reassign_away_agent(tx, agent, now, effects).await?;
+    let moved = match moved {
+        0 => String::new(),
+        1 => " 1 open ticket went to a teammate.".to_string(),
+        n => format!(" {n} open tickets went to teammates."),
+    };
     Ok(reply(format!(
-        "{} is away: no tickets are assigned to you until /back.",
+        "{} is away: no tickets are assigned to you until /back.{moved}",
         agent.name
     )))
 }
