@@ -1210,3 +1210,119 @@ both_backends!(
         assert!(refused.contains("teams[0] (billing)"), "{refused}");
     }
 );
+
+both_backends!(
+    a_breach_escalates_once_by_the_teams_on_breach,
+    |store: Store| async move {
+        use relaydesk::routing::{OnBreachSettings, RoutingDefaultSettings, TeamSettings};
+        use relaydesk_desk::routing::Assignment;
+        let clock = FakeClock::at(monday_ten());
+        let mut tx = store.begin().await.expect("begin");
+        for name in ["anna", "ben", "lena"] {
+            let agent = tx
+                .create_agent(name, None, Role::Agent, clock.now_ms())
+                .await
+                .expect("agent");
+            tx.link_agent_identity(agent.id, Platform::Discord, &format!("{name}-id"), name)
+                .await
+                .expect("link");
+        }
+        tx.commit().await.expect("commit");
+        let teams = vec![TeamSettings {
+            name: "billing".into(),
+            members: vec!["anna".into(), "ben".into()],
+            assignment: Assignment::RoundRobin,
+            on_breach: Some(OnBreachSettings {
+                priority: Some("urgent".into()),
+                notify: vec!["lena".into()],
+                reassign: true,
+            }),
+            ..TeamSettings::default()
+        }];
+        let default = RoutingDefaultSettings {
+            team: "billing".into(),
+        };
+        let routing = relaydesk::routing::prepare(&store, &clock, &teams, &[], Some(&default))
+            .await
+            .expect("routing");
+        let hub = Hub::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            HubConfig {
+                sla: Arc::new(config().rules().expect("rules")),
+                routing: Arc::new(routing),
+                staff_platforms: vec![Platform::Discord],
+                ..HubConfig::default()
+            },
+        );
+        let ticket_id = customer_writes(&hub, "cleo", "c1").await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.bind_thread(ticket_id, Platform::Discord, "998877", clock.now_ms())
+            .await
+            .expect("bind");
+        let anna = tx.agent_by_name("anna").await.expect("q").expect("anna").id;
+        let ben = tx.agent_by_name("ben").await.expect("q").expect("ben").id;
+        assert_eq!(
+            tx.ticket(ticket_id).await.expect("t").assignee_id,
+            Some(anna)
+        );
+        tx.commit().await.expect("commit");
+
+        clock.advance(Duration::minutes(11));
+        scheduler(&hub).pass().await.expect("pass");
+        let mut tx = store.begin().await.expect("begin");
+        let ticket = tx.ticket(ticket_id).await.expect("t");
+        tx.commit().await.expect("commit");
+        assert_eq!(ticket.priority, Priority::Urgent);
+        assert_eq!(ticket.assignee_id, Some(ben), "another member took it");
+
+        let discord = Recorder::new(Platform::Discord);
+        let worker = OutboxWorker::new(hub.clone(), discord.as_deliver(), WorkerOptions::default());
+        while worker.run_once().await.expect("outbox pass") > 0 {}
+        let notices: Vec<(String, Option<String>)> = discord
+            .sent()
+            .into_iter()
+            .filter_map(|o| match o {
+                Outbound::ThreadNotice { text, mention, .. } => {
+                    Some((text, mention.map(|m| m.user)))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            notices.contains(&(
+                format!("#{} assigned to ben after an SLA breach.", ticket.number),
+                Some("ben-id".into())
+            )),
+            "{notices:?}"
+        );
+        assert!(
+            notices.contains(&(
+                format!(
+                    "⚠️ #{} breached its SLA: priority urgent, assigned to ben. lena, please take a look.",
+                    ticket.number
+                ),
+                Some("lena-id".into())
+            )),
+            "{notices:?}"
+        );
+
+        // Once per ticket: later passes change nothing more.
+        clock.advance(Duration::hours(1));
+        scheduler(&hub).pass().await.expect("pass");
+        let mut tx = store.begin().await.expect("begin");
+        let escalations = tx
+            .audit_trail(ticket_id)
+            .await
+            .expect("trail")
+            .iter()
+            .filter(|e| e.action == "escalate")
+            .count();
+        assert_eq!(
+            tx.ticket(ticket_id).await.expect("t").assignee_id,
+            Some(ben)
+        );
+        tx.commit().await.expect("commit");
+        assert_eq!(escalations, 1);
+    }
+);

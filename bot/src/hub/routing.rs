@@ -72,7 +72,7 @@ impl Hub {
                 assignee: None,
             }));
         }
-        let assignee = self.assign_in_team(tx, ticket.id, team, now).await?;
+        let assignee = self.assign_in_team(tx, ticket.id, team, None, now).await?;
         if let Some((_, name)) = &assignee {
             said.push(format!("{ASSIGNED_TO}{name}"));
         }
@@ -82,13 +82,14 @@ impl Hub {
         }))
     }
 
-    /// Gives the ticket to a member of `team` by its assignment (on duty, under the limit);
-    /// returns who, or `None` when the team assigns by hand or nobody can take it.
+    /// Gives the ticket to a member of `team` by its assignment (on duty, under the limit, not
+    /// `except`); returns who, or `None` when the team assigns by hand or nobody can take it.
     async fn assign_in_team(
         &self,
         tx: &mut Tx,
         ticket_id: i64,
         team: &TeamPlan,
+        except: Option<i64>,
         now: i64,
     ) -> Result<Option<(i64, String)>, HubError> {
         let loads = tx.member_loads(&team.members).await?;
@@ -96,7 +97,7 @@ impl Hub {
             .iter()
             .map(|l| Candidate {
                 agent_id: l.agent_id,
-                available: l.on_duty,
+                available: l.on_duty && except != Some(l.agent_id),
                 open_tickets: l.open_tickets,
             })
             .collect();
@@ -181,7 +182,8 @@ impl Hub {
         if !away {
             return Ok(false);
         }
-        let Some((agent_id, name)) = self.assign_in_team(tx, ticket.id, team, now).await? else {
+        let Some((agent_id, name)) = self.assign_in_team(tx, ticket.id, team, None, now).await?
+        else {
             return Ok(false);
         };
         let text = format!("#{} {ASSIGNED_TO}{name}: {why}.", ticket.number);
@@ -215,5 +217,71 @@ impl Hub {
             }
         }
         Ok(moved)
+    }
+
+    /// After a breach of one of the ticket's goals: its team's `on_breach`, once per ticket
+    /// (raise the priority, give it to another member, tell the named agents in its threads).
+    /// Queues what it posts into `tx`; returns the platforms that got work.
+    pub async fn escalate(
+        &self,
+        tx: &mut Tx,
+        ticket_id: i64,
+        now: i64,
+    ) -> Result<std::collections::BTreeSet<relaydesk_storage::Platform>, HubError> {
+        let mut effects = Effects::default();
+        let ticket = tx.ticket(ticket_id).await?;
+        let Some(team) = ticket.team_id.and_then(|id| self.team_plan(id)) else {
+            return Ok(effects.platforms());
+        };
+        let Some(rule) = team.on_breach.clone() else {
+            return Ok(effects.platforms());
+        };
+        if !ticket.status.is_active() || tx.audited(ticket.id, "escalate").await? {
+            return Ok(effects.platforms());
+        }
+        let mut done = Vec::new();
+        if let Some(priority) = rule.priority.filter(|p| *p != ticket.priority) {
+            tx.set_priority(ticket.id, priority, now).await?;
+            done.push(format!("priority {priority}"));
+        }
+        if rule.reassign {
+            if let Some((agent_id, name)) = self
+                .assign_in_team(tx, ticket.id, team, ticket.assignee_id, now)
+                .await?
+            {
+                done.push(format!("{ASSIGNED_TO}{name}"));
+                let text = format!(
+                    "#{} {ASSIGNED_TO}{name} after an SLA breach.",
+                    ticket.number
+                );
+                self.tell_assigned(ticket.id, text, Some((agent_id, name)), &mut effects);
+            }
+        }
+        let summary = if done.is_empty() {
+            format!("#{} breached its SLA", ticket.number)
+        } else {
+            format!("#{} breached its SLA: {}", ticket.number, done.join(", "))
+        };
+        for (agent_id, name) in &rule.notify {
+            let text = format!("⚠️ {summary}. {name}, please take a look.");
+            for &platform in &self.config.staff_platforms {
+                effects.staff(
+                    ticket.id,
+                    platform,
+                    Delivery::StaffMention {
+                        text: text.clone(),
+                        agent_id: *agent_id,
+                        name: name.clone(),
+                        marker: ". ".to_string(),
+                    },
+                );
+            }
+        }
+        tx.audit(Some(ticket.id), "sla", "escalate", &summary, now)
+            .await?;
+        effects.touch(ticket.id);
+        self.refresh_sla(tx, ticket.id, now, &mut effects).await?;
+        effects.flush(tx, now).await?;
+        Ok(effects.platforms())
     }
 }

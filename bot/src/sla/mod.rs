@@ -33,4 +33,6 @@ pub enum SlaError {
     Encode(#[from] serde_json::Error),
     #[error("a ticket check stopped unexpectedly: {0}")]
     Task(String),
+    #[error("escalating a breach: {0}")]
+    Escalation(#[from] crate::hub::HubError),
 }

@@ -152,6 +152,7 @@ impl SlaScheduler {
         let team = rules.team_for(evaluation.team.as_deref());
         let mut posted = 0;
         let mut woken = BTreeSet::new();
+        let mut breached_now = false;
         for goal in &evaluation.goals {
             let (Some(warn_at), Some(due_at)) = (goal.warn_at, goal.due_at) else {
                 continue;
@@ -176,6 +177,7 @@ impl SlaScheduler {
                     continue;
                 }
                 evaluation.recorded.push(key);
+                breached_now |= level == Level::Breach;
                 metrics::counter!("relaydesk_sla_alerts_total", "level" => level.as_str())
                     .increment(1);
                 let Some(team) = team.filter(|_| post) else {
@@ -207,6 +209,9 @@ impl SlaScheduler {
         }
         evaluation.sla.fill(&evaluation.goals, &evaluation.recorded);
         tx.save_ticket_sla(&evaluation.sla, now_ms).await?;
+        if breached_now {
+            woken.extend(self.hub.escalate(&mut tx, ticket.id, now_ms).await?);
+        }
         tx.commit().await?;
         self.hub.wakers().wake(woken);
         Ok(posted)

@@ -24,6 +24,18 @@ impl Tx {
         Ok(())
     }
 
+    /// Whether the ticket's audit trail has an entry of `action`.
+    pub async fn audited(&mut self, ticket_id: i64, action: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM audit_log WHERE ticket_id = $1 AND action = $2 LIMIT 1",
+        )
+        .bind(ticket_id)
+        .bind(action)
+        .fetch_optional(&mut *self.inner)
+        .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn audit_trail(&mut self, ticket_id: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, ticket_id, actor, action, detail, created_at FROM audit_log WHERE ticket_id = $1 ORDER BY id",
