@@ -73,6 +73,12 @@ pub fn hub_config(config: &Config, channels: &[Arc<dyn Channel>]) -> HubConfig {
             .enabled
             .then(|| std::time::Duration::from_secs(config.csat.delay_seconds)),
         faq_wait: std::time::Duration::from_secs(config.faq.wait_seconds),
+        desk_hours: config
+            .web
+            .business_hours
+            .as_ref()
+            .and_then(|hours| hours.calendar().ok())
+            .map(Arc::new),
         transcript_channels: [
             (
                 Platform::Telegram,

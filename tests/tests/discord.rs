@@ -2055,3 +2055,57 @@ async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
     assert!(warnings[0].contains("ticket #1001"), "{}", warnings[0]);
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn out_of_hours_a_dm_is_told_once_when_the_desk_is_back() {
+    use chrono::TimeZone;
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    // The desk's hours ([web.business_hours]) for tickets of no team.
+    config.web.business_hours = Some(relaydesk_web::config::BusinessHoursConfig {
+        time_zone: "Europe/Helsinki".into(),
+        mon: vec!["08:00-16:00".into()],
+        tue: vec!["08:00-16:00".into()],
+        wed: vec!["08:00-16:00".into()],
+        thu: vec!["08:00-16:00".into()],
+        fri: vec!["08:00-16:00".into()],
+        sat: vec![],
+        sun: vec![],
+        holidays: vec!["2026-12-07".into()],
+    });
+    // Saturday 2026-12-05, noon in Helsinki; Monday is a holiday.
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 5, 10, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let channels = vec![channel(&config)];
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock,
+        channels,
+    })
+    .await;
+    connected(&fake).await;
+    let expected = "Thanks for your message! We are away right now and back on 2026-12-08 08:00 \
+                    (Europe/Helsinki). We will answer then.";
+    let (dm, thread) = anna_opens_ticket(&fake, "is anyone there?").await;
+    fake.wait_for("the notice in Anna's DMs", |f| {
+        f.messages_in(dm)
+            .iter()
+            .any(|m| content(m) == expected)
+            .then_some(())
+    })
+    .await;
+    fake.customer_dm(dm, ANNA, "Anna K.", "hello?");
+    annas_texts_at_least(&fake, thread, 2).await;
+    let told = fake
+        .messages_in(dm)
+        .iter()
+        .filter(|m| content(m) == expected)
+        .count();
+    assert_eq!(told, 1, "once per ticket");
+    app.stop().await.expect("clean stop");
+}

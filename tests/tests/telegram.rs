@@ -2092,3 +2092,79 @@ async fn customer_text_is_quoted_in_the_topic_and_names_lose_invisible_character
     );
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn out_of_hours_the_customer_is_told_once_per_ticket_when_the_team_is_back() {
+    use chrono::TimeZone;
+    use relaydesk::routing::{RoutingDefaultSettings, TeamSettings};
+    let fake = TelegramFake::start().await;
+    let mut config = config(&fake);
+    config.teams = vec![TeamSettings {
+        name: "support".into(),
+        business_hours: Some(relaydesk_web::config::BusinessHoursConfig {
+            time_zone: "Europe/Berlin".into(),
+            mon: vec!["09:00-17:00".into()],
+            tue: vec!["09:00-17:00".into()],
+            wed: vec!["09:00-17:00".into()],
+            thu: vec!["09:00-17:00".into()],
+            fri: vec!["09:00-17:00".into()],
+            sat: vec![],
+            sun: vec![],
+            holidays: vec![],
+        }),
+        ..TeamSettings::default()
+    }];
+    config.routing_default = Some(RoutingDefaultSettings {
+        team: "support".into(),
+    });
+    // Friday 2026-12-04, 18:00 in Berlin.
+    let clock = Arc::new(relaydesk_storage::FakeClock::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 4, 17, 0, 0)
+            .single()
+            .expect("time"),
+    ));
+    let channel = TelegramChannel::from_config(&config.telegram, fast_options())
+        .expect("valid Telegram configuration")
+        .expect("the Telegram channel is on");
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        clock: clock.clone(),
+        channels: vec![Arc::new(channel)],
+    })
+    .await;
+    let expected = "Danke für Ihre Nachricht! Wir sind gerade nicht da und ab 2026-12-07 09:00 \
+                    (Europe/Berlin) wieder erreichbar. Wir antworten dann.";
+    fake.push_private_text(&anna(), "Hallo, ist jemand da?");
+    sent(&fake, 1001, None, expected).await;
+    fake.push_private_text(&anna(), "Noch jemand?");
+    let topic = topic_of(&fake, 1001).await;
+    sent_containing(&fake, STAFF, Some(topic), "Noch jemand?").await;
+    let told = fake
+        .texts_to(1001, None)
+        .iter()
+        .filter(|t| t.as_str() == expected)
+        .count();
+    assert_eq!(told, 1, "once per ticket");
+
+    // On Monday morning nobody is told anything.
+    clock.set(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 7, 9, 30, 0)
+            .single()
+            .expect("time"),
+    );
+    let bo_customer = TgUser::new(1002, "Cem").language("en");
+    fake.push_private_text(&bo_customer, "Good morning");
+    let topic = topic_of(&fake, 1002).await;
+    sent_containing(&fake, STAFF, Some(topic), "Good morning").await;
+    assert!(
+        fake.texts_to(1002, None)
+            .iter()
+            .all(|t| !t.contains("away right now")),
+        "{:?}",
+        fake.texts_to(1002, None)
+    );
+    app.stop().await.expect("clean stop");
+}

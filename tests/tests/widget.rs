@@ -742,7 +742,40 @@ async fn out_of_business_hours_the_widget_says_so() {
         json!({"type": "send", "id": "e-1", "text": "anyone?"}),
     )
     .await;
-    assert_eq!(until(&mut socket, is("ack")).await["new_ticket"], true);
+    let ack = until(&mut socket, is("ack")).await;
+    assert_eq!(ack["new_ticket"], true);
+    let number = ack["ticket"].as_i64().expect("number");
+    // Told once, beside the conversation, when someone is back (Christmas Day is no holiday
+    // here).
+    let notice = until(&mut socket, is("prompt")).await;
+    assert_eq!(notice["kind"], "notice", "{notice}");
+    assert_eq!(
+        notice["text"],
+        "Thanks for your message! We are away right now and back on 2026-12-25 09:00 \
+         (Europe/Helsinki). We will answer then."
+    );
+    assert_eq!(notice["buttons"], json!([]));
+    send(
+        &mut socket,
+        json!({"type": "send", "id": "e-2", "text": "hello?"}),
+    )
+    .await;
+    until(&mut socket, |f| f["type"] == "ack" && f["id"] == "e-2").await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("q")
+        .expect("ticket");
+    let told = tx
+        .audit_trail(ticket.id)
+        .await
+        .expect("trail")
+        .iter()
+        .filter(|e| e.action == "out-of-hours")
+        .count();
+    drop(tx);
+    assert_eq!(told, 1, "once per ticket");
     app.stop().await.expect("clean stop");
 }
 

@@ -16,3 +16,4 @@ faq-help-button = Ich brauche noch Hilfe
 faq-solved = Schön, dass es geholfen hat! Ticket #{ $number } ist geschlossen.
 faq-settled = Danke, Ihre Antwort haben wir schon.
 faq-offer-ask = Hat das Ihre Frage beantwortet?
+out-of-hours = Danke für Ihre Nachricht! Wir sind gerade nicht da und ab { $opens } wieder erreichbar. Wir antworten dann.

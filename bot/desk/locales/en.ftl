@@ -16,3 +16,4 @@ faq-help-button = I still need help
 faq-solved = Glad it helped! Ticket #{ $number } is closed.
 faq-settled = Thank you, we already have your answer.
 faq-offer-ask = Did this answer your question?
+out-of-hours = Thanks for your message! We are away right now and back on { $opens }. We will answer then.

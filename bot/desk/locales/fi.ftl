@@ -16,3 +16,4 @@ faq-help-button = Tarvitsen vielä apua
 faq-solved = Hienoa, että tämä auttoi! Tiketti #{ $number } on suljettu.
 faq-settled = Kiitos, vastauksesi on jo tallessa.
 faq-offer-ask = Vastasiko tämä kysymykseesi?
+out-of-hours = Kiitos viestistäsi! Olemme nyt poissa ja palaamme { $opens }. Vastaamme silloin.

@@ -16,3 +16,4 @@ faq-help-button = Jag behöver fortfarande hjälp
 faq-solved = Vad bra att det hjälpte! Ärende #{ $number } är stängt.
 faq-settled = Tack, vi har redan ditt svar.
 faq-offer-ask = Besvarade det din fråga?
+out-of-hours = Tack för ditt meddelande! Vi är inte här just nu och är tillbaka { $opens }. Vi svarar då.

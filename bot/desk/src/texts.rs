@@ -121,6 +121,14 @@ pub fn csat_comment_ask(code: Option<&str>) -> String {
     text(code, "csat-comment-ask", None)
 }
 
+/// Outside business hours: when the team is back (`opens`, e.g. `2026-12-07 09:00
+/// (Europe/Berlin)`).
+pub fn out_of_hours(code: Option<&str>, opens: &str) -> String {
+    let mut args = FluentArgs::new();
+    args.set("opens", opens.to_string());
+    text(code, "out-of-hours", Some(&args))
+}
+
 /// The invitation to comment by replying (chats without forms).
 pub fn csat_comment_reply(code: Option<&str>) -> String {
     text(code, "csat-comment-reply", None)

@@ -351,7 +351,7 @@ impl Hub {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         let (ticket_id, labels) = match kind {
-            PromptKind::Faq => (subject_id, labels.to_vec()),
+            PromptKind::Faq | PromptKind::Notice => (subject_id, labels.to_vec()),
             PromptKind::Survey => {
                 let Some(survey) = tx.csat_survey(subject_id).await? else {
                     return Ok(());

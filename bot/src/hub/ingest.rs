@@ -152,6 +152,8 @@ impl Hub {
         if let Some(routed) = routed {
             self.announce_route(ticket.id, routed, &mut effects);
         }
+        self.tell_if_closed(&mut tx, ticket.id, &customer, now, &mut effects)
+            .await?;
         if reopened {
             self.reassign_if_away(
                 &mut tx,

@@ -12,6 +12,7 @@ mod effects;
 mod error;
 mod faq;
 mod held;
+mod hours;
 mod inbound;
 mod ingest;
 mod notify;
@@ -60,6 +61,9 @@ pub struct HubConfig {
     pub faq_wait: Duration,
     /// Log channels that get each closed ticket's transcript: (platform, channel address).
     pub transcript_channels: Vec<(Platform, String)>,
+    /// The desk's business hours (`[web.business_hours]`) for tickets whose team has none;
+    /// `None`: always open.
+    pub desk_hours: Option<Arc<relaydesk_storage::sla::Calendar>>,
 }
 
 impl Default for HubConfig {
@@ -75,6 +79,7 @@ impl Default for HubConfig {
             transcript_channels: Vec::new(),
             faq_wait: Duration::from_secs(120),
             routing: Arc::default(),
+            desk_hours: None,
         }
     }
 }

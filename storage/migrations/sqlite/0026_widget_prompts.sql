@@ -1,11 +1,12 @@
--- What the widget shows with buttons: a survey ("How did we do?") or an FAQ answer, once per
--- survey or offer, read by the visitor's socket like the conversation's messages.
+-- What the widget shows beside the messages: a survey ("How did we do?") or an FAQ answer with
+-- buttons, or a notice (out of business hours), once per survey, offer or ticket, read by the
+-- visitor's socket like the conversation's messages.
 CREATE TABLE widget_prompts (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation TEXT NOT NULL,
     ticket_id    BIGINT NOT NULL REFERENCES tickets (id),
-    kind         TEXT NOT NULL CHECK (kind IN ('survey', 'faq')),
-    -- The survey's id, or the FAQ-answered ticket's id: what a press names.
+    kind         TEXT NOT NULL CHECK (kind IN ('survey', 'faq', 'notice')),
+    -- The survey's id, or the ticket's id (FAQ answer, notice): what a press names.
     subject_id   BIGINT NOT NULL,
     body         TEXT NOT NULL,
     -- Button labels, one per line (the FAQ's two; a survey's buttons are its ratings).

@@ -15,6 +15,9 @@ pub enum PromptKind {
     Survey,
     /// An FAQ answer with "That solved it" / "I still need help"; the subject is the ticket.
     Faq,
+    /// A line from the desk without buttons (out of business hours); the subject is the
+    /// ticket.
+    Notice,
 }
 
 impl PromptKind {
@@ -22,6 +25,7 @@ impl PromptKind {
         match self {
             Self::Survey => "survey",
             Self::Faq => "faq",
+            Self::Notice => "notice",
         }
     }
 
@@ -29,6 +33,7 @@ impl PromptKind {
         match text {
             "survey" => Ok(Self::Survey),
             "faq" => Ok(Self::Faq),
+            "notice" => Ok(Self::Notice),
             other => Err(StorageError::Corrupt(format!("prompt kind `{other}`"))),
         }
     }

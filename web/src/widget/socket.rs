@@ -573,6 +573,15 @@ impl Session {
                 survey_id: prompt.subject_id,
                 text,
             },
+            (PromptKind::Notice, _, _) => {
+                return self
+                    .send(&ServerFrame::error(
+                        "bad_frame",
+                        "this notice takes no answer",
+                        None,
+                    ))
+                    .await
+            }
             (PromptKind::Faq, Some("solved" | "help"), None) => CustomerAnswer::Faq {
                 ticket_id: prompt.subject_id,
                 solved: value.as_deref() == Some("solved"),
@@ -976,6 +985,7 @@ fn prompt_frame(prompt: WidgetPrompt) -> ServerFrame {
                 .map(|o| if o == "solved" { "solved" } else { "help" }.to_string());
             ("faq", buttons, chosen, None)
         }
+        PromptKind::Notice => ("notice", Vec::new(), None, None),
     };
     ServerFrame::Prompt {
         id: prompt.id,
