@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn the_next_opening_is_given_in_the_calendars_zone() {
-        let day = vec!["09:00-17:00".to_string()];
+        let day = ["09:00-17:00".to_string()];
         let closed: Vec<String> = Vec::new();
         let week = [
             &day[..],
