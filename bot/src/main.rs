@@ -75,6 +75,11 @@ enum Command {
         #[command(subcommand)]
         command: relaydesk::cli::token::TokenCommand,
     },
+    /// Teams and their members.
+    Team {
+        #[command(subcommand)]
+        command: relaydesk::cli::team::TeamCommand,
+    },
     /// Canned replies agents send with `/canned NAME`.
     Canned {
         #[command(subcommand)]
@@ -255,6 +260,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !printed.out.is_empty() {
                     println!("{}", printed.out);
                 }
+            }
+            Command::Team { command } => {
+                let store = open_for_command(&config).await?;
+                let printed = cli::team::run(&store, &SystemClock, command).await;
+                store.close().await;
+                println!("{}", printed?);
             }
             Command::Canned { command } => {
                 let store = open_for_command(&config).await?;

@@ -791,6 +791,11 @@ async fn the_openapi_document_describes_every_route() {
         ("GET", "/api/v1/canned"),
         ("PUT", "/api/v1/canned/{name}"),
         ("DELETE", "/api/v1/canned/{name}"),
+        ("GET", "/api/v1/teams"),
+        ("PUT", "/api/v1/teams/{name}"),
+        ("DELETE", "/api/v1/teams/{name}"),
+        ("PUT", "/api/v1/teams/{name}/members/{agent}"),
+        ("DELETE", "/api/v1/teams/{name}/members/{agent}"),
         ("GET", "/api/v1/faq"),
         ("PUT", "/api/v1/faq/{name}"),
         ("DELETE", "/api/v1/faq/{name}"),
@@ -1018,6 +1023,65 @@ async fn a_search_of_a_thousand_words_is_refused_with_the_limit() {
     let most = ["printer"; relaydesk_storage::MAX_SEARCH_WORDS].join("+");
     let (status, body) = api.get(&format!("/api/v1/tickets?q={most}"), &agent).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Teams through the API: admins add them and their members, every agent reads them.
+async fn teams_story(db: TestDb) {
+    let api = spawn(db, Config::default(), None).await;
+    let store = api.app.store.clone();
+    let admin = token_for(&store, "anna", Role::Admin).await;
+    let agent = token_for(&store, "bruno", Role::Agent).await;
+
+    let (status, body) = api.put("/api/v1/teams/billing", &admin, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body, json!({"name": "billing", "members": []}));
+    let (status, _) = api.put("/api/v1/teams/Billing", &admin, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "the same team whatever the case");
+    let (status, body) = api
+        .put("/api/v1/teams/billing/members/bruno", &admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["members"], json!(["bruno"]));
+    let (status, body) = api.get("/api/v1/teams", &agent).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["items"],
+        json!([{"name": "billing", "members": ["bruno"]}])
+    );
+
+    // Refusals: a plain agent, an unknown agent or team, a name of nothing.
+    let (status, body) = api.put("/api/v1/teams/sales", &agent, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = api
+        .put("/api/v1/teams/billing/members/ghost", &admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api.delete("/api/v1/teams/sales", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api.put("/api/v1/teams/%20", &admin, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, body) = api
+        .delete("/api/v1/teams/billing/members/bruno", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["members"], json!([]));
+    let (status, _) = api.delete("/api/v1/teams/billing", &admin).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, body) = api.get("/api/v1/teams", &agent).await;
+    assert_eq!(body["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn teams_are_managed_over_the_api_on_sqlite() {
+    teams_story(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn teams_are_managed_over_the_api_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        teams_story(db).await;
+    }
 }
 
 /// Canned replies through the API: admins manage them, agents list and send them.

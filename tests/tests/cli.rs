@@ -201,6 +201,85 @@ fn bad_teams_and_routing_stop_the_start_naming_the_key() {
         "{}",
         err(&bad_assignment)
     );
+
+    for (team, named) in [
+        (
+            "time_zone = \"Mars/Olympus\"",
+            "teams[0].time_zone: `Mars/Olympus` is not an IANA time zone",
+        ),
+        (
+            "discord_channel_id = \"general\"",
+            "teams[0].discord_channel_id: `general` is not a Discord channel id",
+        ),
+        (
+            "on_breach = { priority = \"asap\" }",
+            "teams[0].on_breach.priority: `asap` is not low, normal, high or urgent",
+        ),
+        (
+            "business_hours = { time_zone = \"Europe/Berlin\", mon = [\"9-5\"] }",
+            "teams[0].business_hours",
+        ),
+    ] {
+        configure(dir, &format!("[[teams]]\nname = \"billing\"\n{team}\n"));
+        let refused = relaydesk(dir, &["serve"]);
+        assert!(!refused.status.success(), "{team}");
+        assert!(err(&refused).contains(named), "{team}: {}", err(&refused));
+    }
+}
+
+#[test]
+fn teams_are_added_given_members_listed_and_removed() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    let added = relaydesk(
+        dir,
+        &["agent", "add", "anna", "--email", "anna@example.com"],
+    );
+    assert!(added.status.success(), "{}", err(&added));
+
+    let team = relaydesk(dir, &["team", "add", "billing"]);
+    assert!(team.status.success(), "{}", err(&team));
+    assert_eq!(out(&team).trim(), "team billing added");
+    let again = relaydesk(dir, &["team", "add", "Billing"]);
+    assert_eq!(out(&again).trim(), "team billing exists already");
+    let joined = relaydesk(dir, &["team", "add-member", "billing", "anna"]);
+    assert!(joined.status.success(), "{}", err(&joined));
+    assert_eq!(out(&joined).trim(), "team billing: anna");
+    assert_eq!(
+        out(&relaydesk(dir, &["team", "list"])).trim(),
+        "billing: anna"
+    );
+    let ghost = relaydesk(dir, &["team", "add-member", "billing", "ghost"]);
+    assert!(!ghost.status.success());
+    assert!(
+        err(&ghost).contains("no agent named `ghost`"),
+        "{}",
+        err(&ghost)
+    );
+    let left = relaydesk(dir, &["team", "remove-member", "billing", "anna"]);
+    assert_eq!(out(&left).trim(), "team billing: no members");
+    let not_in = relaydesk(dir, &["team", "remove-member", "billing", "anna"]);
+    assert!(
+        err(&not_in).contains("anna is not in team billing"),
+        "{}",
+        err(&not_in)
+    );
+    let blank = relaydesk(dir, &["team", "add", "   "]);
+    assert!(!blank.status.success());
+    assert!(
+        err(&blank).contains("a team name needs 1 to 50"),
+        "{}",
+        err(&blank)
+    );
+    let removed = relaydesk(dir, &["team", "remove", "billing"]);
+    assert!(removed.status.success(), "{}", err(&removed));
+    assert_eq!(out(&relaydesk(dir, &["team", "list"])).trim(), "no teams");
+    let unknown = relaydesk(dir, &["team", "remove", "billing"]);
+    assert!(
+        err(&unknown).contains("there is no team `billing`"),
+        "{}",
+        err(&unknown)
+    );
 }
 
 /// Opens two tickets on 1 and 2 December 2026 (UTC) in the database the binary uses: a

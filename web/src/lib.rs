@@ -14,6 +14,7 @@ mod health;
 pub mod metrics;
 pub mod reports;
 pub mod secrets;
+pub mod teams;
 pub mod transcript;
 pub mod widget;
 

@@ -221,6 +221,49 @@ impl Tx {
         Ok(())
     }
 
+    /// Takes the agent out of the team; false when they were not in it.
+    pub async fn remove_agent_from_team(&mut self, agent_id: i64, team_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM agent_teams WHERE agent_id = $1 AND team_id = $2")
+            .bind(agent_id)
+            .bind(team_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The names of the team's members, by name.
+    pub async fn team_member_names(&mut self, team_id: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT a.name FROM agent_teams m JOIN agents a ON a.id = m.agent_id \
+             WHERE m.team_id = $1 ORDER BY a.name",
+        )
+        .bind(team_id)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
+    }
+
+    /// Deletes a team: its tickets keep no team, its members leave it. Returns how many
+    /// tickets it had.
+    pub async fn delete_team(&mut self, team_id: i64, now_ms: i64) -> Result<u64> {
+        let moved =
+            sqlx::query("UPDATE tickets SET team_id = NULL, updated_at = $2 WHERE team_id = $1")
+                .bind(team_id)
+                .bind(now_ms)
+                .execute(&mut *self.inner)
+                .await?
+                .rows_affected();
+        sqlx::query("DELETE FROM agent_teams WHERE team_id = $1")
+            .bind(team_id)
+            .execute(&mut *self.inner)
+            .await?;
+        sqlx::query("DELETE FROM teams WHERE id = $1")
+            .bind(team_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(moved)
+    }
+
     /// The teams an agent belongs to.
     pub async fn agent_team_ids(&mut self, agent_id: i64) -> Result<Vec<i64>> {
         let rows =

@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod faq;
 mod reports;
+mod teams;
 mod tickets;
 mod transcripts;
 mod views;
@@ -52,6 +53,7 @@ pub const MAX_BODY: usize = 256 * 1024;
         (name = "tickets", description = "Tickets and their conversation"),
         (name = "customers", description = "The people who write to the helpdesk"),
         (name = "canned", description = "Saved replies agents send with `/canned NAME`"),
+        (name = "teams", description = "Teams and their members"),
         (name = "faq", description = "Answers offered to new tickets whose first message matches"),
         (name = "reports", description = "Figures per period and per agent, team, channel or priority"),
         (name = "meta", description = "This document"),
@@ -127,6 +129,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::tickets))
         .routes(routes!(canned::list))
         .routes(routes!(canned::put, canned::remove))
+        .routes(routes!(teams::list))
+        .routes(routes!(teams::put, teams::remove))
+        .routes(routes!(teams::add_member, teams::remove_member))
         .routes(routes!(faq::list))
         .routes(routes!(faq::put, faq::remove))
         .routes(routes!(reports::report))
