@@ -1,13 +1,15 @@
-//! The header's availability toggle: away agents get no tickets by auto-assignment (as
-//! `/away` and `/back` in chat).
+//! The header's availability toggle: `/away` and `/back` as in chat (away agents get no
+//! tickets by auto-assignment; their open tickets of self-assigning teams go to teammates).
 
 use std::collections::HashMap;
 
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use relaydesk_desk::Command;
+
 use super::session::{csrf_refused, Session};
-use crate::{AppState, WebError};
+use crate::{desk_status, AppState, WebError};
 
 /// POST /console/availability with `on_duty` = `true` or `false`.
 pub async fn set(
@@ -19,9 +21,19 @@ pub async fn set(
     if !session.csrf_ok(field("csrf")) {
         return Ok(csrf_refused());
     }
-    let on_duty = field("on_duty") == "true";
-    let mut tx = state.store.begin().await?;
-    tx.set_on_duty(session.agent.id, on_duty).await?;
-    tx.commit().await?;
+    let command = if field("on_duty") == "true" {
+        Command::Back
+    } else {
+        Command::Away
+    };
+    // A command about the agent, not a ticket: no ticket number is looked at.
+    if let Err(e) = state.desk.execute(session.agent.id, 0, command).await {
+        tracing::error!(error = %e, "the availability toggle failed");
+        return Ok((
+            desk_status(&e),
+            "Your availability could not be changed; try again.",
+        )
+            .into_response());
+    }
     Ok(Redirect::to("/console/tickets").into_response())
 }
