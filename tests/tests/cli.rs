@@ -333,11 +333,11 @@ fn a_report_prints_as_a_table_csv_and_json_and_refuses_bad_options() {
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("period,group,opened,closed,reopened,backlog,first_responses,first_response_median_seconds"), "{csv}");
     assert!(
-        lines.contains(&"2026-12-01,telegram,1,1,0,0,1,300,300,1,3600,3600,0,0,0,0,0,,0,0,,,0"),
+        lines.contains(&"2026-12-01,telegram,1,1,0,0,1,300,300,1,3600,3600,,,,,0,0,0,0,0,,0,0,,,0"),
         "{csv}"
     );
     assert!(
-        lines.contains(&"2026-12-02,web,1,0,0,1,0,,,0,,,0,0,0,0,0,,0,0,,,0"),
+        lines.contains(&"2026-12-02,web,1,0,0,1,0,,,0,,,,,,,0,0,0,0,0,,0,0,,,0"),
         "{csv}"
     );
     assert_eq!(lines.len(), 3, "{csv}");

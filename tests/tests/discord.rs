@@ -2109,3 +2109,75 @@ async fn out_of_hours_a_dm_is_told_once_when_the_desk_is_back() {
     assert_eq!(told, 1, "once per ticket");
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_teams_sla_warnings_reach_its_own_channel() {
+    use relaydesk::routing::{RoutingDefaultSettings, RoutingRuleSettings, TeamSettings};
+    let fake = FakeDiscord::start().await;
+    let mut config = config(&fake);
+    config.sla = serde_json::from_value(json!({
+        "scan_interval": "1s",
+        "policy": [{ "name": "quick", "first_response": "10m" }],
+    }))
+    .expect("a valid [sla] section");
+    config.teams = vec![
+        TeamSettings {
+            name: "billing".into(),
+            discord_channel_id: Some(LOG_CHANNEL_ID.to_string()),
+            summary_cron: Some(String::new()),
+            report_cron: Some(String::new()),
+            ..TeamSettings::default()
+        },
+        TeamSettings {
+            name: "support".into(),
+            discord_channel_id: Some(SUPPORT_CHANNEL_ID.to_string()),
+            summary_cron: Some(String::new()),
+            report_cron: Some(String::new()),
+            ..TeamSettings::default()
+        },
+    ];
+    config.routing = vec![RoutingRuleSettings {
+        keywords: vec!["refund".into()],
+        channels: Vec::new(),
+        languages: Vec::new(),
+        team: "billing".into(),
+        priority: None,
+        tags: Vec::new(),
+    }];
+    config.routing_default = Some(RoutingDefaultSettings {
+        team: "support".into(),
+    });
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap());
+    let app = start_at(&fake, TestDb::sqlite(), config, &clock).await;
+    anna_opens_ticket(&fake, "I want a refund").await;
+    let carl_dm = fake.dm_channel_for(CARL, "Carl");
+    fake.customer_dm(carl_dm, CARL, "Carl", "my printer is on fire");
+    thread_with(&fake, 1, 0).await;
+
+    clock.advance(chrono::Duration::minutes(11));
+    let breaches = |f: &FakeDiscord, channel: u64| -> Vec<String> {
+        f.messages_in(channel)
+            .iter()
+            .map(content)
+            .filter(|c| c.starts_with("SLA breached: #"))
+            .collect()
+    };
+    let (billing, support) = fake
+        .wait_for("a breach warning in each team's channel", |f| {
+            let billing = breaches(f, LOG_CHANNEL_ID);
+            let support = breaches(f, SUPPORT_CHANNEL_ID);
+            (!billing.is_empty() && !support.is_empty()).then_some((billing, support))
+        })
+        .await;
+    assert_eq!(billing.len(), 1, "{billing:?}");
+    assert!(
+        billing[0].starts_with("SLA breached: #1001 "),
+        "{billing:?}"
+    );
+    assert_eq!(support.len(), 1, "{support:?}");
+    assert!(
+        support[0].starts_with("SLA breached: #1002 "),
+        "{support:?}"
+    );
+    app.stop().await.expect("clean stop");
+}
