@@ -1784,3 +1784,80 @@ async fn admins_see_channels_and_send_a_failed_send_again() {
         failed_now
     );
 }
+
+/// Submits one of the teams page's forms.
+async fn team_form(
+    console: &mut ConsoleClient,
+    csrf: &str,
+    action: &str,
+    team: &str,
+    agent: &str,
+) -> relaydesk_tests::console_client::Page {
+    console
+        .post(
+            "/console/teams",
+            &[
+                ("csrf", csrf),
+                ("action", action),
+                ("team", team),
+                ("agent", agent),
+            ],
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admins_manage_teams_and_members_and_agents_see_them() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "root", true).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut admin = signed_in(&desk.app, "root").await;
+    let csrf = admin.session_csrf().await;
+    let page = admin.get("/console/teams").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No teams yet."), "{}", page.body);
+
+    let added = team_form(&mut admin, &csrf, "add", "billing", "").await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let joined = team_form(&mut admin, &csrf, "add-member", "billing", "anna").await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+    let ghost = team_form(&mut admin, &csrf, "add-member", "billing", "ghost").await;
+    assert_eq!(ghost.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        ghost.body.contains("no agent named `ghost`"),
+        "{}",
+        ghost.body
+    );
+
+    // Every agent sees it; only admins get the forms and may change it.
+    let mut anna = signed_in(&desk.app, "anna").await;
+    let listed = anna.get("/console/teams").await;
+    assert!(
+        listed.body.contains("data-team=\"billing\""),
+        "{}",
+        listed.body
+    );
+    assert!(listed.body.contains("anna"), "{}", listed.body);
+    assert!(!listed.body.contains("data-action=\"add\""));
+    let anna_csrf = anna.session_csrf().await;
+    let refused = anna
+        .post(
+            "/console/teams",
+            &[
+                ("csrf", anna_csrf.as_str()),
+                ("action", "add"),
+                ("team", "sneaky"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let left = team_form(&mut admin, &csrf, "remove-member", "billing", "anna").await;
+    assert_eq!(left.status, StatusCode::SEE_OTHER);
+    let removed = team_form(&mut admin, &csrf, "remove", "billing", "").await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let mut tx = desk.app.store.begin().await.expect("tx");
+    let teams = tx.teams().await.expect("teams");
+    drop(tx);
+    assert!(teams.is_empty(), "{teams:?}");
+}

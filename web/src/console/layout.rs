@@ -174,6 +174,7 @@ pub fn live_page(
                     a href="/console/alerts" { "Alerts" }
                     a href="/console/canned" { "Canned replies" }
                     a href="/console/faq" { "FAQ" }
+                    a href="/console/teams" { "Teams" }
                     @if agent.role == relaydesk_storage::Role::Admin {
                         a href="/console/reports" { "Reports" }
                         a href="/console/agents" { "Agents" }

@@ -17,6 +17,7 @@ mod reports;
 mod script;
 mod session;
 mod sign_in;
+mod teams;
 mod ticket;
 mod views;
 mod webhooks;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/canned", get(canned::show).post(canned::change))
         .route("/console/availability", post(availability::set))
         .route("/console/faq", get(faq::show).post(faq::change))
+        .route("/console/teams", get(teams::show).post(teams::change))
         .route(
             "/console/webhooks",
             get(webhooks::show).post(webhooks::retry),
