@@ -429,23 +429,14 @@ impl DiscordDeliver {
             Outbound::ThreadNotice {
                 thread,
                 text,
-                mention: Some(mention),
+                mention,
             } => {
                 let thread = id("thread", thread)?;
-                match self.post_mentioning(thread, text, mention, key).await {
-                    Err(e) if is_archived_thread(&e) => {
-                        Ok(sent(self.post_in_closed_thread(thread, text, key).await?))
-                    }
-                    posted => Ok(sent(posted?)),
-                }
-            }
-            Outbound::ThreadNotice {
-                thread,
-                text,
-                mention: None,
-            } => {
-                let thread = id("thread", thread)?;
-                match self.post_text(thread, text, key).await {
+                let posted = match mention {
+                    Some(mention) => self.post_mentioning(thread, text, mention, key).await,
+                    None => self.post_text(thread, text, key).await,
+                };
+                match posted {
                     Err(e) if is_archived_thread(&e) => {
                         Ok(sent(self.post_in_closed_thread(thread, text, key).await?))
                     }

@@ -83,15 +83,7 @@ impl Rest {
         method: LightMethod,
         body: Option<&impl Serialize>,
     ) -> Result<T, DeliveryError> {
-        let response = self.send(route, method, body).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("reading Discord's answer: {e}")))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            // The call happened; retrying could repeat it, so this is not worth a retry.
-            DeliveryError::Permanent(format!("unexpected answer from Discord: {e}"))
-        })
+        decode(self.send(route, method, body).await?).await
     }
 
     /// Posts a message with files (`multipart/form-data`: the message as `payload_json`, each
@@ -104,12 +96,7 @@ impl Rest {
         let response = self
             .send_request(route, LightMethod::Post, None, Some(multipart))
             .await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("reading Discord's answer: {e}")))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| DeliveryError::Permanent(format!("unexpected answer from Discord: {e}")))
+        decode(response).await
     }
 
     /// Calls a route whose answer carries nothing we need (204 No Content).
@@ -237,6 +224,18 @@ impl Rest {
             _ => DeliveryError::Permanent(described),
         })
     }
+}
+
+/// Reads a successful answer's JSON.
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, DeliveryError> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| DeliveryError::Transient(format!("reading Discord's answer: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        // The call happened; retrying could repeat it, so this is not worth a retry.
+        DeliveryError::Permanent(format!("unexpected answer from Discord: {e}"))
+    })
 }
 
 /// Takes a slot in the one-second window of sent requests at `now`, or says how long to wait

@@ -298,27 +298,19 @@ impl Hub {
         prompt: &str,
         reply: &super::CustomerMessage,
     ) -> Result<bool, HubError> {
-        let payload = {
-            let mut tx = self.store.begin().await?;
-            let payload = tx.delivered_payload(reply.platform, prompt).await?;
-            tx.rollback().await?;
-            payload
-        };
+        let mut tx = self.store.begin().await?;
+        let payload = tx.delivered_payload(reply.platform, prompt).await?;
         let Some(Delivery::CustomerCommentAsk { survey_id, .. }) =
             payload.and_then(|p| serde_json::from_str::<Delivery>(&p).ok())
         else {
+            tx.rollback().await?;
             return Ok(false);
         };
-        let chat = {
-            let mut tx = self.store.begin().await?;
-            let survey = tx.csat_survey(survey_id).await?;
-            let conversation = match survey {
-                Some(survey) => Some(tx.ticket(survey.ticket_id).await?.conversation),
-                None => None,
-            };
-            tx.rollback().await?;
-            conversation
+        let chat = match tx.csat_survey(survey_id).await? {
+            Some(survey) => Some(tx.ticket(survey.ticket_id).await?.conversation),
+            None => None,
         };
+        tx.rollback().await?;
         let comment = CsatComment {
             platform: reply.platform,
             user: reply.customer.external_id.clone(),

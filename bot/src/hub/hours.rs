@@ -2,17 +2,12 @@
 //! told, once per ticket, when it opens again, in their language and on their own channel.
 
 use chrono::{DateTime, Duration, Utc};
-use relaydesk_storage::sla::{add_business_time, business_time_between, Calendar};
+use relaydesk_storage::sla::{add_business_time, Calendar};
 use relaydesk_storage::{Customer, NewPrompt, Platform, PromptKind, Tx};
 
 use super::effects::Effects;
 use super::{Delivery, Hub, HubError};
 use crate::texts;
-
-/// Whether `at` lies within the calendar's hours.
-fn open_at(calendar: &Calendar, at: DateTime<Utc>) -> bool {
-    business_time_between(calendar, at, at + Duration::seconds(1)) > Duration::zero()
-}
 
 /// When the calendar next opens after `at`, as `2026-12-07 09:00 (Europe/Berlin)`.
 fn next_opening(calendar: &Calendar, at: DateTime<Utc>) -> Option<String> {
@@ -63,13 +58,13 @@ impl Hub {
         let ticket = tx.ticket(ticket_id).await?;
         let team_hours = ticket
             .team_id
-            .and_then(|id| self.config.routing.teams.values().find(|t| t.id == id))
+            .and_then(|id| self.team_plan(id))
             .and_then(|team| team.hours.clone());
         let Some(calendar) = team_hours.or_else(|| self.config.desk_hours.clone()) else {
             return Ok(());
         };
         let at = relaydesk_storage::clock::from_ms(now);
-        if open_at(&calendar, at) || tx.audited(ticket.id, TOLD).await? {
+        if calendar.is_open_at(at) || tx.audited(ticket.id, TOLD).await? {
             return Ok(());
         }
         let Some(opens) = next_opening(&calendar, at) else {
@@ -124,12 +119,12 @@ mod tests {
         let calendar = Calendar::Business(hours);
         // Friday 2026-12-04 18:00 in Berlin (17:00 UTC): closed until Monday 09:00.
         let friday_evening = Utc.with_ymd_and_hms(2026, 12, 4, 17, 0, 0).unwrap();
-        assert!(!open_at(&calendar, friday_evening));
+        assert!(!calendar.is_open_at(friday_evening));
         assert_eq!(
             next_opening(&calendar, friday_evening).as_deref(),
             Some("2026-12-07 09:00 (Europe/Berlin)")
         );
         let monday_ten = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
-        assert!(open_at(&calendar, monday_ten));
+        assert!(calendar.is_open_at(monday_ten));
     }
 }

@@ -148,7 +148,7 @@ impl Hub {
     }
 
     /// The team plan of a team id, when its team is configured.
-    fn team_plan(&self, team_id: i64) -> Option<&TeamPlan> {
+    pub(super) fn team_plan(&self, team_id: i64) -> Option<&TeamPlan> {
         self.config
             .routing
             .teams
@@ -167,6 +167,15 @@ impl Hub {
         now: i64,
         effects: &mut Effects,
     ) -> Result<bool, HubError> {
+        if !self
+            .config
+            .routing
+            .teams
+            .values()
+            .any(|team| team.reassign_when_away)
+        {
+            return Ok(false);
+        }
         let ticket = tx.ticket(ticket_id).await?;
         let (Some(assignee), Some(team_id)) = (ticket.assignee_id, ticket.team_id) else {
             return Ok(false);

@@ -188,6 +188,11 @@ fn first_existing(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl Calendar {
+    /// Whether `at` lies within business hours.
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
+        business_time_between(self, at, at + Duration::seconds(1)) > Duration::zero()
+    }
+
     /// Business intervals overlapping `[from, ..)`, in order, clipped to start at `from`, for
     /// at most `days` local days.
     fn intervals_from(

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, Method};
 use axum::routing::get;
 use axum::{Extension, Router};
-use relaydesk_storage::sla::{business_time_between, Calendar};
+use relaydesk_storage::sla::Calendar;
 use tokio::sync::OnceCell;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -74,13 +74,9 @@ impl WidgetRuntime {
 
     /// Whether `now` is within business hours.
     pub(crate) fn open_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
-        match &self.hours {
-            None => true,
-            Some(calendar) => {
-                business_time_between(calendar, now, now + chrono::Duration::seconds(1))
-                    > chrono::Duration::zero()
-            }
-        }
+        self.hours
+            .as_ref()
+            .is_none_or(|calendar| calendar.is_open_at(now))
     }
 
     /// The session signing key: configured, or generated once and kept in the database.
