@@ -245,6 +245,11 @@ pub async fn run_with(
         crate::live::SWEEP_EVERY,
         shutdown.child_token(),
     ));
+    workers.spawn(crate::housekeeping::run(
+        store.clone(),
+        crate::housekeeping::FOLD_EVERY,
+        shutdown.child_token(),
+    ));
     let mut channels = channels;
     if !channels
         .iter()

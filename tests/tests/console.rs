@@ -555,8 +555,10 @@ async fn reply_reaches_the_customer(db: TestDb) {
     );
     assert!(!page.body.contains("<script>alert(1)"));
     assert!(
-        page.body.contains("telegram: Carla &lt;b&gt;"),
-        "identities"
+        page.body
+            .contains("<span class=\"visually-hidden\">telegram</span></span> Carla &lt;b&gt;"),
+        "identities, each with its channel: {}",
+        page.body
     );
 
     let reply = console.action(number, "reply", "On its way today").await;
@@ -1055,6 +1057,20 @@ async fn the_due_view_shows_breached_and_due_soon_tickets() {
         at(late) < at(soon) && at(soon) < at(calm),
         "earliest due first"
     );
+    // Each row carries its SLA chip, the customer's avatar and the channel's icon.
+    let row = |n: i64| {
+        let start = at(n);
+        let end = by_due.body[start..]
+            .find("</tr>")
+            .map_or(by_due.body.len(), |e| start + e);
+        by_due.body[start..end].to_string()
+    };
+    assert!(row(late).contains("data-sla=\"breached\""), "{}", row(late));
+    assert!(row(soon).contains("data-sla=\"soon\""), "{}", row(soon));
+    assert!(row(calm).contains("data-sla=\"running\""), "{}", row(calm));
+    assert!(row(late).contains(">L</span>Lena"), "{}", row(late));
+    assert!(row(late).contains("class=\"avatar hue-"), "{}", row(late));
+    assert!(row(late).contains("class=\"channel\" title=\"telegram\""));
 
     let page = console.get(&format!("/console/tickets/{late}")).await;
     assert!(page.body.contains("First response"));
@@ -1860,4 +1876,128 @@ async fn admins_manage_teams_and_members_and_agents_see_them() {
     let teams = tx.teams().await.expect("teams");
     drop(tx);
     assert!(teams.is_empty(), "{teams:?}");
+}
+
+/// Submits one of the API tokens page's forms.
+async fn token_form(
+    console: &mut ConsoleClient,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> relaydesk_tests::console_client::Page {
+    let mut all = vec![("csrf", csrf)];
+    all.extend_from_slice(fields);
+    console.post("/console/tokens", &all).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admins_make_and_revoke_api_tokens_that_the_api_honours() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "root", true).await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let mut admin = signed_in(&desk.app, "root").await;
+    let csrf = admin.session_csrf().await;
+    let page = admin.get("/console/tokens").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No API tokens yet."), "{}", page.body);
+
+    let made = token_form(
+        &mut admin,
+        &csrf,
+        &[
+            ("action", "create"),
+            ("name", "crm-sync"),
+            ("agent", "anna"),
+        ],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let start = made
+        .body
+        .find("value=\"rdk_")
+        .expect("the token, shown once")
+        + 7;
+    let token: String = made.body[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    assert_eq!(token.len(), 4 + 64, "{token}");
+
+    // The token acts as anna on the API.
+    let client = reqwest::Client::new();
+    let api = |token: &str| {
+        client
+            .get(desk.app.url("/api/v1/tickets"))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    assert_eq!(api(&token).await.expect("answer").status(), StatusCode::OK);
+
+    // Listed with its agent; never shown again.
+    let listed = admin.get("/console/tokens").await;
+    assert!(
+        listed.body.contains("data-token=\"crm-sync\""),
+        "{}",
+        listed.body
+    );
+    assert!(!listed.body.contains(&token));
+
+    // Bad input is named; a second token of the same name is refused.
+    for (name, agent, problem) in [
+        ("crm-sync", "anna", "already exists"),
+        ("   ", "anna", "needs a name"),
+        ("other", "ghost", "no agent named `ghost`"),
+    ] {
+        let refused = token_form(
+            &mut admin,
+            &csrf,
+            &[("action", "create"), ("name", name), ("agent", agent)],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(refused.body.contains(problem), "{}", refused.body);
+    }
+
+    // A plain agent neither sees nor makes tokens; a form without the session's CSRF token
+    // changes nothing.
+    let mut anna = signed_in(&desk.app, "anna").await;
+    assert_eq!(
+        anna.get("/console/tokens").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let anna_csrf = anna.session_csrf().await;
+    let refused = token_form(
+        &mut anna,
+        &anna_csrf,
+        &[("action", "revoke"), ("name", "crm-sync")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let forged = token_form(
+        &mut admin,
+        "not-the-token",
+        &[("action", "revoke"), ("name", "crm-sync")],
+    )
+    .await;
+    assert_ne!(forged.status, StatusCode::SEE_OTHER);
+    assert_eq!(api(&token).await.expect("answer").status(), StatusCode::OK);
+
+    // Revoked: the API refuses it from now on.
+    let revoked = token_form(
+        &mut admin,
+        &csrf,
+        &[("action", "revoke"), ("name", "crm-sync")],
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    assert_eq!(
+        api(&token).await.expect("answer").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let again = token_form(
+        &mut admin,
+        &csrf,
+        &[("action", "revoke"), ("name", "crm-sync")],
+    )
+    .await;
+    assert!(again.body.contains("no live token"), "{}", again.body);
 }

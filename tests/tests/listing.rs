@@ -241,6 +241,71 @@ both_backends!(
 );
 
 both_backends!(
+    closed_and_merged_counts_follow_every_change_and_folding,
+    |store: Store| async move {
+        let status = |s: TicketStatus| TicketFilter {
+            status: Some(StatusFilter::Only(s)),
+            ..Default::default()
+        };
+        // (closed, merged, every ticket), each checked against the rows themselves by `list`.
+        let counts = |store: Store| async move {
+            let mut tx = store.begin().await.unwrap();
+            let closed = list(&mut tx, status(TicketStatus::Closed)).await.len();
+            let merged = list(&mut tx, status(TicketStatus::Merged)).await.len();
+            let all = list(&mut tx, TicketFilter::default()).await.len();
+            tx.commit().await.unwrap();
+            (closed, merged, all)
+        };
+        let fold = |store: Store| async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.fold_ticket_counts().await.unwrap();
+            tx.commit().await.unwrap();
+        };
+        let mut tx = store.begin().await.unwrap();
+        let a = ticket(&mut tx, Platform::Telegram, "anna", "A", "a", T0).await;
+        let b = ticket(&mut tx, Platform::Discord, "bob", "B", "b", T0).await;
+        let c = ticket(&mut tx, Platform::Web, "carol", "C", "c", T0).await;
+        tx.set_status(a, TicketStatus::Closed, None, T0 + MINUTE)
+            .await
+            .unwrap();
+        tx.merge_tickets(b, c, T0 + MINUTE).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+        fold(store.clone()).await;
+        assert_eq!(
+            counts(store.clone()).await,
+            (1, 1, 3),
+            "a fold keeps the sums"
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        tx.set_status(a, TicketStatus::Open, None, T0 + 2 * MINUTE)
+            .await
+            .unwrap();
+        tx.set_status(c, TicketStatus::Closed, None, T0 + 2 * MINUTE)
+            .await
+            .unwrap();
+        // Closing a closed ticket again changes no count.
+        tx.set_status(c, TicketStatus::Closed, None, T0 + 3 * MINUTE)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+        // A change rolled back leaves the counts as they were.
+        let mut tx = store.begin().await.unwrap();
+        tx.set_status(a, TicketStatus::Closed, None, T0 + 4 * MINUTE)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        fold(store.clone()).await;
+        fold(store.clone()).await;
+        assert_eq!(counts(store.clone()).await, (1, 1, 3));
+    }
+);
+
+both_backends!(
     search_looks_at_number_subject_messages_and_customer,
     |store: Store| async move {
         let mut tx = store.begin().await.unwrap();

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod reports;
 pub mod secrets;
 pub mod teams;
+pub mod tokens;
 pub mod transcript;
 pub mod widget;
 

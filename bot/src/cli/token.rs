@@ -4,11 +4,10 @@
 use std::fmt::Write as _;
 
 use clap::Subcommand;
-use relaydesk_storage::{Clock, StorageError, Store};
-use relaydesk_web::secrets::{new_token, token_hash};
+use relaydesk_storage::{Clock, Store};
+use relaydesk_web::tokens;
 
-/// What every API token starts with, so a leaked one is easy to recognise.
-pub const TOKEN_PREFIX: &str = "rdk_";
+pub use relaydesk_web::tokens::TokenError;
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum TokenCommand {
@@ -29,24 +28,6 @@ pub enum TokenCommand {
     },
 }
 
-/// Why a token command failed, in words for the person at the terminal.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error(
-        "there is no agent named `{0}`; agents are created when they first write in a staff \
-         thread, or with `relaydesk agent add`"
-    )]
-    NoSuchAgent(String),
-    #[error("a token named `{0}` already exists; pick another name or revoke it first")]
-    NameTaken(String),
-    #[error("there is no live token named `{0}`")]
-    NoSuchToken(String),
-    #[error("a token needs a name")]
-    EmptyName,
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
 /// What a token command prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printed {
@@ -63,38 +44,21 @@ pub async fn run(
     clock: &dyn Clock,
     command: TokenCommand,
 ) -> Result<Printed, TokenError> {
-    let now_ms = clock.now().timestamp_millis();
-    let mut tx = store.begin().await?;
-    let out = match command {
+    Ok(match command {
         TokenCommand::Create { name, agent } => {
-            let name = name.trim().to_string();
-            if name.is_empty() {
-                return Err(TokenError::EmptyName);
-            }
-            let Some(owner) = tx.agent_by_name(agent.trim()).await? else {
-                return Err(TokenError::NoSuchAgent(agent));
-            };
-            let token = new_token(TOKEN_PREFIX);
-            match tx
-                .create_api_token(&name, &token_hash(&token), owner.id, now_ms)
-                .await
-            {
-                Ok(_) => {}
-                Err(StorageError::Conflict(_)) => return Err(TokenError::NameTaken(name)),
-                Err(e) => return Err(e.into()),
-            }
+            let made = tokens::create(store, clock, &name, &agent).await?;
             Printed {
-                out: token,
                 note: Some(format!(
-                    "API token `{name}` acts as agent `{}` ({}). Keep it secret: it is shown \
+                    "API token `{}` acts as agent `{}` ({}). Keep it secret: it is shown \
                      only this once. Send it as `Authorization: Bearer <token>`.",
-                    owner.name, owner.role
+                    made.name, made.agent, made.role
                 )),
+                out: made.token,
             }
         }
         TokenCommand::List => {
-            let tokens = tx.api_tokens().await?;
-            if tokens.is_empty() {
+            let all = tokens::list(store).await?;
+            if all.is_empty() {
                 Printed {
                     out: String::new(),
                     note: Some(
@@ -107,16 +71,15 @@ pub async fn run(
                     "{:<24} {:<20} {:<17} {:<17} {}",
                     "NAME", "AGENT", "CREATED", "LAST USED", "REVOKED"
                 );
-                for token in tokens {
-                    let agent = tx.agent(token.agent_id).await?.name;
-                    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                        t.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
-                    };
+                let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                };
+                for token in all {
                     let _ = write!(
                         out,
                         "\n{:<24} {:<20} {:<17} {:<17} {}",
                         token.name,
-                        agent,
+                        token.agent,
                         when(Some(token.created_at)),
                         when(token.last_used_at),
                         when(token.revoked_at)
@@ -126,15 +89,11 @@ pub async fn run(
             }
         }
         TokenCommand::Revoke { name } => {
-            if !tx.revoke_api_token(name.trim(), now_ms).await? {
-                return Err(TokenError::NoSuchToken(name));
-            }
+            tokens::revoke(store, clock, &name).await?;
             Printed {
                 out: String::new(),
-                note: Some(format!("API token `{name}` revoked")),
+                note: Some(format!("API token `{}` revoked", name.trim())),
             }
         }
-    };
-    tx.commit().await?;
-    Ok(out)
+    })
 }

@@ -71,6 +71,20 @@ kbd{font-family:ui-monospace,monospace;border:1px solid #c8ced8;border-radius:3p
 label.insert{display:block;font-size:.85rem;margin:.2rem 0}
 td,.message .meta,.panel li{overflow-wrap:anywhere}
 header{flex-wrap:wrap}
+.avatar{display:inline-flex;align-items:center;justify-content:center;width:1.7rem;height:1.7rem;border-radius:50%;color:#fff;font-size:.72rem;font-weight:700;margin-right:.4rem;vertical-align:middle;flex:none}
+.hue-0{background:#1f5fbf}.hue-1{background:#1d7a4d}.hue-2{background:#7d3fa3}.hue-3{background:#a8432a}
+.hue-4{background:#0f6a73}.hue-5{background:#6b5a1c}.hue-6{background:#9c2d64}.hue-7{background:#4a5a78}
+.channel{display:inline-flex;align-items:center;gap:.25rem}
+svg.icon{fill:none;stroke:currentColor;stroke-width:1.4;stroke-linejoin:round;stroke-linecap:round;vertical-align:middle}
+.chip{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.78rem;white-space:nowrap;background:#e3e6eb;color:#1d2330}
+.chip.sla-breached{background:#fde2e1;color:#7a1b16}
+.chip.sla-soon{background:#fff0c2;color:#5c4a12}
+.chip.sla-running{background:#e1f5e4;color:#18542a}
+.chip.sla-none{background:transparent;color:#555}
+.chip.priority-urgent{background:#fde2e1;color:#7a1b16}
+.chip.priority-high{background:#fff0c2;color:#5c4a12}
+.who-cell{display:flex;align-items:center}
+img.inline-image{display:block;max-width:min(100%,24rem);max-height:18rem;height:auto;border-radius:4px;border:1px solid #e3e6eb}
 @media (max-width:760px){
   main{padding:.6rem}
   .layout{flex-direction:column}
@@ -104,6 +118,11 @@ header{flex-wrap:wrap}
   input,select,textarea,button{background:#232935;color:#e6e9ef;border:1px solid #4a5262}
   .chart .tick{fill:#b3bac6}
   .skip:focus{background:#1d222b;color:#e6e9ef}
+  .chip{background:#343b48;color:#e6e9ef}
+  .chip.sla-breached,.chip.priority-urgent{background:#6b2420;color:#fde2e1}
+  .chip.sla-soon,.chip.priority-high{background:#5c4a12;color:#fff0c2}
+  .chip.sla-running{background:#1f4a2b;color:#e1f5e4}
+  .chip.sla-none{background:transparent;color:#b3bac6}
 }
 "#;
 
@@ -180,6 +199,7 @@ pub fn live_page(
                         a href="/console/agents" { "Agents" }
                         a href="/console/channels" { "Channels" }
                         a href="/console/webhooks" { "Webhooks" }
+                        a href="/console/tokens" { "API tokens" }
                     }
                     form.availability method="post" action="/console/availability" {
                         input type="hidden" name="csrf" value=(csrf);

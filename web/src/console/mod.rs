@@ -12,6 +12,7 @@ mod channels;
 mod events;
 mod faq;
 mod layout;
+mod marks;
 mod password;
 mod reports;
 mod script;
@@ -19,6 +20,7 @@ mod session;
 mod sign_in;
 mod teams;
 mod ticket;
+mod tokens;
 mod views;
 mod webhooks;
 
@@ -57,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/availability", post(availability::set))
         .route("/console/faq", get(faq::show).post(faq::change))
         .route("/console/teams", get(teams::show).post(teams::change))
+        .route("/console/tokens", get(tokens::show).post(tokens::change))
         .route(
             "/console/webhooks",
             get(webhooks::show).post(webhooks::retry),
@@ -105,7 +108,7 @@ pub fn routes() -> Router<AppState> {
 const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https://cdn.discordapp.com https://media.discordapp.net; \
          connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::X_FRAME_OPTIONS, "DENY"),

@@ -278,8 +278,15 @@ pub fn conversation(messages: &[Message], deliveries: &[ReplyDelivery]) -> Marku
                 @if !message.attachments.is_empty() {
                     ul.attachments {
                         @for a in &message.attachments {
+                            @let name = a.file_name.as_deref().unwrap_or("unnamed");
                             li {
-                                (a.kind) ": " (a.file_name.as_deref().unwrap_or("unnamed"))
+                                @match super::marks::attachment_link(a) {
+                                    Some(link) if link.image => a href=(link.href) target="_blank" rel="noopener noreferrer" {
+                                        img.inline-image src=(link.href) alt=(name) loading="lazy";
+                                    },
+                                    Some(link) => a href=(link.href) target="_blank" rel="noopener noreferrer" { (a.kind) ": " (name) },
+                                    None => { (a.kind) ": " (name) },
+                                }
                                 @if let Some(size) = a.size { " (" (size) " bytes)" }
                             }
                         }
@@ -547,13 +554,13 @@ fn customer_panel(view: &TicketView) -> Markup {
         section.panel.customer {
             h2 { "Customer" }
             @if let Some(profile) = &view.customer {
-                p { strong { (profile.customer.display_name) } }
+                p.who-cell { (super::marks::avatar(profile.customer.id, &profile.customer.display_name)) strong { (profile.customer.display_name) } }
                 @if let Some(email) = &profile.customer.email { p { (email) } }
                 @if let Some(language) = &profile.customer.language { p { "Language: " (language) } }
                 h3 { "Identities" }
                 ul {
                     @for identity in &profile.identities {
-                        li { (identity.platform) ": " (identity.display_name) " (" (identity.external_id) ")" }
+                        li { (super::marks::channel(identity.platform)) " " (identity.display_name) " (" (identity.external_id) ")" }
                     }
                 }
             }

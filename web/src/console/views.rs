@@ -13,6 +13,7 @@ use relaydesk_storage::{
 use serde::Deserialize;
 
 use super::layout::{self, moment};
+use super::marks;
 use super::session::Session;
 use crate::{AppState, WebError};
 
@@ -427,7 +428,7 @@ fn table(rows: &[TicketRow], unread: &[bool], now_ms: i64) -> Markup {
             table.tickets {
                 thead { tr {
                     th { span.visually-hidden { "Select" } } th { "#" } th { "Subject" } th { "Customer" } th { "Channel" }
-                    th { "Priority" } th { "Assignee" } th { "Tags" } th { "Last activity" } th { "Due" }
+                    th { "Priority" } th { "Assignee" } th { "Tags" } th { "Last activity" } th { "SLA" }
                 } }
                 tbody {
                     @for (row, unread) in rows.iter().zip(unread.iter().chain(std::iter::repeat(&false))) {
@@ -437,20 +438,20 @@ fn table(rows: &[TicketRow], unread: &[bool], now_ms: i64) -> Markup {
                                 @if *unread { span.dot title="New from the customer" aria-label="unread" {} }
                                 a href={ "/console/tickets/" (row.number) } { "#" (row.number) }
                             }
-                            td { a href={ "/console/tickets/" (row.number) } { (row.subject) } }
-                            td { (row.customer_name) }
-                            td { (row.origin) }
-                            td { (row.priority) }
+                            td {
+                                a href={ "/console/tickets/" (row.number) } { (row.subject) }
+                                @if row.status != TicketStatus::Open { " " span.chip.status { (row.status) } }
+                                @if let Some(team) = &row.team_name { " " span.chip.team title="Team" { (team) } }
+                            }
+                            td { span.who-cell { (marks::avatar(row.customer_id, &row.customer_name)) (row.customer_name) } }
+                            td { (marks::channel(row.origin)) }
+                            td { span class={ "chip priority-" (row.priority) } { (row.priority) } }
                             td { (row.assignee_name.as_deref().unwrap_or("—")) }
                             td { (row.tags.join(", ")) }
                             td { (moment(row.updated_at)) }
                             td {
-                                @if let Some(due) = row.next_due_at {
-                                    @if due.timestamp_millis() <= now_ms {
-                                        span.badge.breached { "breached " (moment(due)) }
-                                    } @else {
-                                        (moment(due))
-                                    }
+                                @if row.status.is_active() {
+                                    (marks::sla(row.next_due_at, row.next_warn_at, now_ms))
                                 } @else { "—" }
                             }
                         }

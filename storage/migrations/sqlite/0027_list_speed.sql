@@ -1,0 +1,38 @@
+-- Ticket lists over a million tickets: each view's first page walks an index in its order and
+-- stops after a page; counts of open work read an index; counts of closed and merged tickets
+-- are kept as they change.
+CREATE INDEX tickets_active_updated ON tickets (updated_at, id) WHERE status IN ('open', 'pending');
+CREATE INDEX tickets_updated ON tickets (updated_at, id);
+CREATE INDEX tickets_active_people ON tickets (status, assignee_id, team_id);
+
+-- How many tickets are closed and merged: the sum of `delta` per status. Every change adds a
+-- row (no row is ever updated, so writers never wait on each other); housekeeping folds the
+-- rows of each status into one from time to time.
+CREATE TABLE ticket_status_counts (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    status TEXT NOT NULL,
+    delta  BIGINT NOT NULL
+);
+INSERT INTO ticket_status_counts (status, delta)
+    SELECT status, COUNT(*) FROM tickets WHERE status IN ('closed', 'merged') GROUP BY status;
+
+CREATE TRIGGER tickets_status_count_insert AFTER INSERT ON tickets
+WHEN NEW.status IN ('closed', 'merged')
+BEGIN
+    INSERT INTO ticket_status_counts (status, delta) VALUES (NEW.status, 1);
+END;
+
+CREATE TRIGGER tickets_status_count_delete AFTER DELETE ON tickets
+WHEN OLD.status IN ('closed', 'merged')
+BEGIN
+    INSERT INTO ticket_status_counts (status, delta) VALUES (OLD.status, -1);
+END;
+
+CREATE TRIGGER tickets_status_count_update AFTER UPDATE OF status ON tickets
+WHEN OLD.status IS NOT NEW.status
+BEGIN
+    INSERT INTO ticket_status_counts (status, delta)
+        SELECT OLD.status, -1 WHERE OLD.status IN ('closed', 'merged');
+    INSERT INTO ticket_status_counts (status, delta)
+        SELECT NEW.status, 1 WHERE NEW.status IN ('closed', 'merged');
+END;
