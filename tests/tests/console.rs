@@ -9,7 +9,7 @@ use chrono::Utc;
 use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::hub::{CustomerMessage, Hub, HubConfig, Inbound, Ingested, Outbound, PlatformUser};
-use relaydesk_storage::{Clock, FakeClock, Platform, Store, SystemClock};
+use relaydesk_storage::{Attachment, Clock, FakeClock, Platform, Store, SystemClock};
 use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
 use relaydesk_tests::console_client::ConsoleClient;
 use relaydesk_tests::db::TestDb;
@@ -2000,4 +2000,83 @@ async fn admins_make_and_revoke_api_tokens_that_the_api_honours() {
     )
     .await;
     assert!(again.body.contains("no live token"), "{}", again.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn images_show_inline_and_other_files_as_safe_links() {
+    let desk = start_sqlite().await;
+    add_agent(&desk.app.store, "anna", false).await;
+    let key = "c0ffee".repeat(10) + "c0fe";
+    let file = |kind: &str, name: &str, url: Option<String>| Attachment {
+        kind: kind.to_string(),
+        file_name: Some(name.to_string()),
+        mime_type: None,
+        size: Some(1234),
+        platform_ref: None,
+        url,
+    };
+    let ingested = desk
+        .hub
+        .ingest(Inbound::Customer(CustomerMessage {
+            platform: Platform::Discord,
+            external_message_id: Some("m-1".into()),
+            customer: PlatformUser {
+                external_id: "id-dora".into(),
+                display_name: "Dora".into(),
+                language: None,
+            },
+            conversation: "chat-dora".into(),
+            subject: None,
+            text: "see attached".into(),
+            attachments: vec![
+                file(
+                    "photo",
+                    "screen.png",
+                    Some(format!("https://help.example/widget/files/{key}")),
+                ),
+                file(
+                    "photo",
+                    "cdn.png",
+                    Some("https://cdn.discordapp.com/attachments/1/2/cdn.png".into()),
+                ),
+                file(
+                    "photo",
+                    "pixel.png",
+                    Some("https://tracker.example/pixel.png".into()),
+                ),
+                file("document", "evil.html", Some("javascript:alert(1)".into())),
+                file("document", "invoice.pdf", None),
+            ],
+        }))
+        .await
+        .expect("stored");
+    let Ingested::Customer { ticket_number, .. } = ingested else {
+        panic!("not a customer message: {ingested:?}");
+    };
+    let mut console = signed_in(&desk.app, "anna").await;
+    let page = console
+        .get(&format!("/console/tickets/{ticket_number}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    assert!(
+        body.contains(&format!(
+            "<img class=\"inline-image\" src=\"/widget/files/{key}\" alt=\"screen.png\""
+        )),
+        "a visitor's image from this server: {body}"
+    );
+    assert!(
+        body.contains(
+            "<img class=\"inline-image\" src=\"https://cdn.discordapp.com/attachments/1/2/cdn.png\""
+        ),
+        "a Discord image: {body}"
+    );
+    assert!(!body.contains("src=\"https://tracker.example"), "{body}");
+    assert!(
+        body.contains("href=\"https://tracker.example/pixel.png\""),
+        "{body}"
+    );
+    assert!(!body.contains("javascript:"), "{body}");
+    assert!(body.contains("document: evil.html"), "{body}");
+    assert!(body.contains("document: invoice.pdf"), "{body}");
 }

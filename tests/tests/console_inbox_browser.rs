@@ -303,6 +303,42 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
     screenshot(&browser, "agents-desktop").await;
     let problems = serious_violations(&browser).await;
     assert!(problems.is_empty(), "agents page: {problems:#?}");
+
+    // The admin makes an API token for ben; it is shown once, and the page passes axe.
+    c.goto(&app.url("/console/tokens"))
+        .await
+        .expect("tokens page");
+    let form = browser.wait_css("form[data-action=create]", WAIT).await;
+    form.find(Locator::Css("input[name=name]"))
+        .await
+        .expect("the name field")
+        .send_keys("crm-sync")
+        .await
+        .expect("type");
+    form.find(Locator::Css("select[name=agent] option[value=ben]"))
+        .await
+        .expect("ben in the agent picker")
+        .click()
+        .await
+        .expect("pick ben");
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("make button")
+        .click()
+        .await
+        .expect("make the token");
+    let token = browser
+        .wait_css("#new-token", WAIT)
+        .await
+        .prop("value")
+        .await
+        .expect("the token")
+        .unwrap_or_default();
+    assert!(token.starts_with("rdk_"), "{token}");
+    browser.wait_css("tr[data-token=crm-sync]", WAIT).await;
+    screenshot(&browser, "tokens-desktop").await;
+    let problems = serious_violations(&browser).await;
+    assert!(problems.is_empty(), "tokens page: {problems:#?}");
     c.find(Locator::Css(
         "header form[action='/console/sign-out'] button",
     ))

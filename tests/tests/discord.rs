@@ -2056,6 +2056,48 @@ async fn a_full_guild_delays_a_new_thread_but_does_not_lose_it() {
     app.stop().await.expect("clean stop");
 }
 
+/// At Discord's cap of active threads, the threads of closed tickets that were unarchived
+/// since (a moderator posting in one does that; they stay locked) are archived again to make
+/// room, and the new ticket gets its thread at once, without a warning to the team.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn at_the_thread_cap_closed_tickets_threads_are_archived_to_make_room() {
+    let fake = FakeDiscord::start().await;
+    let app = start(&fake, TestDb::sqlite()).await;
+    let (_, first) = anna_opens_ticket(&fake, "first question").await;
+    fake.member_message(first, BOB, "Bob", &[AGENT_ROLE_ID], "/close");
+    fake.wait_for("the first ticket's thread archived and locked", |f| {
+        f.channel(first).filter(|c| c.archived && c.locked)
+    })
+    .await;
+    // A moderator's post unarchives the closed ticket's thread; the guild is now at its cap.
+    fake.unarchive(first);
+    fake.cap_active_threads(1);
+
+    let dm = fake.dm_channel_for(ANNA, "Anna K.");
+    fake.customer_dm(dm, ANNA, "Anna K.", "second question");
+    let second = thread_with(&fake, 1, 0).await;
+    assert_ne!(second, first);
+    let first_now = fake.channel(first).expect("the first thread");
+    assert!(
+        first_now.archived && first_now.locked,
+        "the closed ticket's thread was archived again: {first_now:?}"
+    );
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "GET" && c.path.ends_with("/threads/active")),
+        "the active threads were listed"
+    );
+    assert!(
+        !fake
+            .messages_in(STAFF_CHANNEL_ID)
+            .iter()
+            .any(|m| content(m).contains("as many active threads as Discord allows")),
+        "room was made, so nobody is warned"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn out_of_hours_a_dm_is_told_once_when_the_desk_is_back() {
     use chrono::TimeZone;

@@ -7,8 +7,8 @@ use relaydesk_storage::Platform;
 use serde::Serialize;
 use serenity::all::{
     AutoArchiveDuration, ChannelId, ChannelType, CreateAllowedMentions, CreateAttachment,
-    CreateForumPost, CreateMessage, CreateThread, EditMessage, EditThread, GuildChannel, Message,
-    MessageId, Nonce, PrivateChannel, UserId,
+    CreateForumPost, CreateMessage, CreateThread, EditMessage, EditThread, GuildChannel, GuildId,
+    Message, MessageId, Nonce, PrivateChannel, ThreadsData, UserId,
 };
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Route};
 use tokio::sync::OnceCell;
@@ -31,6 +31,7 @@ const CHECK_MARK: &str = "%E2%9C%85";
 pub struct DiscordDeliver {
     rest: Arc<Rest>,
     staff_channel: ChannelId,
+    guild: GuildId,
     /// Whether the staff channel is a forum (one post per ticket) rather than a text channel
     /// (one private thread per ticket); asked once.
     staff_is_forum: OnceCell<bool>,
@@ -65,6 +66,7 @@ impl DiscordDeliver {
         Self {
             rest: Arc::new(Rest::new(settings)),
             staff_channel: settings.staff_channel,
+            guild: settings.guild,
             staff_is_forum: OnceCell::new(),
             cap_warned: std::sync::Mutex::new(None),
         }
@@ -178,7 +180,70 @@ impl DiscordDeliver {
         card
     }
 
+    /// Creates a ticket's thread. At Discord's cap of active threads, first makes room by
+    /// archiving closed tickets' threads that are active again and tries once more; when there
+    /// is none, the staff channel is told why the ticket waits and the send is retried later.
     async fn open_thread(
+        &self,
+        ticket: &crate::hub::TicketView,
+        key: Option<&str>,
+    ) -> Result<Delivered, DeliveryError> {
+        let refused = match self.create_thread(ticket, key).await {
+            Err(e) if is_thread_cap(&e) => e,
+            other => return other,
+        };
+        let refused = match self.archive_closed_threads().await {
+            Ok(0) => refused,
+            Ok(archived) => {
+                tracing::info!(archived, "archived closed tickets' threads to make room");
+                match self.create_thread(ticket, key).await {
+                    Err(e) if is_thread_cap(&e) => e,
+                    other => return other,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the guild's active threads");
+                refused
+            }
+        };
+        self.warn_of_cap(ticket).await;
+        Err(refused)
+    }
+
+    /// Archives (and keeps locked) the threads in the staff channel that belong to closed
+    /// tickets but are active again. Only a close locks a ticket's thread; a moderator posting
+    /// in it, or a post after the close that was cut short, unarchives it. Returns how many.
+    async fn archive_closed_threads(&self) -> Result<usize, DeliveryError> {
+        let active: ThreadsData = self
+            .rest
+            .call(
+                Route::GuildThreadsActive {
+                    guild_id: self.guild,
+                },
+                LightMethod::Get,
+                None::<&()>,
+            )
+            .await?;
+        let mut archived = 0;
+        let closed = active.threads.iter().filter(|t| {
+            t.parent_id == Some(self.staff_channel)
+                && t.thread_metadata.is_some_and(|m| m.locked && !m.archived)
+        });
+        for thread in closed {
+            match self
+                .edit_thread(thread.id, EditThread::new().archived(true).locked(true))
+                .await
+            {
+                Ok(_) => archived += 1,
+                Err(e) => {
+                    tracing::warn!(thread = %thread.id, error = %e, "could not archive a closed ticket's thread")
+                }
+            }
+        }
+        Ok(archived)
+    }
+
+    async fn create_thread(
         &self,
         ticket: &crate::hub::TicketView,
         key: Option<&str>,
@@ -211,14 +276,7 @@ impl DiscordDeliver {
             .rest
             .call(route, LightMethod::Post, Some(&create))
             .await;
-        match thread {
-            Ok(thread) => Ok(Delivered::with_ref(thread.id.to_string())),
-            Err(e) if is_thread_cap(&e) => {
-                self.warn_of_cap(ticket).await;
-                Err(e)
-            }
-            Err(e) => Err(e),
-        }
+        thread.map(|thread| Delivered::with_ref(thread.id.to_string()))
     }
 
     /// Tells the staff channel (at most every [`CAP_WARNING_EVERY`]) that tickets wait for a

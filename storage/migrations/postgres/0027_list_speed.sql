@@ -3,7 +3,9 @@
 -- are kept as they change.
 CREATE INDEX tickets_active_updated ON tickets (updated_at, id) WHERE status IN ('open', 'pending');
 CREATE INDEX tickets_updated ON tickets (updated_at, id);
-CREATE INDEX tickets_active_people ON tickets (status, assignee_id, team_id);
+-- Open work by assignee (or none) and by team, each in activity order.
+CREATE INDEX tickets_active_assignee ON tickets (assignee_id, updated_at, id) WHERE status IN ('open', 'pending');
+CREATE INDEX tickets_active_team ON tickets (team_id, updated_at, id) WHERE status IN ('open', 'pending');
 
 -- How many tickets are closed and merged: the sum of `delta` per status. Every change adds a
 -- row (no row is ever updated, so writers never wait on each other); housekeeping folds the

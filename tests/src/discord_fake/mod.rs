@@ -211,6 +211,19 @@ impl FakeDiscord {
         });
     }
 
+    /// Caps the guild's active (unarchived) threads as Discord does (at 1,000): creating one
+    /// more is refused with code 160006.
+    pub fn cap_active_threads(&self, cap: usize) {
+        self.lock().thread_cap = Some(cap);
+    }
+
+    /// Unarchives a thread as a moderator posting in it would (it stays locked).
+    pub fn unarchive(&self, thread: u64) {
+        if let Some(c) = self.lock().channels.get_mut(&thread) {
+            c.archived = false;
+        }
+    }
+
     /// Turns a channel into a forum channel (type 15).
     pub fn make_forum(&self, channel: u64) {
         if let Some(c) = self.lock().channels.get_mut(&channel) {

@@ -46,6 +46,7 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
             "/interactions/{id}/{token}/callback",
             post(interaction_callback),
         )
+        .route("/guilds/{guild}/threads/active", get(active_threads))
         .route("/guilds/{guild}/members/{user}", get(guild_member))
         .route("/guilds/{guild}/roles", get(guild_roles));
     Router::new()
@@ -233,6 +234,37 @@ async fn open_dm(State(shared): S, Json(body): Json<Value>) -> Response {
     Json(payloads::dm_channel(id, &recipient)).into_response()
 }
 
+/// List Active Guild Threads: every unarchived thread of the guild, with the bot's thread
+/// members (it is in each thread it made).
+async fn active_threads(State(shared): S, Path(guild): Path<String>) -> Response {
+    if parse_id(&guild) != Some(GUILD_ID) {
+        return error(StatusCode::NOT_FOUND, 10004, "Unknown Guild");
+    }
+    let inner = shared.lock();
+    let mut threads: Vec<&FakeChannel> = inner
+        .channels
+        .values()
+        .filter(|c| c.parent.is_some() && !c.archived)
+        .collect();
+    threads.sort_by_key(|c| c.id);
+    let members: Vec<Value> = threads
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id.to_string(),
+                "user_id": BOT_USER_ID.to_string(),
+                "join_timestamp": payloads::TIMESTAMP,
+                "flags": 0,
+            })
+        })
+        .collect();
+    Json(json!({
+        "threads": threads.into_iter().map(channel_json).collect::<Vec<_>>(),
+        "members": members,
+    }))
+    .into_response()
+}
+
 fn channel_json(c: &FakeChannel) -> Value {
     match &c.recipient {
         Some(r) => payloads::dm_channel(c.id, r),
@@ -293,6 +325,18 @@ async fn create_thread(
             StatusCode::BAD_REQUEST,
             50035,
             "Invalid Form Body: name must be 1-100 characters",
+        );
+    }
+    let active = inner
+        .channels
+        .values()
+        .filter(|c| c.parent.is_some() && !c.archived)
+        .count();
+    if inner.thread_cap.is_some_and(|cap| active >= cap) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            160_006,
+            "Maximum number of active threads reached",
         );
     }
     let forum = inner.channels[&parent].kind == 15;

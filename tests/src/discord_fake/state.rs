@@ -81,6 +81,8 @@ pub(super) struct Inner {
     pub history: HashMap<u64, Vec<Value>>,
     /// Guild members' roles, as last seen.
     pub member_roles: HashMap<u64, Vec<u64>>,
+    /// Most active (unarchived) threads the guild may have; Discord's is 1,000. `None`: no cap.
+    pub thread_cap: Option<usize>,
 }
 
 /// What the gateway task is told to do.
