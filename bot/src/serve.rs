@@ -162,6 +162,10 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
         &config.telegram,
         crate::telegram::TelegramOptions {
             instance: format!("{}:{}", crate::telegram::host_name(), config.listen),
+            keep_files: crate::telegram::KeepFiles {
+                max_bytes: config.web.max_attachment_bytes,
+                public_url: config.web.public_url.clone(),
+            },
             ..crate::telegram::TelegramOptions::default()
         },
     )

@@ -1649,6 +1649,76 @@ async fn photos_and_documents_reach_the_topic_by_file_id_with_the_caption() {
     app.stop().await.expect("clean stop");
 }
 
+/// A customer's photo is fetched from Telegram and kept, so the console shows it inline at a
+/// path of this server; a file that is neither image nor PDF, and one larger than
+/// `web.max_attachment_bytes`, are not kept (and the too-large one is not even fetched). The
+/// messages all arrive either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
+    let fake = TelegramFake::start().await;
+    let png = b"\x89PNG\r\n\x1a\nthe rest of the picture".to_vec();
+    fake.put_file("screen-id", &png);
+    fake.put_file("script-id", b"#!/bin/sh\nrm -rf /");
+    let app = started(&fake).await;
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "caption": "the error screen",
+            "photo": [{"file_id": "screen-id", "file_unique_id": "s", "width": 800, "height": 600, "file_size": png.len()}]
+        }),
+    );
+    let topic = topic_of(&fake, 1001).await;
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "document": {"file_id": "script-id", "file_unique_id": "x", "file_name": "fix.sh", "file_size": 20}
+        }),
+    );
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "caption": "the whole log",
+            "document": {"file_id": "huge-id", "file_unique_id": "h", "file_name": "log.pdf", "file_size": 50_000_000}
+        }),
+    );
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nthe whole log").await;
+
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let messages = tx.messages(ticket.id).await.expect("messages");
+    drop(tx);
+    let files: Vec<_> = messages
+        .iter()
+        .flat_map(|m| m.attachments.clone())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let photo = &files[0];
+    let url = photo.url.as_deref().expect("the photo was kept");
+    assert!(url.starts_with("/widget/files/"), "{url}");
+    assert_eq!(photo.platform_ref.as_deref(), Some("screen-id"));
+    let served = reqwest::get(app.url(url)).await.expect("the kept file");
+    assert_eq!(served.status(), 200);
+    assert_eq!(
+        served.headers()["content-type"].to_str().ok(),
+        Some("image/png")
+    );
+    assert_eq!(served.bytes().await.expect("bytes").to_vec(), png);
+    assert_eq!(files[1].url, None, "a shell script is not kept");
+    assert_eq!(files[2].url, None, "too large to keep");
+    assert!(
+        !fake
+            .calls_of("getFile")
+            .iter()
+            .any(|c| c.str("file_id") == Some("huge-id")),
+        "a file over the limit is not fetched"
+    );
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_error_and_a_hung_request_are_retried_until_delivered_once() {
     let fake = TelegramFake::start().await;

@@ -9,6 +9,8 @@ mod card;
 mod config;
 mod deliver;
 mod errors;
+mod files;
+pub use files::KeepFiles;
 mod inbound;
 mod pacing;
 mod polling;
@@ -47,6 +49,8 @@ pub struct TelegramOptions {
     /// This instance, as the holder of the polling lease: the same after a restart (so a
     /// restarted instance polls again at once), different for every other instance.
     pub instance: String,
+    /// Which of customers' files are fetched and kept for the console.
+    pub keep_files: KeepFiles,
 }
 
 impl Default for TelegramOptions {
@@ -55,6 +59,7 @@ impl Default for TelegramOptions {
             long_poll: Duration::from_secs(25),
             request_timeout: Duration::from_secs(40),
             instance: host_name(),
+            keep_files: KeepFiles::default(),
         }
     }
 }
@@ -245,7 +250,12 @@ impl Channel for TelegramChannel {
         }
         let path = self.config.webhook_path()?;
         let secret = self.config.webhook_secret.as_deref()?;
-        let receiver = Arc::new(Receiver::new(hub, self.bot.clone(), self.staff_chat_id));
+        let receiver = Arc::new(Receiver::new(
+            hub,
+            self.bot.clone(),
+            self.staff_chat_id,
+            self.options.keep_files.clone(),
+        ));
         Some(webhook::routes(&path, secret, receiver))
     }
 
@@ -277,7 +287,12 @@ impl Channel for TelegramChannel {
                     owner: self.options.instance.clone(),
                     ttl: self.options.long_poll + std::time::Duration::from_secs(30),
                 };
-                let receiver = Receiver::new(hub, self.bot.clone(), self.staff_chat_id);
+                let receiver = Receiver::new(
+                    hub,
+                    self.bot.clone(),
+                    self.staff_chat_id,
+                    self.options.keep_files.clone(),
+                );
                 polling::poll(
                     &self.bot,
                     &receiver,

@@ -9,6 +9,7 @@ use teloxide::types::Update;
 use teloxide::Bot;
 
 use super::admins::Admins;
+use super::files::KeepFiles;
 use super::inbound::{message_ref, translate, Incoming, StaffPost};
 use crate::hub::text::truncate_chars;
 use crate::hub::{
@@ -40,15 +41,17 @@ pub struct Receiver {
     bot: Bot,
     staff_chat_id: i64,
     admins: Admins,
+    keep_files: KeepFiles,
 }
 
 impl Receiver {
-    pub fn new(hub: Hub, bot: Bot, staff_chat_id: i64) -> Self {
+    pub fn new(hub: Hub, bot: Bot, staff_chat_id: i64, keep_files: KeepFiles) -> Self {
         Self {
             hub,
             bot,
             staff_chat_id,
             admins: Admins::new(staff_chat_id),
+            keep_files,
         }
     }
 
@@ -113,8 +116,9 @@ impl Receiver {
 
     /// A customer's message: stored (opening or reopening a ticket); a refusal is answered in
     /// their chat.
-    async fn customer(&self, message: CustomerMessage) -> Result<(), HubError> {
+    async fn customer(&self, mut message: CustomerMessage) -> Result<(), HubError> {
         let chat = message.conversation.clone();
+        super::files::keep(&self.hub, &self.bot, &self.keep_files, &mut message).await;
         match self.hub.ingest(Inbound::Customer(message)).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_internal() => Err(e),

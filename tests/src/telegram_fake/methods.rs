@@ -35,6 +35,7 @@ const METHODS: &[&str] = &[
     "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",
+    "getFile",
 ];
 
 /// Required parameters, from the Bot API documentation.
@@ -58,6 +59,7 @@ fn required(method: &str) -> &'static [&'static str] {
             &["chat_id", "message_thread_id"]
         }
         "getChatMember" => &["chat_id", "user_id"],
+        "getFile" => &["file_id"],
         "getChatAdministrators" => &["chat_id"],
         "setMyCommands" => &["commands"],
         "setMessageReaction" => &["chat_id", "message_id"],
@@ -129,6 +131,19 @@ pub(crate) async fn answer(shared: &Shared, method: &str, params: &Value) -> Ans
             "has_main_web_app": false,
         })),
         "getUpdates" => get_updates(shared, params).await,
+        // A File object; the file is then at `/file/bot<token>/<file_path>`.
+        "getFile" => {
+            let id = text(params, "file_id").unwrap_or_default();
+            match shared.lock().files.get(&id) {
+                Some(data) => Answer::Ok(json!({
+                    "file_id": id,
+                    "file_unique_id": format!("u-{id}"),
+                    "file_size": data.len(),
+                    "file_path": format!("photos/{id}.bin"),
+                })),
+                None => bad("invalid file_id"),
+            }
+        }
         "setWebhook" => {
             let url = text(params, "url").unwrap_or_default();
             let mut state = shared.lock();

@@ -63,6 +63,7 @@ impl TelegramFake {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(call).get(call))
+            .route("/file/{bot}/{*path}", axum::routing::get(download))
             .fallback(any(not_found))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -96,6 +97,14 @@ impl TelegramFake {
             .entry(chat)
             .or_default()
             .push(user.clone());
+    }
+
+    /// A file a user sent, for `getFile` and its download.
+    pub fn put_file(&self, file_id: &str, data: &[u8]) {
+        self.shared
+            .lock()
+            .files
+            .insert(file_id.to_string(), data.to_vec());
     }
 
     /// The user of `chat` blocked the bot: sends there fail with 403.
@@ -440,6 +449,24 @@ fn now() -> i64 {
 fn merge(target: &mut Value, extra: Value) {
     if let (Some(target), Value::Object(extra)) = (target.as_object_mut(), extra) {
         target.extend(extra);
+    }
+}
+
+/// A file a user sent, as `getFile`'s `file_path` names it (`photos/<file_id>.bin`).
+async fn download(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    if bot.strip_prefix("bot") != Some(shared.token.as_str()) {
+        return error(401, "Unauthorized", None);
+    }
+    let id = path
+        .strip_prefix("photos/")
+        .and_then(|p| p.strip_suffix(".bin"))
+        .unwrap_or_default();
+    match shared.lock().files.get(id) {
+        Some(data) => data.clone().into_response(),
+        None => error(404, "Not Found", None),
     }
 }
 

@@ -117,6 +117,8 @@ pub(crate) struct Topic {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub calls: Vec<Call>,
+    /// Files users sent, by `file_id`, for `getFile` and downloads.
+    pub files: HashMap<String, Vec<u8>>,
     /// Updates not yet confirmed by a `getUpdates` offset past them.
     pub updates: VecDeque<Value>,
     /// Every update ever queued, for replays.

@@ -1,0 +1,119 @@
+//! Customers' images and PDFs, fetched from Telegram (`getFile`, then the file itself) and kept
+//! like a visitor's upload, so the console can show them: Telegram gives the bot only a file
+//! handle. The file's type is decided by its bytes; anything else, anything larger than
+//! allowed, or a failed fetch leaves the attachment as it was (the message is never held up
+//! or lost over a file).
+
+use relaydesk_storage::{Attachment, WidgetFile};
+use teloxide::net::Download;
+use teloxide::requests::Requester;
+use teloxide::Bot;
+
+use crate::hub::{CustomerMessage, Hub};
+
+/// What to keep of customers' files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepFiles {
+    /// Largest file fetched (`web.max_attachment_bytes`); 0 keeps none.
+    pub max_bytes: usize,
+    /// `web.public_url`, for the links other channels show.
+    pub public_url: Option<String>,
+}
+
+impl Default for KeepFiles {
+    fn default() -> Self {
+        Self {
+            max_bytes: 5 * 1024 * 1024,
+            public_url: None,
+        }
+    }
+}
+
+/// Fetches and keeps the message's files that are images or PDFs within the size limit; each
+/// kept one gets the address the console and the other channels link to.
+pub async fn keep(hub: &Hub, bot: &Bot, keep: &KeepFiles, message: &mut CustomerMessage) {
+    if keep.max_bytes == 0 {
+        return;
+    }
+    for attachment in &mut message.attachments {
+        match fetch(bot, attachment, keep.max_bytes).await {
+            Ok(Some(file)) => {
+                let file = WidgetFile {
+                    key: hex::encode(rand::random::<[u8; 32]>()),
+                    conversation: message.conversation.clone(),
+                    file_name: file.name,
+                    mime_type: file.mime.to_string(),
+                    data: file.data,
+                };
+                match store(hub, &file).await {
+                    Ok(()) => {
+                        let kept =
+                            relaydesk_web::file_attachment(&file, keep.public_url.as_deref());
+                        attachment.url = kept.url;
+                        attachment.mime_type = kept.mime_type;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not keep a customer's file"),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch a customer's file from Telegram")
+            }
+        }
+    }
+}
+
+struct Fetched {
+    name: String,
+    mime: &'static str,
+    data: Vec<u8>,
+}
+
+/// The file's bytes when it is one to keep.
+async fn fetch(
+    bot: &Bot,
+    attachment: &Attachment,
+    max_bytes: usize,
+) -> Result<Option<Fetched>, String> {
+    let Some(id) = attachment.platform_ref.as_deref() else {
+        return Ok(None);
+    };
+    let wanted = matches!(attachment.kind.as_str(), "photo" | "document" | "sticker");
+    let too_big = |size: u64| usize::try_from(size).map_or(true, |s| s > max_bytes);
+    if !wanted || attachment.size.is_some_and(|s| too_big(s.unsigned_abs())) {
+        return Ok(None);
+    }
+    let file = bot
+        .get_file(teloxide::types::FileId(id.to_string()))
+        .await
+        .map_err(|e| e.to_string())?;
+    if too_big(u64::from(file.meta.size)) {
+        return Ok(None);
+    }
+    let mut data = Vec::new();
+    bot.download_file(&file.path, &mut data)
+        .await
+        .map_err(|e| e.to_string())?;
+    if data.len() > max_bytes {
+        return Ok(None);
+    }
+    let Some(mime) = relaydesk_web::sniff_file(&data) else {
+        return Ok(None);
+    };
+    let name = attachment
+        .file_name
+        .clone()
+        .or_else(|| file.path.rsplit('/').next().map(str::to_string))
+        .unwrap_or_default();
+    Ok(Some(Fetched {
+        name: relaydesk_web::clean_file_name(&name, mime),
+        mime,
+        data,
+    }))
+}
+
+async fn store(hub: &Hub, file: &WidgetFile) -> Result<(), relaydesk_storage::StorageError> {
+    let mut tx = hub.store().begin().await?;
+    tx.put_widget_file(file, hub.clock().now_ms(), true).await?;
+    tx.commit().await
+}
