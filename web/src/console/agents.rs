@@ -85,7 +85,7 @@ async fn render(
                 button type="submit" { "Create with a one-time password" }
             }
         }
-        div.scroll {
+        div.scroll tabindex="0" role="region" aria-label="Agents" {
             table.canned {
                 thead { tr {
                     th { "Name" } th { "Email" } th { "Role" } th { "State" } th { "Actions" }

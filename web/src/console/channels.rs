@@ -100,7 +100,7 @@ async fn render(
             @if failed.is_empty() {
                 p { "None." }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Sends given up" {
                     table.canned {
                         thead { tr { th { "Send" } th { "Platform" } th { "Ticket" } th { "Attempts" } th { "Why" } th {} } }
                         tbody {

@@ -41,23 +41,25 @@ async fn render(
         @if entries.is_empty() {
             p { "No FAQ entries yet." }
         }
-        table.canned {
-            thead { tr { th { "Name" } th { "Language" } th { "Keywords" } th { "Question and answer" } @if admin { th {} } } }
-            tbody {
-                @for entry in &entries {
-                    tr {
-                        td { (entry.name) }
-                        td { (entry.language.as_deref().unwrap_or("every language")) }
-                        td { (entry.keywords.join(", ")) }
-                        td.text { strong { (entry.question) } "\n" (entry.answer) }
-                        @if admin {
-                            td {
-                                form method="post" action="/console/faq" data-remove=(entry.name) {
-                                    input type="hidden" name="csrf" value=(session.csrf);
-                                    input type="hidden" name="action" value="remove";
-                                    input type="hidden" name="name" value=(entry.name);
-                                    input type="hidden" name="language" value=(entry.language.as_deref().unwrap_or(""));
-                                    button type="submit" { "Remove" }
+        div.scroll tabindex="0" role="region" aria-label="FAQ entries" {
+            table.canned {
+                thead { tr { th { "Name" } th { "Language" } th { "Keywords" } th { "Question and answer" } @if admin { th {} } } }
+                tbody {
+                    @for entry in &entries {
+                        tr {
+                            td { (entry.name) }
+                            td { (entry.language.as_deref().unwrap_or("every language")) }
+                            td { (entry.keywords.join(", ")) }
+                            td.text { strong { (entry.question) } "\n" (entry.answer) }
+                            @if admin {
+                                td {
+                                    form method="post" action="/console/faq" data-remove=(entry.name) {
+                                        input type="hidden" name="csrf" value=(session.csrf);
+                                        input type="hidden" name="action" value="remove";
+                                        input type="hidden" name="name" value=(entry.name);
+                                        input type="hidden" name="language" value=(entry.language.as_deref().unwrap_or(""));
+                                        button type="submit" { "Remove" }
+                                    }
                                 }
                             }
                         }

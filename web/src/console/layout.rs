@@ -69,7 +69,7 @@ tr.picked{outline:2px solid #2f6fe4;outline-offset:-2px}
 .keys dd{margin:0}
 kbd{font-family:ui-monospace,monospace;border:1px solid #c8ced8;border-radius:3px;padding:0 .3rem}
 label.insert{display:block;font-size:.85rem;margin:.2rem 0}
-td,.message .meta,.panel li{overflow-wrap:anywhere}
+td,.message .meta,.panel li,h1,h2{overflow-wrap:anywhere}
 header{flex-wrap:wrap}
 .avatar{display:inline-flex;align-items:center;justify-content:center;width:1.7rem;height:1.7rem;border-radius:50%;color:#fff;font-size:.72rem;font-weight:700;margin-right:.4rem;vertical-align:middle;flex:none}
 .hue-0{background:#1f5fbf}.hue-1{background:#1d7a4d}.hue-2{background:#7d3fa3}.hue-3{background:#a8432a}
@@ -84,6 +84,7 @@ svg.icon{fill:none;stroke:currentColor;stroke-width:1.4;stroke-linejoin:round;st
 .chip.priority-urgent{background:#fde2e1;color:#7a1b16}
 .chip.priority-high{background:#fff0c2;color:#5c4a12}
 .who-cell{display:flex;align-items:center}
+form.row{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center}
 img.inline-image{display:block;max-width:min(100%,24rem);max-height:18rem;height:auto;border-radius:4px;border:1px solid #e3e6eb}
 @media (max-width:760px){
   main{padding:.6rem}

@@ -202,7 +202,7 @@ fn table(report: &Report) -> Markup {
         @if lines.is_empty() {
             p { "No tickets in this span." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Report table" {
                 table.report {
                     thead { tr {
                         th { "Period" } th { (report.by.as_str()) } th { "Opened" } th { "Closed" } th { "Reopened" } th { "Backlog" }

@@ -93,7 +93,7 @@ async fn render(
         }
         section.panel {
             h2 { "Make a token" }
-            form method="post" action="/console/tokens" data-action="create" {
+            form.row method="post" action="/console/tokens" data-action="create" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 input type="hidden" name="action" value="create";
                 label { "Name " input type="text" name="name" required maxlength=(tokens::MAX_NAME_CHARS) placeholder="crm-sync"; }

@@ -435,7 +435,7 @@ fn table(rows: &[TicketRow], unread: &[bool], now_ms: i64) -> Markup {
                         tr data-ticket=(row.number) class=[unread.then_some("unread")] {
                             td { input type="checkbox" name="ticket" value=(row.number) form="bulk" aria-label={ "Select #" (row.number) }; }
                             td {
-                                @if *unread { span.dot title="New from the customer" aria-label="unread" {} }
+                                @if *unread { span.dot role="img" title="New from the customer" aria-label="unread" {} }
                                 a href={ "/console/tickets/" (row.number) } { "#" (row.number) }
                             }
                             td {
