@@ -14,6 +14,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
+/// axe-core, vendored (see tests/vendor/README.md).
+const AXE: &str = include_str!("../vendor/axe.min.js");
+
 /// JavaScript reaching into the widget's shadow root.
 pub const WIDGET_ROOT: &str = "document.getElementById('relaydesk-widget').shadowRoot";
 
@@ -176,6 +179,58 @@ impl Browser {
             )
             .await
             .expect("open the widget and send");
+    }
+
+    /// The rules axe-core (vendored, see tests/vendor/README.md) reports as serious or
+    /// critical on the open page, each with the elements it found.
+    pub async fn serious_violations(&self) -> Vec<String> {
+        self.client
+            .execute(AXE, vec![])
+            .await
+            .expect("load axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "var done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+                   done(r.violations
+                     .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                     .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', '); }));
+                 }, function (e) { done(['axe failed: ' + e]); });",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found)
+            .unwrap_or_else(|e| vec![format!("unreadable axe result: {e}")])
+    }
+
+    /// With `RELAYDESK_SCREENSHOTS=<dir>`, saves the open page as `<dir>/<name>.png` (how the
+    /// pictures in docs/console.md are made); otherwise does nothing.
+    pub async fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("RELAYDESK_SCREENSHOTS") else {
+            return;
+        };
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+    }
+
+    /// (the document's width, the window's width): the page scrolls sideways when the first
+    /// is larger.
+    pub async fn widths(&self) -> (i64, i64) {
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        (
+            widths[0].as_i64().unwrap_or(i64::MAX),
+            widths[1].as_i64().unwrap_or(0),
+        )
     }
 
     /// Signs in to the console at `base` (`http://127.0.0.1:port`).

@@ -15,3 +15,4 @@ pub mod seed;
 pub mod smtp_sink;
 pub mod telegram_fake;
 pub mod webhook_receiver;
+pub mod widget_visitor;

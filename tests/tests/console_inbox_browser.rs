@@ -9,98 +9,16 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use futures_util::{SinkExt, StreamExt};
 use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::widget_channel::WidgetChannel;
 use relaydesk_storage::SystemClock;
-use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::app::{spawn_app_with, Spawn};
 use relaydesk_tests::browser::Browser;
 use relaydesk_tests::db::TestDb;
-use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
+use relaydesk_tests::widget_visitor::visitor_says;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// axe-core, vendored (see tests/vendor/README.md).
-const AXE: &str = include_str!("../vendor/axe.min.js");
-
-/// The rules axe reports as serious or critical on the page open in the browser.
-async fn serious_violations(browser: &Browser) -> Vec<String> {
-    let c = &browser.client;
-    c.execute(AXE, vec![]).await.expect("load axe-core");
-    let found = c
-        .execute_async(
-            "var done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']}).then(function (r) {
-               done(r.violations
-                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
-                 .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', '); }));
-             }, function (e) { done(['axe failed: ' + e]); });",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable axe result: {e}")])
-}
-
-/// With `RELAYDESK_SCREENSHOTS=<dir>`, saves the page as `<dir>/<name>.png` (how the
-/// pictures in docs/console.md are made); otherwise does nothing.
-async fn screenshot(browser: &Browser, name: &str) {
-    let Some(dir) = std::env::var_os("RELAYDESK_SCREENSHOTS") else {
-        return;
-    };
-    let png = browser.client.screenshot().await.expect("screenshot");
-    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
-    std::fs::write(&path, png).expect("write the screenshot");
-}
-
-/// Whether the page scrolls sideways at the window's width.
-async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
-    let widths = browser
-        .client
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    (
-        widths[0].as_i64().unwrap_or(i64::MAX),
-        widths[1].as_i64().unwrap_or(0),
-    )
-}
-
-/// A visitor says `text` in the widget (over its websocket, as the widget script does).
-async fn visitor_says(app: &TestApp, text: &str) -> i64 {
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/widget/ws", app.addr))
-        .await
-        .expect("widget socket");
-    let hello = json!({"type": "hello", "name": "Vera Visitor", "language": "en"});
-    socket
-        .send(Message::text(hello.to_string()))
-        .await
-        .expect("hello");
-    let mut welcomed = false;
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        let Some(Ok(Message::Text(frame))) = socket.next().await else {
-            continue;
-        };
-        let frame: Value = serde_json::from_str(frame.as_str()).expect("JSON frame");
-        if !welcomed && frame["type"] == "welcome" {
-            welcomed = true;
-            let send = json!({"type": "send", "id": "w-1", "text": text});
-            socket
-                .send(Message::text(send.to_string()))
-                .await
-                .expect("send");
-        } else if frame["type"] == "ack" {
-            return frame["ticket"].as_i64().expect("ticket number");
-        }
-    }
-    panic!("the widget message was not acknowledged");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_admin_adds_an_agent()
@@ -171,7 +89,7 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         "the widget message showed in the open list {} ms after it was sent",
         said.elapsed().as_millis()
     );
-    screenshot(&browser, "list-desktop").await;
+    browser.screenshot("list-desktop").await;
 
     // j picks it, Enter opens it.
     let body = c.find(Locator::Css("body")).await.expect("body");
@@ -235,8 +153,8 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         )
         .await;
 
-    screenshot(&browser, "ticket-desktop").await;
-    let problems = serious_violations(&browser).await;
+    browser.screenshot("ticket-desktop").await;
+    let problems = browser.serious_violations().await;
     assert!(problems.is_empty(), "ticket page: {problems:#?}");
 
     // c: close.
@@ -253,21 +171,21 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
     c.set_window_size(390, 844).await.expect("phone width");
     c.refresh().await.expect("reload the ticket");
     browser.wait_css("#conversation", WAIT).await;
-    let (scroll, width) = scrolls_sideways(&browser).await;
+    let (scroll, width) = browser.widths().await;
     assert!(scroll <= width, "ticket page at 390 px: {scroll} > {width}");
-    screenshot(&browser, "ticket-phone").await;
+    browser.screenshot("ticket-phone").await;
     c.goto(&app.url("/console/tickets?view=closed"))
         .await
         .expect("list");
     browser.wait_css("tr[data-ticket]", WAIT).await;
-    let (scroll, width) = scrolls_sideways(&browser).await;
+    let (scroll, width) = browser.widths().await;
     assert!(scroll <= width, "list at 390 px: {scroll} > {width}");
-    screenshot(&browser, "list-phone").await;
+    browser.screenshot("list-phone").await;
 
     c.set_window_size(1280, 900).await.expect("desktop width");
     c.refresh().await.expect("reload the list");
     browser.wait_css("tr[data-ticket]", WAIT).await;
-    let problems = serious_violations(&browser).await;
+    let problems = browser.serious_violations().await;
     assert!(problems.is_empty(), "list page: {problems:#?}");
 
     // The admin creates an agent; the one-time password is shown once, and the new agent's
@@ -300,8 +218,8 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         .await
         .expect("the one-time password");
     assert!(password.len() >= 12, "{password}");
-    screenshot(&browser, "agents-desktop").await;
-    let problems = serious_violations(&browser).await;
+    browser.screenshot("agents-desktop").await;
+    let problems = browser.serious_violations().await;
     assert!(problems.is_empty(), "agents page: {problems:#?}");
 
     // The admin makes an API token for ben; it is shown once, and the page passes axe.
@@ -336,8 +254,8 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
         .unwrap_or_default();
     assert!(token.starts_with("rdk_"), "{token}");
     browser.wait_css("tr[data-token=crm-sync]", WAIT).await;
-    screenshot(&browser, "tokens-desktop").await;
-    let problems = serious_violations(&browser).await;
+    browser.screenshot("tokens-desktop").await;
+    let problems = browser.serious_violations().await;
     assert!(problems.is_empty(), "tokens page: {problems:#?}");
     c.find(Locator::Css(
         "header form[action='/console/sign-out'] button",

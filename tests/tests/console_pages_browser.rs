@@ -5,98 +5,19 @@
 //! `<dir>/<page>-phone.png` (the pictures of docs/console.md).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::{SinkExt, StreamExt};
 use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::widget_channel::WidgetChannel;
 use relaydesk_storage::{FaqEntry, SystemClock};
-use relaydesk_tests::app::{spawn_app_with, Spawn, TestApp};
+use relaydesk_tests::app::{spawn_app_with, Spawn};
 use relaydesk_tests::browser::Browser;
 use relaydesk_tests::db::TestDb;
-use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
+use relaydesk_tests::widget_visitor::visitor_says;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// axe-core, vendored (see tests/vendor/README.md).
-const AXE: &str = include_str!("../vendor/axe.min.js");
-
-/// The rules axe reports as serious or critical on the page open in the browser.
-async fn serious_violations(browser: &Browser) -> Vec<String> {
-    let c = &browser.client;
-    c.execute(AXE, vec![]).await.expect("load axe-core");
-    let found = c
-        .execute_async(
-            "var done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']}).then(function (r) {
-               done(r.violations
-                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
-                 .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', '); }));
-             }, function (e) { done(['axe failed: ' + e]); });",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable axe result: {e}")])
-}
-
-/// (document width, window width).
-async fn widths(browser: &Browser) -> (i64, i64) {
-    let widths = browser
-        .client
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    (
-        widths[0].as_i64().unwrap_or(i64::MAX),
-        widths[1].as_i64().unwrap_or(0),
-    )
-}
-
-async fn screenshot(browser: &Browser, name: &str) {
-    let Some(dir) = std::env::var_os("RELAYDESK_SCREENSHOTS") else {
-        return;
-    };
-    let png = browser.client.screenshot().await.expect("screenshot");
-    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
-    std::fs::write(&path, png).expect("write the screenshot");
-}
-
-/// A visitor says `text` in the widget (over its websocket, as the widget script does);
-/// returns the ticket's number.
-async fn visitor_says(app: &TestApp, text: &str) -> i64 {
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/widget/ws", app.addr))
-        .await
-        .expect("widget socket");
-    let hello = json!({"type": "hello", "name": "Vera Visitor", "language": "en"});
-    socket
-        .send(Message::text(hello.to_string()))
-        .await
-        .expect("hello");
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        let Some(Ok(Message::Text(frame))) = socket.next().await else {
-            continue;
-        };
-        let frame: Value = serde_json::from_str(frame.as_str()).expect("JSON frame");
-        if frame["type"] == "welcome" {
-            let send = json!({"type": "send", "id": "w-1", "text": text});
-            socket
-                .send(Message::text(send.to_string()))
-                .await
-                .expect("send");
-        } else if frame["type"] == "ack" {
-            return frame["ticket"].as_i64().expect("ticket number");
-        }
-    }
-    panic!("the widget message was not acknowledged");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_console_page_fits_a_phone_and_passes_axe_at_both_widths() {
@@ -182,16 +103,16 @@ async fn every_console_page_fits_a_phone_and_passes_axe_at_both_widths() {
         for (name, path) in pages {
             c.goto(&app.url(path)).await.expect("open the page");
             browser.wait_css("main#content h1", WAIT).await;
-            let (document, window) = widths(&browser).await;
+            let (document, window) = browser.widths().await;
             if label == "phone" && document > window {
                 problems.push(format!(
                     "{name} at {width} px: {document} px wide, scrolls sideways"
                 ));
             }
-            for found in serious_violations(&browser).await {
+            for found in browser.serious_violations().await {
                 problems.push(format!("{name} at {width} px: {found}"));
             }
-            screenshot(&browser, &format!("{name}-{label}")).await;
+            browser.screenshot(&format!("{name}-{label}")).await;
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");

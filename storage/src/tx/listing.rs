@@ -1,10 +1,13 @@
 //! Ticket lists as the console and the REST API show them: filters, free-text search, sort
 //! orders and keyset pagination with an opaque cursor; and the people and teams around a ticket.
 //!
-//! One query shape serves every list: the tickets with their customer, assignee, team and the
-//! earliest SLA due time, filtered in SQL, ordered by a key that is unique per row (the ticket
-//! id breaks ties), and continued after the last row of the previous page. Pages stay stable
-//! while tickets are added; a ticket whose sort key changes between two pages may move.
+//! One query shape serves every list: a page's tickets are picked first, filtered in SQL with
+//! only the tables the filter and the order need, ordered by a key that is unique per row (the
+//! ticket id breaks ties) and continued after the last row of the previous page; only those
+//! rows are then joined with their customer, assignee, team and SLA due and warning times.
+//! Pages stay stable while tickets are added; a ticket whose sort key changes between two
+//! pages may move. Counts of closed and merged tickets come from kept counts
+//! (`ticket_status_counts`), not from the rows.
 
 use std::fmt;
 use std::str::FromStr;
@@ -354,6 +357,14 @@ fn next_due() -> String {
     )
 }
 
+/// The earliest warning time of the running SLA goals (over `s`).
+fn next_warn() -> String {
+    least(
+        &least("s.first_response_warn", "s.next_response_warn"),
+        "s.resolution_warn",
+    )
+}
+
 /// The due sort key: the next due time, tickets without one last.
 fn due_key() -> String {
     format!("COALESCE({}, {NO_DUE})", next_due())
@@ -496,10 +507,7 @@ fn columns() -> String {
          LEFT JOIN teams tm ON tm.id = t.team_id \
          LEFT JOIN ticket_sla s ON s.ticket_id = t.id",
         next_due(),
-        least(
-            &least("s.first_response_warn", "s.next_response_warn"),
-            "s.resolution_warn"
-        )
+        next_warn()
     )
 }
 
