@@ -165,6 +165,10 @@ pub fn channels_from_config(config: &Config) -> Result<Vec<Arc<dyn Channel>>, Se
             keep_files: crate::telegram::KeepFiles {
                 max_bytes: config.web.max_attachment_bytes,
                 public_url: config.web.public_url.clone(),
+                max_total_bytes: i64::try_from(
+                    config.web.max_upload_storage_mb.saturating_mul(1024 * 1024),
+                )
+                .unwrap_or(i64::MAX),
             },
             ..crate::telegram::TelegramOptions::default()
         },
@@ -251,6 +255,7 @@ pub async fn run_with(
     ));
     workers.spawn(crate::housekeeping::run(
         store.clone(),
+        hub.clock().clone(),
         crate::housekeeping::FOLD_EVERY,
         shutdown.child_token(),
     ));

@@ -30,7 +30,7 @@ pub use tx::{
 };
 pub use tx::{
     Backlog, DeliveryContext, Figures, Gauges, HeldPost, MemberLoad, Pace, Period, ReportGroup,
-    ReportRow, Spread, WebhookOutcome, WidgetFile,
+    ReportRow, Spread, WebhookOutcome, WidgetFile, UNATTACHED_FILE_MS,
 };
 pub use tx::{NewPrompt, PromptKind, WidgetPrompt};
 

@@ -48,7 +48,7 @@ pub use prompts::{NewPrompt, PromptKind, WidgetPrompt};
 pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
 pub use routing::MemberLoad;
 pub use webhooks::WebhookOutcome;
-pub use widget::WidgetFile;
+pub use widget::{WidgetFile, UNATTACHED_FILE_MS};
 
 use crate::clock::from_ms;
 use crate::{Backend, Result, StorageError};

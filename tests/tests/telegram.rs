@@ -8,7 +8,8 @@ use chrono::{TimeZone, Utc};
 use relaydesk::cli::agent;
 use relaydesk::config::Config;
 use relaydesk::telegram::{
-    TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC, SECRET_HEADER,
+    KeepFiles, TelegramChannel, TelegramConfig, TelegramMode, TelegramOptions, OUTSIDE_TOPIC,
+    SECRET_HEADER,
 };
 use relaydesk::texts;
 use relaydesk_desk::catalogue::help_text;
@@ -1707,6 +1708,12 @@ async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
         Some("image/png")
     );
     assert_eq!(served.bytes().await.expect("bytes").to_vec(), png);
+    // Kept for good with its message: deleting every file no message took leaves it.
+    let mut tx = app.store.begin().await.expect("tx");
+    tx.prune_unattached_files(i64::MAX).await.expect("prune");
+    tx.commit().await.expect("commit");
+    let served = reqwest::get(app.url(url)).await.expect("the kept file");
+    assert_eq!(served.status(), 200, "the photo's file was attached");
     assert_eq!(files[1].url, None, "a shell script is not kept");
     assert_eq!(files[2].url, None, "too large to keep");
     assert!(
@@ -1716,6 +1723,60 @@ async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
             .any(|c| c.str("file_id") == Some("huge-id")),
         "a file over the limit is not fetched"
     );
+    app.stop().await.expect("clean stop");
+}
+
+/// With the file store full (`web.max_upload_storage_mb`), a customer's photo is not kept; the
+/// message and its Telegram file still reach the topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_file_store_keeps_no_more_files_and_loses_no_message() {
+    let fake = TelegramFake::start().await;
+    fake.put_file("screen-id", b"\x89PNG\r\n\x1a\nthe picture");
+    let config = config(&fake);
+    let options = TelegramOptions {
+        keep_files: KeepFiles {
+            max_total_bytes: 10,
+            ..KeepFiles::default()
+        },
+        ..fast_options()
+    };
+    let channel = TelegramChannel::from_config(&config.telegram, options)
+        .expect("valid Telegram configuration")
+        .expect("the Telegram channel is on");
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels: vec![Arc::new(channel)],
+        ..Spawn::default()
+    })
+    .await;
+    fake.push_private(
+        &anna(),
+        serde_json::json!({
+            "caption": "the error screen",
+            "photo": [{"file_id": "screen-id", "file_unique_id": "s", "width": 800, "height": 600, "file_size": 20}]
+        }),
+    );
+    let topic = topic_of(&fake, 1001).await;
+    fake.wait_until("the photo in the topic", LIMIT, |f| {
+        f.calls_of("sendPhoto").iter().any(|c| {
+            c.ok()
+                && c.str("photo") == Some("screen-id")
+                && c.int("message_thread_id") == Some(topic)
+        })
+    })
+    .await;
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(1001)
+        .await
+        .expect("query")
+        .expect("ticket");
+    let messages = tx.messages(ticket.id).await.expect("messages");
+    drop(tx);
+    let photo = &messages[0].attachments[0];
+    assert_eq!(photo.url, None, "not kept: the store is full");
+    assert_eq!(photo.platform_ref.as_deref(), Some("screen-id"));
     app.stop().await.expect("clean stop");
 }
 

@@ -1,8 +1,10 @@
 //! Customers' images and PDFs, fetched from Telegram (`getFile`, then the file itself) and kept
 //! like a visitor's upload, so the console can show them: Telegram gives the bot only a file
 //! handle. The file's type is decided by its bytes; anything else, anything larger than
-//! allowed, or a failed fetch leaves the attachment as it was (the message is never held up
-//! or lost over a file).
+//! allowed, a full file store (`web.max_upload_storage_mb`, shared with the widget) or a
+//! failed fetch leaves the attachment as it was (the message is never held up or lost over a
+//! file). A file is kept for good only once its message is stored ([`attach`]); housekeeping
+//! deletes the others.
 
 use relaydesk_storage::{Attachment, WidgetFile};
 use teloxide::net::Download;
@@ -18,6 +20,8 @@ pub struct KeepFiles {
     pub max_bytes: usize,
     /// `web.public_url`, for the links other channels show.
     pub public_url: Option<String>,
+    /// Most bytes all kept files may take (`web.max_upload_storage_mb`).
+    pub max_total_bytes: i64,
 }
 
 impl Default for KeepFiles {
@@ -25,15 +29,23 @@ impl Default for KeepFiles {
         Self {
             max_bytes: 5 * 1024 * 1024,
             public_url: None,
+            max_total_bytes: 10_240 * 1024 * 1024,
         }
     }
 }
 
-/// Fetches and keeps the message's files that are images or PDFs within the size limit; each
-/// kept one gets the address the console and the other channels link to.
-pub async fn keep(hub: &Hub, bot: &Bot, keep: &KeepFiles, message: &mut CustomerMessage) {
+/// Fetches and keeps (for now: until [`attach`]) the message's files that are images or PDFs
+/// within the limits; each kept one gets the address the console and the other channels link
+/// to. Returns the kept files' keys.
+pub async fn keep(
+    hub: &Hub,
+    bot: &Bot,
+    keep: &KeepFiles,
+    message: &mut CustomerMessage,
+) -> Vec<String> {
+    let mut kept_keys = Vec::new();
     if keep.max_bytes == 0 {
-        return;
+        return kept_keys;
     }
     for attachment in &mut message.attachments {
         match fetch(bot, attachment, keep.max_bytes).await {
@@ -45,13 +57,18 @@ pub async fn keep(hub: &Hub, bot: &Bot, keep: &KeepFiles, message: &mut Customer
                     mime_type: file.mime.to_string(),
                     data: file.data,
                 };
-                match store(hub, &file).await {
-                    Ok(()) => {
+                match store(hub, &file, keep.max_total_bytes).await {
+                    Ok(true) => {
                         let kept =
                             relaydesk_web::file_attachment(&file, keep.public_url.as_deref());
                         attachment.url = kept.url;
                         attachment.mime_type = kept.mime_type;
+                        kept_keys.push(file.key);
                     }
+                    Ok(false) => tracing::warn!(
+                        "the file store is full (web.max_upload_storage_mb): a customer's file \
+                         stays on Telegram only"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "could not keep a customer's file"),
                 }
             }
@@ -61,6 +78,19 @@ pub async fn keep(hub: &Hub, bot: &Bot, keep: &KeepFiles, message: &mut Customer
             }
         }
     }
+    kept_keys
+}
+
+/// Keeps for good the files of a message that is now stored.
+pub async fn attach(hub: &Hub, keys: &[String]) -> Result<(), relaydesk_storage::StorageError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut tx = hub.store().begin().await?;
+    for key in keys {
+        tx.attach_widget_file(key).await?;
+    }
+    tx.commit().await
 }
 
 struct Fetched {
@@ -112,8 +142,20 @@ async fn fetch(
     }))
 }
 
-async fn store(hub: &Hub, file: &WidgetFile) -> Result<(), relaydesk_storage::StorageError> {
+/// Stores the file, not yet attached; false when the store is full.
+async fn store(
+    hub: &Hub,
+    file: &WidgetFile,
+    max_total_bytes: i64,
+) -> Result<bool, relaydesk_storage::StorageError> {
+    let size = i64::try_from(file.data.len()).unwrap_or(i64::MAX);
     let mut tx = hub.store().begin().await?;
-    tx.put_widget_file(file, hub.clock().now_ms(), true).await?;
-    tx.commit().await
+    if tx.widget_file_bytes().await?.saturating_add(size) > max_total_bytes {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.put_widget_file(file, hub.clock().now_ms(), false)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }

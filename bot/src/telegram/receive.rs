@@ -118,8 +118,15 @@ impl Receiver {
     /// their chat.
     async fn customer(&self, mut message: CustomerMessage) -> Result<(), HubError> {
         let chat = message.conversation.clone();
-        super::files::keep(&self.hub, &self.bot, &self.keep_files, &mut message).await;
+        let files = super::files::keep(&self.hub, &self.bot, &self.keep_files, &mut message).await;
         match self.hub.ingest(Inbound::Customer(message)).await {
+            Ok(Ingested::Customer { .. }) => {
+                // A failure here costs the console's copy of the file, never the message.
+                if let Err(e) = super::files::attach(&self.hub, &files).await {
+                    tracing::warn!(error = %e, "could not keep a customer's files for good");
+                }
+                Ok(())
+            }
             Ok(_) => Ok(()),
             Err(e) if e.is_internal() => Err(e),
             Err(e) => {

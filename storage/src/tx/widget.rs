@@ -17,6 +17,9 @@ pub struct WidgetFile {
     pub data: Vec<u8>,
 }
 
+/// A file whose message is not stored this long after the file arrived is deleted.
+pub const UNATTACHED_FILE_MS: i64 = 10 * 60 * 1000;
+
 impl Tx {
     /// The secret stored under `name`; `candidate` is stored first when there is none yet, so
     /// every instance ends up with the same value.
@@ -169,8 +172,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Deletes files uploaded before `before_ms` that no stored message took. Returns how
-    /// many.
+    /// Deletes files uploaded before `before_ms` that no stored message took (see
+    /// [`UNATTACHED_FILE_MS`]). Returns how many.
     pub async fn prune_unattached_files(&mut self, before_ms: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM widget_files WHERE attached = 0 AND created_at < $1")
             .bind(before_ms)

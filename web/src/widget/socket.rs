@@ -29,8 +29,6 @@ use crate::{CustomerAnswer, CustomerInput, DeskError};
 const READ_BUFFER: usize = 4 * 1024;
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
-/// An upload whose message is not stored this long after it arrived is deleted.
-const UNATTACHED_FILE_MS: i64 = 10 * 60 * 1000;
 const MAX_NAME_CHARS: usize = 80;
 const MAX_CLIENT_ID_CHARS: usize = 64;
 /// Button presses and comments a socket may send (each may post in the staff threads).
@@ -817,7 +815,8 @@ impl Session {
         let stored = async {
             let mut tx = self.state.store.begin().await?;
             // Uploads whose message never came are dropped before anything new is counted.
-            tx.prune_unattached_files(now - UNATTACHED_FILE_MS).await?;
+            tx.prune_unattached_files(now - relaydesk_storage::UNATTACHED_FILE_MS)
+                .await?;
             let full = tx.widget_file_bytes().await?.saturating_add(size) > cap;
             if !full {
                 tx.put_widget_file(&file, now, false).await?;
