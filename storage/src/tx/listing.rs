@@ -705,8 +705,19 @@ impl Tx {
     /// Folds the rows of `ticket_status_counts` into one per status (housekeeping: the sums
     /// stay the same, reading them gets cheaper). Safe beside writers and other folds.
     pub async fn fold_ticket_counts(&mut self) -> Result<()> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(id), 0) AS last, COUNT(*) AS n FROM ticket_status_counts",
+        )
+        .fetch_one(&mut *self.inner)
+        .await?;
+        let (last, n): (i64, i64) = (row.try_get("last")?, row.try_get("n")?);
+        // One row per status (closed, merged) at most: nothing to fold.
+        if n <= 2 {
+            return Ok(());
+        }
         match self.backend {
-            // One statement: it deletes exactly the rows it sums.
+            // One statement: it deletes exactly the rows it sums, whatever other transactions
+            // add meanwhile.
             Backend::Postgres => {
                 sqlx::query(
                     "WITH moved AS (DELETE FROM ticket_status_counts RETURNING status, delta) \
@@ -718,15 +729,6 @@ impl Tx {
             }
             // One writer at a time: nothing changes between the statements.
             Backend::Sqlite => {
-                let row = sqlx::query(
-                    "SELECT COALESCE(MAX(id), 0) AS last, COUNT(*) AS n FROM ticket_status_counts",
-                )
-                .fetch_one(&mut *self.inner)
-                .await?;
-                let (last, n): (i64, i64) = (row.try_get("last")?, row.try_get("n")?);
-                if n <= 2 {
-                    return Ok(());
-                }
                 sqlx::query(
                     "INSERT INTO ticket_status_counts (status, delta) \
                      SELECT status, SUM(delta) FROM ticket_status_counts WHERE id <= $1 GROUP BY status",
