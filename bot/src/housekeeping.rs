@@ -23,6 +23,8 @@ pub async fn run(
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Not at start: a restart has more urgent writes (the sends it owes) than tidying.
+    tick.tick().await;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,

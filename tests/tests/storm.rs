@@ -13,7 +13,10 @@
 //! * no customer sent the same message twice;
 //! * every message, the customers' and the agent's, reached the webhook
 //!   receiver as one `message.created` event (its delivery may repeat after a kill, never two
-//!   events for one message).
+//!   events for one message);
+//! * after the agent's last reply the agent closes the ticket with `/close`: the customer gets
+//!   the satisfaction survey (rating buttons) exactly once, presses a rating, and gets the
+//!   request for a comment (a `ForceReply` message) exactly once.
 //!
 //! Legs: SQLite with one instance (polling); PostgreSQL with one instance (polling);
 //! PostgreSQL with three instances in webhook mode (the documented way to run several: the
@@ -327,6 +330,39 @@ async fn migrate(config: &Path, token: &str, dir: &Path) -> Result<(), String> {
 struct AgentLog {
     written: HashMap<usize, Vec<usize>>,
     topic: HashMap<usize, i64>,
+    /// Customers whose ticket the agent closed.
+    closed: std::collections::HashSet<usize>,
+}
+
+/// Customers who pressed a rating on their survey.
+#[derive(Default)]
+struct Ratings {
+    pressed: std::collections::HashSet<usize>,
+}
+
+/// The surveys (messages with five rating buttons) a customer's chat got: (message, buttons).
+fn surveys(fake: &TelegramFake, chat: i64) -> Vec<(i64, Vec<String>)> {
+    fake.keyboards_to(chat)
+        .into_iter()
+        .filter(|(_, _, buttons)| buttons.len() == 5)
+        .map(|(message, _, buttons)| (message, buttons))
+        .collect()
+}
+
+/// The customers: each presses 4 on the first survey they see.
+async fn customers_rate(fake: TelegramFake, ratings: Arc<Mutex<Ratings>>) {
+    loop {
+        for i in 0..CUSTOMERS {
+            if ratings.lock().expect("ratings").pressed.contains(&i) {
+                continue;
+            }
+            if let Some((message, buttons)) = surveys(&fake, customer(i).id).into_iter().next() {
+                fake.press_button(&customer(i), customer(i).id, message, &buttons[3]);
+                ratings.lock().expect("ratings").pressed.insert(i);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The agent: answers in every ticket's topic the moment it is created (before the bot even has
@@ -362,6 +398,7 @@ async fn agent_at_work(
         let gaps: Vec<u64> = (REPLIES_AT_ONCE..REPLIES_EACH)
             .map(|_| rng.between(1_000, 6_000))
             .collect();
+        let close_after = rng.between(500, 2_000);
         let (fake, log, me) = (fake.clone(), log.clone(), me.clone());
         later.spawn(async move {
             for (k, gap) in (REPLIES_AT_ONCE..REPLIES_EACH).zip(gaps) {
@@ -374,6 +411,9 @@ async fn agent_at_work(
                     .or_default()
                     .push(k);
             }
+            tokio::time::sleep(Duration::from_millis(close_after)).await;
+            fake.push_topic_text(STAFF, created.topic, &me, "/close");
+            log.lock().expect("agent log").closed.insert(owner);
         });
     }
     later.shutdown().await;
@@ -447,6 +487,17 @@ struct Report {
     /// Duplicates (topics, messages to customers) whose first copy Telegram accepted just
     /// before a SIGKILL: see [`AMBIGUOUS`].
     unavoidable: Vec<String>,
+    /// Customers whose ticket was closed but who got no survey.
+    surveys_lost: Vec<String>,
+    /// Customers who got more than one survey for their one close.
+    surveys_duplicated: Vec<String>,
+    /// Customers who rated but were never asked for a comment.
+    comment_asks_lost: Vec<String>,
+    /// Customers asked for a comment more than once.
+    comment_asks_duplicated: Vec<String>,
+    /// Tickets the agent has not closed yet, surveys not rated yet (the calm phase waits).
+    closes_pending: usize,
+    ratings_pending: usize,
 }
 
 impl Report {
@@ -457,6 +508,10 @@ impl Report {
             && self.customers_without_topic.is_empty()
             && self.replies_written == self.replies_expected
             && self.replies_lost.is_empty()
+            && self.surveys_lost.is_empty()
+            && self.comment_asks_lost.is_empty()
+            && self.closes_pending == 0
+            && self.ratings_pending == 0
     }
 
     fn passed(&self) -> bool {
@@ -469,6 +524,8 @@ impl Report {
             && self.replies_out_of_order.is_empty()
             && self.replies_misrouted.is_empty()
             && self.customer_duplicates.is_empty()
+            && self.surveys_duplicated.is_empty()
+            && self.comment_asks_duplicated.is_empty()
     }
 
     fn summary(&self) -> String {
@@ -476,7 +533,8 @@ impl Report {
             "customer texts lost {}/{} (written {}, out of order for {} customers, shown twice in topics {}); \
              agent replies lost {}/{} written ({} expected; duplicated {}, out of order for {} customers, misrouted {}); \
              topics {} for {CUSTOMERS} customers (customers with duplicate topics {}, without a topic {}, shared ticket numbers {}, stray {}); \
-             messages a customer got twice {} (plus {} unavoidable duplicates: first copy accepted just before a kill)",
+             messages a customer got twice {} (plus {} unavoidable duplicates: first copy accepted just before a kill); \
+             surveys lost {} duplicated {}; comment requests lost {} duplicated {}",
             self.texts_lost.len(),
             self.texts_expected,
             self.texts_written,
@@ -495,6 +553,10 @@ impl Report {
             self.stray_topics.len(),
             self.customer_duplicates.len(),
             self.unavoidable.len(),
+            self.surveys_lost.len(),
+            self.surveys_duplicated.len(),
+            self.comment_asks_lost.len(),
+            self.comment_asks_duplicated.len(),
         )
     }
 }
@@ -539,6 +601,7 @@ fn examine(
     fake: &TelegramFake,
     texts_written: usize,
     agent: &AgentLog,
+    ratings: &Ratings,
     kills: &[std::time::Instant],
 ) -> Report {
     let calls = fake.calls();
@@ -711,6 +774,38 @@ fn examine(
                 messages.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>()
             ));
         }
+        // The close: one survey; the rating: one request for a comment.
+        let got = surveys(fake, chat).len();
+        if agent.closed.contains(&i) && got == 0 {
+            if agent.topic.get(&i).is_some_and(|t| orphaned.contains(t)) {
+                report.unavoidable.push(format!(
+                    "{}: /close written into a topic that is no ticket's",
+                    customer_name(i)
+                ));
+            } else {
+                report.surveys_lost.push(customer_name(i));
+            }
+        }
+        if !agent.closed.contains(&i) {
+            report.closes_pending += 1;
+        }
+        if got > 0 && !ratings.pressed.contains(&i) {
+            report.ratings_pending += 1;
+        }
+        if got > 1 {
+            report
+                .surveys_duplicated
+                .push(format!("{} got {got} surveys", customer_name(i)));
+        }
+        let asked = fake.reply_requests_to(chat).len();
+        if ratings.pressed.contains(&i) && asked == 0 {
+            report.comment_asks_lost.push(customer_name(i));
+        }
+        if asked > 1 {
+            report
+                .comment_asks_duplicated
+                .push(format!("{} was asked {asked} times", customer_name(i)));
+        }
     }
     report
 }
@@ -836,6 +931,8 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         agent_log.clone(),
         rng.next(),
     ));
+    let ratings = Arc::new(Mutex::new(Ratings::default()));
+    background.spawn(customers_rate(fake.clone(), ratings.clone()));
 
     // The customers' texts, each customer's in order, spread over the load phase.
     let mut schedule: Vec<(u64, usize)> = Vec::new();
@@ -877,7 +974,8 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
     let look = || {
         let written = *texts_written.lock().expect("text count");
         let agent = agent_log.lock().expect("agent log");
-        examine(&fake, written, &agent, &kills)
+        let ratings = ratings.lock().expect("ratings");
+        examine(&fake, written, &agent, &ratings, &kills)
     };
     let calm_started = Instant::now();
     let expected_events = || {

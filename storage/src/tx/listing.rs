@@ -692,9 +692,13 @@ impl Tx {
     }
 
     /// Lets SQLite's query planner refresh its statistics where they are stale (`PRAGMA
-    /// optimize`, bounded by SQLite itself); PostgreSQL's autovacuum does this on its own.
+    /// optimize`, each table's look bounded to a sample by `analysis_limit` so it holds the
+    /// writer only briefly); PostgreSQL's autovacuum does this on its own.
     pub async fn refresh_planner_statistics(&mut self) -> Result<()> {
         if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA analysis_limit = 400")
+                .execute(&mut *self.inner)
+                .await?;
             sqlx::query("PRAGMA optimize = 0x10002")
                 .execute(&mut *self.inner)
                 .await?;
