@@ -1661,13 +1661,11 @@ async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
     fake.put_file("screen-id", &png);
     fake.put_file("script-id", b"#!/bin/sh\nrm -rf /");
     let app = started(&fake).await;
-    fake.push_private(
-        &anna(),
-        serde_json::json!({
-            "caption": "the error screen",
-            "photo": [{"file_id": "screen-id", "file_unique_id": "s", "width": 800, "height": 600, "file_size": png.len()}]
-        }),
-    );
+    let photo_message = serde_json::json!({
+        "caption": "the error screen",
+        "photo": [{"file_id": "screen-id", "file_unique_id": "s", "width": 800, "height": 600, "file_size": png.len()}]
+    });
+    let photo_id = fake.push_private(&anna(), photo_message.clone());
     let topic = topic_of(&fake, 1001).await;
     fake.push_private(
         &anna(),
@@ -1715,6 +1713,18 @@ async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
     let served = reqwest::get(app.url(url)).await.expect("the kept file");
     assert_eq!(served.status(), 200, "the photo's file was attached");
     assert_eq!(files[1].url, None, "a shell script is not kept");
+    // Telegram sends the photo message again (same message id): it is not fetched again.
+    let mut repeat = photo_message;
+    repeat["message_id"] = serde_json::json!(photo_id);
+    fake.push_private(&anna(), repeat);
+    fake.push_private_text(&anna(), "after the repeat");
+    sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nafter the repeat").await;
+    let fetched = fake
+        .calls_of("getFile")
+        .iter()
+        .filter(|c| c.str("file_id") == Some("screen-id"))
+        .count();
+    assert_eq!(fetched, 1, "the photo was fetched once");
     assert_eq!(files[2].url, None, "too large to keep");
     assert!(
         !fake

@@ -44,8 +44,17 @@ pub async fn keep(
     message: &mut CustomerMessage,
 ) -> Vec<String> {
     let mut kept_keys = Vec::new();
-    if keep.max_bytes == 0 {
+    if keep.max_bytes == 0 || message.attachments.is_empty() {
         return kept_keys;
+    }
+    // A message stored before (Telegram repeating an update) is not stored again: its files
+    // were fetched the first time.
+    if let Some(id) = message.external_message_id.as_deref() {
+        match stored_before(hub, id).await {
+            Ok(false) => {}
+            Ok(true) => return kept_keys,
+            Err(e) => tracing::warn!(error = %e, "could not check for a repeated message"),
+        }
     }
     for attachment in &mut message.attachments {
         match fetch(bot, attachment, keep.max_bytes).await {
@@ -140,6 +149,18 @@ async fn fetch(
         mime,
         data,
     }))
+}
+
+async fn stored_before(
+    hub: &Hub,
+    external_id: &str,
+) -> Result<bool, relaydesk_storage::StorageError> {
+    let mut tx = hub.store().begin().await?;
+    let found = tx
+        .message_by_external(relaydesk_storage::Platform::Telegram, external_id)
+        .await?;
+    tx.rollback().await?;
+    Ok(found.is_some())
 }
 
 /// Stores the file, not yet attached; false when the store is full.
