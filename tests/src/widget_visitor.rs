@@ -1,4 +1,5 @@
-//! A web visitor as the widget script is one: over the widget's websocket.
+//! A web visitor as the widget script is one (over the widget's websocket), and an app for
+//! the console's browser suites: the widget on, and an admin to sign in as.
 
 use std::time::{Duration, Instant};
 
@@ -6,9 +7,41 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::app::TestApp;
+use std::sync::Arc;
+
+use relaydesk::cli::agent;
+use relaydesk::config::Config;
+use relaydesk::widget_channel::WidgetChannel;
+use relaydesk_storage::SystemClock;
+
+use crate::app::{spawn_app_with, Spawn, TestApp};
+use crate::db::TestDb;
 
 const WAIT: Duration = Duration::from_secs(15);
+
+/// An app on SQLite with the widget channel and the admin `anna@example.com` (password
+/// `correct horse battery`).
+pub async fn console_with_admin(config: Config) -> TestApp {
+    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
+    let app = spawn_app_with(Spawn {
+        db: TestDb::sqlite(),
+        config,
+        channels: vec![widget],
+        ..Spawn::default()
+    })
+    .await;
+    agent::add(
+        &app.store,
+        &SystemClock,
+        "anna",
+        "anna@example.com",
+        true,
+        Some("correct horse battery"),
+    )
+    .await
+    .expect("agent added");
+    app
+}
 
 /// Vera Visitor says `text` in the widget (hello, then send, as the widget script does);
 /// returns the number of the ticket the acknowledgement names.

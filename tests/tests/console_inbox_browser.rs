@@ -4,19 +4,13 @@
 //! without sideways scrolling; an admin creates an agent whose first sign-in must set a new
 //! password; axe-core (vendored) finds no serious accessibility problem on the way.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use relaydesk::cli::agent;
 use relaydesk::config::Config;
-use relaydesk::widget_channel::WidgetChannel;
-use relaydesk_storage::SystemClock;
-use relaydesk_tests::app::{spawn_app_with, Spawn};
 use relaydesk_tests::browser::Browser;
-use relaydesk_tests::db::TestDb;
-use relaydesk_tests::widget_visitor::visitor_says;
+use relaydesk_tests::widget_visitor::{console_with_admin, visitor_says};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -28,24 +22,7 @@ async fn an_agent_works_the_inbox_live_from_the_keyboard_and_on_a_phone_and_an_a
     }
     let mut config = Config::default();
     config.console.refresh_seconds = 30;
-    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
-    let app = spawn_app_with(Spawn {
-        db: TestDb::sqlite(),
-        config,
-        channels: vec![widget],
-        ..Spawn::default()
-    })
-    .await;
-    agent::add(
-        &app.store,
-        &SystemClock,
-        "anna",
-        "anna@example.com",
-        true,
-        Some("correct horse battery"),
-    )
-    .await
-    .expect("agent added");
+    let app = console_with_admin(config).await;
     {
         let mut tx = app.store.begin().await.expect("begin");
         tx.put_canned_reply(

@@ -4,18 +4,13 @@
 //! `RELAYDESK_SCREENSHOTS=<dir>` each page is saved as `<dir>/<page>-desktop.png` and
 //! `<dir>/<page>-phone.png` (the pictures of docs/console.md).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use relaydesk::cli::agent;
 use relaydesk::config::Config;
-use relaydesk::widget_channel::WidgetChannel;
 use relaydesk_storage::{FaqEntry, SystemClock};
-use relaydesk_tests::app::{spawn_app_with, Spawn};
 use relaydesk_tests::browser::Browser;
-use relaydesk_tests::db::TestDb;
-use relaydesk_tests::widget_visitor::visitor_says;
+use relaydesk_tests::widget_visitor::{console_with_admin, visitor_says};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -24,25 +19,7 @@ async fn every_console_page_fits_a_phone_and_passes_axe_at_both_widths() {
     if !Browser::available() {
         return;
     }
-    let config = Config::default();
-    let widget = Arc::new(WidgetChannel::new(config.email.clone()));
-    let app = spawn_app_with(Spawn {
-        db: TestDb::sqlite(),
-        config,
-        channels: vec![widget],
-        ..Spawn::default()
-    })
-    .await;
-    agent::add(
-        &app.store,
-        &SystemClock,
-        "anna",
-        "anna@example.com",
-        true,
-        Some("correct horse battery"),
-    )
-    .await
-    .expect("agent added");
+    let app = console_with_admin(Config::default()).await;
     // Something on every page: a ticket with a long unbroken word, a team, a canned reply, an
     // FAQ entry and an API token.
     let ticket_number = visitor_says(

@@ -672,6 +672,17 @@ async fn button_answer(fake: &TelegramFake, query_id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Every stored message of ticket `number`, in order.
+async fn stored_messages(app: &TestApp, number: i64) -> Vec<relaydesk_storage::Message> {
+    let mut tx = app.store.begin().await.expect("tx");
+    let ticket = tx
+        .ticket_by_number(number)
+        .await
+        .expect("query")
+        .expect("ticket");
+    tx.messages(ticket.id).await.expect("messages")
+}
+
 async fn stored_rating(app: &TestApp, number: i64) -> Option<u8> {
     let mut tx = app.store.begin().await.expect("tx");
     let ticket = tx
@@ -1682,14 +1693,7 @@ async fn customers_images_are_kept_for_the_console_and_other_files_are_not() {
     );
     sent(&fake, STAFF, Some(topic), "💬 Anna K.:\nthe whole log").await;
 
-    let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx
-        .ticket_by_number(1001)
-        .await
-        .expect("query")
-        .expect("ticket");
-    let messages = tx.messages(ticket.id).await.expect("messages");
-    drop(tx);
+    let messages = stored_messages(&app, 1001).await;
     let files: Vec<_> = messages
         .iter()
         .flat_map(|m| m.attachments.clone())
@@ -1776,14 +1780,7 @@ async fn a_full_file_store_keeps_no_more_files_and_loses_no_message() {
         })
     })
     .await;
-    let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx
-        .ticket_by_number(1001)
-        .await
-        .expect("query")
-        .expect("ticket");
-    let messages = tx.messages(ticket.id).await.expect("messages");
-    drop(tx);
+    let messages = stored_messages(&app, 1001).await;
     let photo = &messages[0].attachments[0];
     assert_eq!(photo.url, None, "not kept: the store is full");
     assert_eq!(photo.platform_ref.as_deref(), Some("screen-id"));
