@@ -32,7 +32,7 @@ pub use tx::{
     Backlog, DeliveryContext, Figures, Gauges, HeldPost, MemberLoad, Pace, Period, ReportGroup,
     ReportRow, Spread, WebhookOutcome, WidgetFile, UNATTACHED_FILE_MS,
 };
-pub use tx::{NewPrompt, PromptKind, WidgetPrompt};
+pub use tx::{KnownIdentity, NewOutboxRow, NewPrompt, PromptKind, WidgetPrompt};
 
 /// Result type of every storage operation.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

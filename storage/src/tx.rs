@@ -43,7 +43,9 @@ pub use listing::{
     BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter, Team,
     TicketFilter, TicketPage, TicketRow, TicketSort, MAX_PAGE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS,
 };
+pub use outbox::NewOutboxRow;
 pub use pacing::Pace;
+pub use people::KnownIdentity;
 pub use prompts::{NewPrompt, PromptKind, WidgetPrompt};
 pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
 pub use routing::MemberLoad;
@@ -166,6 +168,14 @@ impl Tx {
             Backend::Sqlite => "",
         }
     }
+}
+
+/// `$first, $first+1, …` (`count` placeholders), for an `IN (…)` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse<T: std::str::FromStr<Err = StorageError>>(row: &AnyRow, column: &str) -> Result<T> {

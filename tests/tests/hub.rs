@@ -825,3 +825,149 @@ both_backends!(
         assert_eq!(reached, ["chat-anna", "chat-anna-second"]);
     }
 );
+
+both_backends!(
+    messages_arriving_together_are_each_stored_once_in_order,
+    |store: Store| async move {
+        let desk = new_desk(store.clone());
+        let regulars: Vec<String> = (0..6).map(|c| format!("cust{c}")).collect();
+        let mut tickets = Vec::new();
+        for who in &regulars {
+            let first = desk.customer_says(who, &format!("{who}-0"), "first").await;
+            tickets.push(ticket_id_of(&first.unwrap()));
+        }
+        desk.drain().await;
+        // The first ticket waits on its customer: a message sets it open again.
+        let thread = desk
+            .staff
+            .sent()
+            .iter()
+            .find_map(|o| match o {
+                Outbound::OpenThread { ticket } if ticket.id == tickets[0] => {
+                    Some(format!("thread-{}", ticket.number))
+                }
+                _ => None,
+            })
+            .expect("the first ticket's thread");
+        desk.agent_says(&thread, "agent-1", "Which order?")
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.ticket(tickets[0]).await.unwrap().status,
+            TicketStatus::Pending
+        );
+        tx.commit().await.unwrap();
+
+        // Each regular sends ten messages one after another, all at the same time as each
+        // other; meanwhile messages already stored come again and a newcomer writes first.
+        let mut tasks = tokio::task::JoinSet::new();
+        for who in regulars.clone() {
+            let hub = desk.hub.clone();
+            tasks.spawn(async move {
+                let mut answers = Vec::new();
+                for i in 1..=10 {
+                    let message =
+                        customer_message(&who, &format!("{who}-{i}"), &format!("{who} {i}"));
+                    answers.push(hub.ingest(Inbound::Customer(message)).await.unwrap());
+                }
+                answers
+            });
+        }
+        for who in regulars.clone() {
+            let hub = desk.hub.clone();
+            tasks.spawn(async move {
+                let again = customer_message(&who, &format!("{who}-0"), "first");
+                vec![hub.ingest(Inbound::Customer(again)).await.unwrap()]
+            });
+        }
+        let hub = desk.hub.clone();
+        tasks.spawn(async move {
+            let mut answers = Vec::new();
+            for i in 0..3 {
+                let message =
+                    customer_message("newcomer", &format!("new-{i}"), &format!("new {i}"));
+                answers.push(hub.ingest(Inbound::Customer(message)).await.unwrap());
+            }
+            answers
+        });
+        let mut answers = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            answers.extend(done.unwrap());
+        }
+        let duplicates = answers
+            .iter()
+            .filter(|a| **a == Ingested::Duplicate)
+            .count();
+        assert_eq!(
+            duplicates,
+            regulars.len(),
+            "each repeated first message is a duplicate"
+        );
+        let mut ids: Vec<i64> = answers
+            .iter()
+            .filter_map(|a| match a {
+                Ingested::Customer { message_id, .. } => Some(*message_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids.len(), 63);
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 63, "every message got its own row");
+
+        let mut tx = store.begin().await.unwrap();
+        for (who, ticket_id) in regulars.iter().zip(&tickets) {
+            let stored: Vec<String> = tx
+                .messages(*ticket_id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.author_kind == relaydesk_storage::AuthorKind::Customer)
+                .map(|m| m.body)
+                .collect();
+            let mut expected = vec!["first".to_string()];
+            expected.extend((1..=10).map(|i| format!("{who} {i}")));
+            assert_eq!(
+                stored, expected,
+                "{who}: each message once, in the order sent"
+            );
+        }
+        let reopened = tx.ticket(tickets[0]).await.unwrap();
+        assert_eq!(reopened.status, TicketStatus::Open);
+        assert_eq!(reopened.last_customer_message_at, Some(desk.clock.now()));
+        tx.commit().await.unwrap();
+
+        // The staff threads get each message once, in order.
+        desk.drain().await;
+        for (who, ticket_id) in regulars.iter().zip(&tickets) {
+            let posted: Vec<String> = desk
+                .staff
+                .sent()
+                .into_iter()
+                .filter_map(|o| match o {
+                    Outbound::ThreadPost {
+                        ticket,
+                        text,
+                        customer: true,
+                        ..
+                    } if ticket.id == *ticket_id => Some(text),
+                    _ => None,
+                })
+                .collect();
+            let mut expected = vec!["first".to_string()];
+            expected.extend((1..=10).map(|i| format!("{who} {i}")));
+            assert_eq!(posted, expected, "{who}'s thread");
+        }
+        let newcomer: Vec<String> = desk
+            .staff
+            .sent()
+            .into_iter()
+            .filter_map(|o| match o {
+                Outbound::ThreadPost { text, .. } if text.starts_with("new ") => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(newcomer, vec!["new 0", "new 1", "new 2"]);
+    }
+);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use relaydesk_storage::{Platform, Tx};
+use relaydesk_storage::{NewOutboxRow, Platform, Tx};
 
 use super::{Delivery, Hub, HubError};
 
@@ -94,39 +94,48 @@ impl Effects {
         })
     }
 
-    /// Writes every queued delivery to the outbox, in the order queued.
+    /// Writes every queued delivery to the outbox, in the order queued, in one statement.
     pub async fn flush(&self, tx: &mut Tx, now_ms: i64) -> Result<(), HubError> {
-        for (ticket_id, lane, platform, delivery) in &self.queued {
-            let payload = serde_json::to_string(delivery)?;
-            if let Some((held, until)) = self.hold {
-                if held == *ticket_id && *lane == Delivery::staff_lane(held, *platform) {
-                    tx.enqueue_after(Some(held), lane, *platform, &payload, until, now_ms)
-                        .await?;
-                    continue;
-                }
-            }
-            tx.enqueue_carrying(
-                Some(*ticket_id),
+        let mut payloads = Vec::with_capacity(self.queued.len() + self.later.len());
+        for (_, _, _, delivery) in &self.queued {
+            payloads.push(serde_json::to_string(delivery)?);
+        }
+        let later_lanes: Vec<String> = self
+            .later
+            .iter()
+            .map(|(ticket_id, platform, _, _)| Delivery::later_lane(*ticket_id, *platform))
+            .collect();
+        for (_, _, delivery, _) in &self.later {
+            payloads.push(serde_json::to_string(delivery)?);
+        }
+        let mut rows = Vec::with_capacity(payloads.len());
+        for ((ticket_id, lane, platform, delivery), payload) in self.queued.iter().zip(&payloads) {
+            let held = self.hold.filter(|(held, _)| {
+                held == ticket_id && *lane == Delivery::staff_lane(*held, *platform)
+            });
+            rows.push(NewOutboxRow {
+                ticket_id: Some(*ticket_id),
                 lane,
-                *platform,
-                &payload,
-                delivery.carried_message(),
-                now_ms,
-            )
-            .await?;
+                platform: *platform,
+                payload,
+                message_id: delivery.carried_message(),
+                next_attempt_at: held.map(|(_, until)| until),
+            });
         }
-        for (ticket_id, platform, delivery, not_before) in &self.later {
-            let payload = serde_json::to_string(delivery)?;
-            tx.enqueue_after(
-                Some(*ticket_id),
-                &Delivery::later_lane(*ticket_id, *platform),
-                *platform,
-                &payload,
-                *not_before,
-                now_ms,
-            )
-            .await?;
+        let later_payloads = &payloads[self.queued.len()..];
+        for (((ticket_id, platform, _, not_before), lane), payload) in
+            self.later.iter().zip(&later_lanes).zip(later_payloads)
+        {
+            rows.push(NewOutboxRow {
+                ticket_id: Some(*ticket_id),
+                lane,
+                platform: *platform,
+                payload,
+                message_id: None,
+                next_attempt_at: Some(*not_before),
+            });
         }
+        tx.enqueue_many(&rows, now_ms).await?;
         Ok(())
     }
 

@@ -12,6 +12,10 @@ pub enum HubError {
     Storage(#[from] StorageError),
     #[error("could not encode an outbox payload: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The task storing a group of messages stopped before answering: nothing of the group
+    /// is known to be stored, so the platform update is tried again.
+    #[error("storing the message was interrupted")]
+    Interrupted,
 }
 
 impl HubError {

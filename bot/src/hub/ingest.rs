@@ -31,9 +31,12 @@ impl Hub {
         let span = inbound_span(platform, external_id);
         async move {
             let ingested = match inbound {
-                Inbound::Customer(message) => self.ingest_customer(message).await,
+                Inbound::Customer(message) => self.ingest_customer_queued(message).await,
                 Inbound::Staff(message) => self.ingest_staff(message, None).await,
             }?;
+            if let Ingested::Customer { ticket_number, .. } = &ingested {
+                tracing::Span::current().record("ticket", ticket_number);
+            }
             log_ingested(&ingested);
             let from = match &ingested {
                 Ingested::Customer { .. } => "customer",
@@ -52,7 +55,7 @@ impl Hub {
         .await
     }
 
-    fn check_size(&self, text: &str) -> Result<(), HubError> {
+    pub(super) fn check_size(&self, text: &str) -> Result<(), HubError> {
         let limit = self.config.max_message_bytes;
         if text.len() > limit {
             return Err(HubError::Refused(DeskError::TooLarge {
@@ -63,7 +66,10 @@ impl Hub {
         Ok(())
     }
 
-    async fn ingest_customer(&self, mut message: CustomerMessage) -> Result<Ingested, HubError> {
+    pub(super) async fn ingest_customer(
+        &self,
+        mut message: CustomerMessage,
+    ) -> Result<Ingested, HubError> {
         self.check_size(&message.text)?;
         // A name is one line of visible text: it heads the customer's posts and topic titles.
         message.customer.display_name =

@@ -20,6 +20,7 @@ mod post;
 mod routing;
 mod sla;
 pub mod text;
+mod together;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +94,8 @@ pub struct Hub {
     wakers: Wakers,
     feed: ChangeFeed,
     channels: relaydesk_desk::ChannelHealth,
+    /// Customer messages waiting to be stored together (see `together.rs`).
+    queue: Arc<together::IngestQueue>,
 }
 
 impl Hub {
@@ -104,6 +107,7 @@ impl Hub {
             wakers: Wakers::default(),
             feed: ChangeFeed::default(),
             channels: relaydesk_desk::ChannelHealth::default(),
+            queue: Arc::default(),
         }
     }
 

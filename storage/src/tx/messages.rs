@@ -4,6 +4,9 @@ use sqlx::Row;
 use super::{flag, parse, time, Tx};
 use crate::{Attachment, Message, NewMessage, Platform, Result, StorageError};
 
+/// Rows per multi-row insert: well under both backends' limits on bound values.
+const ROWS_PER_STATEMENT: usize = 300;
+
 const COLUMNS: &str = "id, ticket_id, author_kind, customer_id, agent_id, author_name, body, \
      attachments, internal, platform, external_id, created_at";
 
@@ -67,6 +70,82 @@ impl Tx {
             );
         }
         Ok(stored)
+    }
+
+    /// Appends several platform messages in one statement, in the order given. Each must carry
+    /// its platform's message id; the answer lines up with `new`: the stored id, or `None` for
+    /// a message stored before (or earlier in `new`).
+    pub async fn append_messages(
+        &mut self,
+        new: &[NewMessage<'_>],
+        now_ms: i64,
+    ) -> Result<Vec<Option<i64>>> {
+        const PER_ROW: usize = 10;
+        let mut stored = std::collections::HashMap::new();
+        for chunk in new.chunks(ROWS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "({}, ${})",
+                        super::placeholders(i * PER_ROW + 1, PER_ROW),
+                        chunk.len() * PER_ROW + 1
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO messages (ticket_id, author_kind, customer_id, agent_id, author_name, body, \
+                 attachments, internal, platform, external_id, created_at) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING id, ticket_id, internal, platform, external_id",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for m in chunk {
+                let Some(external_id) = m.external_id else {
+                    return Err(StorageError::Conflict(
+                        "a message stored with others needs its platform's id".to_string(),
+                    ));
+                };
+                let attachments = serde_json::to_string(m.attachments)
+                    .map_err(|e| StorageError::Corrupt(format!("attachments: {e}")))?;
+                query = query
+                    .bind(m.ticket_id)
+                    .bind(m.author_kind.as_str())
+                    .bind(m.customer_id)
+                    .bind(m.agent_id)
+                    .bind(m.author_name)
+                    .bind(m.body)
+                    .bind(attachments)
+                    .bind(i64::from(m.internal))
+                    .bind(m.platform.as_str())
+                    .bind(external_id);
+            }
+            let rows = query.bind(now_ms).fetch_all(&mut *self.inner).await?;
+            for row in &rows {
+                let platform: Platform = parse(row, "platform")?;
+                let external_id: String = row.try_get("external_id")?;
+                let id: i64 = row.try_get("id")?;
+                let ticket_id: i64 = row.try_get("ticket_id")?;
+                let internal = flag(row, "internal")?;
+                stored.insert((platform, external_id), (id, ticket_id, internal));
+            }
+        }
+        // RETURNING gives rows in no promised order: line them up with `new` by platform id.
+        // Ids rise in the order given, so the events keep that order too.
+        let mut answer = Vec::with_capacity(new.len());
+        for m in new {
+            let key = (m.platform, m.external_id.unwrap_or_default().to_string());
+            let id = stored.remove(&key).map(|(id, ticket_id, internal)| {
+                self.event(
+                    crate::EventKind::MessageCreated,
+                    ticket_id,
+                    Some(id),
+                    internal,
+                );
+                id
+            });
+            answer.push(id);
+        }
+        Ok(answer)
     }
 
     /// The stored message for a platform message id, if any.

@@ -29,6 +29,23 @@ pub(super) fn agent(row: &AnyRow) -> Result<Agent> {
 pub(super) const AGENT_COLUMNS: &str =
     "a.id, a.name, a.email, a.role, a.on_duty, a.disabled, a.must_change_password";
 
+/// A platform identity that wrote before: its customer, and the name and language stored for
+/// the identity itself.
+#[derive(Debug, Clone)]
+pub struct KnownIdentity {
+    pub customer: Customer,
+    pub name: String,
+    pub language: Option<String>,
+}
+
+impl KnownIdentity {
+    /// Whether what the platform says now would change what is stored (the rule of
+    /// [`Tx::customer_for_identity`]).
+    pub fn is_current(&self, display_name: &str, language: Option<&str>) -> bool {
+        self.name == display_name && (self.language.is_some() || language.is_none())
+    }
+}
+
 impl Tx {
     /// The customer behind a platform identity, created on first contact. Name and language are
     /// refreshed from what the platform says now.
@@ -51,10 +68,12 @@ impl Tx {
         .fetch_optional(&mut *self.inner)
         .await?;
         if let Some(row) = known {
-            let identity_name: String = row.try_get("identity_name")?;
-            let identity_language: Option<String> = row.try_get("identity_language")?;
-            if identity_name != display_name || (identity_language.is_none() && language.is_some())
-            {
+            let identity = KnownIdentity {
+                customer: customer(&row)?,
+                name: row.try_get("identity_name")?,
+                language: row.try_get("identity_language")?,
+            };
+            if !identity.is_current(display_name, language) {
                 sqlx::query(
                     "UPDATE customer_identities SET display_name = $3, language = COALESCE($4, language) \
                      WHERE platform = $1 AND external_id = $2",
@@ -66,7 +85,7 @@ impl Tx {
                 .execute(&mut *self.inner)
                 .await?;
             }
-            return customer(&row);
+            return Ok(identity.customer);
         }
         let row = sqlx::query(
             "INSERT INTO customers (display_name, language, created_at) VALUES ($1, $2, $3) \
@@ -102,6 +121,43 @@ impl Tx {
             .await?
             .ok_or_else(|| StorageError::NotFound(format!("{platform} customer {external_id}")))?;
         self.customer(id).await
+    }
+
+    /// The customers of several identities of one platform that wrote before, in one
+    /// statement, each with the name and language stored for that identity. Identities not
+    /// seen before are absent; nothing is written (see [`Tx::customer_for_identity`]).
+    pub async fn known_customers(
+        &mut self,
+        platform: Platform,
+        external_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, KnownIdentity>> {
+        if external_ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let sql = format!(
+            "SELECT i.external_id, c.id, c.display_name, c.email, c.language, c.created_at, \
+             i.display_name AS identity_name, i.language AS identity_language \
+             FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+             WHERE i.platform = $1 AND i.external_id IN ({})",
+            super::placeholders(2, external_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(platform.as_str());
+        for id in external_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut *self.inner).await?;
+        let mut known = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            known.insert(
+                row.try_get("external_id")?,
+                KnownIdentity {
+                    customer: customer(row)?,
+                    name: row.try_get("identity_name")?,
+                    language: row.try_get("identity_language")?,
+                },
+            );
+        }
+        Ok(known)
     }
 
     /// The customer a platform identity belongs to, if it wrote before.

@@ -92,6 +92,31 @@ impl Tx {
         row.as_ref().map(ticket).transpose()
     }
 
+    /// [`Tx::active_ticket`] for several conversations of one platform in one statement,
+    /// locked in id order (so two such transactions never wait on each other in a cycle).
+    /// Conversations without an active ticket are absent.
+    pub async fn active_tickets(
+        &mut self,
+        origin: crate::Platform,
+        conversations: &[&str],
+    ) -> Result<Vec<Ticket>> {
+        if conversations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation IN ({}) \
+             AND status IN ('open', 'pending') AND split_from IS NULL ORDER BY id{}",
+            super::placeholders(2, conversations.len()),
+            self.for_update()
+        );
+        let mut query = sqlx::query(&sql).bind(origin.as_str());
+        for conversation in conversations {
+            query = query.bind(*conversation);
+        }
+        let rows = query.fetch_all(&mut *self.inner).await?;
+        rows.iter().map(ticket).collect()
+    }
+
     /// The most recent ticket of a customer conversation, whatever its status.
     pub async fn latest_ticket(
         &mut self,
@@ -181,6 +206,24 @@ impl Tx {
         .bind(now_ms)
         .execute(&mut *self.inner)
         .await?;
+        Ok(())
+    }
+
+    /// [`Tx::note_customer_message`] for several tickets in one statement.
+    pub async fn note_customer_messages(&mut self, ticket_ids: &[i64], now_ms: i64) -> Result<()> {
+        if ticket_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE tickets SET last_customer_message_at = $1, updated_at = $1, \
+             status = CASE WHEN status = 'pending' THEN 'open' ELSE status END WHERE id IN ({})",
+            super::placeholders(2, ticket_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms);
+        for id in ticket_ids {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *self.inner).await?;
         Ok(())
     }
 
