@@ -72,7 +72,14 @@ async fn run(
             ..WorkerOptions::default()
         },
     );
-    let worker_task = tokio::spawn(worker.run(shutdown.clone()));
+    // `BENCH_DELIVER_AFTER=1`: the worker starts once every message is in, so the ingest
+    // figure is ingest alone (the database is not shared with the deliveries meanwhile).
+    let deliver_after = env_number("BENCH_DELIVER_AFTER", 0) == 1;
+    let mut worker = Some(worker);
+    let mut worker_task = None;
+    if !deliver_after {
+        worker_task = worker.take().map(|w| tokio::spawn(w.run(shutdown.clone())));
+    }
 
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -112,6 +119,9 @@ async fn run(
     }
     let ingest_secs = start.elapsed().as_secs_f64();
     eprintln!("{backend}: ingested {messages} in {ingest_secs:.2}s");
+    if let Some(worker) = worker.take() {
+        worker_task = Some(tokio::spawn(worker.run(shutdown.clone())));
+    }
     loop {
         let mut tx = store.begin().await.expect("begin");
         if tx.count_outbox(OutboxStatus::Pending).await.expect("count") == 0 {
@@ -122,7 +132,9 @@ async fn run(
     }
     let total_secs = start.elapsed().as_secs_f64();
     shutdown.cancel();
-    let _ = worker_task.await;
+    if let Some(task) = worker_task {
+        let _ = task.await;
+    }
     let mut tx = store.begin().await.expect("begin");
     let delivered = tx
         .count_outbox(OutboxStatus::Delivered)

@@ -2308,3 +2308,47 @@ async fn out_of_hours_the_customer_is_told_once_per_ticket_when_the_team_is_back
     );
     app.stop().await.expect("clean stop");
 }
+
+/// One `getUpdates` answer with several chats' messages interleaved: the chats are handled side
+/// by side, so each chat's messages must still be stored once each, in the order sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_answer_with_many_chats_keeps_each_chats_order() {
+    let fake = TelegramFake::start().await;
+    let customers: Vec<TgUser> = (0..6)
+        .map(|c| TgUser::new(3000 + c, &format!("Cust{c}")))
+        .collect();
+    // Queued before the bot polls: the first answer carries all of them.
+    for m in 0..4 {
+        for (c, customer) in customers.iter().enumerate() {
+            fake.push_private_text(customer, &format!("c{c} m{m}"));
+        }
+    }
+    let app = started(&fake).await;
+    fake.wait_until("every update taken", LIMIT, |f| f.pending_updates() == 0)
+        .await;
+    let mut stored: Vec<Vec<String>> = Vec::new();
+    for _ in 0..300 {
+        stored.clear();
+        for number in 1001..=1006 {
+            let mut tx = app.store.begin().await.expect("tx");
+            let Some(ticket) = tx.ticket_by_number(number).await.expect("query") else {
+                continue;
+            };
+            let texts = tx.messages(ticket.id).await.expect("messages");
+            stored.push(texts.into_iter().map(|m| m.body).collect());
+        }
+        if stored.iter().map(Vec::len).sum::<usize>() == 24 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stored.sort();
+    let expected: Vec<Vec<String>> = (0..6)
+        .map(|c| (0..4).map(|m| format!("c{c} m{m}")).collect())
+        .collect();
+    assert_eq!(
+        stored, expected,
+        "one ticket per chat, its messages once each, in order"
+    );
+    app.stop().await.expect("clean stop");
+}

@@ -100,6 +100,7 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: HubConfig) -> Self {
+        let queue = Arc::new(together::IngestQueue::for_backend(store.backend()));
         Self {
             store,
             clock,
@@ -107,7 +108,7 @@ impl Hub {
             wakers: Wakers::default(),
             feed: ChangeFeed::default(),
             channels: relaydesk_desk::ChannelHealth::default(),
-            queue: Arc::default(),
+            queue,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use relaydesk_storage::{AuthorKind, Customer, NewMessage, Platform, Ticket};
+use relaydesk_storage::{AuthorKind, Backend, Customer, NewMessage, Platform, Ticket};
 use tokio::sync::oneshot;
 
 use super::effects::Effects;
@@ -20,11 +20,26 @@ const MOST_TOGETHER: usize = 512;
 
 type Answer = oneshot::Sender<Result<Ingested, HubError>>;
 
-/// Messages waiting to be stored, and the turn to store them.
-#[derive(Debug, Default)]
+/// Messages waiting to be stored, and the turns to store them.
+#[derive(Debug)]
 pub(super) struct IngestQueue {
     waiting: std::sync::Mutex<Vec<(CustomerMessage, Answer)>>,
-    turn: tokio::sync::Mutex<()>,
+    turns: tokio::sync::Semaphore,
+}
+
+impl IngestQueue {
+    /// SQLite has one writer: one group at a time. PostgreSQL commits several side by side
+    /// (each waits for its own flush of the log), so a few groups run at once.
+    pub(super) fn for_backend(backend: Backend) -> Self {
+        let turns = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        Self {
+            waiting: std::sync::Mutex::default(),
+            turns: tokio::sync::Semaphore::new(turns),
+        }
+    }
 }
 
 impl Hub {
@@ -39,31 +54,35 @@ impl Hub {
             return self.ingest_customer(message).await;
         }
         self.check_size(&message.text)?;
-        let (answer, answered) = oneshot::channel();
+        let (answer, mut answered) = oneshot::channel();
         self.queue
             .waiting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((message, answer));
-        {
-            let _turn = self.queue.turn.lock().await;
-            loop {
-                let group = self.take_waiting();
-                if group.is_empty() {
-                    break;
-                }
-                // Stored by a task of its own: a caller that stops waiting must not leave the
-                // others of its group unanswered.
-                let hub = self.clone();
-                if let Err(error) = tokio::spawn(async move { hub.store_group(group).await }).await
-                {
-                    tracing::error!(%error, "storing a group of customer messages stopped");
-                }
+        // Wait for the answer or the turn, whichever comes first: a caller whose message went
+        // with another's group must not then queue for a turn it no longer needs (every later
+        // caller would wait behind it and each turn would store one message).
+        let turn = tokio::select! {
+            biased;
+            answer = &mut answered => return answer.unwrap_or(Err(HubError::Interrupted)),
+            // Never closed: the error cannot happen.
+            turn = self.queue.turns.acquire() => turn.map_err(|_| HubError::Interrupted)?,
+        };
+        loop {
+            let group = self.take_waiting();
+            if group.is_empty() {
+                break;
+            }
+            // Stored by a task of its own: a caller that stops waiting must not leave the
+            // others of its group unanswered.
+            let hub = self.clone();
+            if let Err(error) = tokio::spawn(async move { hub.store_group(group).await }).await {
+                tracing::error!(%error, "storing a group of customer messages stopped");
             }
         }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(HubError::Interrupted))
+        drop(turn);
+        answered.await.unwrap_or(Err(HubError::Interrupted))
     }
 
     fn take_waiting(&self) -> Vec<(CustomerMessage, Answer)> {
@@ -81,7 +100,14 @@ impl Hub {
     /// own answer.
     async fn store_group(&self, group: Vec<(CustomerMessage, Answer)>) {
         let (messages, answers): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-        let outcomes = match self.store_together(&messages).await {
+        let started = std::time::Instant::now();
+        let stored = self.store_together(&messages).await;
+        tracing::debug!(
+            count = messages.len(),
+            elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "customer messages stored together"
+        );
+        let outcomes = match stored {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::warn!(%error, count = messages.len(), "storing messages together failed; storing them one by one");

@@ -1,6 +1,7 @@
-//! `getUpdates` long polling. The offset moves past an update only once the hub committed it:
-//! the next request carries `offset = last committed update_id + 1`, so a crash at any point
-//! gets the update again (and the hub drops what it already stored).
+//! `getUpdates` long polling. The offset moves past an answer's updates only once the hub
+//! committed every one of them: the next request carries `offset = last update_id + 1`, so a
+//! crash at any point gets them again (and the hub drops what it already stored). The chats of
+//! one answer are handled side by side, each chat's updates in order.
 //!
 //! Telegram allows one poller per bot. With several instances on one database, the holder of
 //! the store's `telegram.polling` lease polls; the others wait and take over when its lease
@@ -154,27 +155,69 @@ async fn poll_holding(
                 continue;
             }
         };
-        for update in updates {
-            let mut attempts = 0u32;
-            loop {
-                match receiver.handle(&update).await {
-                    Ok(()) => break,
-                    Err(e) => {
-                        attempts += 1;
-                        tracing::error!(error = %e, attempts, "update not stored; retrying it");
-                        if !pause(backoff(attempts), shutdown).await {
-                            // Not committed: the next start gets this update again.
-                            return Ok(());
-                        }
+        let Some(last) = updates.last().map(|u| u.id.as_offset()) else {
+            continue;
+        };
+        // One chat's updates in order, the chats side by side: messages of different chats
+        // that arrive together are stored together (see `hub/together.rs`).
+        let handled = futures_util::future::join_all(
+            by_chat(&updates)
+                .into_iter()
+                .map(|updates| handle_in_order(receiver, updates, shutdown)),
+        )
+        .await;
+        if handled.contains(&false) || shutdown.is_cancelled() {
+            // Not all committed: the next start gets this answer's updates again.
+            return Ok(());
+        }
+        offset = Some(last);
+    }
+}
+
+/// The updates of one answer, grouped by chat, each group in the order received.
+fn by_chat(updates: &[teloxide::types::Update]) -> Vec<Vec<&teloxide::types::Update>> {
+    let mut groups: Vec<(
+        Option<teloxide::types::ChatId>,
+        Vec<&teloxide::types::Update>,
+    )> = Vec::new();
+    for update in updates {
+        let chat = update.chat().map(|c| c.id);
+        match groups
+            .iter_mut()
+            .find(|(c, _)| chat.is_some() && *c == chat)
+        {
+            Some((_, group)) => group.push(update),
+            None => groups.push((chat, vec![update])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// Hands each update to the hub until it is stored; `false` when shut down first.
+async fn handle_in_order(
+    receiver: &Receiver,
+    updates: Vec<&teloxide::types::Update>,
+    shutdown: &CancellationToken,
+) -> bool {
+    for update in updates {
+        let mut attempts = 0u32;
+        loop {
+            match receiver.handle(update).await {
+                Ok(()) => break,
+                Err(e) => {
+                    attempts += 1;
+                    tracing::error!(error = %e, attempts, "update not stored; retrying it");
+                    if !pause(backoff(attempts), shutdown).await {
+                        return false;
                     }
                 }
             }
-            offset = Some(update.id.as_offset());
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
+        }
+        if shutdown.is_cancelled() {
+            return false;
         }
     }
+    true
 }
 
 fn backoff(failures: u32) -> Duration {
