@@ -1,7 +1,9 @@
 //! Turning a stored [`Delivery`] into the [`Outbound`] send an adapter understands, reading
 //! the store as it is now (thread created by an earlier row, current title and state).
 
-use relaydesk_storage::{DeliveryContext, OutboxItem, TicketStatus, Tx};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use relaydesk_storage::{DeliveryContext, Message, OutboxItem, Platform, TicketStatus, Tx};
 
 use relaydesk_web::transcript::{Audience, Format, Transcript};
 
@@ -58,6 +60,77 @@ fn card(context: &DeliveryContext) -> Option<CardRef> {
         .map(|(message, tail)| CardRef { message, tail })
 }
 
+/// What a pass's rows need, read for all of them at once (one statement each instead of one
+/// per row). A row whose ticket or message is not here reads it itself.
+#[derive(Debug, Default)]
+pub(super) struct Prefetched {
+    contexts: HashMap<i64, DeliveryContext>,
+    messages: HashMap<i64, Message>,
+}
+
+impl Prefetched {
+    /// Reads the tickets and messages that `rows` name, in `tx`.
+    pub async fn read(
+        tx: &mut Tx,
+        rows: &[(&OutboxItem, &Delivery)],
+    ) -> Result<Self, relaydesk_storage::StorageError> {
+        let mut contexts = HashMap::new();
+        let mut by_platform: BTreeMap<Platform, BTreeSet<i64>> = BTreeMap::new();
+        for (item, _) in rows {
+            if let Some(ticket_id) = item.ticket_id {
+                by_platform
+                    .entry(item.platform)
+                    .or_default()
+                    .insert(ticket_id);
+            }
+        }
+        for (platform, ids) in by_platform {
+            let ids: Vec<i64> = ids.into_iter().collect();
+            contexts.extend(tx.delivery_contexts(&ids, platform).await?);
+        }
+        let message_ids: BTreeSet<i64> = rows
+            .iter()
+            .filter_map(|(_, delivery)| named_message(delivery))
+            .collect();
+        let message_ids: Vec<i64> = message_ids.into_iter().collect();
+        let messages = tx.messages_by_id(&message_ids).await?;
+        Ok(Self { contexts, messages })
+    }
+
+    async fn context(
+        &self,
+        tx: &mut Tx,
+        ticket_id: i64,
+        platform: Platform,
+    ) -> Result<DeliveryContext, relaydesk_storage::StorageError> {
+        match self.contexts.get(&ticket_id) {
+            Some(context) => Ok(context.clone()),
+            None => tx.delivery_context(ticket_id, platform).await,
+        }
+    }
+
+    async fn message(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+    ) -> Result<Message, relaydesk_storage::StorageError> {
+        match self.messages.get(&id) {
+            Some(message) => Ok(message.clone()),
+            None => tx.message(id).await,
+        }
+    }
+}
+
+/// The stored message a delivery names, if any.
+fn named_message(delivery: &Delivery) -> Option<i64> {
+    match delivery {
+        Delivery::StaffMessage { message_id }
+        | Delivery::CustomerMessage { message_id }
+        | Delivery::ConfirmDelivered { message_id } => Some(*message_id),
+        _ => None,
+    }
+}
+
 /// A send ready to go, and the number of the ticket it is about (for logs).
 pub(super) struct Resolved {
     pub outbound: Outbound,
@@ -68,6 +141,7 @@ pub(super) struct Resolved {
 /// one) and builds the send.
 pub(super) async fn resolve(
     tx: &mut Tx,
+    known: &Prefetched,
     item: &OutboxItem,
     delivery: &Delivery,
 ) -> Result<Resolved, Unresolvable> {
@@ -89,7 +163,7 @@ pub(super) async fn resolve(
     let ticket_id = item.ticket_id.ok_or_else(|| {
         Unresolvable::Permanent(format!("outbox row {} names no ticket", item.id))
     })?;
-    let context = tx.delivery_context(ticket_id, item.platform).await?;
+    let context = known.context(tx, ticket_id, item.platform).await?;
     let ticket = &context.ticket;
     let outbound = match delivery {
         // Answered before the ticket is read.
@@ -121,7 +195,7 @@ pub(super) async fn resolve(
             ticket: ticket_view(&context),
         },
         Delivery::StaffMessage { message_id } => {
-            let message = tx.message(*message_id).await?;
+            let message = known.message(tx, *message_id).await?;
             // A merge may have moved the message; it is posted in the thread it was queued for.
             Outbound::ThreadPost {
                 thread: thread(&context, item)?,
@@ -180,7 +254,7 @@ pub(super) async fn resolve(
             }
         }
         Delivery::CustomerMessage { message_id } => {
-            let message = tx.message(*message_id).await?;
+            let message = known.message(tx, *message_id).await?;
             Outbound::CustomerPost {
                 conversation: ticket.conversation.clone(),
                 text: message.body,
@@ -255,7 +329,7 @@ pub(super) async fn resolve(
             }
         }
         Delivery::ConfirmDelivered { message_id } => {
-            let message = tx.message(*message_id).await?;
+            let message = known.message(tx, *message_id).await?;
             let message_ref = message.external_id.ok_or_else(|| {
                 Unresolvable::Permanent(format!("message {message_id} has no platform id"))
             })?;

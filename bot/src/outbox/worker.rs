@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::coalesce::{self, Joinable};
-use super::resolve::{resolve, Resolved, Unresolvable};
+use super::resolve::{resolve, Prefetched, Resolved, Unresolvable};
 use super::RetryPolicy;
 use crate::hub::{Deliver, Delivered, Delivery, DeliveryError, Hub, Outbound};
 
@@ -323,8 +323,20 @@ impl OutboxWorker {
         }
         let mut tx = self.hub.store().begin().await?;
         let mut behind = Vec::new();
-        for item in items {
-            let delivery: Delivery = match serde_json::from_str(&item.payload) {
+        let parsed: Vec<(OutboxItem, Result<Delivery, serde_json::Error>)> = items
+            .into_iter()
+            .map(|item| {
+                let delivery = serde_json::from_str(&item.payload);
+                (item, delivery)
+            })
+            .collect();
+        let readable: Vec<(&OutboxItem, &Delivery)> = parsed
+            .iter()
+            .filter_map(|(item, delivery)| delivery.as_ref().ok().map(|d| (item, d)))
+            .collect();
+        let known = Prefetched::read(&mut tx, &readable).await?;
+        for (item, delivery) in parsed {
+            let delivery = match delivery {
                 Ok(d) => d,
                 Err(e) => {
                     let why = format!("unreadable payload: {e}");
@@ -332,7 +344,7 @@ impl OutboxWorker {
                     continue;
                 }
             };
-            match resolve(&mut tx, &item, &delivery).await {
+            match resolve(&mut tx, &known, &item, &delivery).await {
                 Ok(Resolved {
                     outbound,
                     ticket_number,

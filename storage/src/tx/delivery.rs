@@ -1,5 +1,7 @@
 //! What the outbox worker needs to turn a queued delivery into a send, read in one query.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::sla::{ticket_sla, SLA_COLUMNS};
@@ -32,6 +34,22 @@ impl Tx {
         ticket_id: i64,
         platform: Platform,
     ) -> Result<DeliveryContext> {
+        self.delivery_contexts(&[ticket_id], platform)
+            .await?
+            .remove(&ticket_id)
+            .ok_or_else(|| crate::StorageError::NotFound(format!("ticket {ticket_id}")))
+    }
+
+    /// [`Tx::delivery_context`] of several tickets in one statement, by ticket id; tickets that
+    /// do not exist are absent.
+    pub async fn delivery_contexts(
+        &mut self,
+        ticket_ids: &[i64],
+        platform: Platform,
+    ) -> Result<HashMap<i64, DeliveryContext>> {
+        if ticket_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         let prefixed = |columns: &str, table: &str| {
             columns
                 .split(',')
@@ -56,36 +74,44 @@ impl Tx {
              FROM tickets t JOIN customers c ON c.id = t.customer_id \
              LEFT JOIN agents a ON a.id = t.assignee_id \
              LEFT JOIN teams tm ON tm.id = t.team_id \
-             LEFT JOIN staff_threads s ON s.ticket_id = t.id AND s.platform = $2 \
+             LEFT JOIN staff_threads s ON s.ticket_id = t.id AND s.platform = $1 \
              LEFT JOIN ticket_sla l ON l.ticket_id = t.id \
-             WHERE t.id = $1",
+             WHERE t.id IN ({})",
             prefixed(COLUMNS, "t"),
             prefixed(SLA_COLUMNS, "l"),
+            super::placeholders(2, ticket_ids.len()),
         );
-        let row = sqlx::query(&sql)
-            .bind(ticket_id)
-            .bind(platform.as_str())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .ok_or_else(|| crate::StorageError::NotFound(format!("ticket {ticket_id}")))?;
-        let sla = match row.try_get::<Option<i64>, _>("ticket_id")? {
-            Some(_) => Some(ticket_sla(&row)?),
-            None => None,
-        };
-        let card_ref: Option<String> = row.try_get("card_ref")?;
-        let card_tail: Option<String> = row.try_get("card_tail")?;
-        let tags: Option<String> = row.try_get("tag_list")?;
-        Ok(DeliveryContext {
-            ticket: ticket(&row)?,
-            customer_name: row.try_get("customer_name")?,
-            assignee_name: row.try_get("assignee_name")?,
-            team_name: row.try_get("team_name")?,
-            tags: tags
-                .map(|t| t.split('\n').map(str::to_string).collect())
-                .unwrap_or_default(),
-            sla,
-            thread: row.try_get("thread_ref")?,
-            card: card_ref.map(|card| (card, card_tail)),
-        })
+        let mut query = sqlx::query(&sql).bind(platform.as_str());
+        for id in ticket_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut *self.inner).await?;
+        let mut contexts = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let sla = match row.try_get::<Option<i64>, _>("ticket_id")? {
+                Some(_) => Some(ticket_sla(row)?),
+                None => None,
+            };
+            let card_ref: Option<String> = row.try_get("card_ref")?;
+            let card_tail: Option<String> = row.try_get("card_tail")?;
+            let tags: Option<String> = row.try_get("tag_list")?;
+            let ticket = ticket(row)?;
+            contexts.insert(
+                ticket.id,
+                DeliveryContext {
+                    ticket,
+                    customer_name: row.try_get("customer_name")?,
+                    assignee_name: row.try_get("assignee_name")?,
+                    team_name: row.try_get("team_name")?,
+                    tags: tags
+                        .map(|t| t.split('\n').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    sla,
+                    thread: row.try_get("thread_ref")?,
+                    card: card_ref.map(|card| (card, card_tail)),
+                },
+            );
+        }
+        Ok(contexts)
     }
 }

@@ -164,6 +164,28 @@ impl Tx {
         row.as_ref().map(message).transpose()
     }
 
+    /// Several messages by id in one statement; ids not stored are absent.
+    pub async fn messages_by_id(
+        &mut self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Message>> {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut *self.inner).await?;
+        rows.iter()
+            .map(|row| message(row).map(|m| (m.id, m)))
+            .collect()
+    }
+
     pub async fn message(&mut self, id: i64) -> Result<Message> {
         let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");
         let row = sqlx::query(&sql)
