@@ -1,10 +1,13 @@
-//! Throughput of the whole inbound path: `Hub::ingest` (one committed transaction per message)
-//! → outbox → a delivery worker with a no-op platform, on SQLite and on PostgreSQL.
+//! Throughput of the whole inbound path: `Hub::ingest` (messages that arrive together share a
+//! committed transaction) → outbox → a delivery worker with a no-op platform, on SQLite and on
+//! PostgreSQL.
 //!
 //! cargo bench -p relaydesk-tests --bench ingest_pipeline
 //!
 //! Environment: BENCH_MESSAGES (default 100000), BENCH_TICKETS (default 1000), BENCH_PRODUCERS
-//! (concurrent ingesting tasks, default 32), RELAYDESK_TEST_POSTGRES_URL (PostgreSQL leg).
+//! (concurrent ingesting tasks, default 32), BENCH_DELIVER_AFTER (1: the worker starts once
+//! every message is in, so ingest is measured alone), RELAYDESK_TEST_POSTGRES_URL (PostgreSQL
+//! leg).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
