@@ -71,12 +71,7 @@ impl Hub {
         mut message: CustomerMessage,
     ) -> Result<Ingested, HubError> {
         self.check_size(&message.text)?;
-        // A name is one line of visible text: it heads the customer's posts and topic titles.
-        message.customer.display_name =
-            match super::text::visible_line(&message.customer.display_name) {
-                name if name.is_empty() => "Customer".to_string(),
-                name => name,
-            };
+        message.customer.display_name = shown_name(&message.customer.display_name);
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         // A platform message seen before is caught when its row is inserted (below); the
@@ -423,6 +418,15 @@ pub(super) fn log_ingested(ingested: &Ingested) {
         } => tracing::info!(message_id, new_ticket, reopened, "customer message stored"),
         Ingested::Staff(outcome) => tracing::info!(?outcome, "staff message handled"),
         Ingested::Duplicate => tracing::info!("seen before; nothing changed"),
+    }
+}
+
+/// A customer's name as stored and shown: one line of visible text (it heads the customer's
+/// posts and topic titles), "Customer" when nothing visible is left.
+pub(super) fn shown_name(display_name: &str) -> String {
+    match super::text::visible_line(display_name) {
+        name if name.is_empty() => "Customer".to_string(),
+        name => name,
     }
 }
 

@@ -5,7 +5,8 @@
 //! stores everything queued. Under no load a message is stored alone, as soon as it comes;
 //! under load the queue fills while the previous group commits, so groups grow with the load.
 //! Only messages to a conversation with an active ticket take this path; a first message
-//! (a ticket to open, a closed one to reopen, a merged one to follow) is ingested on its own.
+//! (a ticket to open, a closed one to reopen, a merged one to follow) and a message without
+//! its platform's id are ingested on their own.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -134,12 +135,7 @@ impl Hub {
         let now = self.clock.now_ms();
         let names: Vec<String> = messages
             .iter()
-            .map(
-                |m| match super::text::visible_line(&m.customer.display_name) {
-                    name if name.is_empty() => "Customer".to_string(),
-                    name => name,
-                },
-            )
+            .map(|m| super::ingest::shown_name(&m.customer.display_name))
             .collect();
         let mut tx = self.store.begin().await?;
         let mut tickets: HashMap<Platform, HashMap<String, Ticket>> = HashMap::new();
