@@ -672,25 +672,26 @@ async fn button_answer(fake: &TelegramFake, query_id: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Every stored message of ticket `number`, in order.
-async fn stored_messages(app: &TestApp, number: i64) -> Vec<relaydesk_storage::Message> {
+/// A transaction and the id of ticket `number`, which must exist.
+async fn ticket_tx(app: &TestApp, number: i64) -> (relaydesk_storage::Tx, i64) {
     let mut tx = app.store.begin().await.expect("tx");
     let ticket = tx
         .ticket_by_number(number)
         .await
         .expect("query")
         .expect("ticket");
-    tx.messages(ticket.id).await.expect("messages")
+    (tx, ticket.id)
+}
+
+/// Every stored message of ticket `number`, in order.
+async fn stored_messages(app: &TestApp, number: i64) -> Vec<relaydesk_storage::Message> {
+    let (mut tx, ticket_id) = ticket_tx(app, number).await;
+    tx.messages(ticket_id).await.expect("messages")
 }
 
 async fn stored_rating(app: &TestApp, number: i64) -> Option<u8> {
-    let mut tx = app.store.begin().await.expect("tx");
-    let ticket = tx
-        .ticket_by_number(number)
-        .await
-        .expect("query")
-        .expect("ticket");
-    tx.ticket_csat(ticket.id)
+    let (mut tx, ticket_id) = ticket_tx(app, number).await;
+    tx.ticket_csat(ticket_id)
         .await
         .expect("csat")
         .and_then(|s| s.rating)

@@ -30,6 +30,32 @@ pub(super) fn message(row: &AnyRow) -> Result<Message> {
     })
 }
 
+/// The columns a new message is written with, in the order [`bind_new`] binds them; the
+/// creation time is bound by the caller after them.
+const INSERT_COLUMNS: &str = "ticket_id, author_kind, customer_id, agent_id, author_name, body, \
+     attachments, internal, platform, external_id, created_at";
+
+/// Binds a new message's values (all of [`INSERT_COLUMNS`] but `created_at`).
+fn bind_new<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    new: &NewMessage<'q>,
+    external_id: Option<&'q str>,
+) -> Result<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>> {
+    let attachments = serde_json::to_string(new.attachments)
+        .map_err(|e| StorageError::Corrupt(format!("attachments: {e}")))?;
+    Ok(query
+        .bind(new.ticket_id)
+        .bind(new.author_kind.as_str())
+        .bind(new.customer_id)
+        .bind(new.agent_id)
+        .bind(new.author_name)
+        .bind(new.body)
+        .bind(attachments)
+        .bind(i64::from(new.internal))
+        .bind(new.platform.as_str())
+        .bind(external_id))
+}
+
 impl Tx {
     /// Appends a message. Returns `None` when the same (platform, external id) is already stored:
     /// a platform message is stored once, however often it arrives.
@@ -38,25 +64,12 @@ impl Tx {
         new: &NewMessage<'_>,
         now_ms: i64,
     ) -> Result<Option<Message>> {
-        let attachments = serde_json::to_string(new.attachments)
-            .map_err(|e| StorageError::Corrupt(format!("attachments: {e}")))?;
         let sql = format!(
-            "INSERT INTO messages (ticket_id, author_kind, customer_id, agent_id, author_name, body, \
-             attachments, internal, platform, external_id, created_at) \
+            "INSERT INTO messages ({INSERT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(new.ticket_id)
-            .bind(new.author_kind.as_str())
-            .bind(new.customer_id)
-            .bind(new.agent_id)
-            .bind(new.author_name)
-            .bind(new.body)
-            .bind(attachments)
-            .bind(i64::from(new.internal))
-            .bind(new.platform.as_str())
-            .bind(new.external_id)
+        let row = bind_new(sqlx::query(&sql), new, new.external_id)?
             .bind(now_ms)
             .fetch_optional(&mut *self.inner)
             .await?;
@@ -93,8 +106,7 @@ impl Tx {
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO messages (ticket_id, author_kind, customer_id, agent_id, author_name, body, \
-                 attachments, internal, platform, external_id, created_at) VALUES {} \
+                "INSERT INTO messages ({INSERT_COLUMNS}) VALUES {} \
                  ON CONFLICT DO NOTHING RETURNING id, ticket_id, internal, platform, external_id",
                 values.join(", ")
             );
@@ -105,19 +117,7 @@ impl Tx {
                         "a message stored with others needs its platform's id".to_string(),
                     ));
                 };
-                let attachments = serde_json::to_string(m.attachments)
-                    .map_err(|e| StorageError::Corrupt(format!("attachments: {e}")))?;
-                query = query
-                    .bind(m.ticket_id)
-                    .bind(m.author_kind.as_str())
-                    .bind(m.customer_id)
-                    .bind(m.agent_id)
-                    .bind(m.author_name)
-                    .bind(m.body)
-                    .bind(attachments)
-                    .bind(i64::from(m.internal))
-                    .bind(m.platform.as_str())
-                    .bind(external_id);
+                query = bind_new(query, m, Some(external_id))?;
             }
             let rows = query.bind(now_ms).fetch_all(&mut *self.inner).await?;
             for row in &rows {
