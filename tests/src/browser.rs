@@ -233,7 +233,8 @@ impl Browser {
         )
     }
 
-    /// Signs in to the console at `base` (`http://127.0.0.1:port`).
+    /// Signs in to the console at `base` (`http://127.0.0.1:port`) and waits for the first
+    /// signed-in page.
     pub async fn console_sign_in(&self, base: &str, email: &str, password: &str) {
         let c = &self.client;
         c.goto(&format!("{base}/console"))
@@ -257,6 +258,10 @@ impl Browser {
             .click()
             .await
             .expect("sign in");
+        // Signed in once a page with the sign-out form is shown; navigating before that
+        // would cancel the form's post and land on the sign-in page again.
+        self.wait_css("form[action='/console/sign-out']", Duration::from_secs(20))
+            .await;
     }
 
     /// Types `text` into the open console ticket's reply form and sends it.
