@@ -8,6 +8,7 @@ pub mod console_channel;
 pub mod desk;
 pub mod discord;
 pub mod email;
+pub mod group_commit;
 pub mod housekeeping;
 pub mod hub;
 pub mod live;

@@ -461,7 +461,17 @@ both_backends!(
                 .collect::<Vec<_>>(),
             vec![(b1, 2)]
         );
-        assert!(tx.mark_delivered(b1, "w4", None, T0 + 1_002).await.unwrap());
+        // Several confirmations at once: only the rows whose lease the recorder holds are
+        // marked (a2 waits for its retry, leased to nobody).
+        let marked = tx
+            .mark_delivered_many(&[(b1, None), (a2, Some("stale"))], "w4", T0 + 1_002)
+            .await
+            .unwrap();
+        assert_eq!(marked, std::collections::HashSet::from([b1]));
+        assert_eq!(
+            tx.outbox_row(a2).await.unwrap().unwrap().status,
+            OutboxStatus::Pending
+        );
         let retried = tx
             .lease(Platform::Telegram, "w3", T0 + 5_000, 1000, 10)
             .await

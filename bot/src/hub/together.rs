@@ -1,46 +1,27 @@
 //! Customer messages that arrive while others are being stored are stored together: one
 //! transaction and a fixed number of statements for all of them (group commit, set-wise).
 //!
-//! Every caller puts its message in the queue, then waits for its turn; whoever has the turn
-//! stores everything queued. Under no load a message is stored alone, as soon as it comes;
-//! under load the queue fills while the previous group commits, so groups grow with the load.
-//! Only messages to a conversation with an active ticket take this path; a first message
+//! The queueing is [`crate::group_commit`]: under no load a message is stored alone, as soon
+//! as it comes; under load groups grow with the load. Only messages to a conversation with an active ticket take this path; a first message
 //! (a ticket to open, a closed one to reopen, a merged one to follow) and a message without
 //! its platform's id are ingested on their own.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use relaydesk_storage::{AuthorKind, Backend, Customer, NewMessage, Platform, Ticket};
-use tokio::sync::oneshot;
 
 use super::effects::Effects;
 use super::{CustomerMessage, Delivery, Hub, HubError, Ingested};
+use crate::group_commit::{Group, GroupCommit};
 
 /// Most messages stored in one transaction; a longer queue is stored in several.
 const MOST_TOGETHER: usize = 512;
 
-type Answer = oneshot::Sender<Result<Ingested, HubError>>;
-
 /// Messages waiting to be stored, and the turns to store them.
-#[derive(Debug)]
-pub(super) struct IngestQueue {
-    waiting: std::sync::Mutex<Vec<(CustomerMessage, Answer)>>,
-    turns: tokio::sync::Semaphore,
-}
+pub(super) type IngestQueue = GroupCommit<CustomerMessage, Result<Ingested, HubError>>;
 
-impl IngestQueue {
-    /// SQLite has one writer: one group at a time. PostgreSQL commits several side by side
-    /// (each waits for its own flush of the log), so a few groups run at once.
-    pub(super) fn for_backend(backend: Backend) -> Self {
-        let turns = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        };
-        Self {
-            waiting: std::sync::Mutex::default(),
-            turns: tokio::sync::Semaphore::new(turns),
-        }
-    }
+pub(super) fn ingest_queue(backend: Backend) -> IngestQueue {
+    GroupCommit::for_backend(backend, MOST_TOGETHER)
 }
 
 impl Hub {
@@ -55,51 +36,19 @@ impl Hub {
             return self.ingest_customer(message).await;
         }
         self.check_size(&message.text)?;
-        let (answer, mut answered) = oneshot::channel();
         self.queue
-            .waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((message, answer));
-        // Wait for the answer or the turn, whichever comes first: a caller whose message went
-        // with another's group must not then queue for a turn it no longer needs (every later
-        // caller would wait behind it and each turn would store one message).
-        let turn = tokio::select! {
-            biased;
-            answer = &mut answered => return answer.unwrap_or(Err(HubError::Interrupted)),
-            // Never closed: the error cannot happen.
-            turn = self.queue.turns.acquire() => turn.map_err(|_| HubError::Interrupted)?,
-        };
-        loop {
-            let group = self.take_waiting();
-            if group.is_empty() {
-                break;
-            }
-            // Stored by a task of its own: a caller that stops waiting must not leave the
-            // others of its group unanswered.
-            let hub = self.clone();
-            if let Err(error) = tokio::spawn(async move { hub.store_group(group).await }).await {
-                tracing::error!(%error, "storing a group of customer messages stopped");
-            }
-        }
-        drop(turn);
-        answered.await.unwrap_or(Err(HubError::Interrupted))
-    }
-
-    fn take_waiting(&self) -> Vec<(CustomerMessage, Answer)> {
-        let mut waiting = self
-            .queue
-            .waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let take = waiting.len().min(MOST_TOGETHER);
-        waiting.drain(..take).collect()
+            .submit(message, |group| {
+                let hub = self.clone();
+                async move { hub.store_group(group).await }
+            })
+            .await
+            .unwrap_or(Err(HubError::Interrupted))
     }
 
     /// Stores a group and answers each caller. A group that fails as a whole (a lost
     /// connection, a deadlock) is stored again one message at a time, so each caller gets its
     /// own answer.
-    async fn store_group(&self, group: Vec<(CustomerMessage, Answer)>) {
+    async fn store_group(&self, group: Group<CustomerMessage, Result<Ingested, HubError>>) {
         let (messages, answers): (Vec<_>, Vec<_>) = group.into_iter().unzip();
         let started = std::time::Instant::now();
         let stored = self.store_together(&messages).await;

@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use tracing::Instrument;
 use super::coalesce::{self, Joinable};
 use super::resolve::{resolve, Prefetched, Resolved, Unresolvable};
 use super::RetryPolicy;
+use crate::group_commit::{Group, GroupCommit};
 use crate::hub::{Deliver, Delivered, Delivery, DeliveryError, Hub, Outbound};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +20,10 @@ pub enum OutboxError {
     Storage(#[from] StorageError),
     #[error("could not encode an outbox payload: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The group that was recording these outcomes stopped before it answered; the rows are
+    /// tried again after their lease.
+    #[error("recording stopped before its outcome was known")]
+    Interrupted,
 }
 
 /// Tuning of one worker.
@@ -59,6 +65,12 @@ const PAUSE_IN_PLACE: Duration = Duration::from_secs(1);
 /// the platform accepted the post, and the post sent a second time after the lease.
 type InFlight = JoinSet<Result<(), OutboxError>>;
 
+/// Most finished sends whose outcomes are recorded in one transaction.
+const MOST_RECORDED_TOGETHER: usize = 256;
+
+/// Outcomes of finished sends waiting to be recorded together (see [`crate::group_commit`]).
+type Recorder = GroupCommit<Vec<Finished>, Result<(), OutboxError>>;
+
 /// Delivers one platform's outbox rows through its adapter.
 #[derive(Clone)]
 pub struct OutboxWorker {
@@ -66,6 +78,7 @@ pub struct OutboxWorker {
     adapter: Arc<dyn Deliver>,
     owner: Arc<str>,
     options: WorkerOptions,
+    recorder: Arc<Recorder>,
 }
 
 impl std::fmt::Debug for OutboxWorker {
@@ -113,11 +126,16 @@ enum Outcome {
 impl OutboxWorker {
     pub fn new(hub: Hub, adapter: Arc<dyn Deliver>, options: WorkerOptions) -> Self {
         let owner = format!("{}-{}", adapter.platform(), uuid::Uuid::new_v4());
+        let recorder = Arc::new(GroupCommit::for_backend(
+            hub.store().backend(),
+            MOST_RECORDED_TOGETHER,
+        ));
         Self {
             hub,
             adapter,
             owner: owner.into(),
             options,
+            recorder,
         }
     }
 
@@ -271,7 +289,7 @@ impl OutboxWorker {
             in_flight.spawn(
                 async move {
                     let done = worker.send(rows, outbound).await;
-                    worker.record_all(done).await
+                    worker.record_queued(done).await
                 }
                 .instrument(span),
             );
@@ -586,42 +604,51 @@ impl OutboxWorker {
         }
     }
 
+    /// Records a send's finished rows together with those of the other sends that finish
+    /// meanwhile; returns once they are committed.
+    async fn record_queued(&self, finished: Vec<Finished>) -> Result<(), OutboxError> {
+        self.recorder
+            .submit(finished, |group| {
+                let worker = self.clone();
+                async move { worker.record_group(group).await }
+            })
+            .await
+            .unwrap_or(Err(OutboxError::Interrupted))
+    }
+
+    /// Records the rows of several sends in one transaction and answers each. If that fails,
+    /// each send's rows are recorded on their own (and row by row if need be).
+    async fn record_group(&self, group: Group<Vec<Finished>, Result<(), OutboxError>>) {
+        if group.len() > 1 {
+            let all: Vec<&Finished> = group.iter().flat_map(|(rows, _)| rows).collect();
+            match self.record_together(&all).await {
+                Ok(()) => {
+                    for (_, answer) in group {
+                        let _ = answer.send(Ok(()));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, sends = group.len(), "recording several sends failed; recording each on its own");
+                }
+            }
+        }
+        for (rows, answer) in group {
+            let _ = answer.send(self.record_all(rows).await);
+        }
+    }
+
     /// Records finished rows in one transaction. If that fails, each row is tried on its own,
     /// so one bad row cannot leave the others unrecorded (and sent again after their lease).
     async fn record_all(&self, finished: Vec<Finished>) -> Result<(), OutboxError> {
-        let together = async {
-            let mut tx = self.hub.store().begin().await?;
-            let mut woken = Vec::new();
-            let mut linked = false;
-            let mut changed = Vec::new();
-            for (item, delivery, outcome) in &finished {
-                let recorded = self
-                    .record(&mut tx, item, delivery.as_ref(), outcome)
-                    .await?;
-                woken.extend(recorded.woken);
-                linked |= recorded.linked;
-                changed.extend(recorded.changed);
-            }
-            tx.announce_changes(changed.iter().copied());
-            tx.commit().await?;
-            Ok::<_, OutboxError>((woken, linked, changed))
-        };
-        match together.await {
-            Ok((woken, linked, changed)) => {
-                count_outcomes(self.adapter.platform(), &finished);
-                self.hub.wakers().wake(woken);
-                self.hub.feed().announce(changed);
-                if linked {
-                    // Posts an agent wrote in a thread before it was linked go in now.
-                    self.sweep_held().await;
-                }
-                Ok(())
-            }
+        let all: Vec<&Finished> = finished.iter().collect();
+        match self.record_together(&all).await {
+            Ok(()) => Ok(()),
             Err(e) if finished.len() > 1 => {
                 tracing::warn!(error = %e, "recording a batch failed; recording row by row");
                 let mut first_error = None;
                 for done in finished {
-                    if let Err(e) = Box::pin(self.record_all(vec![done])).await {
+                    if let Err(e) = self.record_together(&[&done]).await {
                         first_error.get_or_insert(e);
                     }
                 }
@@ -631,13 +658,51 @@ impl OutboxWorker {
         }
     }
 
-    /// Writes one outcome, and what follows from it, into `tx`.
+    /// Records finished rows in one transaction, then wakes what they queued.
+    async fn record_together(&self, finished: &[&Finished]) -> Result<(), OutboxError> {
+        let mut tx = self.hub.store().begin().await?;
+        let sent: Vec<(i64, Option<&str>)> = finished
+            .iter()
+            .filter_map(|(item, _, outcome)| match outcome {
+                Outcome::Delivered(delivered) => Some((item.id, delivered.external_ref.as_deref())),
+                _ => None,
+            })
+            .collect();
+        let now = self.hub.clock().now_ms();
+        // Every confirmed send in one statement; what follows from each is written below.
+        let marked = tx.mark_delivered_many(&sent, &self.owner, now).await?;
+        let mut woken = Vec::new();
+        let mut linked = false;
+        let mut changed = Vec::new();
+        for (item, delivery, outcome) in finished.iter().copied() {
+            let recorded = self
+                .record(&mut tx, item, delivery.as_ref(), outcome, &marked)
+                .await?;
+            woken.extend(recorded.woken);
+            linked |= recorded.linked;
+            changed.extend(recorded.changed);
+        }
+        tx.announce_changes(changed.iter().copied());
+        tx.commit().await?;
+        count_outcomes(self.adapter.platform(), finished);
+        self.hub.wakers().wake(woken);
+        self.hub.feed().announce(changed);
+        if linked {
+            // Posts an agent wrote in a thread before it was linked go in now.
+            self.sweep_held().await;
+        }
+        Ok(())
+    }
+
+    /// Writes one outcome, and what follows from it, into `tx`. A confirmed send is already
+    /// marked: `marked` holds the rows whose lease still held.
     async fn record(
         &self,
         tx: &mut relaydesk_storage::Tx,
         item: &OutboxItem,
         delivery: Option<&Delivery>,
         outcome: &Outcome,
+        marked: &HashSet<i64>,
     ) -> Result<Recorded, OutboxError> {
         let mut linked = false;
         let now = self.hub.clock().now_ms();
@@ -646,9 +711,7 @@ impl OutboxWorker {
         let ticket_id = item.ticket_id.unwrap_or_default();
         let owned = match outcome {
             Outcome::Delivered(delivered) => {
-                let owned = tx
-                    .mark_delivered(item.id, &self.owner, delivered.external_ref.as_deref(), now)
-                    .await?;
+                let owned = marked.contains(&item.id);
                 if owned {
                     let mut card_ref = delivered.card_ref.as_deref();
                     match (delivery, delivered.external_ref.as_deref()) {
@@ -798,8 +861,8 @@ fn log_failures(platform: Platform, results: Vec<Result<(), OutboxError>>) {
 
 /// Counts recorded outcomes: `relaydesk_deliveries_total{platform, outcome}` with outcome
 /// `delivered`, `retry`, `rate_limited` (a retry the platform asked for) or `failed`.
-fn count_outcomes(platform: Platform, finished: &[Finished]) {
-    for (_, _, outcome) in finished {
+fn count_outcomes(platform: Platform, finished: &[&Finished]) {
+    for (_, _, outcome) in finished.iter().copied() {
         let outcome = match outcome {
             Outcome::Delivered(_) => "delivered",
             Outcome::Retry(_, _, true) => "retry",

@@ -326,17 +326,49 @@ impl Tx {
         external_ref: Option<&str>,
         now_ms: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'delivered', external_ref = $3, finished_at = $4, lease_owner = NULL, \
-             lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(external_ref)
-        .bind(now_ms)
-        .execute(&mut *self.inner)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let marked = self
+            .mark_delivered_many(&[(id, external_ref)], owner, now_ms)
+            .await?;
+        Ok(marked.contains(&id))
+    }
+
+    /// [`Tx::mark_delivered`] for several sends (row id, the platform's reference), one
+    /// statement per few hundred. Returns the ids recorded; a row missing from the answer had
+    /// lost its lease.
+    pub async fn mark_delivered_many(
+        &mut self,
+        sent: &[(i64, Option<&str>)],
+        owner: &str,
+        now_ms: i64,
+    ) -> Result<std::collections::HashSet<i64>> {
+        let mut marked = std::collections::HashSet::new();
+        for chunk in sent.chunks(ROWS_PER_STATEMENT) {
+            // A derived table both backends read (SQLite names no columns of a VALUES list).
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = 3 + 2 * i;
+                    if i == 0 {
+                        format!("SELECT ${n} AS sent_id, ${} AS sent_ref", n + 1)
+                    } else {
+                        format!("SELECT ${n}, ${}", n + 1)
+                    }
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE outbox SET status = 'delivered', external_ref = sent.sent_ref, finished_at = $2, \
+                 lease_owner = NULL, lease_until = NULL, last_error = NULL \
+                 FROM ({}) AS sent \
+                 WHERE outbox.id = sent.sent_id AND outbox.lease_owner = $1 AND outbox.status = 'pending' \
+                 RETURNING id",
+                rows.join(" UNION ALL ")
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(owner).bind(now_ms);
+            for (id, external_ref) in chunk {
+                query = query.bind(*id).bind(*external_ref);
+            }
+            marked.extend(query.fetch_all(&mut *self.inner).await?);
+        }
+        Ok(marked)
     }
 
     /// Gives a leased row back to be tried again at `next_attempt_ms`.
