@@ -64,6 +64,8 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
         // The semaphore is never closed, so a turn is always had.
         if turn.is_ok() {
             loop {
+                // Callers answered by the last group are about to queue again: let them.
+                tokio::task::yield_now().await;
                 let group = self.take();
                 if group.is_empty() {
                     break;
