@@ -61,7 +61,10 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
             answer = &mut answered => return answer.ok(),
             turn = self.turns.acquire() => turn,
         };
-        // The semaphore is never closed, so a turn is always had.
+        // The semaphore is never closed, so a turn is always had. The turn is kept only until
+        // this caller's own item is written: under steady load one caller must not write
+        // everyone's groups for ever. Whoever else has an item queued is waiting for the turn.
+        let mut own = None;
         if turn.is_ok() {
             loop {
                 // Callers answered by the last group are about to queue again: let them.
@@ -73,10 +76,21 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
                 if let Err(error) = tokio::spawn(write(group)).await {
                     tracing::error!(%error, "writing a group stopped");
                 }
+                match answered.try_recv() {
+                    Ok(answer) => {
+                        own = Some(answer);
+                        break;
+                    }
+                    Err(oneshot::error::TryRecvError::Empty) => {}
+                    Err(oneshot::error::TryRecvError::Closed) => return None,
+                }
             }
         }
         drop(turn);
-        answered.await.ok()
+        match own {
+            Some(answer) => Some(answer),
+            None => answered.await.ok(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Group<T, R>> {
@@ -132,6 +146,62 @@ mod tests {
         }
         let groups = groups.load(Ordering::SeqCst);
         assert!(groups < 200, "200 items went in {groups} groups");
+    }
+
+    /// The caller holding the turn stops once its own item is written: items queued
+    /// meanwhile are written by one of their own callers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_turn_passes_on_once_the_holders_item_is_written() {
+        let commit = Arc::new(GroupCommit::<u32, u32>::for_backend(Backend::Sqlite, 64));
+        let writing = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        // Who wrote each group: the caller whose `write` ran it, and the group's items.
+        let written = Arc::new(std::sync::Mutex::new(Vec::<(u32, Vec<u32>)>::new()));
+        let submit = |caller: u32| {
+            let (commit, writing, release, written) = (
+                commit.clone(),
+                writing.clone(),
+                release.clone(),
+                written.clone(),
+            );
+            tokio::spawn(async move {
+                commit
+                    .submit(caller, |group| {
+                        let (writing, release, written) =
+                            (writing.clone(), release.clone(), written.clone());
+                        async move {
+                            writing.notify_one();
+                            release.acquire().await.expect("open").forget();
+                            let items = group.iter().map(|(item, _)| *item).collect();
+                            written.lock().expect("lock").push((caller, items));
+                            for (item, answer) in group {
+                                let _ = answer.send(item);
+                            }
+                        }
+                    })
+                    .await
+            })
+        };
+        let first = submit(1);
+        writing.notified().await;
+        let later = [submit(2), submit(3)];
+        // Both are queued behind the first group before it is let go.
+        while commit.lock().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        release.add_permits(2);
+        assert_eq!(first.await.expect("first"), Some(1));
+        for (caller, task) in [2, 3].into_iter().zip(later) {
+            assert_eq!(task.await.expect("later"), Some(caller));
+        }
+        let written = written.lock().expect("lock").clone();
+        assert_eq!(written.len(), 2, "two groups: {written:?}");
+        assert_eq!(written[0], (1, vec![1]));
+        assert_ne!(
+            written[1].0, 1,
+            "the second group was written by its own caller"
+        );
+        assert_eq!(written[1].1, vec![2, 3]);
     }
 
     /// A group that drops an answer unsent leaves that caller with `None`, not waiting
