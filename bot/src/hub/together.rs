@@ -2,9 +2,9 @@
 //! transaction and a fixed number of statements for all of them (group commit, set-wise).
 //!
 //! The queueing is [`crate::group_commit`]: under no load a message is stored alone, as soon
-//! as it comes; under load groups grow with the load. Only messages to a conversation with an active ticket take this path; a first message
-//! (a ticket to open, a closed one to reopen, a merged one to follow) and a message without
-//! its platform's id are ingested on their own.
+//! as it comes; under load groups grow with the load. Only messages to a conversation with an
+//! active ticket take this path; a first message (a ticket to open, a closed one to reopen, a
+//! merged one to follow) and a message without its platform's id are ingested on their own.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

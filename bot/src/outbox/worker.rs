@@ -676,7 +676,7 @@ impl OutboxWorker {
         let mut changed = Vec::new();
         for (item, delivery, outcome) in finished.iter().copied() {
             let recorded = self
-                .record(&mut tx, item, delivery.as_ref(), outcome, &marked)
+                .record(&mut tx, item, delivery.as_ref(), outcome, &marked, now)
                 .await?;
             woken.extend(recorded.woken);
             linked |= recorded.linked;
@@ -694,8 +694,9 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Writes one outcome, and what follows from it, into `tx`. A confirmed send is already
-    /// marked: `marked` holds the rows whose lease still held.
+    /// Writes one outcome, and what follows from it, into `tx`, at `now` (the time its
+    /// confirmation was marked). A confirmed send is already marked: `marked` holds the rows
+    /// whose lease still held.
     async fn record(
         &self,
         tx: &mut relaydesk_storage::Tx,
@@ -703,9 +704,9 @@ impl OutboxWorker {
         delivery: Option<&Delivery>,
         outcome: &Outcome,
         marked: &HashSet<i64>,
+        now: i64,
     ) -> Result<Recorded, OutboxError> {
         let mut linked = false;
-        let now = self.hub.clock().now_ms();
         let platform = self.adapter.platform();
         let mut follow_ups: Vec<(String, Platform, Delivery)> = Vec::new();
         let ticket_id = item.ticket_id.unwrap_or_default();
