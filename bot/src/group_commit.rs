@@ -2,7 +2,8 @@
 //! together, in one transaction, and each caller is answered only after that commit.
 //!
 //! Every caller puts its item in the queue, then waits for its answer or for a turn,
-//! whichever comes first; whoever gets a turn writes everything queued. Under no load an item
+//! whichever comes first; whoever gets a turn writes what is queued, group after group, until
+//! its own item is written, and then passes the turn on. Under no load an item
 //! is written alone, as soon as it comes; under load the queue fills while the previous group
 //! commits, so groups grow with the load. The customer messages of the hub and the outcomes
 //! of the outbox workers go this way.
