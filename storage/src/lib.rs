@@ -20,7 +20,7 @@ pub use error::StorageError;
 pub use events::Subscription;
 pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
-pub use notify::{ChangeListener, Heard};
+pub use notify::{ChangeListener, Heard, ANNOUNCER_NAME};
 pub use store::{redact as redact_url, Backend, ServeLock, Store, StoreOptions};
 pub use tx::search_problem;
 pub use tx::{

@@ -1,12 +1,20 @@
 //! Instances sharing one PostgreSQL database tell each other what changed with
-//! `LISTEN`/`NOTIFY`. A transaction notifies on commit (see [`crate::Tx`]):
+//! `LISTEN`/`NOTIFY`. What a transaction has to tell is sent once it has committed (see
+//! [`Announcer`]):
 //!
 //! * on `relaydesk_outbox` when it queued outbox rows (payload: the platform name), so every
 //!   instance wakes its workers for that platform;
 //! * on `relaydesk_tickets` when it changed tickets (payload: `<instance>:<id>,<id>,…`), so
 //!   every other instance pushes the change to its open widget sockets and console pages.
 
-use sqlx::postgres::PgListener;
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener};
+use sqlx::{ConnectOptions, Connection};
+use tokio::sync::mpsc;
 
 use crate::{Platform, Result};
 
@@ -74,6 +82,141 @@ fn parse_tickets(payload: &str, own: u64) -> Option<Heard> {
     (!ids.is_empty()).then_some(Heard::Tickets(ids))
 }
 
+/// What committed transactions have to tell the other instances.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Notes {
+    /// Platforms that got outbox rows.
+    pub platforms: BTreeSet<Platform>,
+    /// Tickets that changed.
+    pub tickets: BTreeSet<i64>,
+}
+
+impl Notes {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.platforms.is_empty() && self.tickets.is_empty()
+    }
+
+    fn merge(&mut self, other: Notes) {
+        self.platforms.extend(other.platforms);
+        self.tickets.extend(other.tickets);
+    }
+
+    /// Every `(channel, payload)` to send for these notes, each payload under the limit.
+    fn notifications(&self, instance: u64) -> Vec<(&'static str, String)> {
+        let tickets: Vec<i64> = self.tickets.iter().copied().collect();
+        self.platforms
+            .iter()
+            .map(|platform| (OUTBOX_CHANNEL, platform.as_str().to_string()))
+            .chain(
+                ticket_payloads(instance, &tickets)
+                    .into_iter()
+                    .map(|payload| (TICKETS_CHANNEL, payload)),
+            )
+            .collect()
+    }
+}
+
+/// Sends this process's notifications after their transactions committed: whatever waits is
+/// sent together, in one statement, on a connection of the announcer's own.
+///
+/// Inside a transaction, `NOTIFY` takes PostgreSQL's database-wide notification lock and holds
+/// it to the end of the commit, its WAL flush included: every notifying transaction would
+/// commit after the other, however many connections write. Sent afterwards, writers commit
+/// side by side, and the announcer's own commits skip the flush (`synchronous_commit = off`:
+/// a notification is no data; a crashed server forgets its listeners anyway). A process killed
+/// between a commit and its notification leaves the other instances to find the work as they
+/// do after a lost connection: workers poll every second, live views re-read what changed.
+#[derive(Debug, Clone)]
+pub(crate) struct Announcer {
+    queue: mpsc::UnboundedSender<Notes>,
+}
+
+/// The announcer's connection, as `pg_stat_activity` names it.
+pub const ANNOUNCER_NAME: &str = "relaydesk notifications";
+
+/// After a failed send, the pause before the next connection attempt.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+
+impl Announcer {
+    /// Starts the task that sends; it ends when the last announcer is dropped.
+    pub(crate) fn start(url: Arc<str>, instance: u64) -> Self {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        tokio::spawn(send_all(url, instance, waiting));
+        Self { queue }
+    }
+
+    /// Queues what a committed transaction has to tell.
+    pub(crate) fn announce(&self, notes: Notes) {
+        if !notes.is_empty() {
+            // The sending task lives as long as any announcer does.
+            let _ = self.queue.send(notes);
+        }
+    }
+}
+
+async fn send_all(url: Arc<str>, instance: u64, mut waiting: mpsc::UnboundedReceiver<Notes>) {
+    let mut connection: Option<PgConnection> = None;
+    while let Some(mut notes) = waiting.recv().await {
+        while let Ok(more) = waiting.try_recv() {
+            notes.merge(more);
+        }
+        let notifications = notes.notifications(instance);
+        // A connection the server dropped fails once; a fresh one is tried straight away.
+        let mut sent = Ok(());
+        for _ in 0..2 {
+            sent = send(&mut connection, &url, &notifications).await;
+            if sent.is_ok() {
+                break;
+            }
+            connection = None;
+        }
+        if let Err(error) = sent {
+            tracing::warn!(
+                %error,
+                "could not notify the other instances; they find the changes by polling"
+            );
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+        }
+    }
+}
+
+/// Sends `notifications` in one statement, connecting first if need be.
+async fn send(
+    connection: &mut Option<PgConnection>,
+    url: &str,
+    notifications: &[(&'static str, String)],
+) -> std::result::Result<(), sqlx::Error> {
+    let connection = match connection {
+        Some(connection) => connection,
+        None => {
+            // Not logged statement by statement: a batch of notifications is no query of a
+            // request's, and the hot paths' statement counts are of their own transactions.
+            let options = PgConnectOptions::from_str(url)?
+                .application_name(ANNOUNCER_NAME)
+                .disable_statement_logging();
+            let mut fresh = PgConnection::connect_with(&options).await?;
+            sqlx::query("SET synchronous_commit = off")
+                .execute(&mut fresh)
+                .await?;
+            connection.insert(fresh)
+        }
+    };
+    let selects: Vec<String> = (0..notifications.len())
+        .map(|i| format!("SELECT pg_notify(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM ({}) AS sent",
+        selects.join(" UNION ALL ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (channel, payload) in notifications {
+        query = query.bind(*channel).bind(payload.as_str());
+    }
+    // One-off texts (the count varies): not kept as prepared statements.
+    query.persistent(false).execute(&mut *connection).await?;
+    Ok(())
+}
+
 /// Payloads announcing `ids` as changed by `instance`, each small enough for `NOTIFY`.
 pub(crate) fn ticket_payloads(instance: u64, ids: &[i64]) -> Vec<String> {
     ids.chunks(IDS_PER_NOTIFICATION)
@@ -97,6 +240,27 @@ mod tests {
         );
         assert_eq!(parse_tickets("8:x", 7), None);
         assert_eq!(parse_tickets("nonsense", 7), None);
+    }
+
+    #[test]
+    fn notes_waiting_together_are_sent_once_each() {
+        let mut notes = Notes {
+            platforms: [Platform::Telegram].into(),
+            tickets: [1, 2].into(),
+        };
+        notes.merge(Notes {
+            platforms: [Platform::Telegram, Platform::Discord].into(),
+            tickets: [2, 3].into(),
+        });
+        let sent = notes.notifications(7);
+        assert_eq!(
+            sent,
+            vec![
+                (OUTBOX_CHANNEL, "telegram".to_string()),
+                (OUTBOX_CHANNEL, "discord".to_string()),
+                (TICKETS_CHANNEL, "7:1,2,3".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub struct Store {
     instance: u64,
     /// The webhook endpoints events are written for.
     webhooks: crate::events::Subscriptions,
+    /// Tells the other instances what committed transactions changed (PostgreSQL).
+    announcer: Option<crate::notify::Announcer>,
 }
 
 impl Store {
@@ -130,12 +132,17 @@ impl Store {
             .connect_with(connect_options)
             .await
             .map_err(open_error)?;
+        let url: std::sync::Arc<str> = url.as_str().into();
+        let instance = rand::random();
+        let announcer = (backend == Backend::Postgres)
+            .then(|| crate::notify::Announcer::start(url.clone(), instance));
         Ok(Self {
             pool,
             backend,
-            url: url.as_str().into(),
-            instance: rand::random(),
+            url,
+            instance,
             webhooks: crate::events::Subscriptions::default(),
+            announcer,
         })
     }
 
@@ -160,8 +167,8 @@ impl Store {
         Ok(Tx::new(
             self.pool.begin().await?,
             self.backend,
-            self.instance,
             &self.webhooks,
+            self.announcer.as_ref(),
         ))
     }
 

@@ -63,8 +63,6 @@ pub struct Tx {
     queued_for: std::collections::BTreeSet<crate::Platform>,
     /// Tickets this transaction changed, told to the other instances on commit.
     changed: std::collections::BTreeSet<i64>,
-    /// Which process this is, so that its listener skips its own ticket notifications.
-    instance: u64,
     /// The webhook endpoints as this transaction began; events are recorded only when there
     /// are some.
     webhooks: std::sync::Arc<[crate::Subscription]>,
@@ -72,6 +70,8 @@ pub struct Tx {
     events: Vec<crate::TicketEvent>,
     /// Told when this transaction queued webhook deliveries and committed.
     webhooks_queued: std::sync::Arc<tokio::sync::Notify>,
+    /// Sends `queued_for` and `changed` to the other instances once this commits (PostgreSQL).
+    announcer: Option<crate::notify::Announcer>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -86,18 +86,18 @@ impl Tx {
     pub(crate) fn new(
         inner: Transaction<'static, Any>,
         backend: Backend,
-        instance: u64,
         webhooks: &crate::events::Subscriptions,
+        announcer: Option<&crate::notify::Announcer>,
     ) -> Self {
         Self {
             inner,
             backend,
             queued_for: std::collections::BTreeSet::new(),
             changed: std::collections::BTreeSet::new(),
-            instance,
             webhooks: webhooks.get(),
             events: Vec::new(),
             webhooks_queued: webhooks.queued(),
+            announcer: announcer.cloned(),
         }
     }
 
@@ -113,46 +113,20 @@ impl Tx {
         self.backend
     }
 
+    /// Commits; then (PostgreSQL) what it queued and changed is told to the other instances.
     pub async fn commit(mut self) -> Result<()> {
         let queued = self.queue_webhooks().await?;
-        if self.backend == Backend::Postgres {
-            self.notify().await?;
-        }
+        let notes = crate::notify::Notes {
+            platforms: std::mem::take(&mut self.queued_for),
+            tickets: std::mem::take(&mut self.changed),
+        };
         self.inner.commit().await?;
+        if let Some(announcer) = &self.announcer {
+            announcer.announce(notes);
+        }
         if queued > 0 {
             self.webhooks_queued.notify_one();
         }
-        Ok(())
-    }
-
-    /// Every notification of this transaction in one statement. `NOTIFY` is transactional: it
-    /// is delivered only if the commit succeeds.
-    async fn notify(&mut self) -> Result<()> {
-        let mut notes: Vec<(&str, String)> = std::mem::take(&mut self.queued_for)
-            .into_iter()
-            .map(|platform| (crate::notify::OUTBOX_CHANNEL, platform.as_str().to_string()))
-            .collect();
-        let changed: Vec<i64> = std::mem::take(&mut self.changed).into_iter().collect();
-        notes.extend(
-            crate::notify::ticket_payloads(self.instance, &changed)
-                .into_iter()
-                .map(|payload| (crate::notify::TICKETS_CHANNEL, payload)),
-        );
-        if notes.is_empty() {
-            return Ok(());
-        }
-        let selects: Vec<String> = (0..notes.len())
-            .map(|i| format!("SELECT pg_notify(${}, ${})", 2 * i + 1, 2 * i + 2))
-            .collect();
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM ({}) AS sent",
-            selects.join(" UNION ALL ")
-        );
-        let mut query = sqlx::query(&sql);
-        for (channel, payload) in notes {
-            query = query.bind(channel).bind(payload);
-        }
-        query.execute(&mut *self.inner).await?;
         Ok(())
     }
 

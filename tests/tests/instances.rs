@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Connection;
+
 use relaydesk::config::Config;
 use relaydesk::hub::{CustomerMessage, Hub, HubConfig, Inbound, PlatformUser};
 use relaydesk_storage::{Platform, Store, StoreOptions, SystemClock};
@@ -86,7 +88,29 @@ async fn work_queued_by_one_instance_wakes_the_workers_of_another() {
         wait_for(&recorder, "second").await,
         "the notification woke instance B"
     );
-    assert_eq!(recorder.texts(), vec!["first", "second"]);
+    // The server drops A's notification connection: A's next commit is still told.
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let dropped: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = $1 AND datname = current_database()",
+    )
+    .bind(relaydesk_storage::ANNOUNCER_NAME)
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    // B's store announces too (it queued nothing yet, so it may not have connected).
+    assert!(
+        !dropped.is_empty() && dropped.iter().all(|(done,)| *done),
+        "A's notification connection was dropped: {dropped:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hub_a.ingest(message("m-3", "third")).await.expect("ingest");
+    assert!(
+        wait_for(&recorder, "third").await,
+        "A reconnected and its notification woke instance B"
+    );
+    assert_eq!(recorder.texts(), vec!["first", "second", "third"]);
+    admin.close().await.expect("close");
     store_a.close().await;
     instance_b.stop().await.expect("clean stop");
 }

@@ -583,10 +583,22 @@ fn first_accepted(
     text: &str,
     whole_line: bool,
 ) -> Option<std::time::Instant> {
+    accepted_copies(calls, chat, text, whole_line)
+        .first()
+        .copied()
+}
+
+/// When Telegram accepted each `sendMessage` to `chat` carrying `text` (see [`first_accepted`]).
+fn accepted_copies(
+    calls: &[Call],
+    chat: i64,
+    text: &str,
+    whole_line: bool,
+) -> Vec<std::time::Instant> {
     calls
         .iter()
         .filter(|c| c.ok() && c.method == "sendMessage" && c.int("chat_id") == Some(chat))
-        .find(|c| {
+        .filter(|c| {
             let sent = c.str("text").unwrap_or_default();
             if whole_line {
                 sent.lines().any(|l| l.trim_end() == text)
@@ -595,6 +607,28 @@ fn first_accepted(
             }
         })
         .map(|c| c.at)
+        .collect()
+}
+
+/// Each copy's acceptance against the kill that followed it, for a failed duplicate's report:
+/// "copy 1 accepted 812 ms before kill 3; copy 2 accepted with no kill after it".
+fn copies_against_kills(copies: &[std::time::Instant], kills: &[std::time::Instant]) -> String {
+    let described: Vec<String> = copies
+        .iter()
+        .enumerate()
+        .map(
+            |(n, at)| match kills.iter().enumerate().find(|(_, k)| **k >= *at) {
+                Some((k, kill)) => format!(
+                    "copy {} accepted {} ms before kill {}",
+                    n + 1,
+                    kill.duration_since(*at).as_millis(),
+                    k + 1
+                ),
+                None => format!("copy {} accepted with no kill after it", n + 1),
+            },
+        )
+        .collect();
+    described.join("; ")
 }
 
 fn examine(
@@ -717,7 +751,10 @@ fn examine(
                 if n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
                     report.unavoidable.push(what);
                 } else {
-                    report.customer_duplicates.push(what);
+                    let copies = accepted_copies(&calls, chat, text, false);
+                    report
+                        .customer_duplicates
+                        .push(format!("{what} ({})", copies_against_kills(&copies, kills)));
                 }
             }
         }
@@ -760,7 +797,10 @@ fn examine(
                         if *n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
                             report.unavoidable.push(what);
                         } else {
-                            report.replies_duplicated.push(what);
+                            let copies = accepted_copies(&calls, chat, &text, true);
+                            report
+                                .replies_duplicated
+                                .push(format!("{what} ({})", copies_against_kills(&copies, kills)));
                         }
                     }
                     first_seen.push(Some(*at));
