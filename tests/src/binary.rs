@@ -167,3 +167,16 @@ pub fn tail(path: &Path, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// The lines of a log at WARN or ERROR level, the last `most` of them: what went wrong in a
+/// run, for a failed test's report.
+pub fn warnings(path: &Path, most: usize) -> String {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return format!("(no log at {})", path.display());
+    };
+    let found: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
+        .collect();
+    found[found.len().saturating_sub(most)..].join("\n")
+}

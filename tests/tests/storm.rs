@@ -748,13 +748,12 @@ fn examine(
             if n > 1 {
                 let what = format!("{} got {n}× {text:?}", customer_name(i));
                 let first = first_accepted(&calls, chat, text, false);
+                let copies = accepted_copies(&calls, chat, text, false);
+                let what = format!("{what} ({})", copies_against_kills(&copies, kills));
                 if n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
                     report.unavoidable.push(what);
                 } else {
-                    let copies = accepted_copies(&calls, chat, text, false);
-                    report
-                        .customer_duplicates
-                        .push(format!("{what} ({})", copies_against_kills(&copies, kills)));
+                    report.customer_duplicates.push(what);
                 }
             }
         }
@@ -794,13 +793,12 @@ fn examine(
                     if *n > 1 {
                         let what = format!("{text} ×{n}");
                         let first = first_accepted(&calls, chat, &text, true);
+                        let copies = accepted_copies(&calls, chat, &text, true);
+                        let what = format!("{what} ({})", copies_against_kills(&copies, kills));
                         if *n == 2 && first.is_some_and(|at| killed_right_after(kills, at)) {
                             report.unavoidable.push(what);
                         } else {
-                            let copies = accepted_copies(&calls, chat, &text, true);
-                            report
-                                .replies_duplicated
-                                .push(format!("{what} ({})", copies_against_kills(&copies, kills)));
+                            report.replies_duplicated.push(what);
                         }
                     }
                     first_seen.push(Some(*at));
@@ -1073,10 +1071,15 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         eprintln!("storm [{leg}]: details: {report:#?}");
         for instance in &fleet {
             eprintln!(
-                "----- instance {} ({} starts), last lines of {}:\n{}",
+                "----- instance {} ({} starts), warnings and errors of {}:\n{}",
                 instance.name,
                 instance.starts,
                 instance.log.display(),
+                binary::warnings(&instance.log, 60)
+            );
+            eprintln!(
+                "----- instance {}, last lines of its log:\n{}",
+                instance.name,
                 binary::tail(&instance.log, 40)
             );
         }
