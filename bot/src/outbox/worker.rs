@@ -68,6 +68,10 @@ type InFlight = JoinSet<Result<(), OutboxError>>;
 /// Most finished sends whose outcomes are recorded in one transaction.
 const MOST_RECORDED_TOGETHER: usize = 256;
 
+/// An outcome committed this long after its send finished is logged: a crash in that window
+/// sends the row again, and so long a wait means the database is busy.
+const SLOW_RECORDING: Duration = Duration::from_millis(500);
+
 /// Outcomes of finished sends waiting to be recorded together (see [`crate::group_commit`]).
 type Recorder = GroupCommit<Vec<Finished>, Result<(), OutboxError>>;
 
@@ -607,13 +611,25 @@ impl OutboxWorker {
     /// Records a send's finished rows together with those of the other sends that finish
     /// meanwhile; returns once they are committed.
     async fn record_queued(&self, finished: Vec<Finished>) -> Result<(), OutboxError> {
-        self.recorder
+        let started = Instant::now();
+        let rows = finished.len();
+        let recorded = self
+            .recorder
             .submit(finished, |group| {
                 let worker = self.clone();
                 async move { worker.record_group(group).await }
             })
             .await
-            .unwrap_or(Err(OutboxError::Interrupted))
+            .unwrap_or(Err(OutboxError::Interrupted));
+        let took = started.elapsed();
+        if took > SLOW_RECORDING {
+            tracing::warn!(
+                rows,
+                took_ms = millis(took),
+                "a send's outcome was recorded late (a crash meanwhile sends it again)"
+            );
+        }
+        recorded
     }
 
     /// Records the rows of several sends in one transaction and answers each. If that fails,
@@ -660,7 +676,9 @@ impl OutboxWorker {
 
     /// Records finished rows in one transaction, then wakes what they queued.
     async fn record_together(&self, finished: &[&Finished]) -> Result<(), OutboxError> {
+        let started = Instant::now();
         let mut tx = self.hub.store().begin().await?;
+        let connected = started.elapsed();
         let sent: Vec<(i64, Option<&str>)> = finished
             .iter()
             .filter_map(|(item, _, outcome)| match outcome {
@@ -683,13 +701,25 @@ impl OutboxWorker {
             changed.extend(recorded.changed);
         }
         tx.announce_changes(changed.iter().copied());
+        let written = started.elapsed();
         tx.commit().await?;
+        let committed = started.elapsed();
         count_outcomes(self.adapter.platform(), finished);
         self.hub.wakers().wake(woken);
         self.hub.feed().announce(changed);
         if linked {
             // Posts an agent wrote in a thread before it was linked go in now.
             self.sweep_held().await;
+        }
+        if started.elapsed() > SLOW_RECORDING {
+            tracing::warn!(
+                rows = finished.len(),
+                connect_ms = millis(connected),
+                write_ms = millis(written.saturating_sub(connected)),
+                commit_ms = millis(committed.saturating_sub(written)),
+                held_posts_ms = millis(started.elapsed().saturating_sub(committed)),
+                "recording outcomes was slow"
+            );
         }
         Ok(())
     }
@@ -816,6 +846,11 @@ impl OutboxWorker {
             changed: item.ticket_id.filter(|_| reply_settled),
         })
     }
+}
+
+/// Whole milliseconds, for logs.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What recording one outcome led to.
