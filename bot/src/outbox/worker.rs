@@ -623,7 +623,9 @@ impl OutboxWorker {
             .unwrap_or(Err(OutboxError::Interrupted));
         let took = started.elapsed();
         if took > SLOW_RECORDING {
-            tracing::warn!(
+            // One line per send; the group's own slowness is a warning (`record_together`),
+            // what is left is the wait for the group before.
+            tracing::debug!(
                 rows,
                 took_ms = millis(took),
                 "a send's outcome was recorded late (a crash meanwhile sends it again)"
