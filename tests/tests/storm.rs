@@ -65,11 +65,10 @@ const START_LIMIT: Duration = Duration::from_secs(60);
 /// unavoidable, reported, and not failed on; every other duplicate fails the test. (With
 /// several instances the one killed need not be the one that sent: slightly lenient there.)
 const AMBIGUOUS: Duration = Duration::from_millis(500);
-/// The same holds for a send Telegram handles this shortly *after* a kill: the kill's instant
-/// is taken just before the signal, and a request already on its way is handled after the
-/// sender died, so its answer reached nobody. It cannot be the successor's: a process just
-/// started has not opened its store yet, and the rows the killed one had under lease stay
-/// leased for 30 s.
+/// The same holds for a send Telegram handles this shortly *after* a kill on a connection
+/// that was open before it: the kill's instant is taken just before the signal, and a request
+/// already on its way is handled after its sender died, so the answer reached nobody. The
+/// connection tells it from the successor's sends (a restarted process opens its own).
 const IN_FLIGHT: Duration = Duration::from_millis(100);
 const WEBHOOK_PATH: &str = "/telegram/updates";
 const WEBHOOK_SECRET: &str = "storm_secret-1";
@@ -574,38 +573,51 @@ fn out_of_order<P: PartialOrd>(positions: &[Option<P>]) -> bool {
     seen.windows(2).any(|w| w[0] >= w[1])
 }
 
-/// Whether a kill came within [`AMBIGUOUS`] after `accepted`, or within [`IN_FLIGHT`]
-/// before it: whether the send's outcome may have died with its sender.
-fn killed_as_sent(kills: &[std::time::Instant], accepted: std::time::Instant) -> bool {
-    kills.iter().any(|k| {
-        if *k >= accepted {
-            k.duration_since(accepted) <= AMBIGUOUS
-        } else {
-            accepted.duration_since(*k) <= IN_FLIGHT
+/// The run's kills, and when the fake first saw each of the bot's connections: enough to tell
+/// a send whose outcome may have died with its sender.
+struct Kills<'a> {
+    at: &'a [std::time::Instant],
+    first_seen: HashMap<std::net::SocketAddr, std::time::Instant>,
+}
+
+impl<'a> Kills<'a> {
+    fn new(at: &'a [std::time::Instant], calls: &[Call]) -> Self {
+        let mut first_seen: HashMap<std::net::SocketAddr, std::time::Instant> = HashMap::new();
+        for call in calls {
+            let seen = first_seen.entry(call.peer).or_insert(call.at);
+            *seen = (*seen).min(call.at);
         }
-    })
+        Self { at, first_seen }
+    }
+
+    /// Whether a kill came within [`AMBIGUOUS`] after `call` was accepted, or `call` was
+    /// handled within [`IN_FLIGHT`] after a kill on a connection open before it (the killed
+    /// process's request, on its way as it died).
+    fn took_outcome_of(&self, call: &Call) -> bool {
+        let opened = self.first_seen.get(&call.peer).copied().unwrap_or(call.at);
+        self.at.iter().any(|k| {
+            if *k >= call.at {
+                k.duration_since(call.at) <= AMBIGUOUS
+            } else {
+                call.at.duration_since(*k) <= IN_FLIGHT && opened < *k
+            }
+        })
+    }
 }
 
-/// When Telegram first accepted a `sendMessage` to `chat` whose text is `text` (or, with
+/// The first `sendMessage` to `chat` that Telegram accepted whose text is `text` (or, with
 /// `whole_line`, has `text` as one of its lines).
-fn first_accepted(
-    calls: &[Call],
+fn first_accepted<'c>(
+    calls: &'c [Call],
     chat: i64,
     text: &str,
     whole_line: bool,
-) -> Option<std::time::Instant> {
-    accepted_copies(calls, chat, text, whole_line)
-        .first()
-        .copied()
+) -> Option<&'c Call> {
+    carrying(calls, chat, text, whole_line).into_iter().next()
 }
 
-/// When Telegram accepted each `sendMessage` to `chat` carrying `text` (see [`first_accepted`]).
-fn accepted_copies(
-    calls: &[Call],
-    chat: i64,
-    text: &str,
-    whole_line: bool,
-) -> Vec<std::time::Instant> {
+/// The accepted `sendMessage` calls to `chat` carrying `text` (see [`first_accepted`]).
+fn carrying<'c>(calls: &'c [Call], chat: i64, text: &str, whole_line: bool) -> Vec<&'c Call> {
     calls
         .iter()
         .filter(|c| c.ok() && c.method == "sendMessage" && c.int("chat_id") == Some(chat))
@@ -617,6 +629,18 @@ fn accepted_copies(
                 sent == text
             }
         })
+        .collect()
+}
+
+/// When Telegram accepted each `sendMessage` to `chat` carrying `text`.
+fn accepted_copies(
+    calls: &[Call],
+    chat: i64,
+    text: &str,
+    whole_line: bool,
+) -> Vec<std::time::Instant> {
+    carrying(calls, chat, text, whole_line)
+        .into_iter()
         .map(|c| c.at)
         .collect()
 }
@@ -660,6 +684,7 @@ fn examine(
     kills: &[std::time::Instant],
 ) -> Report {
     let calls = fake.calls();
+    let judge = Kills::new(kills, &calls);
     let mut report = Report {
         texts_expected: CUSTOMERS * TEXTS_EACH,
         texts_written,
@@ -700,7 +725,7 @@ fn examine(
         if own.len() > 1 {
             // Each topic after the first is unavoidable only when the one before it was
             // created just before a kill.
-            let created: Vec<std::time::Instant> = calls
+            let created: Vec<&Call> = calls
                 .iter()
                 .filter(|c| c.ok() && c.method == "createForumTopic")
                 .filter(|c| {
@@ -708,7 +733,6 @@ fn examine(
                         .and_then(topic_owner)
                         .is_some_and(|(owner, _)| owner == i)
                 })
-                .map(|c| c.at)
                 .collect();
             let mut sorted = own.clone();
             sorted.sort_unstable();
@@ -716,7 +740,7 @@ fn examine(
                 .iter()
                 .zip(&created)
                 .take(own.len() - 1)
-                .filter(|(_, at)| killed_as_sent(kills, **at))
+                .filter(|(_, call)| judge.took_outcome_of(call))
                 .map(|(topic, _)| *topic)
                 .collect();
             let what = format!("{} has {} topics", customer_name(i), own.len());
@@ -771,7 +795,7 @@ fn examine(
                 let first = first_accepted(&calls, chat, text, false);
                 let copies = accepted_copies(&calls, chat, text, false);
                 let what = format!("{what} ({})", copies_against_kills(&copies, kills));
-                if n == 2 && first.is_some_and(|at| killed_as_sent(kills, at)) {
+                if n == 2 && first.is_some_and(|c| judge.took_outcome_of(c)) {
                     report.unavoidable.push(what);
                 } else {
                     report.customer_duplicates.push(what);
@@ -816,7 +840,7 @@ fn examine(
                         let first = first_accepted(&calls, chat, &text, true);
                         let copies = accepted_copies(&calls, chat, &text, true);
                         let what = format!("{what} ({})", copies_against_kills(&copies, kills));
-                        if *n == 2 && first.is_some_and(|at| killed_as_sent(kills, at)) {
+                        if *n == 2 && first.is_some_and(|c| judge.took_outcome_of(c)) {
                             report.unavoidable.push(what);
                         } else {
                             report.replies_duplicated.push(what);

@@ -1,11 +1,12 @@
 //! The HTTP side of the fake: routing, parameter decoding, envelopes, faults; and the handle
 //! tests use to push updates and read what the bot sent.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State as AxumState};
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State as AxumState};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -71,6 +72,7 @@ impl TelegramFake {
             .expect("bind the fake Bot API");
         let addr = listener.local_addr().expect("fake address");
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         Self {
@@ -486,6 +488,7 @@ pub(crate) fn error(code: u16, description: &str, retry_after: Option<u32>) -> R
 
 async fn call(
     AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((bot, method)): Path<(String, String)>,
     request: Request,
 ) -> Response {
@@ -518,6 +521,7 @@ async fn call(
                 params,
                 status: 504,
                 at: std::time::Instant::now(),
+                peer,
             });
             shared.changed.notify_waiters();
             tokio::time::sleep(wait).await;
@@ -533,6 +537,7 @@ async fn call(
         params,
         status: response.status().as_u16(),
         at: std::time::Instant::now(),
+        peer,
     });
     shared.changed.notify_waiters();
     response

@@ -14,6 +14,9 @@ pub struct Call {
     pub status: u16,
     /// When the fake answered (for a hang: when the call came in).
     pub at: std::time::Instant,
+    /// The caller's end of the connection the call came on: calls from one process share its
+    /// connections, a restarted process opens new ones.
+    pub peer: std::net::SocketAddr,
 }
 
 impl Call {
