@@ -1195,3 +1195,45 @@ async fn storm(leg: &str, db: TestDb, instances: usize, mode: Mode) {
         report.replies_misrouted
     );
 }
+
+/// The judge of unavoidable duplicates, on made-up calls: it spares exactly the sends a kill
+/// may have cut off from their outcome.
+#[test]
+fn only_sends_cut_off_by_a_kill_are_spared() {
+    let start = std::time::Instant::now();
+    let ms = |n: u64| start + Duration::from_millis(n);
+    let old: std::net::SocketAddr = "127.0.0.1:40001".parse().expect("address");
+    let new: std::net::SocketAddr = "127.0.0.1:40002".parse().expect("address");
+    let call = |at, peer| Call {
+        method: "sendMessage".into(),
+        params: serde_json::json!({}),
+        status: 200,
+        at,
+        peer,
+    };
+    // The old process's connection was first used at 0 ms; the kill came at 1,000 ms; the
+    // successor's connection was first used at 1,030 ms.
+    let calls = vec![call(ms(0), old), call(ms(1_030), new)];
+    let kills = [ms(1_000)];
+    let judge = Kills::new(&kills, &calls);
+    assert!(
+        judge.took_outcome_of(&call(ms(700), old)),
+        "300 ms before the kill"
+    );
+    assert!(
+        !judge.took_outcome_of(&call(ms(400), old)),
+        "600 ms before the kill"
+    );
+    assert!(
+        judge.took_outcome_of(&call(ms(1_005), old)),
+        "in flight at the kill"
+    );
+    assert!(
+        !judge.took_outcome_of(&call(ms(1_030), new)),
+        "the successor's own send, just after the kill"
+    );
+    assert!(
+        !judge.took_outcome_of(&call(ms(1_200), old)),
+        "an old connection long after the kill"
+    );
+}
