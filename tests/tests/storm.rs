@@ -605,18 +605,8 @@ impl<'a> Kills<'a> {
     }
 }
 
-/// The first `sendMessage` to `chat` that Telegram accepted whose text is `text` (or, with
-/// `whole_line`, has `text` as one of its lines).
-fn first_accepted<'c>(
-    calls: &'c [Call],
-    chat: i64,
-    text: &str,
-    whole_line: bool,
-) -> Option<&'c Call> {
-    carrying(calls, chat, text, whole_line).into_iter().next()
-}
-
-/// The accepted `sendMessage` calls to `chat` carrying `text` (see [`first_accepted`]).
+/// The `sendMessage` calls to `chat` that Telegram accepted whose text is `text` (or, with
+/// `whole_line`, has `text` as one of its lines), in the order they came.
 fn carrying<'c>(calls: &'c [Call], chat: i64, text: &str, whole_line: bool) -> Vec<&'c Call> {
     calls
         .iter()
@@ -632,24 +622,12 @@ fn carrying<'c>(calls: &'c [Call], chat: i64, text: &str, whole_line: bool) -> V
         .collect()
 }
 
-/// When Telegram accepted each `sendMessage` to `chat` carrying `text`.
-fn accepted_copies(
-    calls: &[Call],
-    chat: i64,
-    text: &str,
-    whole_line: bool,
-) -> Vec<std::time::Instant> {
-    carrying(calls, chat, text, whole_line)
-        .into_iter()
-        .map(|c| c.at)
-        .collect()
-}
-
 /// Each copy's acceptance against the kills around it, for a duplicate's report: "copy 1
 /// accepted 40 ms after kill 2 and 812 ms before kill 3; copy 2 accepted 3100 ms after kill 8".
-fn copies_against_kills(copies: &[std::time::Instant], kills: &[std::time::Instant]) -> String {
+fn copies_against_kills(copies: &[&Call], kills: &[std::time::Instant]) -> String {
     let described: Vec<String> = copies
         .iter()
+        .map(|c| &c.at)
         .enumerate()
         .map(|(n, at)| {
             let mut parts = Vec::new();
@@ -792,10 +770,9 @@ fn examine(
         for (text, n) in seen_texts {
             if n > 1 {
                 let what = format!("{} got {n}× {text:?}", customer_name(i));
-                let first = first_accepted(&calls, chat, text, false);
-                let copies = accepted_copies(&calls, chat, text, false);
+                let copies = carrying(&calls, chat, text, false);
                 let what = format!("{what} ({})", copies_against_kills(&copies, kills));
-                if n == 2 && first.is_some_and(|c| judge.took_outcome_of(c)) {
+                if n == 2 && copies.first().is_some_and(|c| judge.took_outcome_of(c)) {
                     report.unavoidable.push(what);
                 } else {
                     report.customer_duplicates.push(what);
@@ -837,10 +814,9 @@ fn examine(
                 Some((n, at)) => {
                     if *n > 1 {
                         let what = format!("{text} ×{n}");
-                        let first = first_accepted(&calls, chat, &text, true);
-                        let copies = accepted_copies(&calls, chat, &text, true);
+                        let copies = carrying(&calls, chat, &text, true);
                         let what = format!("{what} ({})", copies_against_kills(&copies, kills));
-                        if *n == 2 && first.is_some_and(|c| judge.took_outcome_of(c)) {
+                        if *n == 2 && copies.first().is_some_and(|c| judge.took_outcome_of(c)) {
                             report.unavoidable.push(what);
                         } else {
                             report.replies_duplicated.push(what);
