@@ -185,10 +185,14 @@ mod tests {
         };
         let first = submit(1);
         writing.notified().await;
-        let later = [submit(2), submit(3)];
-        // Both are queued behind the first group before it is let go.
-        while commit.lock().len() < 2 {
-            tokio::task::yield_now().await;
+        // Both are queued behind the first group before it is let go, 2 before 3 (two
+        // spawned tasks on two threads could otherwise queue in either order).
+        let mut later = Vec::new();
+        for (queued, caller) in [(1, 2), (2, 3)] {
+            later.push(submit(caller));
+            while commit.lock().len() < queued {
+                tokio::task::yield_now().await;
+            }
         }
         release.add_permits(2);
         assert_eq!(first.await.expect("first"), Some(1));
