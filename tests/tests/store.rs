@@ -81,6 +81,58 @@ both_backends!(an_identity_is_one_customer, |store: Store| async move {
 });
 
 both_backends!(
+    active_tickets_of_several_conversations,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let (_, c3) = customer_ticket(&mut tx, "c3").await;
+        let (_, c1) = customer_ticket(&mut tx, "c1").await;
+        let (_, closed) = customer_ticket(&mut tx, "c2").await;
+        tx.set_status(closed, TicketStatus::Closed, Some("solved"), T0)
+            .await
+            .unwrap();
+        // Same conversation name on another platform: not this origin's.
+        let other = tx
+            .customer_for_identity(Platform::Discord, "c1", "c1", None, T0)
+            .await
+            .unwrap();
+        tx.open_ticket(
+            &NewTicket {
+                subject: "elsewhere",
+                customer_id: other.id,
+                origin: Platform::Discord,
+                conversation: "c1",
+                priority: Priority::Normal,
+                team_id: None,
+                previous_ticket_id: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+        .expect("a Discord ticket");
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let found = tx
+            .active_tickets(Platform::Telegram, &["c1", "c2", "c3", "nobody"])
+            .await
+            .unwrap();
+        let found: Vec<(i64, &str)> = found
+            .iter()
+            .map(|t| (t.id, t.conversation.as_str()))
+            .collect();
+        // Only active tickets of the origin, in id order (the order their locks are taken).
+        assert_eq!(found, vec![(c3, "c3"), (c1, "c1")]);
+        assert!(tx
+            .active_tickets(Platform::Telegram, &[])
+            .await
+            .unwrap()
+            .is_empty());
+        tx.rollback().await.unwrap();
+    }
+);
+
+both_backends!(
     one_active_ticket_per_conversation,
     |store: Store| async move {
         let mut tx = store.begin().await.unwrap();
