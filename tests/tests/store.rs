@@ -661,3 +661,69 @@ both_backends!(
         );
     }
 );
+
+/// PostgreSQL: the lookup of a group's tickets stays an index lookup on (origin, conversation)
+/// while `tickets` has no statistics (a new database, or a server with autovacuum off). An
+/// `IN` list there was planned as a scan of every active ticket of the origin, filtered row by
+/// row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_group_lookup_is_an_index_lookup_without_statistics() {
+    use sqlx::{Connection, Executor, Row};
+    let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // Nothing may gather statistics behind the test's back.
+    admin
+        .execute("ALTER TABLE tickets SET (autovacuum_enabled = false)")
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..300 {
+        customer_ticket(&mut tx, &format!("c{n}")).await;
+    }
+    tx.commit().await.unwrap();
+    let reltuples: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'tickets'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(reltuples < 0.0, "tickets has no statistics yet");
+    // The plan the pool's prepared statement settles on after a few runs.
+    admin
+        .execute("SET plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    let sql = relaydesk_storage::active_tickets_sql(relaydesk_storage::Backend::Postgres, 3);
+    admin
+        .execute(format!("PREPARE lookup (text, text, text, text) AS {sql}").as_str())
+        .await
+        .unwrap();
+    let plan: Vec<String> =
+        sqlx::query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE lookup ('telegram', 'c7', 'c70', 'c200')")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>(0))
+            .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("Index Cond") && l.contains("conversation")),
+        "the conversation is part of the index condition:\n{plan}"
+    );
+    assert!(
+        !plan
+            .lines()
+            .any(|l| l.contains("Filter") && l.contains("conversation")),
+        "no ticket is filtered by conversation row by row:\n{plan}"
+    );
+    assert!(
+        plan.contains("rows=3 loops=1"),
+        "the three tickets are found:\n{plan}"
+    );
+    admin.close().await.unwrap();
+    store.close().await;
+}

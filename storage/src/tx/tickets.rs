@@ -10,6 +10,34 @@ pub(super) const COLUMNS: &str =
      first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at, split_from, \
      merges";
 
+/// The statement [`Tx::active_tickets`] runs for `count` conversations: `$1` is the origin,
+/// `$2…` the conversations. Public so that a test can check PostgreSQL's plan for it.
+pub fn active_tickets_sql(backend: Backend, count: usize) -> String {
+    match backend {
+        // One lookup by (origin, conversation) per listed conversation. Written as
+        // `conversation IN (…)`, PostgreSQL may scan every active ticket of the origin and
+        // filter (it did, 15 ms a call at 1,000 tickets, whenever the table had no statistics
+        // yet, as on a new database or with autovacuum off). The lateral subquery, kept apart
+        // by `OFFSET 0`, can only be an index lookup per conversation; the locks are still
+        // taken in id order, above the sort.
+        Backend::Postgres => format!(
+            "SELECT {COLUMNS} FROM (VALUES ({})) AS listed (wanted) \
+             CROSS JOIN LATERAL (SELECT * FROM tickets WHERE origin = $1 \
+             AND conversation = listed.wanted AND status IN ('open', 'pending') \
+             AND split_from IS NULL OFFSET 0) AS t ORDER BY id FOR UPDATE OF t",
+            (2..2 + count)
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join("), (")
+        ),
+        Backend::Sqlite => format!(
+            "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation IN ({}) \
+             AND status IN ('open', 'pending') AND split_from IS NULL ORDER BY id",
+            super::placeholders(2, count)
+        ),
+    }
+}
+
 pub(super) fn ticket(row: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
         id: row.try_get("id")?,
@@ -103,29 +131,7 @@ impl Tx {
         if conversations.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = match self.backend {
-            // One lookup by (origin, conversation) per listed conversation. Written as
-            // `conversation IN (…)`, PostgreSQL may scan every active ticket of the origin and
-            // filter (it did, 15 ms a call at 1,000 tickets, whenever the table had no
-            // statistics yet, as on a new database or with autovacuum off). The lateral
-            // subquery, kept apart by `OFFSET 0`, can only be an index lookup per
-            // conversation; the locks are still taken in id order, above the sort.
-            Backend::Postgres => format!(
-                "SELECT {COLUMNS} FROM (VALUES ({})) AS listed (wanted) \
-                 CROSS JOIN LATERAL (SELECT * FROM tickets WHERE origin = $1 \
-                 AND conversation = listed.wanted AND status IN ('open', 'pending') \
-                 AND split_from IS NULL OFFSET 0) AS t ORDER BY id FOR UPDATE OF t",
-                (2..2 + conversations.len())
-                    .map(|n| format!("${n}"))
-                    .collect::<Vec<_>>()
-                    .join("), (")
-            ),
-            Backend::Sqlite => format!(
-                "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation IN ({}) \
-                 AND status IN ('open', 'pending') AND split_from IS NULL ORDER BY id",
-                super::placeholders(2, conversations.len())
-            ),
-        };
+        let sql = active_tickets_sql(self.backend, conversations.len());
         let mut query = sqlx::query(&sql).bind(origin.as_str());
         for conversation in conversations {
             query = query.bind(*conversation);
