@@ -667,7 +667,7 @@ both_backends!(
 /// `IN` list there was planned as a scan of every active ticket of the origin, filtered row by
 /// row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_group_lookup_is_an_index_lookup_without_statistics() {
+async fn the_group_lookup_is_an_index_lookup_without_statistics_on_postgres() {
     use sqlx::{Connection, Executor, Row};
     let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
         return;
