@@ -10,8 +10,13 @@ use relaydesk_tests::both_backends;
 const T0: i64 = 1_780_000_000_000;
 
 async fn customer_ticket(tx: &mut Tx, who: &str) -> (i64, i64) {
+    ticket_on(tx, Platform::Telegram, who).await
+}
+
+/// A customer writing from `platform` as `who`, and the ticket their conversation opened.
+async fn ticket_on(tx: &mut Tx, platform: Platform, who: &str) -> (i64, i64) {
     let customer = tx
-        .customer_for_identity(Platform::Telegram, who, who, Some("en"), T0)
+        .customer_for_identity(platform, who, who, Some("en"), T0)
         .await
         .unwrap();
     let ticket = tx
@@ -19,7 +24,7 @@ async fn customer_ticket(tx: &mut Tx, who: &str) -> (i64, i64) {
             &NewTicket {
                 subject: "printer",
                 customer_id: customer.id,
-                origin: Platform::Telegram,
+                origin: platform,
                 conversation: who,
                 priority: Priority::Normal,
                 team_id: None,
@@ -91,25 +96,7 @@ both_backends!(
             .await
             .unwrap();
         // Same conversation name on another platform: not this origin's.
-        let other = tx
-            .customer_for_identity(Platform::Discord, "c1", "c1", None, T0)
-            .await
-            .unwrap();
-        tx.open_ticket(
-            &NewTicket {
-                subject: "elsewhere",
-                customer_id: other.id,
-                origin: Platform::Discord,
-                conversation: "c1",
-                priority: Priority::Normal,
-                team_id: None,
-                previous_ticket_id: None,
-            },
-            T0,
-        )
-        .await
-        .unwrap()
-        .expect("a Discord ticket");
+        ticket_on(&mut tx, Platform::Discord, "c1").await;
         tx.commit().await.unwrap();
 
         let mut tx = store.begin().await.unwrap();
