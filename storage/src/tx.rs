@@ -49,7 +49,7 @@ pub use people::KnownIdentity;
 pub use prompts::{NewPrompt, PromptKind, WidgetPrompt};
 pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
 pub use routing::MemberLoad;
-pub use tickets::active_tickets_sql;
+pub use tickets::{active_tickets_sql, ACTIVITY_STEP_MS};
 pub use webhooks::WebhookOutcome;
 pub use widget::{WidgetFile, UNATTACHED_FILE_MS};
 

@@ -714,3 +714,195 @@ async fn the_group_lookup_is_an_index_lookup_without_statistics_on_postgres() {
     admin.close().await.unwrap();
     store.close().await;
 }
+
+/// Two transactions that lock several tickets must take the locks in one order, or each can
+/// hold what the other waits for. The group lookup locks in id order whatever order its
+/// conversations are listed in: here "a" is listed first but its ticket was opened second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_group_lookup_locks_tickets_in_id_order_on_postgres() {
+    use sqlx::Connection;
+    let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut tx = store.begin().await.unwrap();
+    let (_, first) = customer_ticket(&mut tx, "b").await;
+    let (_, second) = customer_ticket(&mut tx, "a").await;
+    tx.commit().await.unwrap();
+    assert!(first < second);
+
+    // One transaction holds the first ticket, as an agent's reply to it would.
+    let mut holder = store.begin().await.unwrap();
+    holder.note_agent_reply(first, T0).await.unwrap();
+    let group = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await?;
+            let found = tx.active_tickets(Platform::Telegram, &["a", "b"]).await?;
+            tx.commit().await?;
+            Ok::<_, relaydesk_storage::StorageError>(found)
+        }
+    });
+    // Wait until the group lookup waits for the first ticket.
+    let mut watcher = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let waiting = someone_waits_for_a_lock(&mut watcher).await;
+    assert!(waiting, "the group lookup waits for the held ticket");
+    // The holder then takes the second ticket: free, since the lookup holds nothing yet. Had
+    // the lookup locked the second ticket first, this would be a deadlock and one of the two
+    // transactions would be cancelled.
+    holder
+        .note_agent_reply(second, T0)
+        .await
+        .expect("the second ticket is not held by the waiting lookup");
+    holder.commit().await.unwrap();
+    let found = group
+        .await
+        .unwrap()
+        .expect("the lookup goes on once the holder commits");
+    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![first, second]);
+    watcher.close().await.unwrap();
+    store.close().await;
+}
+
+/// A ticket closed while a group lookup waited for its lock is not returned: the lookup
+/// answers with what the ticket is once locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_group_lookup_drops_a_ticket_closed_while_it_waited_on_postgres() {
+    use sqlx::Connection;
+    let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut tx = store.begin().await.unwrap();
+    let (_, closing) = customer_ticket(&mut tx, "closing").await;
+    let (_, staying) = customer_ticket(&mut tx, "staying").await;
+    tx.commit().await.unwrap();
+
+    let mut closer = store.begin().await.unwrap();
+    closer
+        .set_status(closing, TicketStatus::Closed, None, T0)
+        .await
+        .unwrap();
+    let group = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await?;
+            let found = tx
+                .active_tickets(Platform::Telegram, &["closing", "staying"])
+                .await?;
+            tx.commit().await?;
+            Ok::<_, relaydesk_storage::StorageError>(found)
+        }
+    });
+    let mut watcher = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let waiting = someone_waits_for_a_lock(&mut watcher).await;
+    assert!(
+        waiting,
+        "the group lookup waits for the ticket being closed"
+    );
+    closer.commit().await.unwrap();
+    let found = group.await.unwrap().unwrap();
+    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![staying], "only the ticket still active");
+    watcher.close().await.unwrap();
+    store.close().await;
+}
+
+/// Whether a session of the watched database comes to wait for a row lock within 4 s.
+async fn someone_waits_for_a_lock(watcher: &mut sqlx::PgConnection) -> bool {
+    for _ in 0..200 {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut *watcher)
+        .await
+        .unwrap();
+        if count > 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
+both_backends!(
+    a_customer_message_moves_the_activity_order_by_steps,
+    |store: Store| async move {
+        use relaydesk_storage::ACTIVITY_STEP_MS;
+        let mut tx = store.begin().await.unwrap();
+        let (_, id) = customer_ticket(&mut tx, "anna").await;
+        let half = ACTIVITY_STEP_MS / 2;
+        tx.note_customer_messages(&[id], T0 + half).await.unwrap();
+        let ticket = tx.ticket(id).await.unwrap();
+        assert_eq!(ticket.updated_at.timestamp_millis(), T0, "within a step");
+        assert_eq!(
+            ticket
+                .last_customer_message_at
+                .map(|t| t.timestamp_millis()),
+            Some(T0 + half),
+            "the message's own time is exact"
+        );
+        tx.note_customer_message(id, T0 + ACTIVITY_STEP_MS)
+            .await
+            .unwrap();
+        let ticket = tx.ticket(id).await.unwrap();
+        assert_eq!(
+            ticket.updated_at.timestamp_millis(),
+            T0 + ACTIVITY_STEP_MS,
+            "a step later the list order moves"
+        );
+        tx.note_customer_message(id, T0 + ACTIVITY_STEP_MS + half)
+            .await
+            .unwrap();
+        // The last message came after this moment, though `updated_at` is older.
+        let since = T0 + ACTIVITY_STEP_MS + 1;
+        assert!(tx.tickets_changed_since(since).await.unwrap().contains(&id));
+        assert!(!tx
+            .tickets_changed_since(T0 + 3 * ACTIVITY_STEP_MS)
+            .await
+            .unwrap()
+            .contains(&id));
+        tx.commit().await.unwrap();
+    }
+);
+
+/// Customer messages within a step change no indexed column of their ticket: PostgreSQL
+/// updates the row in place (HOT), adding no entry to any of the ticket's indexes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_messages_update_their_ticket_in_place_on_postgres() {
+    use sqlx::Connection;
+    let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut tx = store.begin().await.unwrap();
+    let (_, id) = customer_ticket(&mut tx, "anna").await;
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for n in 1..=20 {
+        tx.note_customer_messages(&[id], T0 + n * 10).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // The counts reach the statistics views once the writing sessions have reported them.
+    let mut counts = (0, 0);
+    for _ in 0..100 {
+        counts = sqlx::query_as(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'tickets'",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if counts.0 >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (updates, in_place): (i64, i64) = counts;
+    assert_eq!(updates, 20, "twenty updates of the ticket");
+    assert_eq!(in_place, 20, "each one in place");
+    admin.close().await.unwrap();
+}

@@ -10,21 +10,33 @@ pub(super) const COLUMNS: &str =
      first_agent_reply_at, last_customer_message_at, last_agent_reply_at, closed_at, split_from, \
      merges";
 
+/// How far a customer's message moves its ticket's `updated_at`, the activity order of ticket
+/// lists: to the message's time when the ticket's last activity is at least this old; within
+/// this step it is left as it is. (`last_customer_message_at` is always exact.) Anything that
+/// looks for tickets changed since a moment must look this much further back.
+pub const ACTIVITY_STEP_MS: i64 = 1_000;
+
 /// The statement [`Tx::active_tickets`] runs for `count` conversations: `$1` is the origin,
 /// `$2…` the conversations. Public so that a test can check PostgreSQL's plan for it.
 pub fn active_tickets_sql(backend: Backend, count: usize) -> String {
     match backend {
-        // One lookup by (origin, conversation) per listed conversation. Written as
-        // `conversation IN (…)`, PostgreSQL may scan every active ticket of the origin and
+        // First each listed conversation's active ticket, by (origin, conversation): written
+        // as `conversation IN (…)`, PostgreSQL may scan every active ticket of the origin and
         // filter (it did, 15 ms a call at 1,000 tickets, whenever the table had no statistics
-        // yet, as on a new database or with autovacuum off). The lateral subquery, kept apart
-        // by `OFFSET 0`, can only be an index lookup per conversation; the locks are still
-        // taken in id order, above the sort.
+        // yet, as on a new database or with autovacuum off); the lateral subquery, kept apart
+        // by `OFFSET 0`, can only be an index lookup per conversation. Then those tickets are
+        // locked one by one by id, in id order, so that two transactions locking several
+        // tickets never wait on each other in a cycle (a `FOR UPDATE` over the lookup itself
+        // would lock in the order the conversations are listed). A ticket that changed before
+        // its lock was had is returned as it is now: the caller drops any no longer active.
         Backend::Postgres => format!(
-            "SELECT {COLUMNS} FROM (VALUES ({})) AS listed (wanted) \
-             CROSS JOIN LATERAL (SELECT * FROM tickets WHERE origin = $1 \
+            "WITH found AS MATERIALIZED (SELECT t.id FROM (VALUES ({})) AS listed (wanted) \
+             CROSS JOIN LATERAL (SELECT id FROM tickets WHERE origin = $1 \
              AND conversation = listed.wanted AND status IN ('open', 'pending') \
-             AND split_from IS NULL OFFSET 0) AS t ORDER BY id FOR UPDATE OF t",
+             AND split_from IS NULL OFFSET 0) AS t) \
+             SELECT locked.* FROM (SELECT id FROM found ORDER BY id OFFSET 0) AS ordered \
+             CROSS JOIN LATERAL (SELECT {COLUMNS} FROM tickets WHERE tickets.id = ordered.id \
+             FOR UPDATE) AS locked",
             (2..2 + count)
                 .map(|n| format!("${n}"))
                 .collect::<Vec<_>>()
@@ -137,7 +149,15 @@ impl Tx {
             query = query.bind(*conversation);
         }
         let rows = query.fetch_all(&mut *self.inner).await?;
-        rows.iter().map(ticket).collect()
+        let mut tickets = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let found = ticket(row)?;
+            // Closed, merged or split off between the lookup and the lock (PostgreSQL).
+            if found.status.is_active() && found.split_from.is_none() {
+                tickets.push(found);
+            }
+        }
+        Ok(tickets)
     }
 
     /// The most recent ticket of a customer conversation, whatever its status.
@@ -221,15 +241,7 @@ impl Tx {
 
     /// A customer wrote: the ticket waits on us again.
     pub async fn note_customer_message(&mut self, ticket_id: i64, now_ms: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE tickets SET last_customer_message_at = $2, updated_at = $2, \
-             status = CASE WHEN status = 'pending' THEN 'open' ELSE status END WHERE id = $1",
-        )
-        .bind(ticket_id)
-        .bind(now_ms)
-        .execute(&mut *self.inner)
-        .await?;
-        Ok(())
+        self.note_customer_messages(&[ticket_id], now_ms).await
     }
 
     /// [`Tx::note_customer_message`] for several tickets in one statement.
@@ -237,8 +249,12 @@ impl Tx {
         if ticket_ids.is_empty() {
             return Ok(());
         }
+        // `updated_at` is in five of the list indexes; moved only every ACTIVITY_STEP_MS, most
+        // customer messages change no indexed column, and PostgreSQL updates the row in place
+        // (a HOT update) instead of adding an entry to each of the ticket's indexes.
         let sql = format!(
-            "UPDATE tickets SET last_customer_message_at = $1, updated_at = $1, \
+            "UPDATE tickets SET last_customer_message_at = $1, \
+             updated_at = CASE WHEN $1 - updated_at >= {ACTIVITY_STEP_MS} THEN $1 ELSE updated_at END, \
              status = CASE WHEN status = 'pending' THEN 'open' ELSE status END WHERE id IN ({})",
             super::placeholders(2, ticket_ids.len())
         );
@@ -455,8 +471,11 @@ impl Tx {
 
     /// Tickets changed at or after `since_ms` (any status; the `IN` list lets the
     /// `(status, updated_at)` index serve the range). Live views are re-told about these now
-    /// and then, in case a notification was missed.
+    /// and then, in case a notification was missed. A customer's message moves `updated_at`
+    /// only every [`ACTIVITY_STEP_MS`], so this looks that much further back: it may name a
+    /// ticket that did not change since, never miss one that did.
     pub async fn tickets_changed_since(&mut self, since_ms: i64) -> Result<Vec<i64>> {
+        let since_ms = since_ms.saturating_sub(ACTIVITY_STEP_MS);
         let rows = sqlx::query(
             "SELECT id FROM tickets WHERE status IN ('open', 'pending', 'closed', 'merged') \
              AND updated_at >= $1",
