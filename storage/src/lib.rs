@@ -22,7 +22,7 @@ pub use feed::{ChangeFeed, TicketWatch};
 pub use model::*;
 pub use notify::{ChangeListener, Heard, ANNOUNCER_NAME};
 pub use store::{redact as redact_url, Backend, ServeLock, Store, StoreOptions};
-pub use tx::{active_tickets_sql, search_problem, ACTIVITY_STEP_MS};
+pub use tx::{active_tickets_sql, known_customers_sql, search_problem, ACTIVITY_STEP_MS};
 pub use tx::{
     BackfillCursor, BadCursor, Cursor, CustomerIdentity, CustomerProfile, SlaFilter, StatusFilter,
     Team, TicketFilter, TicketPage, TicketRow, TicketSort, Tx, MAX_PAGE, MAX_SEARCH_CHARS,

@@ -45,6 +45,7 @@ pub use listing::{
 };
 pub use outbox::NewOutboxRow;
 pub use pacing::Pace;
+pub use people::known_customers_sql;
 pub use people::KnownIdentity;
 pub use prompts::{NewPrompt, PromptKind, WidgetPrompt};
 pub use reports::{Figures, Period, ReportGroup, ReportRow, Spread};
@@ -149,6 +150,15 @@ impl Tx {
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($first), ($first+1), …` (`count` rows of one placeholder), for a `VALUES` list whose rows
+/// are each looked up on their own (see `active_tickets_sql`).
+fn value_rows(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("(${n})"))
         .collect::<Vec<_>>()
         .join(", ")
 }

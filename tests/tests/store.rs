@@ -654,7 +654,7 @@ both_backends!(
 /// `IN` list there was planned as a scan of every active ticket of the origin, filtered row by
 /// row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_group_lookup_is_an_index_lookup_without_statistics_on_postgres() {
+async fn the_group_lookups_are_index_lookups_without_statistics_on_postgres() {
     use sqlx::{Connection, Executor, Row};
     let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
         return;
@@ -662,10 +662,12 @@ async fn the_group_lookup_is_an_index_lookup_without_statistics_on_postgres() {
     let store = db.store().await;
     let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
     // Nothing may gather statistics behind the test's back.
-    admin
-        .execute("ALTER TABLE tickets SET (autovacuum_enabled = false)")
-        .await
-        .unwrap();
+    for table in ["tickets", "customer_identities", "customers"] {
+        admin
+            .execute(format!("ALTER TABLE {table} SET (autovacuum_enabled = false)").as_str())
+            .await
+            .unwrap();
+    }
     let mut tx = store.begin().await.unwrap();
     for n in 0..300 {
         customer_ticket(&mut tx, &format!("c{n}")).await;
@@ -710,6 +712,37 @@ async fn the_group_lookup_is_an_index_lookup_without_statistics_on_postgres() {
     assert!(
         plan.contains("rows=3 loops=1"),
         "the three tickets are found:\n{plan}"
+    );
+    // The group's lookup of its customers, likewise.
+    let sql = relaydesk_storage::known_customers_sql(relaydesk_storage::Backend::Postgres, 3);
+    admin
+        .execute(format!("PREPARE customers (text, text, text, text) AS {sql}").as_str())
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query(
+        "EXPLAIN (ANALYZE, BUFFERS) EXECUTE customers ('telegram', 'c7', 'c70', 'c200')",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get::<String, _>(0))
+    .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("Index Cond") && l.contains("external_id")),
+        "the identity is part of the index condition:\n{plan}"
+    );
+    assert!(
+        !plan
+            .lines()
+            .any(|l| l.contains("Filter") && l.contains("external_id")),
+        "no identity is filtered row by row:\n{plan}"
+    );
+    assert!(
+        plan.contains("rows=3 loops=1"),
+        "the three customers are found:\n{plan}"
     );
     admin.close().await.unwrap();
     store.close().await;
@@ -887,9 +920,10 @@ async fn customer_messages_update_their_ticket_in_place_on_postgres() {
     tx.commit().await.unwrap();
     store.close().await;
     let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    // The counts reach the statistics views once the writing sessions have reported them.
+    // The counts reach the statistics views once the writing session has reported them: when
+    // it ends, or when it has been idle a while (up to 10 s).
     let mut counts = (0, 0);
-    for _ in 0..100 {
+    for _ in 0..300 {
         counts = sqlx::query_as(
             "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'tickets'",
         )

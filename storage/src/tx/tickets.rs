@@ -30,17 +30,14 @@ pub fn active_tickets_sql(backend: Backend, count: usize) -> String {
         // would lock in the order the conversations are listed). A ticket that changed before
         // its lock was had is returned as it is now: the caller drops any no longer active.
         Backend::Postgres => format!(
-            "WITH found AS MATERIALIZED (SELECT t.id FROM (VALUES ({})) AS listed (wanted) \
+            "WITH found AS MATERIALIZED (SELECT t.id FROM (VALUES {}) AS listed (wanted) \
              CROSS JOIN LATERAL (SELECT id FROM tickets WHERE origin = $1 \
              AND conversation = listed.wanted AND status IN ('open', 'pending') \
              AND split_from IS NULL OFFSET 0) AS t) \
              SELECT locked.* FROM (SELECT id FROM found ORDER BY id OFFSET 0) AS ordered \
              CROSS JOIN LATERAL (SELECT {COLUMNS} FROM tickets WHERE tickets.id = ordered.id \
              FOR UPDATE) AS locked",
-            (2..2 + count)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join("), (")
+            super::value_rows(2, count)
         ),
         Backend::Sqlite => format!(
             "SELECT {COLUMNS} FROM tickets WHERE origin = $1 AND conversation IN ({}) \
