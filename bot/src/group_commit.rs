@@ -36,9 +36,14 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
         };
+        Self::with_turns(turns, most)
+    }
+
+    /// At most `turns` groups written at once, each of at most `most` items.
+    pub fn with_turns(turns: usize, most: usize) -> Self {
         Self {
             waiting: std::sync::Mutex::default(),
-            turns: Semaphore::new(turns),
+            turns: Semaphore::new(turns.max(1)),
             most: most.max(1),
         }
     }

@@ -100,7 +100,7 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: HubConfig) -> Self {
-        let queue = Arc::new(together::ingest_queue(store.backend()));
+        let queue = Arc::new(together::IngestQueue::for_backend(store.backend()));
         Self {
             store,
             clock,

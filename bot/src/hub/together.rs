@@ -17,11 +17,44 @@ use crate::group_commit::{Group, GroupCommit};
 /// Most messages stored in one transaction; a longer queue is stored in several.
 const MOST_TOGETHER: usize = 512;
 
-/// Messages waiting to be stored, and the turns to store them.
-pub(super) type IngestQueue = GroupCommit<CustomerMessage, Result<Ingested, HubError>>;
+/// How many queues share the conversations on PostgreSQL, each storing one group at a time.
+const POSTGRES_QUEUES: usize = 4;
 
-pub(super) fn ingest_queue(backend: Backend) -> IngestQueue {
-    GroupCommit::for_backend(backend, MOST_TOGETHER)
+/// Messages waiting to be stored, and the turns to store them.
+type Queue = GroupCommit<CustomerMessage, Result<Ingested, HubError>>;
+
+/// The queues customer messages wait in. Each conversation has one: its messages are stored
+/// one group at a time, and groups written side by side (PostgreSQL) hold disjoint
+/// conversations, so they never lock the same tickets and never wait on each other. (With one
+/// queue and several turns they did, whenever two groups held messages to one ticket.) SQLite
+/// has one writer and one queue.
+#[derive(Debug)]
+pub(super) struct IngestQueue {
+    queues: Vec<Queue>,
+}
+
+impl IngestQueue {
+    pub(super) fn for_backend(backend: Backend) -> Self {
+        let count = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => POSTGRES_QUEUES,
+        };
+        Self {
+            queues: (0..count)
+                .map(|_| Queue::with_turns(1, MOST_TOGETHER))
+                .collect(),
+        }
+    }
+
+    /// The queue of a platform's conversation.
+    fn of(&self, platform: Platform, conversation: &str) -> &Queue {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (platform.as_str(), conversation).hash(&mut hasher);
+        let count = u64::try_from(self.queues.len()).unwrap_or(1).max(1);
+        let index = usize::try_from(hasher.finish() % count).unwrap_or(0);
+        &self.queues[index]
+    }
 }
 
 impl Hub {
@@ -36,7 +69,8 @@ impl Hub {
             return self.ingest_customer(message).await;
         }
         self.check_size(&message.text)?;
-        self.queue
+        let queue = self.queue.of(message.platform, &message.conversation);
+        queue
             .submit(message, |group| {
                 let hub = self.clone();
                 async move { hub.store_group(group).await }
@@ -205,4 +239,45 @@ fn group_by_platform(messages: &[CustomerMessage]) -> BTreeMap<Platform, Vec<usi
         by_platform.entry(m.platform).or_default().push(i);
     }
     by_platform
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        (0..200).map(|n| format!("chat-{n}")).collect()
+    }
+
+    /// A conversation's messages always wait in the same queue, so no two groups stored side
+    /// by side hold messages of one conversation (and so lock one ticket).
+    #[test]
+    fn a_conversation_always_waits_in_the_same_queue() {
+        let queues = IngestQueue::for_backend(Backend::Postgres);
+        for name in names() {
+            let first: *const Queue = queues.of(Platform::Telegram, &name);
+            let again: *const Queue = queues.of(Platform::Telegram, &name);
+            assert!(std::ptr::eq(first, again), "{name} moved queue");
+        }
+    }
+
+    /// PostgreSQL: conversations are spread over every queue; SQLite: one queue for all.
+    #[test]
+    fn conversations_are_spread_over_the_queues() {
+        let queues = IngestQueue::for_backend(Backend::Postgres);
+        let used: BTreeSet<usize> = names()
+            .iter()
+            .map(|name| {
+                let queue: *const Queue = queues.of(Platform::Web, name);
+                queues
+                    .queues
+                    .iter()
+                    .position(|q| std::ptr::eq(q, queue))
+                    .expect("one of its queues")
+            })
+            .collect();
+        assert_eq!(used.len(), POSTGRES_QUEUES);
+        let single = IngestQueue::for_backend(Backend::Sqlite);
+        assert_eq!(single.queues.len(), 1);
+    }
 }
