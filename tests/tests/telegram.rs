@@ -750,6 +750,14 @@ async fn closing_asks_for_a_rating_with_buttons_and_only_the_customer_can_answer
     assert_eq!(notices, 2);
     assert_eq!(stored_rating(&app, 1001).await, Some(5));
 
+    // The first rating's request for a comment reaches the customer. (It waits its turn behind
+    // the ticket's earlier notices to the chat, each paced; once a newer survey exists it is
+    // moot and not sent, so the test lets it go out before closing the ticket again.)
+    fake.wait_until("the first request for a comment", LIMIT, |f| {
+        f.reply_requests_to(1001).len() == 1
+    })
+    .await;
+
     // Reopened and closed again: a new survey; the old one is answered politely.
     fake.push_topic_text(STAFF, topic, &bo(), "/reopen");
     sent(&fake, STAFF, Some(topic), "#1001 reopened by bo.").await;
