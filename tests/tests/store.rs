@@ -655,7 +655,7 @@ both_backends!(
 /// row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_group_lookups_are_index_lookups_without_statistics_on_postgres() {
-    use sqlx::{Connection, Executor, Row};
+    use sqlx::{Connection, Executor};
     let Some(db) = relaydesk_tests::db::TestDb::postgres().await else {
         return;
     };
@@ -685,67 +685,51 @@ async fn the_group_lookups_are_index_lookups_without_statistics_on_postgres() {
         .await
         .unwrap();
     let sql = relaydesk_storage::active_tickets_sql(relaydesk_storage::Backend::Postgres, 3);
-    admin
-        .execute(format!("PREPARE lookup (text, text, text, text) AS {sql}").as_str())
-        .await
-        .unwrap();
-    let plan: Vec<String> =
-        sqlx::query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE lookup ('telegram', 'c7', 'c70', 'c200')")
-            .fetch_all(&mut admin)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get::<String, _>(0))
-            .collect();
-    let plan = plan.join("\n");
-    assert!(
-        plan.lines()
-            .any(|l| l.contains("Index Cond") && l.contains("conversation")),
-        "the conversation is part of the index condition:\n{plan}"
-    );
-    assert!(
-        !plan
-            .lines()
-            .any(|l| l.contains("Filter") && l.contains("conversation")),
-        "no ticket is filtered by conversation row by row:\n{plan}"
-    );
-    assert!(
-        plan.contains("rows=3 loops=1"),
-        "the three tickets are found:\n{plan}"
-    );
+    let plan = generic_plan(&mut admin, "lookup", &sql).await;
+    assert_index_lookups(&plan, "conversation", "conversation", "tickets");
     // The group's lookup of its customers, likewise.
     let sql = relaydesk_storage::known_customers_sql(relaydesk_storage::Backend::Postgres, 3);
+    let plan = generic_plan(&mut admin, "customers", &sql).await;
+    assert_index_lookups(&plan, "external_id", "identity", "customers");
+    admin.close().await.unwrap();
+    store.close().await;
+}
+
+/// The plan of `sql` (platform, then three listed keys) run as the prepared statement `name`
+/// for Telegram's `c7`, `c70` and `c200`, as `EXPLAIN (ANALYZE, BUFFERS)` prints it.
+async fn generic_plan(admin: &mut sqlx::PgConnection, name: &str, sql: &str) -> String {
+    use sqlx::{Executor, Row};
     admin
-        .execute(format!("PREPARE customers (text, text, text, text) AS {sql}").as_str())
+        .execute(format!("PREPARE {name} (text, text, text, text) AS {sql}").as_str())
         .await
         .unwrap();
-    let plan: Vec<String> = sqlx::query(
-        "EXPLAIN (ANALYZE, BUFFERS) EXECUTE customers ('telegram', 'c7', 'c70', 'c200')",
-    )
-    .fetch_all(&mut admin)
-    .await
-    .unwrap()
-    .iter()
-    .map(|row| row.get::<String, _>(0))
-    .collect();
-    let plan = plan.join("\n");
+    let explain =
+        format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE {name} ('telegram', 'c7', 'c70', 'c200')");
+    let rows = sqlx::query(&explain).fetch_all(&mut *admin).await.unwrap();
+    rows.iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `plan` looks each listed key up in an index on `column` (`what` names the key), filters no
+/// row by it, and finds the three `found`.
+fn assert_index_lookups(plan: &str, column: &str, what: &str, found: &str) {
     assert!(
         plan.lines()
-            .any(|l| l.contains("Index Cond") && l.contains("external_id")),
-        "the identity is part of the index condition:\n{plan}"
+            .any(|l| l.contains("Index Cond") && l.contains(column)),
+        "the {what} is part of the index condition:\n{plan}"
     );
     assert!(
         !plan
             .lines()
-            .any(|l| l.contains("Filter") && l.contains("external_id")),
-        "no identity is filtered row by row:\n{plan}"
+            .any(|l| l.contains("Filter") && l.contains(column)),
+        "no {what} is filtered row by row:\n{plan}"
     );
     assert!(
         plan.contains("rows=3 loops=1"),
-        "the three customers are found:\n{plan}"
+        "the three {found} are found:\n{plan}"
     );
-    admin.close().await.unwrap();
-    store.close().await;
 }
 
 /// Two transactions that lock several tickets must take the locks in one order, or each can
